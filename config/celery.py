@@ -1,0 +1,11 @@
+"""Celery wiring: broker and eager mode come from settings (REDIS_URL)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+
+app = Celery("zhenxing")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

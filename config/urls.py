@@ -1,0 +1,14 @@
+"""URL wiring only."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "振兴台账 管理后台"
+admin.site.site_title = "振兴台账"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("regions.urls")),
+    path("", include("households.urls")),
+]

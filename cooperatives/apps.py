@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CooperativesConfig(AppConfig):
+    """Cooperatives, leading enterprises, family farms, and the 双绑 bindings between them and households."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "cooperatives"
+    verbose_name = "合作社与经营主体"

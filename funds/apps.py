@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class FundsConfig(AppConfig):
+    """衔接资金, the projects they pay for and their beneficiaries, and village collective income."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "funds"
+    verbose_name = "衔接资金与集体经济"

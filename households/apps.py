@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class HouseholdsConfig(AppConfig):
+    """Households, their members, monitoring cases, quarterly income and monitoring thresholds."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "households"
+    verbose_name = "农户与收入"

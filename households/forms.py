@@ -1,0 +1,235 @@
+"""Browser forms; every rule they show comes from the models and services."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import BaseFormSet, formset_factory
+from django.utils.translation import gettext_lazy as _
+
+from households.id_numbers import id_number_error, normalise_id_number
+from households.models import (
+    AMOUNT_FIELDS,
+    AssistanceMeasure,
+    EliminationMethod,
+    Household,
+    IncomeRecord,
+    Member,
+    MonitoringCase,
+    MonitoringCategory,
+    Relation,
+    RiskType,
+)
+from households.services import MemberData
+from regions.models import Region
+
+
+class MonthField(forms.DateField):
+    """A month picker (<input type=month>) that yields the first day of the month."""
+
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    input_formats = ["%Y-%m", "%Y-%m-%d", "%Y%m"]
+
+
+class HouseholdForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Household
+        fields = [
+            "number",
+            "village",
+            "household_type",
+            "lifted_year",
+            "relocated",
+            "phone",
+            "address",
+            "helper_name",
+            "helper_unit",
+            "helper_phone",
+        ]
+
+    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        village_field = self.fields["village"]
+        assert isinstance(village_field, forms.ModelChoiceField)
+        village_field.queryset = villages
+        village_field.label_from_instance = lambda region: f"{region.parent.name if region.parent else ''} {region.name}"  # type: ignore[method-assign]
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+
+class MemberForm(forms.Form):
+    pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label=_("姓名"), max_length=32)
+    id_number = forms.CharField(label=_("身份证号"), max_length=24)
+    relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices)
+    labour = forms.ChoiceField(label=_("劳动技能"), choices=Member._meta.get_field("labour").choices)
+    health = forms.ChoiceField(label=_("健康状况"), choices=Member._meta.get_field("health").choices)
+    schooling = forms.ChoiceField(label=_("在校生状况"), choices=Member._meta.get_field("schooling").choices)
+    work_place = forms.CharField(label=_("务工地点"), max_length=100, required=False)
+    work_months = forms.IntegerField(label=_("务工月数"), min_value=0, max_value=12, initial=0)
+    medical_insurance = forms.BooleanField(label=_("参加医保"), required=False, initial=True)
+    remove = forms.BooleanField(label=_("减员"), required=False)
+
+    def clean_id_number(self) -> str:
+        number = normalise_id_number(self.cleaned_data["id_number"])
+        message = id_number_error(number)
+        if message:
+            raise ValidationError(message)
+        existing = Member.objects.filter(id_number=number)
+        if self.cleaned_data.get("pk"):
+            existing = existing.exclude(pk=self.cleaned_data["pk"])
+        if existing.exists():
+            raise ValidationError(_("该身份证号已登记在其他成员名下"))
+        return number
+
+    def to_data(self) -> MemberData:
+        data = {k: v for k, v in self.cleaned_data.items() if k != "DELETE"}
+        return MemberData(**data)
+
+
+class BaseMemberFormSet(BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        rows = [f for f in self.forms if f.has_changed() or f.cleaned_data.get("pk")]
+        kept = [f for f in rows if not f.cleaned_data.get("remove")]
+        heads = [f for f in kept if f.cleaned_data.get("relation") == Relation.HEAD]
+        if not heads:
+            raise ValidationError(_("请指定一名户主"))
+        if len(heads) > 1:
+            raise ValidationError(_("一户只能有一名户主，当前有%(n)d名") % {"n": len(heads)})
+        seen: dict[str, int] = {}
+        for index, form in enumerate(rows, start=1):
+            number = form.cleaned_data.get("id_number")
+            if number in seen:
+                form.add_error("id_number", _("与第%(n)d行身份证号重复") % {"n": seen[number]})
+            seen[number] = index
+        if any(self.errors):
+            raise ValidationError(_("成员信息有误，请检查标红的行"))
+
+    def member_data(self) -> list[MemberData]:
+        return [f.to_data() for f in self.forms if f.has_changed() or f.cleaned_data.get("pk")]
+
+
+MemberFormSet = formset_factory(MemberForm, formset=BaseMemberFormSet, extra=0, min_num=1, validate_min=True)
+
+
+def member_initial(household: Household) -> list[dict[str, Any]]:
+    return [
+        {
+            "pk": m.pk,
+            "name": m.name,
+            "id_number": m.id_number,
+            "relation": m.relation,
+            "labour": m.labour,
+            "health": m.health,
+            "schooling": m.schooling,
+            "work_place": m.work_place,
+            "work_months": m.work_months,
+            "medical_insurance": m.medical_insurance,
+        }
+        for m in household.members.filter(is_active=True).order_by("relation", "birth_date")
+    ]
+
+
+class IncomeForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = IncomeRecord
+        fields = AMOUNT_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in AMOUNT_FIELDS:
+            field = self.fields[name]
+            field.widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
+            field.required = False
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in AMOUNT_FIELDS:
+            if cleaned.get(name) is None:
+                cleaned[name] = 0
+        return cleaned
+
+    def _post_clean(self) -> None:
+        # The service saves; the model's full_clean runs there with the household attached.
+        pass
+
+    def amounts(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in AMOUNT_FIELDS}
+
+
+class QuarterChoiceForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), min_value=2016, max_value=2100)
+    quarter = forms.TypedChoiceField(label=_("季度"), coerce=int, choices=[(n, f"第{n}季度") for n in range(1, 5)])
+
+
+class MonitoringCaseForm(forms.Form):
+    category = forms.ChoiceField(label=_("监测对象类别"), choices=MonitoringCategory.choices)
+    identified_month = MonthField(label=_("识别时间"))
+    risk_types = forms.ModelMultipleChoiceField(
+        label=_("风险类型（1-5项）"), queryset=RiskType.objects.all(), widget=forms.CheckboxSelectMultiple
+    )
+    measures = forms.ModelMultipleChoiceField(
+        label=_("帮扶措施"), queryset=AssistanceMeasure.objects.all(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_identified_month(self) -> date:
+        month: date = self.cleaned_data["identified_month"]
+        if month > date.today():
+            raise ValidationError(_("识别时间不能晚于当前月份"))
+        return month.replace(day=1)
+
+    def clean_risk_types(self) -> Any:
+        risks = self.cleaned_data["risk_types"]
+        if len(risks) > 5:
+            raise ValidationError(_("风险类型最多选择5项"))
+        return risks
+
+
+class EliminationForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    eliminated_month = MonthField(label=_("风险消除时间"))
+    elimination_method = forms.ChoiceField(label=_("消除方式"), choices=EliminationMethod.choices)
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_eliminated_month(self) -> date:
+        month: date = self.cleaned_data["eliminated_month"]
+        if month > date.today():
+            raise ValidationError(_("消除时间不能晚于当前月份"))
+        return month.replace(day=1)
+
+
+class CancelForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("注销原因"), max_length=200)
+
+
+class HouseholdFilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": "户主姓名 / 身份证号 / 户编号"}))
+    village = forms.ModelChoiceField(label=_("村"), queryset=Region.objects.none(), required=False, empty_label="全部村")
+    household_type = forms.ChoiceField(label=_("户类型"), required=False, choices=[("", "全部户类型"), *Household._meta.get_field("household_type").choices])
+    category = forms.ChoiceField(label=_("监测类别"), required=False, choices=[("", "全部监测类别"), *MonitoringCategory.choices])
+    risk = forms.ChoiceField(label=_("风险"), required=False, choices=[("", "风险不限"), ("open", "风险未消除"), ("none", "无未消除风险")])
+    below = forms.BooleanField(label=_("低于监测标准"), required=False)
+    cancelled = forms.BooleanField(label=_("含已注销"), required=False)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["village"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = villages
+        field.label_from_instance = lambda region: f"{region.parent.name if region.parent else ''} {region.name}"  # type: ignore[method-assign]
+
+

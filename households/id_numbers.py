@@ -1,0 +1,69 @@
+"""身份证号 (GB 11643) helpers built on python-stdnum, and masking for display."""
+
+from __future__ import annotations
+
+import datetime
+
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+MESSAGES = {
+    InvalidLength: "身份证号应为18位",
+    InvalidFormat: "身份证号格式不正确（前17位须为数字，最后一位为数字或X）",
+    InvalidChecksum: "身份证号校验码错误，请核对",
+    InvalidComponent: "身份证号中的出生日期或地区代码不存在",
+}
+
+
+def normalise_id_number(raw: str) -> str:
+    """Strip spaces, fold full-width digits and X, upper-case the check character."""
+    folded = "".join(
+        chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in raw.strip()
+    )
+    return folded.replace(" ", "").upper()
+
+
+def id_number_error(raw: str) -> str | None:
+    """A Chinese message explaining why the number is invalid, or None when it is valid."""
+    number = normalise_id_number(raw)
+    if len(number) != 18:
+        return MESSAGES[InvalidLength]
+    try:
+        ric.validate(number)
+    except ValidationError as error:
+        for kind, message in MESSAGES.items():
+            if isinstance(error, kind):
+                return message
+        return "身份证号无效"
+    return None
+
+
+def birth_date_of(number: str) -> datetime.date:
+    return ric.get_birth_date(number)
+
+
+def sex_of(number: str) -> str:
+    """'M' or 'F' from the 17th digit (odd is male)."""
+    return "M" if int(number[16]) % 2 == 1 else "F"
+
+
+def id_number_with_check_digit(first_seventeen: str) -> str:
+    """Complete a 17-digit body with its GB 11643 check character."""
+    # calc_check_digit expects the check position present and ignores it.
+    return first_seventeen + ric.calc_check_digit(first_seventeen + "0")
+
+
+def mask_id_number(number: str) -> str:
+    """532326199001011234 → 532326********1234."""
+    if len(number) < 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 → 138****5678; short numbers keep only their last two digits."""
+    if not phone:
+        return ""
+    if len(phone) >= 7:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * (len(phone) - 2) + phone[-2:]

@@ -1,0 +1,574 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from households import formulas
+from households.id_numbers import birth_date_of, id_number_error, normalise_id_number, sex_of
+from households.quarter import Quarter
+from regions.models import Level, Region, ScopedQuerySet
+
+MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
+NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("金额不能为负数"))]
+
+
+class HouseholdType(models.TextChoices):
+    LIFTED = "lifted", _("脱贫户")
+    ORDINARY = "ordinary", _("一般农户")
+
+
+class HouseholdStatus(models.TextChoices):
+    ACTIVE = "active", _("正常")
+    CANCELLED = "cancelled", _("已注销")
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("户主")
+    SPOUSE = "spouse", _("配偶")
+    SON = "son", _("之子")
+    DAUGHTER = "daughter", _("之女")
+    DAUGHTER_IN_LAW = "daughter_in_law", _("之儿媳")
+    SON_IN_LAW = "son_in_law", _("之女婿")
+    GRANDSON = "grandson", _("之孙子")
+    GRANDDAUGHTER = "granddaughter", _("之孙女")
+    GREAT_GRANDCHILD = "great_grandchild", _("之曾孙子女")
+    FATHER = "father", _("之父")
+    MOTHER = "mother", _("之母")
+    GRANDPARENT = "grandparent", _("之祖父母")
+    SIBLING = "sibling", _("之兄弟姐妹")
+    OTHER = "other", _("其他")
+
+
+class Labour(models.TextChoices):
+    SKILLED = "skilled", _("技能劳动力")
+    ORDINARY = "ordinary", _("普通劳动力")
+    WEAK = "weak", _("弱劳动力或半劳动力")
+    LOST = "lost", _("丧失劳动力")
+    NONE = "none", _("无劳动力")
+
+
+# Members who count as labour for the "no labour at all" rule.
+LABOUR_CAPABLE = [Labour.SKILLED, Labour.ORDINARY, Labour.WEAK]
+
+
+class Health(models.TextChoices):
+    HEALTHY = "healthy", _("健康")
+    CHRONIC = "chronic", _("长期慢性病")
+    SERIOUS = "serious", _("患有大病")
+    DISABLED = "disabled", _("残疾")
+
+
+class Schooling(models.TextChoices):
+    NOT_IN_SCHOOL = "none", _("非在校生")
+    PRESCHOOL = "preschool", _("学前教育")
+    PRIMARY = "primary", _("小学")
+    JUNIOR = "junior", _("七年级至九年级")
+    SENIOR = "senior", _("普通高中")
+    VOCATIONAL = "vocational", _("中职")
+    COLLEGE = "college", _("高职高专")
+    UNIVERSITY = "university", _("本科及以上")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
+
+
+class MonitoringCategory(models.TextChoices):
+    UNSTABLE = "unstable", _("脱贫不稳定户")
+    MARGINAL = "marginal", _("边缘易致贫户")
+    SUDDEN = "sudden", _("突发严重困难户")
+
+
+class EliminationMethod(models.TextChoices):
+    ASSISTED = "assisted", _("帮扶消除")
+    NATURAL = "natural", _("自然消除")
+
+
+class VersionedModel(models.Model):
+    """Optimistic locking: every save through a service bumps `version`; stale saves are refused."""
+
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class HouseholdQuerySet(ScopedQuerySet):
+    region_field = "village"
+
+    def active(self) -> HouseholdQuerySet:
+        return self.filter(status=HouseholdStatus.ACTIVE)
+
+    def monitored(self) -> HouseholdQuerySet:
+        """Households with an open (not eliminated) monitoring case."""
+        return self.filter(Exists(MonitoringCase.objects.open().filter(household=OuterRef("pk"))))
+
+    def not_monitored(self) -> HouseholdQuerySet:
+        return self.exclude(Exists(MonitoringCase.objects.open().filter(household=OuterRef("pk"))))
+
+
+class Household(VersionedModel):
+    uuid = models.UUIDField(_("唯一标识"), default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(
+        _("户编号"), max_length=32, unique=True, help_text=_("全国防返贫监测信息系统户编号；未知时可填本地编号")
+    )
+    village = models.ForeignKey(
+        Region, verbose_name=_("所属村"), on_delete=models.PROTECT, related_name="households"
+    )
+    household_type = models.CharField(_("户类型"), max_length=16, choices=HouseholdType.choices)
+    lifted_year = models.PositiveSmallIntegerField(
+        _("脱贫年度"), null=True, blank=True, validators=[MinValueValidator(2013), MaxValueValidator(2020)]
+    )
+    relocated = models.BooleanField(_("易地搬迁户"), default=False)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    address = models.CharField(_("住址"), max_length=200, blank=True)
+    helper_name = models.CharField(_("帮扶责任人"), max_length=32, blank=True)
+    helper_unit = models.CharField(_("帮扶责任人单位"), max_length=100, blank=True)
+    helper_phone = models.CharField(_("帮扶责任人电话"), max_length=20, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE
+    )
+    cancelled_reason = models.CharField(_("注销原因"), max_length=200, blank=True)
+    cancelled_on = models.DateField(_("注销日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
+    # Precomputed income facts, refreshed by the income services: the latest recorded quarter
+    # and the per-capita net income of the four quarters ending there (None if any is missing).
+    latest_income_year = models.PositiveSmallIntegerField(_("最近填报年度"), null=True, editable=False)
+    latest_income_quarter = models.PositiveSmallIntegerField(_("最近填报季度"), null=True, editable=False)
+    trailing_per_capita = models.DecimalField(
+        _("近四季度人均纯收入"), max_digits=14, decimal_places=2, null=True, editable=False
+    )
+
+    history = HistoricalRecords(
+        excluded_fields=[
+            "updated_at",
+            "created_at",
+            "latest_income_year",
+            "latest_income_quarter",
+            "trailing_per_capita",
+        ]
+    )
+    objects = HouseholdQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("农户")
+        verbose_name_plural = _("农户")
+        ordering = ["number"]
+        permissions = [("view_personal_data", _("查看完整身份证号和电话"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(household_type=HouseholdType.LIFTED) | Q(lifted_year__isnull=True),
+                name="household_lifted_year_only_for_lifted",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=HouseholdStatus.ACTIVE) | ~Q(cancelled_reason=""),
+                name="household_cancellation_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["village", "number"]),
+            models.Index(fields=["village", "trailing_per_capita"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.village_id is not None and self.village.level != Level.VILLAGE:
+            errors["village"] = _("农户必须归属到村（社区）")
+        if self.household_type == HouseholdType.LIFTED and self.lifted_year is None:
+            errors["lifted_year"] = _("脱贫户须填写脱贫年度")
+        if self.household_type == HouseholdType.ORDINARY and self.lifted_year is not None:
+            errors["lifted_year"] = _("一般农户不应填写脱贫年度")
+        if self.status == HouseholdStatus.CANCELLED and not self.cancelled_reason:
+            errors["cancelled_reason"] = _("注销须填写原因")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == HouseholdStatus.ACTIVE
+
+    def active_members(self) -> models.QuerySet[Member]:
+        return self.members.filter(is_active=True)
+
+    def size(self) -> int:
+        """家庭人口数: the household's active members."""
+        return self.active_members().count()
+
+    def has_labour(self) -> bool:
+        return self.active_members().filter(labour__in=LABOUR_CAPABLE).exists()
+
+    def open_case(self) -> MonitoringCase | None:
+        return self.monitoring_cases.open().first()
+
+
+class MemberQuerySet(ScopedQuerySet):
+    region_field = "household__village"
+
+
+class Member(models.Model):
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="members"
+    )
+    name = models.CharField(_("姓名"), max_length=32)
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, editable=False)
+    birth_date = models.DateField(_("出生日期"), editable=False)
+    relation = models.CharField(_("与户主关系"), max_length=24, choices=Relation.choices)
+    labour = models.CharField(_("劳动技能"), max_length=16, choices=Labour.choices)
+    health = models.CharField(_("健康状况"), max_length=16, choices=Health.choices, default=Health.HEALTHY)
+    schooling = models.CharField(
+        _("在校生状况"), max_length=16, choices=Schooling.choices, default=Schooling.NOT_IN_SCHOOL
+    )
+    work_place = models.CharField(_("务工地点"), max_length=100, blank=True)
+    work_months = models.PositiveSmallIntegerField(
+        _("务工月数"), default=0, validators=[MaxValueValidator(12, message=_("务工月数不能超过12"))]
+    )
+    medical_insurance = models.BooleanField(_("参加基本医疗保险"), default=True)
+    is_active = models.BooleanField(_("在户"), default=True)
+    left_reason = models.CharField(_("减员原因"), max_length=100, blank=True)
+
+    history = HistoricalRecords()
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        ordering = ["household", "-is_active", "relation", "birth_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(relation=Relation.HEAD, is_active=True),
+                name="member_one_active_head_per_household",
+                violation_error_message=_("一户只能有一名户主"),
+            ),
+            models.CheckConstraint(condition=Q(work_months__lte=12), name="member_work_months_at_most_12"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.id_number = normalise_id_number(self.id_number or "")
+        message = id_number_error(self.id_number)
+        if message:
+            raise ValidationError({"id_number": message})
+        self.birth_date = birth_date_of(self.id_number)
+        self.sex = sex_of(self.id_number)
+        if self.birth_date > date.today():
+            raise ValidationError({"id_number": _("身份证号中的出生日期晚于今天")})
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        # Django's message names the field in English ("具有 身份证号 的 家庭成员 已存在"); say it plainly.
+        if (
+            self.id_number
+            and Member.objects.filter(id_number=self.id_number).exclude(pk=self.pk).exists()
+        ):
+            raise ValidationError({"id_number": _("该身份证号已登记在其他成员名下")})
+        super().validate_unique(exclude=exclude)
+
+
+class MonitoringThreshold(models.Model):
+    """监测范围: yuan per person per year, set per region and year (usually by the province)."""
+
+    region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    amount = models.DecimalField(_("监测标准（元/人·年）"), max_digits=10, decimal_places=2)
+    source = models.CharField(_("依据文件"), max_length=200)
+
+    class Meta:
+        verbose_name = _("防返贫监测标准")
+        verbose_name_plural = _("防返贫监测标准")
+        ordering = ["region__code", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="threshold_one_per_region_year"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="threshold_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year}年 {self.amount}元"
+
+
+class RiskType(models.Model):
+    """风险类型 — a list provinces may extend, so it is data."""
+
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=32, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("风险类型")
+        verbose_name_plural = _("风险类型")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssistanceMeasure(models.Model):
+    """帮扶措施 — a list provinces may extend, so it is data."""
+
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=32, unique=True)
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("帮扶措施")
+        verbose_name_plural = _("帮扶措施")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+MAX_RISK_TYPES = 5
+MIN_MONTHS_BEFORE_ELIMINATION = 6
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole calendar months from start's month to end's month."""
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+class MonitoringCaseQuerySet(ScopedQuerySet):
+    region_field = "household__village"
+
+    def open(self) -> MonitoringCaseQuerySet:
+        return self.filter(eliminated_month__isnull=True)
+
+
+class MonitoringCase(VersionedModel):
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="monitoring_cases"
+    )
+    category = models.CharField(_("监测对象类别"), max_length=16, choices=MonitoringCategory.choices)
+    identified_month = models.DateField(_("识别时间"), help_text=_("识别为监测对象的月份"))
+    risk_types = models.ManyToManyField(RiskType, verbose_name=_("风险类型"), related_name="+")
+    measures = models.ManyToManyField(
+        AssistanceMeasure, verbose_name=_("帮扶措施"), blank=True, related_name="+"
+    )
+    eliminated_month = models.DateField(_("风险消除时间"), null=True, blank=True)
+    elimination_method = models.CharField(
+        _("消除方式"), max_length=16, choices=EliminationMethod.choices, blank=True
+    )
+    note = models.CharField(_("备注"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords(m2m_fields=[risk_types, measures], excluded_fields=["created_at"])
+    objects = MonitoringCaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("监测对象")
+        verbose_name_plural = _("监测对象")
+        ordering = ["-identified_month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(eliminated_month__isnull=True),
+                name="monitoring_case_one_open_per_household",
+                violation_error_message=_("该户已有未消除风险的监测记录"),
+            ),
+            models.CheckConstraint(
+                condition=Q(eliminated_month__isnull=True, elimination_method="")
+                | Q(eliminated_month__isnull=False, elimination_method__in=EliminationMethod.values),
+                name="monitoring_case_elimination_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(eliminated_month__isnull=True) | Q(eliminated_month__gte=models.F("identified_month")),
+                name="monitoring_case_eliminated_after_identified",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.get_category_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.eliminated_month is None
+
+    def clean(self) -> None:
+        if self.identified_month:
+            self.identified_month = self.identified_month.replace(day=1)
+        if self.eliminated_month:
+            self.eliminated_month = self.eliminated_month.replace(day=1)
+        household = self.household
+        expected_type = {
+            MonitoringCategory.UNSTABLE: HouseholdType.LIFTED,
+            MonitoringCategory.MARGINAL: HouseholdType.ORDINARY,
+        }.get(MonitoringCategory(self.category)) if self.category else None
+        if expected_type and household.household_type != expected_type:
+            raise ValidationError(
+                {"category": _("“%(category)s”须为%(type)s")
+                 % {"category": self.get_category_display(), "type": HouseholdType(expected_type).label}}
+            )
+        if self.eliminated_month is None:
+            if self.elimination_method:
+                raise ValidationError({"eliminated_month": _("填写了消除方式，请同时填写风险消除时间")})
+            return
+        if not self.elimination_method:
+            raise ValidationError({"elimination_method": _("请选择消除方式")})
+        months = months_between(self.identified_month, self.eliminated_month)
+        if months < MIN_MONTHS_BEFORE_ELIMINATION:
+            raise ValidationError(
+                {"eliminated_month": _("识别后不满6个月不能标注风险消除（识别于%(month)s）")
+                 % {"month": self.identified_month.strftime("%Y年%m月")}}
+            )
+        if not household.has_labour():
+            raise ValidationError({"eliminated_month": _("无劳动力家庭不能标注风险消除")})
+        from households.selectors import threshold_for
+
+        amount = household.trailing_per_capita
+        if amount is None or household.latest_income_year is None:
+            raise ValidationError({"eliminated_month": _("该户尚无连续四个季度的收入记录，不能标注风险消除")})
+        year = household.latest_income_year
+        threshold = threshold_for(region=household.village, year=year)
+        if threshold is None:
+            raise ValidationError({"eliminated_month": _("%(year)d年尚未设置防返贫监测标准") % {"year": year}})
+        if amount <= threshold.amount:
+            raise ValidationError(
+                {"eliminated_month": _("近四个季度人均纯收入%(amount)s元未高于%(year)d年监测标准%(threshold)s元，不能标注风险消除")
+                 % {"year": year, "amount": amount, "threshold": threshold.amount}}
+            )
+
+
+WAGE_FIELDS = ["wages_migrant_work", "wages_public_welfare_job", "wages_other"]
+OPERATING_FIELDS = ["operating_planting", "operating_breeding", "operating_forestry_fruit", "operating_other"]
+PROPERTY_FIELDS = ["property_dividends", "property_land_transfer", "property_other"]
+TRANSFER_FIELDS = [
+    "transfer_family_planning",
+    "transfer_minimum_living",
+    "transfer_extreme_poverty",
+    "transfer_pension",
+    "transfer_ecological",
+    "transfer_other",
+]
+INCOME_GROUPS = {
+    "wages": WAGE_FIELDS,
+    "operating": OPERATING_FIELDS,
+    "property": PROPERTY_FIELDS,
+    "transfers": TRANSFER_FIELDS,
+}
+AMOUNT_FIELDS = [
+    *WAGE_FIELDS,
+    *OPERATING_FIELDS,
+    *PROPERTY_FIELDS,
+    *TRANSFER_FIELDS,
+    "operating_costs",
+    "insurance_claims",
+    "compliant_out_of_pocket",
+]
+
+
+class IncomeRecordQuerySet(ScopedQuerySet):
+    region_field = "household__village"
+
+    def for_quarter(self, quarter: Quarter) -> IncomeRecordQuerySet:
+        return self.filter(year=quarter.year, quarter=quarter.number)
+
+
+class IncomeRecord(VersionedModel):
+    """One household's income for one quarter (一户一本记账本)."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="income_records"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2016), MaxValueValidator(2100)])
+    quarter = models.PositiveSmallIntegerField(
+        _("季度"), choices=[(n, f"第{n}季度") for n in range(1, 5)]
+    )
+    household_size = models.PositiveSmallIntegerField(
+        _("家庭人口数"), validators=[MinValueValidator(1)], help_text=_("填报时在户人数")
+    )
+
+    wages_migrant_work = models.DecimalField(_("务工收入"), validators=NON_NEGATIVE, **MONEY)
+    wages_public_welfare_job = models.DecimalField(_("公益性岗位收入"), validators=NON_NEGATIVE, **MONEY)
+    wages_other = models.DecimalField(_("其他工资性收入"), validators=NON_NEGATIVE, **MONEY)
+    operating_planting = models.DecimalField(_("种植业收入"), validators=NON_NEGATIVE, **MONEY)
+    operating_breeding = models.DecimalField(_("养殖业收入"), validators=NON_NEGATIVE, **MONEY)
+    operating_forestry_fruit = models.DecimalField(_("林果业收入"), validators=NON_NEGATIVE, **MONEY)
+    operating_other = models.DecimalField(_("其他生产经营性收入"), validators=NON_NEGATIVE, **MONEY)
+    property_dividends = models.DecimalField(_("资产收益分红"), validators=NON_NEGATIVE, **MONEY)
+    property_land_transfer = models.DecimalField(_("土地流转收入"), validators=NON_NEGATIVE, **MONEY)
+    property_other = models.DecimalField(_("其他财产性收入"), validators=NON_NEGATIVE, **MONEY)
+    transfer_family_planning = models.DecimalField(_("计划生育金"), validators=NON_NEGATIVE, **MONEY)
+    transfer_minimum_living = models.DecimalField(_("低保金"), validators=NON_NEGATIVE, **MONEY)
+    transfer_extreme_poverty = models.DecimalField(_("特困供养金"), validators=NON_NEGATIVE, **MONEY)
+    transfer_pension = models.DecimalField(_("养老保险金"), validators=NON_NEGATIVE, **MONEY)
+    transfer_ecological = models.DecimalField(_("生态补偿金"), validators=NON_NEGATIVE, **MONEY)
+    transfer_other = models.DecimalField(_("其他转移性收入"), validators=NON_NEGATIVE, **MONEY)
+    operating_costs = models.DecimalField(_("生产经营性支出"), validators=NON_NEGATIVE, **MONEY)
+    insurance_claims = models.DecimalField(_("理赔收入"), validators=NON_NEGATIVE, **MONEY)
+    compliant_out_of_pocket = models.DecimalField(_("合规自付支出"), validators=NON_NEGATIVE, **MONEY)
+
+    # Stored so that reports aggregate in SQL; always set from the formulas in save().
+    net_income = models.DecimalField(_("家庭纯收入"), max_digits=14, decimal_places=2, editable=False)
+    per_capita_net_income = models.DecimalField(
+        _("人均纯收入"), max_digits=14, decimal_places=2, editable=False
+    )
+    entered_at = models.DateTimeField(_("填报时间"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["entered_at"])
+    objects = IncomeRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("季度收入")
+        verbose_name_plural = _("季度收入")
+        ordering = ["household", "-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "year", "quarter"],
+                name="income_record_one_per_household_quarter",
+                violation_error_message=_("该户本季度收入已录入，请修改原记录"),
+            ),
+            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="income_record_quarter_1_to_4"),
+            models.CheckConstraint(condition=Q(household_size__gte=1), name="income_record_size_positive"),
+            *[
+                models.CheckConstraint(condition=Q(**{f"{name}__gte": 0}), name=f"income_record_{name}_not_negative")
+                for name in AMOUNT_FIELDS
+            ],
+        ]
+        indexes = [models.Index(fields=["year", "quarter"])]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.period}"
+
+    @property
+    def period(self) -> Quarter:
+        return Quarter(self.year, self.quarter)
+
+    def totals(self) -> formulas.IncomeTotals:
+        def amounts(names: list[str]) -> list[Decimal]:
+            return [Decimal(getattr(self, name) or 0) for name in names]
+
+        return formulas.income_totals(
+            wages=amounts(WAGE_FIELDS),
+            operating=amounts(OPERATING_FIELDS),
+            property=amounts(PROPERTY_FIELDS),
+            transfers=amounts(TRANSFER_FIELDS),
+            operating_costs=Decimal(self.operating_costs or 0),
+        )
+
+    def compute(self) -> None:
+        """Set the stored totals from the sub-items; bulk writers call this before saving."""
+        self.net_income = formulas.money(self.totals().net)
+        self.per_capita_net_income = (
+            formulas.per_capita(net_income=self.net_income, household_size=self.household_size or 0)
+            or Decimal("0.00")
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.compute()
+        super().save(*args, **kwargs)

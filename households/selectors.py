@@ -1,0 +1,349 @@
+"""Reads: the exact queries behind each household screen, always scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+
+from households import formulas
+from households.models import (
+    Household,
+    HouseholdStatus,
+    IncomeRecord,
+    Member,
+    MonitoringCase,
+    MonitoringThreshold,
+    Relation,
+)
+from households.quarter import Quarter
+from regions.models import Region, regions_visible_to
+
+
+def threshold_for(*, region: Region, year: int) -> MonitoringThreshold | None:
+    """The threshold set nearest above (or at) the region for that year."""
+    ancestors = Region.objects.ancestors_of(region)
+    candidates = {
+        t.region_id: t
+        for t in MonitoringThreshold.objects.filter(year=year, region__in=ancestors).select_related("region")
+    }
+    for ancestor in ancestors:
+        if ancestor.pk in candidates:
+            return candidates[ancestor.pk]
+    return None
+
+
+def below_threshold_condition(*, village_field: str = "village") -> Q:
+    """A Q matching households whose trailing per-capita income is below their threshold.
+
+    Each threshold applies to its region's subtree, except where a deeper region of the same
+    year sets its own; that is expressed with code prefixes so the database does the work.
+    """
+    condition = Q(pk__in=[])
+    thresholds = list(MonitoringThreshold.objects.select_related("region"))
+    for threshold in thresholds:
+        prefix = threshold.region.prefix
+        overriding = [
+            other.region.prefix
+            for other in thresholds
+            if other.year == threshold.year
+            and other.pk != threshold.pk
+            and other.region.prefix.startswith(prefix)
+            and len(other.region.prefix) > len(prefix)
+        ]
+        rule = Q(
+            **{f"{village_field}__code__startswith": prefix},
+            latest_income_year=threshold.year,
+            trailing_per_capita__lt=threshold.amount,
+        )
+        for deeper in overriding:
+            rule &= ~Q(**{f"{village_field}__code__startswith": deeper})
+        condition |= rule
+    return condition
+
+
+def household_get(*, user: Any, pk: int) -> Household:
+    """One household the user may see, or 404 — never another township's record."""
+    try:
+        return Household.objects.visible_to(user).select_related("village", "village__parent").get(pk=pk)
+    except Household.DoesNotExist as error:
+        raise Http404("农户不存在或不在您的管辖范围内") from error
+
+
+def household_list(
+    *,
+    user: Any,
+    search: str = "",
+    village: Region | None = None,
+    household_type: str = "",
+    category: str = "",
+    open_risk: bool | None = None,
+    below_threshold: bool = False,
+    include_cancelled: bool = False,
+    ordering: str = "number",
+) -> QuerySet[Household]:
+    """Households the user may see, filtered, with the head's name and size for each row."""
+    households = Household.objects.visible_to(user)
+    if not include_cancelled:
+        households = households.filter(status=HouseholdStatus.ACTIVE)
+    if village is not None:
+        households = households.in_region(village)
+    if household_type:
+        households = households.filter(household_type=household_type)
+    open_cases = MonitoringCase.objects.open().filter(household=OuterRef("pk"))
+    if category:
+        households = households.filter(Exists(open_cases.filter(category=category)))
+    if open_risk is True:
+        households = households.filter(Exists(open_cases))
+    elif open_risk is False:
+        households = households.exclude(Exists(open_cases))
+    if below_threshold:
+        households = households.filter(below_threshold_condition())
+    if search:
+        households = households.filter(_search_condition(search.strip()))
+    heads = Member.objects.filter(household=OuterRef("pk"), relation=Relation.HEAD, is_active=True)
+    households = households.select_related("village", "village__parent").annotate(
+        head_name=Subquery(heads.values("name")[:1]),
+        head_id_number=Subquery(heads.values("id_number")[:1]),
+        member_count=Subquery(
+            Member.objects.filter(household=OuterRef("pk"), is_active=True)
+            .order_by()
+            .values("household")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        open_category=Subquery(open_cases.values("category")[:1]),
+    )
+    return households.order_by(*HOUSEHOLD_ORDERINGS.get(ordering, HOUSEHOLD_ORDERINGS["number"]))
+
+
+HOUSEHOLD_ORDERINGS: dict[str, list[str]] = {
+    "number": ["number"],
+    "-number": ["-number"],
+    "village": ["village__code", "number"],
+    "-village": ["-village__code", "-number"],
+    "income": ["trailing_per_capita", "number"],
+    "-income": ["-trailing_per_capita", "number"],
+    "updated": ["updated_at", "id"],
+    "-updated": ["-updated_at", "-id"],
+}
+
+
+def _search_condition(text: str) -> Q:
+    """户编号 prefix, any member's 身份证号 (prefix or exact), or the 户主's name."""
+    from households.id_numbers import normalise_id_number
+
+    normalised = normalise_id_number(text)
+    members = Member.objects.filter(household=OuterRef("pk"))
+    condition = Q(number__startswith=text)
+    if normalised[:1].isdigit() and len(normalised) >= 6:
+        condition |= Exists(members.filter(id_number__startswith=normalised))
+    else:
+        condition |= Exists(members.filter(relation=Relation.HEAD, name__contains=text))
+    return condition
+
+
+def villages_for_filter(*, user: Any) -> QuerySet[Region]:
+    return regions_visible_to(user).villages().select_related("parent").order_by("code")
+
+
+@dataclass
+class QuarterRow:
+    """One quarter of the household's income ledger with its derived figures."""
+
+    record: IncomeRecord
+    growth: Decimal | None
+    year_to_date_per_capita: Decimal | None
+    sharp_fall: bool
+
+
+@dataclass
+class YearRow:
+    year: int
+    quarters: list[QuarterRow] = field(default_factory=list)
+    per_capita: Decimal | None = None
+    complete: bool = False
+    growth: Decimal | None = None
+
+
+SHARP_FALL = Decimal("0.30")
+
+
+def household_income_ledger(*, household: Household) -> list[YearRow]:
+    """Income by year and quarter, newest first, with YTD per-capita and year-on-year growth."""
+    records = list(household.income_records.order_by("year", "quarter"))
+    by_quarter = {record.period: record for record in records}
+    years: dict[int, YearRow] = {}
+    for record in records:
+        row = years.setdefault(record.year, YearRow(year=record.year))
+        earlier = by_quarter.get(record.period.year_earlier())
+        year_to_date = formulas.sum_per_capita(
+            (r.net_income, r.household_size) for r in row_records(row) + [record]
+        )
+        row.quarters.append(
+            QuarterRow(
+                record=record,
+                growth=formulas.growth(
+                    current=record.per_capita_net_income,
+                    previous=earlier.per_capita_net_income if earlier else None,
+                ),
+                year_to_date_per_capita=year_to_date,
+                sharp_fall=formulas.is_sharp_fall(
+                    current=record.per_capita_net_income,
+                    previous=earlier.per_capita_net_income if earlier else None,
+                    limit=SHARP_FALL,
+                ),
+            )
+        )
+    for row in years.values():
+        row.per_capita = row.quarters[-1].year_to_date_per_capita if row.quarters else None
+        row.complete = len(row.quarters) == 4
+        previous = years.get(row.year - 1)
+        if row.complete and previous is not None and previous.complete:
+            row.growth = formulas.growth(current=row.per_capita, previous=previous.per_capita)
+        row.quarters.reverse()
+    return sorted(years.values(), key=lambda r: r.year, reverse=True)
+
+
+def row_records(row: YearRow) -> list[IncomeRecord]:
+    return [q.record for q in row.quarters]
+
+
+def trailing_per_capita(*, household: Household, ending: Quarter) -> Decimal | None:
+    """Per-capita net income of the four quarters ending at `ending`; None if one is missing."""
+    quarters = ending.trailing_four()
+    records = [
+        r
+        for r in household.income_records.filter(
+            year__in={q.year for q in quarters}
+        )
+        if r.period in quarters
+    ]
+    if len(records) < 4:
+        return None
+    return formulas.sum_per_capita((r.net_income, r.household_size) for r in records)
+
+
+def household_detail(*, user: Any, pk: int) -> Household:
+    """The household with members and cases prefetched for the detail page."""
+    household = household_get(user=user, pk=pk)
+    members = Prefetch("members", queryset=Member.objects.order_by("-is_active", "relation", "birth_date"))
+    cases = Prefetch(
+        "monitoring_cases",
+        queryset=MonitoringCase.objects.prefetch_related("risk_types", "measures").order_by("-identified_month"),
+    )
+    return (
+        Household.objects.filter(pk=household.pk)
+        .select_related("village", "village__parent")
+        .prefetch_related(members, cases)
+        .get()
+    )
+
+
+@dataclass
+class Change:
+    """One line of the change history: who changed what, when, and how."""
+
+    at: datetime
+    user: str
+    subject: str
+    action: str
+    reason: str
+    fields: list[tuple[str, str, str]]
+
+
+def household_history(*, household: Household, limit: int = 100) -> list[Change]:
+    """Every recorded change to the household, its members, cases and income, newest first."""
+    sources: list[tuple[Any, Q, Any]] = [
+        (Household.history, Q(id=household.pk), lambda h: "户信息"),
+        (Member.history, Q(household_id=household.pk), lambda h: f"成员 {h.name}"),
+        (MonitoringCase.history, Q(household_id=household.pk), lambda h: "监测对象"),
+        (IncomeRecord.history, Q(household_id=household.pk), lambda h: f"{h.year}年第{h.quarter}季度收入"),
+    ]
+    changes: list[Change] = []
+    for manager, condition, describe in sources:
+        rows = list(manager.filter(condition).select_related("history_user").order_by("id", "history_date", "history_id"))
+        previous_by_object: dict[int, Any] = {}
+        for row in rows:
+            previous = previous_by_object.get(row.id)
+            fields: list[tuple[str, str, str]] = []
+            if previous is not None:
+                delta = row.diff_against(previous, foreign_keys_are_objs=False)
+                for change in delta.changes:
+                    label = _field_label(row.instance_type, change.field)
+                    fields.append((label, _display(row, change.field, change.old), _display(row, change.field, change.new)))
+            previous_by_object[row.id] = row
+            if previous is not None and not fields and row.history_type == "~":
+                continue
+            changes.append(
+                Change(
+                    at=row.history_date,
+                    user=_user_label(row.history_user),
+                    subject=describe(row),
+                    action={"+": "新增", "~": "修改", "-": "删除"}[row.history_type],
+                    reason=row.history_change_reason or "",
+                    fields=fields,
+                )
+            )
+    changes.sort(key=lambda c: c.at, reverse=True)
+    return changes[:limit]
+
+
+def _user_label(user: Any) -> str:
+    if user is None:
+        return "系统"
+    return user.get_full_name() or user.username
+
+
+def _field_label(model: Any, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:
+        return name
+
+
+def _display(row: Any, name: str, value: Any) -> str:
+    model = row.instance_type
+    try:
+        model_field = model._meta.get_field(name)
+    except Exception:
+        return str(value)
+    if isinstance(value, list):
+        # m2m changes arrive as lists of through-row dicts
+        related = model_field.related_model
+        ids = [item[related._meta.model_name] for item in value if isinstance(item, dict) and related._meta.model_name in item]
+        names = dict(related.objects.filter(pk__in=ids).values_list("pk", "name"))
+        return "、".join(str(names.get(i, i)) for i in ids) or "（空）"
+    if value is None or value == "":
+        return "（空）"
+    choices = dict(model_field.flatchoices) if getattr(model_field, "flatchoices", None) else {}
+    if choices:
+        return str(choices.get(value, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if model_field.is_relation:
+        return str(model_field.related_model.objects.filter(pk=value).first() or value)
+    return str(value)
+
+
+def home_summary(*, user: Any, current: Quarter) -> dict[str, Any]:
+    """What needs doing in the user's region: counts for the home page."""
+    households = Household.objects.visible_to(user).active()
+    open_cases = MonitoringCase.objects.visible_to(user).open()
+    reported = IncomeRecord.objects.visible_to(user).for_quarter(current).filter(
+        household__status=HouseholdStatus.ACTIVE
+    )
+    return {
+        "households": households.count(),
+        "lifted": households.filter(household_type="lifted").count(),
+        "monitored": open_cases.count(),
+        "below_threshold_unmonitored": households.not_monitored().filter(below_threshold_condition()).count(),
+        "missing_income": households.count() - reported.count(),
+        "eligible_for_review": open_cases.filter(
+            identified_month__lte=current.first_day.replace(day=1)
+        ).count(),
+    }

@@ -1,0 +1,353 @@
+"""Writes: every way a household, member, monitoring case or income record changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model
+from django.utils.translation import gettext as _
+
+from households.models import (
+    AMOUNT_FIELDS,
+    AssistanceMeasure,
+    EliminationMethod,
+    Household,
+    HouseholdStatus,
+    IncomeRecord,
+    Member,
+    MonitoringCase,
+    Relation,
+    RiskType,
+    MAX_RISK_TYPES,
+    VersionedModel,
+)
+from households import formulas
+from households.quarter import Quarter
+from households.selectors import threshold_for, trailing_per_capita
+
+
+class ConcurrentEditError(ValidationError):
+    """Someone else saved this record after the user opened it."""
+
+    def __init__(self) -> None:
+        super().__init__(_("该记录已被他人修改，您的修改未保存。请刷新页面查看最新内容后重新填写。"), code="stale")
+
+
+def require_permission(user: Any, codename: str) -> None:
+    if not user.has_perm(codename):
+        raise PermissionDenied(_("您的角色没有此操作权限"))
+
+
+def _bump_version(instance: VersionedModel, expected_version: int | None) -> None:
+    """Claim the next version atomically; refuse when the row moved on since it was read."""
+    if expected_version is None:
+        expected_version = instance.version
+    claimed = type(instance)._default_manager.filter(pk=instance.pk, version=expected_version).update(
+        version=F("version") + 1
+    )
+    if claimed != 1:
+        raise ConcurrentEditError()
+    instance.version = expected_version + 1
+
+
+def _save(instance: Model, *, reason: str = "") -> None:
+    instance.full_clean()
+    if reason:
+        instance._change_reason = reason  # type: ignore[attr-defined]
+    instance.save()
+
+
+@dataclass
+class MemberData:
+    """One member row as a form or import hands it over; `pk` is None for a new member."""
+
+    name: str
+    id_number: str
+    relation: str
+    labour: str
+    health: str = "healthy"
+    schooling: str = "none"
+    work_place: str = ""
+    work_months: int = 0
+    medical_insurance: bool = True
+    pk: int | None = None
+    remove: bool = False
+    left_reason: str = ""
+
+
+MEMBER_FIELDS = ["name", "id_number", "relation", "labour", "health", "schooling", "work_place", "work_months", "medical_insurance"]
+
+
+def _check_exactly_one_head(members: Sequence[MemberData]) -> None:
+    heads = [m for m in members if not m.remove and m.relation == Relation.HEAD]
+    if len(heads) == 0:
+        raise ValidationError({"members": _("请指定一名户主")})
+    if len(heads) > 1:
+        raise ValidationError({"members": _("一户只能有一名户主，当前有%(n)d名") % {"n": len(heads)}})
+
+
+@transaction.atomic
+def household_register(
+    *, by: Any, household: Household, members: Sequence[MemberData], reason: str = ""
+) -> Household:
+    """Create a household with its members; all or nothing."""
+    require_permission(by, "households.add_household")
+    _require_in_scope(by, household)
+    _check_exactly_one_head(members)
+    _save(household, reason=reason)
+    _apply_members(household=household, members=members, reason=reason)
+    return household
+
+
+@transaction.atomic
+def household_update(
+    *,
+    by: Any,
+    household: Household,
+    members: Sequence[MemberData] | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> Household:
+    """Save edits to a household (and optionally its members), refusing stale versions."""
+    require_permission(by, "households.change_household")
+    _require_in_scope(by, household)
+    _bump_version(household, expected_version)
+    if members is not None:
+        _check_exactly_one_head(members)
+    _save(household, reason=reason)
+    if members is not None:
+        _apply_members(household=household, members=members, reason=reason)
+    return household
+
+
+@transaction.atomic
+def household_cancel(*, by: Any, household: Household, reason_text: str, expected_version: int | None = None) -> Household:
+    """注销: keep the record, mark it cancelled with its reason."""
+    require_permission(by, "households.change_household")
+    _require_in_scope(by, household)
+    if not reason_text.strip():
+        raise ValidationError({"cancelled_reason": _("注销须填写原因")})
+    _bump_version(household, expected_version)
+    household.status = HouseholdStatus.CANCELLED
+    household.cancelled_reason = reason_text.strip()
+    household.cancelled_on = date.today()
+    _save(household)
+    return household
+
+
+def _require_in_scope(user: Any, household: Household) -> None:
+    """Refuse a household (or a target village) outside the user's subtree."""
+    from regions.models import regions_visible_to
+
+    if household.pk is not None and not Household.objects.visible_to(user).filter(pk=household.pk).exists():
+        raise PermissionDenied(_("该农户不在您的管辖范围内"))
+    if household.village_id is not None and not regions_visible_to(user).filter(pk=household.village_id).exists():
+        raise PermissionDenied(_("所选村不在您的管辖范围内"))
+
+
+def _apply_members(*, household: Household, members: Sequence[MemberData], reason: str) -> None:
+    """Create, update or remove members so the household matches `members`."""
+    existing = {m.pk: m for m in household.members.all()}
+    # Remove and demote first, so a new head or a reused 身份证号 never collides with the old row.
+    ordered = sorted(members, key=lambda m: (not m.remove, m.relation == Relation.HEAD))
+    errors: dict[str, list[str]] = {}
+    for index, data in enumerate(ordered):
+        if data.pk is not None and data.pk not in existing:
+            raise ValidationError({"members": _("成员不属于该户")})
+        member = existing.get(data.pk) if data.pk is not None else Member(household=household)
+        assert member is not None
+        if data.remove:
+            if member.pk is not None and member.is_active:
+                member.is_active = False
+                member.left_reason = data.left_reason or _("减员")
+                _save(member, reason=reason)
+            continue
+        for name in MEMBER_FIELDS:
+            setattr(member, name, getattr(data, name))
+        member.is_active = True
+        try:
+            _save(member, reason=reason)
+        except ValidationError as error:
+            errors[data.name or str(index + 1)] = [
+                f"{_member_field_label(k)}：{'，'.join(v)}" for k, v in error.message_dict.items()
+            ]
+    if errors:
+        raise ValidationError({"members": [f"{who}：{'；'.join(msgs)}" for who, msgs in errors.items()]})
+    household_refresh_income_facts(household=household)
+
+
+def _member_field_label(name: str) -> str:
+    if name == "__all__":
+        return _("成员")
+    return str(Member._meta.get_field(name).verbose_name)
+
+
+def household_refresh_income_facts(*, household: Household) -> None:
+    """Recompute the household's latest quarter and trailing four-quarter per-capita income."""
+    latest = household.income_records.order_by("-year", "-quarter").first()
+    if latest is None:
+        year = quarter = None
+        trailing = None
+    else:
+        year, quarter = latest.year, latest.quarter
+        trailing = trailing_per_capita(household=household, ending=latest.period)
+    Household.objects.filter(pk=household.pk).update(
+        latest_income_year=year, latest_income_quarter=quarter, trailing_per_capita=trailing
+    )
+    household.latest_income_year, household.latest_income_quarter = year, quarter
+    household.trailing_per_capita = trailing
+
+
+@dataclass
+class IncomeWarning:
+    """Entry-time warnings: they do not block saving but the clerk must see them."""
+
+    message: str
+
+
+def income_warnings(*, household: Household, record: IncomeRecord) -> list[IncomeWarning]:
+    """Below-threshold (for an unmonitored household) and a >30% fall against last year."""
+    from households.selectors import SHARP_FALL
+
+    warnings: list[IncomeWarning] = []
+    earlier = household.income_records.filter(year=record.year - 1, quarter=record.quarter).first()
+    if earlier is not None and formulas.is_sharp_fall(
+        current=record.per_capita_net_income, previous=earlier.per_capita_net_income, limit=SHARP_FALL
+    ):
+        rate = formulas.growth(current=record.per_capita_net_income, previous=earlier.per_capita_net_income)
+        assert rate is not None
+        warnings.append(
+            IncomeWarning(
+                _("本季度人均纯收入%(now)s元，比上年同期%(then)s元下降%(pct).1f%%，超过30%%，请核实原因")
+                % {"now": record.per_capita_net_income, "then": earlier.per_capita_net_income, "pct": -rate * 100}
+            )
+        )
+    trailing = trailing_per_capita(household=household, ending=record.period)
+    if trailing is not None and household.open_case() is None:
+        threshold = threshold_for(region=household.village, year=record.year)
+        if threshold is not None and trailing < threshold.amount:
+            warnings.append(
+                IncomeWarning(
+                    _("近四个季度人均纯收入%(amount)s元，低于%(year)d年监测标准%(threshold)s元，该户尚未纳入监测，请及时研判")
+                    % {"amount": trailing, "year": record.year, "threshold": threshold.amount}
+                )
+            )
+    return warnings
+
+
+@transaction.atomic
+def income_record_save(
+    *,
+    by: Any,
+    household: Household,
+    quarter: Quarter,
+    amounts: dict[str, Decimal],
+    record: IncomeRecord | None = None,
+    expected_version: int | None = None,
+    reason: str = "",
+) -> tuple[IncomeRecord, list[IncomeWarning]]:
+    """Enter or correct one quarter's income; the household size is taken as it is now."""
+    _require_in_scope(by, household)
+    if record is None:
+        require_permission(by, "households.add_incomerecord")
+        if household.income_records.filter(year=quarter.year, quarter=quarter.number).exists():
+            raise ValidationError({"quarter": _("%(q)s收入已录入，请修改原记录") % {"q": quarter.label}})
+        record = IncomeRecord(household=household, year=quarter.year, quarter=quarter.number)
+    else:
+        require_permission(by, "households.change_incomerecord")
+        _bump_version(record, expected_version)
+    if not household.is_active:
+        raise ValidationError(_("已注销农户不能录入收入"))
+    unknown = set(amounts) - set(AMOUNT_FIELDS)
+    if unknown:
+        raise ValidationError(_("未知的收入项目：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    for name, value in amounts.items():
+        setattr(record, name, value)
+    if record.household_size is None or record.pk is None:
+        record.household_size = household.size()
+    if not record.household_size:
+        raise ValidationError(_("该户没有在户成员，不能计算人均纯收入"))
+    try:
+        with transaction.atomic():
+            _save(record, reason=reason)
+    except IntegrityError as error:
+        raise ValidationError({"quarter": _("%(q)s收入已录入，请修改原记录") % {"q": quarter.label}}) from error
+    household_refresh_income_facts(household=household)
+    return record, income_warnings(household=household, record=record)
+
+
+def _set_choices(case: MonitoringCase, risk_types: Iterable[RiskType], measures: Iterable[AssistanceMeasure]) -> None:
+    risk_list = list(risk_types)
+    if not 1 <= len(risk_list) <= MAX_RISK_TYPES:
+        raise ValidationError({"risk_types": _("风险类型须选择1至5项")})
+    case.risk_types.set(risk_list)
+    case.measures.set(list(measures))
+
+
+@transaction.atomic
+def monitoring_case_register(
+    *,
+    by: Any,
+    household: Household,
+    category: str,
+    identified_month: date,
+    risk_types: Iterable[RiskType],
+    measures: Iterable[AssistanceMeasure] = (),
+    note: str = "",
+) -> MonitoringCase:
+    """识别纳入监测: open a case for the household."""
+    require_permission(by, "households.add_monitoringcase")
+    _require_in_scope(by, household)
+    if household.open_case() is not None:
+        raise ValidationError({"category": _("该户已有未消除风险的监测记录")})
+    case = MonitoringCase(household=household, category=category, identified_month=identified_month, note=note)
+    _save(case)
+    _set_choices(case, risk_types, measures)
+    return case
+
+
+@transaction.atomic
+def monitoring_case_update(
+    *,
+    by: Any,
+    case: MonitoringCase,
+    risk_types: Iterable[RiskType],
+    measures: Iterable[AssistanceMeasure],
+    expected_version: int | None = None,
+) -> MonitoringCase:
+    require_permission(by, "households.change_monitoringcase")
+    _require_in_scope(by, case.household)
+    _bump_version(case, expected_version)
+    _save(case)
+    _set_choices(case, risk_types, measures)
+    return case
+
+
+@transaction.atomic
+def monitoring_case_eliminate(
+    *,
+    by: Any,
+    case: MonitoringCase,
+    eliminated_month: date,
+    method: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> MonitoringCase:
+    """风险消除: only after six months, with labour, and income above the threshold."""
+    require_permission(by, "households.change_monitoringcase")
+    _require_in_scope(by, case.household)
+    if not case.is_open:
+        raise ValidationError({"eliminated_month": _("该监测记录已标注风险消除")})
+    _bump_version(case, expected_version)
+    case.eliminated_month = eliminated_month
+    case.elimination_method = method if method in EliminationMethod.values else ""
+    if note:
+        case.note = note
+    _save(case)
+    return case

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from households import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("households/", views.household_list, name="household_list"),
+    path("households/new/", views.household_create, name="household_create"),
+    path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("households/<int:pk>/edit/", views.household_edit, name="household_edit"),
+    path("households/<int:pk>/cancel/", views.household_cancel, name="household_cancel"),
+    path("households/<int:pk>/income/new/", views.income_entry, name="income_create"),
+    path("households/<int:pk>/income/<str:period>/", views.income_entry, name="income_edit"),
+    path("households/<int:pk>/monitoring/new/", views.monitoring_case_register, name="case_register"),
+    path(
+        "households/<int:pk>/monitoring/<int:case_pk>/eliminate/",
+        views.monitoring_case_eliminate,
+        name="case_eliminate",
+    ),
+]

@@ -1,0 +1,310 @@
+"""Pages: parse the request, call one service or selector, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from households import selectors, services
+from households.forms import (
+    CancelForm,
+    EliminationForm,
+    HouseholdFilterForm,
+    HouseholdForm,
+    IncomeForm,
+    MemberFormSet,
+    MonitoringCaseForm,
+    member_initial,
+)
+from households.models import INCOME_GROUPS, Household, IncomeRecord, MonitoringCase
+from households.quarter import Quarter
+
+
+def _reported_quarter(today: date | None = None) -> Quarter:
+    """The quarter staff are collecting now: the last one that has ended."""
+    return Quarter.containing(today or date.today()).previous()
+
+
+def _apply_errors(form: Any, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form's fields where it names them."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The user's place in the hierarchy and what needs doing there."""
+    quarter = _reported_quarter()
+    return render(
+        request,
+        "households/home.html",
+        {"summary": selectors.home_summary(user=request.user, current=quarter), "quarter": quarter},
+    )
+
+
+@login_required
+def household_list(request: HttpRequest) -> HttpResponse:
+    villages = selectors.villages_for_filter(user=request.user)
+    form = HouseholdFilterForm(request.GET or None, villages=villages)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "search": data["q"],
+            "village": data["village"],
+            "household_type": data["household_type"],
+            "category": data["category"],
+            "open_risk": {"open": True, "none": False}.get(data["risk"]),
+            "below_threshold": data["below"],
+            "include_cancelled": data["cancelled"],
+            "ordering": data["sort"] or "number",
+        }
+    households = selectors.household_list(user=request.user, **filters)
+    page = Paginator(households, 50, allow_empty_first_page=True).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return render(
+        request,
+        "households/household_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+            "sort": filters.get("ordering", "number"),
+            "can_add": request.user.has_perm("households.add_household"),
+        },
+    )
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household = selectors.household_detail(user=request.user, pk=pk)
+    ledger = selectors.household_income_ledger(household=household)
+    threshold = None
+    if household.latest_income_year:
+        threshold = selectors.threshold_for(region=household.village, year=household.latest_income_year)
+    cases = list(household.monitoring_cases.all())
+    return render(
+        request,
+        "households/household_detail.html",
+        {
+            "household": household,
+            "members": [m for m in household.members.all()],
+            "cases": cases,
+            "open_case": next((c for c in cases if c.is_open), None),
+            "ledger": ledger,
+            "threshold": threshold,
+            "history": selectors.household_history(household=household),
+            "can_change": request.user.has_perm("households.change_household") and household.is_active,
+            "can_enter_income": request.user.has_perm("households.add_incomerecord") and household.is_active,
+            "reported_quarter": _reported_quarter(),
+        },
+    )
+
+
+@login_required
+@permission_required("households.add_household", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def household_create(request: HttpRequest) -> HttpResponse:
+    villages = selectors.villages_for_filter(user=request.user)
+    form = HouseholdForm(request.POST or None, villages=villages)
+    formset = MemberFormSet(request.POST or None, prefix="members")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            household = services.household_register(
+                by=request.user, household=form.save(commit=False), members=formset.member_data()
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"已登记农户 {household.number}")
+            return redirect("household_detail", pk=household.pk)
+    return render(request, "households/household_form.html", {"form": form, "formset": formset, "creating": True})
+
+
+@login_required
+@permission_required("households.change_household", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    household = selectors.household_get(user=request.user, pk=pk)
+    if not household.is_active:
+        raise PermissionDenied("已注销农户不能修改")
+    villages = selectors.villages_for_filter(user=request.user)
+    form = HouseholdForm(request.POST or None, instance=household, villages=villages)
+    formset = MemberFormSet(request.POST or None, prefix="members", initial=member_initial(household))
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            services.household_update(
+                by=request.user,
+                household=form.save(commit=False),
+                members=formset.member_data(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "已保存")
+            return redirect("household_detail", pk=household.pk)
+    return render(
+        request,
+        "households/household_form.html",
+        {"form": form, "formset": formset, "household": household, "creating": False},
+    )
+
+
+@login_required
+@permission_required("households.change_household", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def household_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    household = selectors.household_get(user=request.user, pk=pk)
+    form = CancelForm(request.POST or None, initial={"version": household.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_cancel(
+                by=request.user,
+                household=household,
+                reason_text=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"农户 {household.number} 已注销")
+            return redirect("household_detail", pk=household.pk)
+    return render(request, "households/household_cancel.html", {"form": form, "household": household})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> HttpResponse:
+    """Enter a new quarter (period from the form) or correct an existing one (period in the URL)."""
+    household = selectors.household_get(user=request.user, pk=pk)
+    record: IncomeRecord | None = None
+    if period is not None:
+        try:
+            quarter = Quarter.parse(period)
+        except ValueError as error:
+            raise PermissionDenied("季度格式错误") from error
+        record = get_object_or_404(household.income_records, year=quarter.year, quarter=quarter.number)
+    needed = "households.change_incomerecord" if record else "households.add_incomerecord"
+    if not request.user.has_perm(needed):
+        raise PermissionDenied("您的角色没有录入收入的权限")
+    if not household.is_active:
+        raise PermissionDenied("已注销农户不能录入收入")
+    default_quarter = record.period if record else _reported_quarter()
+    from households.forms import QuarterChoiceForm
+
+    quarter_form = QuarterChoiceForm(
+        request.POST or None, initial={"year": default_quarter.year, "quarter": default_quarter.number}
+    )
+    form = IncomeForm(request.POST or None, instance=record)
+    if request.method == "POST" and form.is_valid() and (record or quarter_form.is_valid()):
+        quarter = record.period if record else Quarter(quarter_form.cleaned_data["year"], quarter_form.cleaned_data["quarter"])
+        try:
+            saved, warnings = services.income_record_save(
+                by=request.user,
+                household=household,
+                quarter=quarter,
+                amounts=form.amounts(),
+                record=record,
+                expected_version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "quarter" in error.message_dict:
+                quarter_form.add_error(None, error.message_dict["quarter"])
+            else:
+                _apply_errors(form, error)
+        else:
+            messages.success(
+                request, f"已保存{saved.period.label}收入：家庭纯收入 {saved.net_income} 元，人均纯收入 {saved.per_capita_net_income} 元"
+            )
+            for warning in warnings:
+                messages.warning(request, warning.message)
+            return redirect("household_detail", pk=household.pk)
+    groups = [
+        (label, [form[name] for name in INCOME_GROUPS[key]], key)
+        for key, label in [("wages", "工资性收入"), ("operating", "生产经营性收入"), ("property", "财产性收入"), ("transfers", "转移性收入")]
+    ]
+    return render(
+        request,
+        "households/income_form.html",
+        {
+            "household": household,
+            "form": form,
+            "quarter_form": quarter_form,
+            "record": record,
+            "groups": groups,
+            "household_size": record.household_size if record else household.size(),
+            "monitored": household.open_case() is not None,
+        },
+    )
+
+
+@login_required
+@permission_required("households.add_monitoringcase", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def monitoring_case_register(request: HttpRequest, pk: int) -> HttpResponse:
+    household = selectors.household_get(user=request.user, pk=pk)
+    form = MonitoringCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.monitoring_case_register(
+                by=request.user,
+                household=household,
+                category=data["category"],
+                identified_month=data["identified_month"],
+                risk_types=data["risk_types"],
+                measures=data["measures"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "已纳入监测")
+            return redirect("household_detail", pk=household.pk)
+    return render(request, "households/case_form.html", {"form": form, "household": household, "title": "识别纳入监测"})
+
+
+@login_required
+@permission_required("households.change_monitoringcase", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def monitoring_case_eliminate(request: HttpRequest, pk: int, case_pk: int) -> HttpResponse:
+    household = selectors.household_get(user=request.user, pk=pk)
+    case: MonitoringCase = get_object_or_404(household.monitoring_cases.open(), pk=case_pk)
+    form = EliminationForm(request.POST or None, initial={"version": case.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.monitoring_case_eliminate(
+                by=request.user,
+                case=case,
+                eliminated_month=data["eliminated_month"],
+                method=data["elimination_method"],
+                note=data["note"],
+                expected_version=data["version"],
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "已标注风险消除")
+            return redirect("household_detail", pk=household.pk)
+    return render(
+        request, "households/case_form.html", {"form": form, "household": household, "case": case, "title": "风险消除"}
+    )
+
+

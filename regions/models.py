@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+
+
+class Level(models.IntegerChoices):
+    PROVINCE = 1, _("省")
+    PREFECTURE = 2, _("市/州")
+    COUNTY = 3, _("县/区")
+    TOWNSHIP = 4, _("乡/镇")
+    VILLAGE = 5, _("村/社区")
+    GROUP = 6, _("组")
+
+
+# How many leading digits of the code identify a unit at each level (2+2+2+3+3, groups +3).
+PREFIX_LENGTH = {
+    Level.PROVINCE: 2,
+    Level.PREFECTURE: 4,
+    Level.COUNTY: 6,
+    Level.TOWNSHIP: 9,
+    Level.VILLAGE: 12,
+    Level.GROUP: 15,
+}
+
+
+def code_prefix(code: str, level: int) -> str:
+    """The leading digits that every code in this unit's subtree shares."""
+    return code[: PREFIX_LENGTH[Level(level)]]
+
+
+def validate_region_code(code: str, level: int) -> None:
+    """Raise ValidationError unless the code fits the 统计用区划代码 shape for its level."""
+    expected_length = 15 if level == Level.GROUP else 12
+    if len(code) != expected_length or not code.isdigit():
+        raise ValidationError(
+            {"code": _("区划代码应为%(n)d位数字") % {"n": expected_length}}, code="invalid"
+        )
+    own_end = PREFIX_LENGTH[Level(level)]
+    own_start = PREFIX_LENGTH.get(Level(level - 1), 0) if level > Level.PROVINCE else 0
+    if code[own_end:].strip("0"):
+        raise ValidationError(
+            {"code": _("该级别区划代码第%(n)d位之后应全部为0") % {"n": own_end}}, code="invalid"
+        )
+    if not code[own_start:own_end].strip("0"):
+        raise ValidationError({"code": _("区划代码本级部分不能全为0")}, code="invalid")
+
+
+class RegionQuerySet(models.QuerySet["Region"]):
+    def subtree(self, region: Region) -> RegionQuerySet:
+        """The region itself and everything below it."""
+        return self.filter(code__startswith=region.prefix)
+
+    def villages(self) -> RegionQuerySet:
+        return self.filter(level=Level.VILLAGE)
+
+    def ancestors_of(self, region: Region) -> RegionQuerySet:
+        """The region and every unit above it, nearest first."""
+        codes = [
+            code_prefix(region.code, level).ljust(12, "0")
+            for level in PREFIX_LENGTH
+            if level <= region.level and level != Level.GROUP
+        ]
+        if region.level == Level.GROUP:
+            codes.append(region.code)
+        return self.filter(code__in=codes).order_by("-level")
+
+
+class Region(models.Model):
+    code = models.CharField(_("区划代码"), max_length=15, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.PositiveSmallIntegerField(_("级别"), choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level=Level.PROVINCE, parent__isnull=True)
+                | Q(level__gt=Level.PROVINCE, parent__isnull=False),
+                name="region_parent_matches_level",
+            ),
+        ]
+        indexes = [
+            # Prefix (LIKE 'abc%') lookups on PostgreSQL need the pattern operator class.
+            models.Index(fields=["code"], name="region_code_prefix", opclasses=["varchar_pattern_ops"])
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def prefix(self) -> str:
+        return code_prefix(self.code, self.level)
+
+    def clean(self) -> None:
+        validate_region_code(self.code, self.level)
+        if self.parent is None:
+            if self.level != Level.PROVINCE:
+                raise ValidationError({"parent": _("只有省级区划可以没有上级")})
+            return
+        if self.parent.level >= self.level:
+            raise ValidationError({"parent": _("上级区划的级别必须高于本级")})
+        if not self.code.startswith(self.parent.prefix):
+            raise ValidationError({"code": _("区划代码必须以上级区划代码 %(p)s 开头") % {"p": self.parent.prefix}})
+
+    def contains(self, other: Region) -> bool:
+        return other.code.startswith(self.prefix)
+
+    def full_name(self) -> str:
+        """Names from the county down, e.g. 大姚县湾碧乡大村村."""
+        chain = list(Region.objects.ancestors_of(self).filter(level__gte=Level.COUNTY))
+        return "".join(region.name for region in reversed(chain))
+
+
+class Role(models.TextChoices):
+    VILLAGE_CLERK = "village_clerk", _("村级填报员")
+    TOWNSHIP_ADMIN = "township_admin", _("乡镇管理员")
+    COUNTY_VIEWER = "county_viewer", _("县级查看")
+    COUNTY_ADMIN = "county_admin", _("县级管理员")
+    CITY_VIEWER = "city_viewer", _("市/州查看")
+    PROVINCE_VIEWER = "province_viewer", _("省级查看")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+
+
+# The level of region each role is placed at; system admins may sit anywhere.
+ROLE_LEVEL: dict[str, int | None] = {
+    Role.VILLAGE_CLERK: Level.VILLAGE,
+    Role.TOWNSHIP_ADMIN: Level.TOWNSHIP,
+    Role.COUNTY_VIEWER: Level.COUNTY,
+    Role.COUNTY_ADMIN: Level.COUNTY,
+    Role.CITY_VIEWER: Level.PREFECTURE,
+    Role.PROVINCE_VIEWER: Level.PROVINCE,
+    Role.SYSTEM_ADMIN: None,
+}
+
+
+class StaffUserManager(UserManager["User"]):
+    pass
+
+
+class User(AbstractUser):
+    """A staff account: one region, one role; the role's group carries the permissions."""
+
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("所属区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+
+    objects = StaffUserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def clean(self) -> None:
+        super().clean()
+        if self.is_superuser:
+            return
+        if not self.role:
+            raise ValidationError({"role": _("请选择角色")})
+        if self.region is None:
+            raise ValidationError({"region": _("请选择所属区划")})
+        expected = ROLE_LEVEL[self.role]
+        if expected is not None and self.region.level != expected:
+            raise ValidationError(
+                {"region": _("角色“%(role)s”应属于%(level)s级区划")
+                 % {"role": self.get_role_display(), "level": Level(expected).label}}
+            )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        from regions.services import user_sync_role_group
+
+        user_sync_role_group(user=self)
+
+    def scope_prefix(self) -> str | None:
+        """Code prefix of the subtree this user may see; '' for everything, None for nothing."""
+        if self.is_superuser or (self.role == Role.SYSTEM_ADMIN and self.region is None):
+            return ""
+        if self.region is None or not self.is_active:
+            return None
+        return self.region.prefix
+
+
+class ScopedQuerySet(models.QuerySet["Model"]):
+    """Base for QuerySets of region-owned rows: `region_field` names the path to the Region."""
+
+    region_field: str = "region"
+
+    def in_region(self, region: Region) -> Any:
+        return self.filter(**{f"{self.region_field}__code__startswith": region.prefix})
+
+    def visible_to(self, user: Any) -> Any:
+        """Only rows inside the user's subtree; nothing for anonymous or unplaced users."""
+        prefix = user.scope_prefix() if user.is_authenticated else None
+        if prefix is None:
+            return self.none()
+        if prefix == "":
+            return self.all()
+        return self.filter(**{f"{self.region_field}__code__startswith": prefix})
+
+
+def regions_visible_to(user: Any) -> QuerySet[Region]:
+    """Regions inside the user's subtree."""
+    prefix = user.scope_prefix() if user.is_authenticated else None
+    if prefix is None:
+        return Region.objects.none()
+    return Region.objects.filter(code__startswith=prefix)

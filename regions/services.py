@@ -1,0 +1,79 @@
+"""Writes for regions and staff accounts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from regions.models import Level, Region, Role
+
+if TYPE_CHECKING:
+    from regions.models import User
+
+# Models staff enter data for; write roles may add and change them, every role may view them.
+DATA_MODELS = ["household", "member", "incomerecord", "monitoringcase"]
+REFERENCE_MODELS = ["monitoringthreshold", "risktype", "assistancemeasure", "region"]
+WRITE_ROLES = {Role.VILLAGE_CLERK, Role.TOWNSHIP_ADMIN, Role.COUNTY_ADMIN}
+PERSONAL_DATA_ROLES = WRITE_ROLES | {Role.SYSTEM_ADMIN}
+
+
+def role_permission_codenames(role: str) -> set[str]:
+    """The permission codenames (app_label.codename) that a role's group holds."""
+    if role == Role.SYSTEM_ADMIN:
+        return {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in Permission.objects.select_related("content_type")
+        }
+    codenames = {f"households.view_{model}" for model in DATA_MODELS}
+    codenames |= {f"households.view_{model}" for model in REFERENCE_MODELS[:3]}
+    codenames.add("regions.view_region")
+    if role in WRITE_ROLES:
+        codenames |= {f"households.{action}_{model}" for model in DATA_MODELS for action in ("add", "change")}
+    if role in PERSONAL_DATA_ROLES:
+        codenames.add("households.view_personal_data")
+    return codenames
+
+
+def role_groups_ensure() -> None:
+    """Create or refresh one group per role with exactly the role's permissions."""
+    permissions = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.label)
+        wanted = [permissions[c] for c in role_permission_codenames(role) if c in permissions]
+        group.permissions.set(wanted)
+
+
+def user_sync_role_group(*, user: User) -> None:
+    """Keep the user in exactly the group of their role (and staff, so the admin opens)."""
+    role_groups = Group.objects.filter(name__in=[role.label for role in Role])
+    wanted = Group.objects.filter(name=Role(user.role).label) if user.role else Group.objects.none()
+    with transaction.atomic():
+        user.groups.remove(*role_groups.exclude(pk__in=wanted.values("pk")))
+        user.groups.add(*wanted)
+
+
+def region_create(*, code: str, name: str, level: int, parent: Region | None) -> Region:
+    region = Region(code=code, name=name, level=level, parent=parent)
+    region.full_clean()
+    region.save()
+    return region
+
+
+def user_create(
+    *, username: str, password: str, role: str, region: Region | None, full_name: str = ""
+) -> User:
+    from regions.models import User
+
+    user = User(username=username, role=role, region=region, first_name=full_name, is_staff=True)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+__all__ = ["Level", "region_create", "role_groups_ensure", "user_create", "user_sync_role_group"]
