@@ -27,6 +27,24 @@ from households.services import MemberData
 from regions.models import Region
 
 
+class BootstrapMixin:
+    """Give every widget the Bootstrap class its type needs."""
+
+    fields: dict[str, forms.Field]
+
+    def style_widgets(self) -> None:
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect)):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select form-select-sm" if getattr(self, "compact", False) else "form-select")
+            elif not isinstance(widget, forms.HiddenInput):
+                widget.attrs.setdefault("class", "form-control form-control-sm" if getattr(self, "compact", False) else "form-control")
+
+
 class MonthField(forms.DateField):
     """A month picker (<input type=month>) that yields the first day of the month."""
 
@@ -34,7 +52,7 @@ class MonthField(forms.DateField):
     input_formats = ["%Y-%m", "%Y-%m-%d", "%Y%m"]
 
 
-class HouseholdForm(forms.ModelForm):
+class HouseholdForm(BootstrapMixin, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -60,9 +78,10 @@ class HouseholdForm(forms.ModelForm):
         village_field.label_from_instance = lambda region: f"{region.parent.name if region.parent else ''} {region.name}"  # type: ignore[method-assign]
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        self.style_widgets()
 
 
-class MemberForm(forms.Form):
+class MemberForm(BootstrapMixin, forms.Form):
     pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=_("姓名"), max_length=32)
     id_number = forms.CharField(label=_("身份证号"), max_length=24)
@@ -74,6 +93,11 @@ class MemberForm(forms.Form):
     work_months = forms.IntegerField(label=_("务工月数"), min_value=0, max_value=12, initial=0)
     medical_insurance = forms.BooleanField(label=_("参加医保"), required=False, initial=True)
     remove = forms.BooleanField(label=_("减员"), required=False)
+    compact = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
 
     def clean_id_number(self) -> str:
         number = normalise_id_number(self.cleaned_data["id_number"])
@@ -137,7 +161,7 @@ def member_initial(household: Household) -> list[dict[str, Any]]:
     ]
 
 
-class IncomeForm(forms.ModelForm):
+class IncomeForm(BootstrapMixin, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -152,6 +176,7 @@ class IncomeForm(forms.ModelForm):
             field.required = False
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        self.style_widgets()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -168,12 +193,16 @@ class IncomeForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in AMOUNT_FIELDS}
 
 
-class QuarterChoiceForm(forms.Form):
+class QuarterChoiceForm(BootstrapMixin, forms.Form):
     year = forms.IntegerField(label=_("年度"), min_value=2016, max_value=2100)
     quarter = forms.TypedChoiceField(label=_("季度"), coerce=int, choices=[(n, f"第{n}季度") for n in range(1, 5)])
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
 
-class MonitoringCaseForm(forms.Form):
+
+class MonitoringCaseForm(BootstrapMixin, forms.Form):
     category = forms.ChoiceField(label=_("监测对象类别"), choices=MonitoringCategory.choices)
     identified_month = MonthField(label=_("识别时间"))
     risk_types = forms.ModelMultipleChoiceField(
@@ -183,6 +212,10 @@ class MonitoringCaseForm(forms.Form):
         label=_("帮扶措施"), queryset=AssistanceMeasure.objects.all(), widget=forms.CheckboxSelectMultiple, required=False
     )
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
 
     def clean_identified_month(self) -> date:
         month: date = self.cleaned_data["identified_month"]
@@ -197,11 +230,15 @@ class MonitoringCaseForm(forms.Form):
         return risks
 
 
-class EliminationForm(forms.Form):
+class EliminationForm(BootstrapMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     eliminated_month = MonthField(label=_("风险消除时间"))
     elimination_method = forms.ChoiceField(label=_("消除方式"), choices=EliminationMethod.choices)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
 
     def clean_eliminated_month(self) -> date:
         month: date = self.cleaned_data["eliminated_month"]
@@ -210,9 +247,13 @@ class EliminationForm(forms.Form):
         return month.replace(day=1)
 
 
-class CancelForm(forms.Form):
+class CancelForm(BootstrapMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("注销原因"), max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
 
 
 class HouseholdFilterForm(forms.Form):

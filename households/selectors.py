@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -256,8 +256,21 @@ class Change:
     fields: list[tuple[str, str, str]]
 
 
-def household_history(*, household: Household, limit: int = 100) -> list[Change]:
-    """Every recorded change to the household, its members, cases and income, newest first."""
+PERSONAL_FIELDS = {"id_number", "phone", "helper_phone"}
+
+
+def household_history(*, household: Household, reveal_personal_data: bool, limit: int = 100) -> list[Change]:
+    """Every recorded change to the household, its members, cases and income, newest first.
+
+    身份证号 and phone numbers are masked unless the viewer's role may see them.
+    """
+    from households.id_numbers import mask_id_number, mask_phone
+
+    def shown(name: str, text: str) -> str:
+        if reveal_personal_data or name not in PERSONAL_FIELDS or text == "（空）":
+            return text
+        return mask_id_number(text) if name == "id_number" else mask_phone(text)
+
     sources: list[tuple[Any, Q, Any]] = [
         (Household.history, Q(id=household.pk), lambda h: "户信息"),
         (Member.history, Q(household_id=household.pk), lambda h: f"成员 {h.name}"),
@@ -275,7 +288,13 @@ def household_history(*, household: Household, limit: int = 100) -> list[Change]
                 delta = row.diff_against(previous, foreign_keys_are_objs=False)
                 for change in delta.changes:
                     label = _field_label(row.instance_type, change.field)
-                    fields.append((label, _display(row, change.field, change.old), _display(row, change.field, change.new)))
+                    fields.append(
+                        (
+                            label,
+                            shown(change.field, _display(row, change.field, change.old)),
+                            shown(change.field, _display(row, change.field, change.new)),
+                        )
+                    )
             previous_by_object[row.id] = row
             if previous is not None and not fields and row.history_type == "~":
                 continue
@@ -330,8 +349,16 @@ def _display(row: Any, name: str, value: Any) -> str:
     return str(value)
 
 
-def home_summary(*, user: Any, current: Quarter) -> dict[str, Any]:
+def months_before(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def home_summary(*, user: Any, current: Quarter, today: date | None = None) -> dict[str, Any]:
     """What needs doing in the user's region: counts for the home page."""
+    from households.models import MIN_MONTHS_BEFORE_ELIMINATION
+
+    review_cutoff = months_before(today or date.today(), MIN_MONTHS_BEFORE_ELIMINATION)
     households = Household.objects.visible_to(user).active()
     open_cases = MonitoringCase.objects.visible_to(user).open()
     reported = IncomeRecord.objects.visible_to(user).for_quarter(current).filter(
@@ -343,7 +370,5 @@ def home_summary(*, user: Any, current: Quarter) -> dict[str, Any]:
         "monitored": open_cases.count(),
         "below_threshold_unmonitored": households.not_monitored().filter(below_threshold_condition()).count(),
         "missing_income": households.count() - reported.count(),
-        "eligible_for_review": open_cases.filter(
-            identified_month__lte=current.first_day.replace(day=1)
-        ).count(),
+        "eligible_for_review": open_cases.filter(identified_month__lte=review_cutoff).count(),
     }

@@ -44,7 +44,7 @@ def require_permission(user: Any, codename: str) -> None:
         raise PermissionDenied(_("您的角色没有此操作权限"))
 
 
-def _bump_version(instance: VersionedModel, expected_version: int | None) -> None:
+def claim_next_version(instance: VersionedModel, expected_version: int | None = None) -> None:
     """Claim the next version atomically; refuse when the row moved on since it was read."""
     if expected_version is None:
         expected_version = instance.version
@@ -117,7 +117,7 @@ def household_update(
     """Save edits to a household (and optionally its members), refusing stale versions."""
     require_permission(by, "households.change_household")
     _require_in_scope(by, household)
-    _bump_version(household, expected_version)
+    claim_next_version(household, expected_version)
     if members is not None:
         _check_exactly_one_head(members)
     _save(household, reason=reason)
@@ -133,7 +133,7 @@ def household_cancel(*, by: Any, household: Household, reason_text: str, expecte
     _require_in_scope(by, household)
     if not reason_text.strip():
         raise ValidationError({"cancelled_reason": _("注销须填写原因")})
-    _bump_version(household, expected_version)
+    claim_next_version(household, expected_version)
     household.status = HouseholdStatus.CANCELLED
     household.cancelled_reason = reason_text.strip()
     household.cancelled_on = date.today()
@@ -261,7 +261,7 @@ def income_record_save(
         record = IncomeRecord(household=household, year=quarter.year, quarter=quarter.number)
     else:
         require_permission(by, "households.change_incomerecord")
-        _bump_version(record, expected_version)
+        claim_next_version(record, expected_version)
     if not household.is_active:
         raise ValidationError(_("已注销农户不能录入收入"))
     unknown = set(amounts) - set(AMOUNT_FIELDS)
@@ -323,7 +323,7 @@ def monitoring_case_update(
 ) -> MonitoringCase:
     require_permission(by, "households.change_monitoringcase")
     _require_in_scope(by, case.household)
-    _bump_version(case, expected_version)
+    claim_next_version(case, expected_version)
     _save(case)
     _set_choices(case, risk_types, measures)
     return case
@@ -344,7 +344,7 @@ def monitoring_case_eliminate(
     _require_in_scope(by, case.household)
     if not case.is_open:
         raise ValidationError({"eliminated_month": _("该监测记录已标注风险消除")})
-    _bump_version(case, expected_version)
+    claim_next_version(case, expected_version)
     case.eliminated_month = eliminated_month
     case.elimination_method = method if method in EliminationMethod.values else ""
     if note:

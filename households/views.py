@@ -108,7 +108,9 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "open_case": next((c for c in cases if c.is_open), None),
             "ledger": ledger,
             "threshold": threshold,
-            "history": selectors.household_history(household=household),
+            "history": selectors.household_history(
+                household=household, reveal_personal_data=request.user.has_perm("households.view_personal_data")
+            ),
             "can_change": request.user.has_perm("households.change_household") and household.is_active,
             "can_enter_income": request.user.has_perm("households.add_incomerecord") and household.is_active,
             "reported_quarter": _reported_quarter(),

@@ -1,0 +1,123 @@
+"""Admin: Chinese labels, scoped to the user's subtree; staff edit data through the pages.
+
+Non-superusers get read-only views here, so every staff write goes through the services
+(optimistic locking, the one-head rule, entry warnings). Superusers may correct records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from households.models import (
+    AssistanceMeasure,
+    Household,
+    IncomeRecord,
+    Member,
+    MonitoringCase,
+    MonitoringThreshold,
+    RiskType,
+    VersionedModel,
+)
+from households.services import claim_next_version
+from regions.admin import RegionScopedAdmin
+
+
+class LedgerAdmin(RegionScopedAdmin, SimpleHistoryAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change and isinstance(obj, VersionedModel):
+            claim_next_version(obj)
+        super().save_model(request, obj, form, change)
+
+
+class MemberInline(admin.TabularInline):
+    model = Member
+    fields = ["name", "id_number", "relation", "labour", "health", "is_active"]
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(Household)
+class HouseholdAdmin(LedgerAdmin):
+    list_display = ["number", "village", "household_type", "status", "trailing_per_capita", "updated_at"]
+    list_filter = ["household_type", "status", "relocated"]
+    search_fields = ["number", "members__name", "members__id_number"]
+    list_select_related = ["village"]
+    raw_id_fields = ["village"]
+    inlines = [MemberInline]
+
+
+@admin.register(Member)
+class MemberAdmin(LedgerAdmin):
+    list_display = ["name", "relation", "household", "sex", "birth_date", "labour", "is_active"]
+    list_filter = ["relation", "labour", "health", "is_active"]
+    search_fields = ["name", "id_number", "household__number"]
+    list_select_related = ["household"]
+    raw_id_fields = ["household"]
+
+
+@admin.register(MonitoringCase)
+class MonitoringCaseAdmin(LedgerAdmin):
+    list_display = ["household", "category", "identified_month", "eliminated_month", "elimination_method"]
+    list_filter = ["category", "elimination_method"]
+    search_fields = ["household__number"]
+    list_select_related = ["household"]
+    raw_id_fields = ["household"]
+    filter_horizontal = ["risk_types", "measures"]
+
+
+@admin.register(IncomeRecord)
+class IncomeRecordAdmin(LedgerAdmin):
+    list_display = ["household", "year", "quarter", "household_size", "net_income", "per_capita_net_income"]
+    list_filter = ["year", "quarter"]
+    search_fields = ["household__number"]
+    list_select_related = ["household"]
+    raw_id_fields = ["household"]
+
+
+class ReferenceAdmin(admin.ModelAdmin):
+    """Province-wide reference data: readable by staff, changed by system administrators."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(MonitoringThreshold)
+class MonitoringThresholdAdmin(ReferenceAdmin):
+    list_display = ["region", "year", "amount", "source"]
+    list_filter = ["year"]
+    raw_id_fields = ["region"]
+
+
+@admin.register(RiskType)
+class RiskTypeAdmin(ReferenceAdmin):
+    list_display = ["code", "name", "sort_order"]
+
+
+@admin.register(AssistanceMeasure)
+class AssistanceMeasureAdmin(ReferenceAdmin):
+    list_display = ["code", "name", "sort_order"]

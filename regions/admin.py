@@ -1,0 +1,82 @@
+"""Admin for regions and staff accounts, plus the scoping mixin every data admin uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+
+from regions.models import Region, User, regions_visible_to
+
+
+class RegionScopedAdmin(admin.ModelAdmin):
+    """Non-superusers see only rows in their subtree, and may pick only regions in it.
+
+    The model's default manager must offer `visible_to(user)` (regions.models.ScopedQuerySet).
+    """
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return self.model._default_manager.visible_to(request.user)  # type: ignore[attr-defined]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model is Region and not request.user.is_superuser:
+            kwargs["queryset"] = regions_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _require_visible(self, request: HttpRequest, object_id: str) -> None:
+        if not self.get_queryset(request).filter(pk=object_id).exists():
+            raise Http404
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        self._require_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        self._require_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Region]:
+        return regions_visible_to(request.user).select_related("parent")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    list_display = ["username", "first_name", "role", "region", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("所属区划与角色", {"fields": ("region", "role", "phone")}),
+    )
+    add_fieldsets = (
+        *(UserAdmin.add_fieldsets or ()),
+        ("所属区划与角色", {"fields": ("first_name", "region", "role")}),
+    )
+    raw_id_fields = ["region"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        users = super().get_queryset(request).select_related("region")
+        if request.user.is_superuser:
+            return users
+        return users.filter(region__in=regions_visible_to(request.user))

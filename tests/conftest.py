@@ -1,0 +1,41 @@
+"""App-level fixtures: a region tree and one staff account per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from regions.models import Role, User
+from tests.factories import Tree, build_tree, make_superuser, make_user
+
+
+@dataclass
+class Staff:
+    village_clerk: User  # 大村村 (township A)
+    other_village_clerk: User  # 石丫村 (township A)
+    township_admin: User  # 金碧镇
+    other_township_admin: User  # 湾碧乡
+    county_viewer: User
+    county_admin: User
+    city_viewer: User
+    superuser: User
+
+
+@pytest.fixture
+def tree(db: None) -> Tree:
+    return build_tree()
+
+
+@pytest.fixture
+def staff(tree: Tree) -> Staff:
+    return Staff(
+        village_clerk=make_user("cun", Role.VILLAGE_CLERK, tree.village_a1),
+        other_village_clerk=make_user("cun2", Role.VILLAGE_CLERK, tree.village_a2),
+        township_admin=make_user("xiang", Role.TOWNSHIP_ADMIN, tree.township_a),
+        other_township_admin=make_user("xiang2", Role.TOWNSHIP_ADMIN, tree.township_b),
+        county_viewer=make_user("xian", Role.COUNTY_VIEWER, tree.county),
+        county_admin=make_user("xianadmin", Role.COUNTY_ADMIN, tree.county),
+        city_viewer=make_user("zhou", Role.CITY_VIEWER, tree.prefecture),
+        superuser=make_superuser(),
+    )
