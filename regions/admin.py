@@ -30,6 +30,13 @@ class RegionScopedAdmin(admin.ModelAdmin):
         if not self.get_queryset(request).filter(pk=object_id).exists():
             raise Http404
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # Django's own answer for an unseen id is a redirect with a message naming the id; say 404.
+        self._require_visible(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         self._require_visible(request, object_id)
         return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
