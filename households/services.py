@@ -204,6 +204,44 @@ def household_refresh_income_facts(*, household: Household) -> None:
     household.trailing_per_capita = trailing
 
 
+def income_facts_refresh(*, household_ids: Iterable[int] | None = None, batch_size: int = 2000) -> int:
+    """Recompute the precomputed income facts for many households (all when ids is None).
+
+    One query per batch reads the records; households are updated with bulk_update.
+    Returns how many households were refreshed.
+    """
+    from households.formulas import sum_per_capita
+
+    households = Household.objects.order_by("pk")
+    if household_ids is not None:
+        households = households.filter(pk__in=list(household_ids))
+    refreshed = 0
+    last_pk = 0
+    while True:
+        batch = list(households.filter(pk__gt=last_pk).only("pk")[:batch_size])
+        if not batch:
+            return refreshed
+        last_pk = batch[-1].pk
+        records: dict[int, dict[Quarter, tuple[Decimal, int]]] = {}
+        rows = IncomeRecord.objects.filter(household_id__in=[h.pk for h in batch]).values_list(
+            "household_id", "year", "quarter", "net_income", "household_size"
+        )
+        for household_id, year, number, net_income, size in rows:
+            records.setdefault(household_id, {})[Quarter(year, number)] = (net_income, size)
+        for household in batch:
+            own = records.get(household.pk, {})
+            latest = max(own) if own else None
+            household.latest_income_year = latest.year if latest else None
+            household.latest_income_quarter = latest.number if latest else None
+            window = [own[q] for q in latest.trailing_four() if q in own] if latest else []
+            household.trailing_per_capita = sum_per_capita(window) if len(window) == 4 else None
+        with transaction.atomic():
+            Household.objects.bulk_update(
+                batch, ["latest_income_year", "latest_income_quarter", "trailing_per_capita"], batch_size=500
+            )
+        refreshed += len(batch)
+
+
 @dataclass
 class IncomeWarning:
     """Entry-time warnings: they do not block saving but the clerk must see them."""
