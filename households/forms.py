@@ -15,16 +15,26 @@ from households.models import (
     AMOUNT_FIELDS,
     AssistanceMeasure,
     EliminationMethod,
+    Health,
     Household,
+    HouseholdType,
     IncomeRecord,
+    Labour,
     Member,
-    MonitoringCase,
     MonitoringCategory,
     Relation,
     RiskType,
+    Schooling,
 )
 from households.services import MemberData
 from regions.models import Region
+
+
+class VillageChoiceField(forms.ModelChoiceField):
+    """Villages labelled with their township, e.g. 金碧镇 大村村."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.parent.name if obj.parent else ''} {obj.name}"
 
 
 class BootstrapMixin:
@@ -35,14 +45,16 @@ class BootstrapMixin:
     def style_widgets(self) -> None:
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect)):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect, forms.CheckboxInput)):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select form-select-sm" if getattr(self, "compact", False) else "form-select")
+                widget.attrs.setdefault(
+                    "class", "form-select form-select-sm" if getattr(self, "compact", False) else "form-select"
+                )
             elif not isinstance(widget, forms.HiddenInput):
-                widget.attrs.setdefault("class", "form-control form-control-sm" if getattr(self, "compact", False) else "form-control")
+                widget.attrs.setdefault(
+                    "class", "form-control form-control-sm" if getattr(self, "compact", False) else "form-control"
+                )
 
 
 class MonthField(forms.DateField):
@@ -72,10 +84,7 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        village_field = self.fields["village"]
-        assert isinstance(village_field, forms.ModelChoiceField)
-        village_field.queryset = villages
-        village_field.label_from_instance = lambda region: f"{region.parent.name if region.parent else ''} {region.name}"  # type: ignore[method-assign]
+        self.fields["village"] = VillageChoiceField(queryset=villages, label=_("所属村"))
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         self.style_widgets()
@@ -86,9 +95,9 @@ class MemberForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=32)
     id_number = forms.CharField(label=_("身份证号"), max_length=24)
     relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices)
-    labour = forms.ChoiceField(label=_("劳动技能"), choices=Member._meta.get_field("labour").choices)
-    health = forms.ChoiceField(label=_("健康状况"), choices=Member._meta.get_field("health").choices)
-    schooling = forms.ChoiceField(label=_("在校生状况"), choices=Member._meta.get_field("schooling").choices)
+    labour = forms.ChoiceField(label=_("劳动技能"), choices=Labour.choices)
+    health = forms.ChoiceField(label=_("健康状况"), choices=Health.choices)
+    schooling = forms.ChoiceField(label=_("在校生状况"), choices=Schooling.choices)
     work_place = forms.CharField(label=_("务工地点"), max_length=100, required=False)
     work_months = forms.IntegerField(label=_("务工月数"), min_value=0, max_value=12, initial=0)
     medical_insurance = forms.BooleanField(label=_("参加医保"), required=False, initial=True)
@@ -118,8 +127,8 @@ class MemberForm(BootstrapMixin, forms.Form):
 
 class BaseMemberFormSet(BaseFormSet):
     def clean(self) -> None:
-        if any(self.errors):
-            return
+        # Rows with errors still have their valid fields in cleaned_data, so the 户主 rule and
+        # duplicates are reported in the same round as a bad 身份证号.
         rows = [f for f in self.forms if f.has_changed() or f.cleaned_data.get("pk")]
         kept = [f for f in rows if not f.cleaned_data.get("remove")]
         heads = [f for f in kept if f.cleaned_data.get("relation") == Relation.HEAD]
@@ -130,7 +139,7 @@ class BaseMemberFormSet(BaseFormSet):
         seen: dict[str, int] = {}
         for index, form in enumerate(rows, start=1):
             number = form.cleaned_data.get("id_number")
-            if number in seen:
+            if number and number in seen:
                 form.add_error("id_number", _("与第%(n)d行身份证号重复") % {"n": seen[number]})
             seen[number] = index
         if any(self.errors):
@@ -157,7 +166,7 @@ def member_initial(household: Household) -> list[dict[str, Any]]:
             "work_months": m.work_months,
             "medical_insurance": m.medical_insurance,
         }
-        for m in household.members.filter(is_active=True).order_by("relation", "birth_date")
+        for m in household.members.filter(is_active=True).in_family_order()
     ]
 
 
@@ -174,6 +183,10 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
             field = self.fields[name]
             field.widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
             field.required = False
+            # Zero shows as an empty box with a 0.00 placeholder: a clerk who clicks and types
+            # must not append to a pre-filled "0.00".
+            if not self.initial.get(name):
+                self.initial[name] = None
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         self.style_widgets()
@@ -209,7 +222,10 @@ class MonitoringCaseForm(BootstrapMixin, forms.Form):
         label=_("风险类型（1-5项）"), queryset=RiskType.objects.all(), widget=forms.CheckboxSelectMultiple
     )
     measures = forms.ModelMultipleChoiceField(
-        label=_("帮扶措施"), queryset=AssistanceMeasure.objects.all(), widget=forms.CheckboxSelectMultiple, required=False
+        label=_("帮扶措施"),
+        queryset=AssistanceMeasure.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -257,20 +273,29 @@ class CancelForm(BootstrapMixin, forms.Form):
 
 
 class HouseholdFilterForm(forms.Form):
-    q = forms.CharField(label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": "户主姓名 / 身份证号 / 户编号"}))
-    village = forms.ModelChoiceField(label=_("村"), queryset=Region.objects.none(), required=False, empty_label="全部村")
-    household_type = forms.ChoiceField(label=_("户类型"), required=False, choices=[("", "全部户类型"), *Household._meta.get_field("household_type").choices])
-    category = forms.ChoiceField(label=_("监测类别"), required=False, choices=[("", "全部监测类别"), *MonitoringCategory.choices])
-    risk = forms.ChoiceField(label=_("风险"), required=False, choices=[("", "风险不限"), ("open", "风险未消除"), ("none", "无未消除风险")])
+    q = forms.CharField(
+        label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": "户主姓名 / 身份证号 / 户编号"})
+    )
+    village = forms.ModelChoiceField(
+        label=_("村"), queryset=Region.objects.none(), required=False, empty_label="全部村"
+    )
+    household_type = forms.ChoiceField(
+        label=_("户类型"),
+        required=False,
+        choices=[("", "全部户类型"), *HouseholdType.choices],
+    )
+    category = forms.ChoiceField(
+        label=_("监测类别"), required=False, choices=[("", "全部监测类别"), *MonitoringCategory.choices]
+    )
+    risk = forms.ChoiceField(
+        label=_("风险"), required=False, choices=[("", "风险不限"), ("open", "风险未消除"), ("none", "无未消除风险")]
+    )
     below = forms.BooleanField(label=_("低于监测标准"), required=False)
     cancelled = forms.BooleanField(label=_("含已注销"), required=False)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["village"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = villages
-        field.label_from_instance = lambda region: f"{region.parent.name if region.parent else ''} {region.name}"  # type: ignore[method-assign]
-
-
+        self.fields["village"] = VillageChoiceField(
+            queryset=villages, label=_("村"), required=False, empty_label="全部村"
+        )

@@ -18,13 +18,13 @@ def money(value: Decimal) -> Decimal:
 class IncomeTotals:
     wages: Decimal
     operating: Decimal
-    property: Decimal
+    property_income: Decimal
     transfers: Decimal
     operating_costs: Decimal
 
     @property
     def gross(self) -> Decimal:
-        return self.wages + self.operating + self.property + self.transfers
+        return self.wages + self.operating + self.property_income + self.transfers
 
     @property
     def net(self) -> Decimal:
@@ -36,7 +36,7 @@ def income_totals(
     *,
     wages: Iterable[Decimal],
     operating: Iterable[Decimal],
-    property: Iterable[Decimal],
+    property_income: Iterable[Decimal],
     transfers: Iterable[Decimal],
     operating_costs: Decimal,
 ) -> IncomeTotals:
@@ -44,7 +44,7 @@ def income_totals(
     return IncomeTotals(
         wages=sum(wages, ZERO),
         operating=sum(operating, ZERO),
-        property=sum(property, ZERO),
+        property_income=sum(property_income, ZERO),
         transfers=sum(transfers, ZERO),
         operating_costs=operating_costs,
     )

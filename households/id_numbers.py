@@ -17,9 +17,7 @@ MESSAGES = {
 
 def normalise_id_number(raw: str) -> str:
     """Strip spaces, fold full-width digits and X, upper-case the check character."""
-    folded = "".join(
-        chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in raw.strip()
-    )
+    folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in raw.strip())
     return folded.replace(" ", "").upper()
 
 

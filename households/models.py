@@ -17,8 +17,12 @@ from households.id_numbers import birth_date_of, id_number_error, normalise_id_n
 from households.quarter import Quarter
 from regions.models import Level, Region, ScopedQuerySet
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0.00")}
 NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("金额不能为负数"))]
+
+
+def amount_field(label: Any) -> models.DecimalField[Decimal, Decimal]:
+    """A non-negative yuan amount with two decimals, zero when left blank."""
+    return models.DecimalField(label, max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=NON_NEGATIVE)
 
 
 class HouseholdType(models.TextChoices):
@@ -122,9 +126,7 @@ class Household(VersionedModel):
     number = models.CharField(
         _("户编号"), max_length=32, unique=True, help_text=_("全国防返贫监测信息系统户编号；未知时可填本地编号")
     )
-    village = models.ForeignKey(
-        Region, verbose_name=_("所属村"), on_delete=models.PROTECT, related_name="households"
-    )
+    village = models.ForeignKey(Region, verbose_name=_("所属村"), on_delete=models.PROTECT, related_name="households")
     household_type = models.CharField(_("户类型"), max_length=16, choices=HouseholdType.choices)
     lifted_year = models.PositiveSmallIntegerField(
         _("脱贫年度"), null=True, blank=True, validators=[MinValueValidator(2013), MaxValueValidator(2020)]
@@ -135,9 +137,7 @@ class Household(VersionedModel):
     helper_name = models.CharField(_("帮扶责任人"), max_length=32, blank=True)
     helper_unit = models.CharField(_("帮扶责任人单位"), max_length=100, blank=True)
     helper_phone = models.CharField(_("帮扶责任人电话"), max_length=20, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE
-    )
+    status = models.CharField(_("状态"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE)
     cancelled_reason = models.CharField(_("注销原因"), max_length=200, blank=True)
     cancelled_on = models.DateField(_("注销日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -185,7 +185,7 @@ class Household(VersionedModel):
         return self.number
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.village_id is not None and self.village.level != Level.VILLAGE:
             errors["village"] = _("农户必须归属到村（社区）")
         if self.household_type == HouseholdType.LIFTED and self.lifted_year is None:
@@ -218,11 +218,18 @@ class Household(VersionedModel):
 class MemberQuerySet(ScopedQuerySet):
     region_field = "household__village"
 
+    def in_family_order(self) -> MemberQuerySet:
+        """Active members first, then 户主, 配偶, children… in the national list's order, oldest first."""
+        rank = models.Case(
+            *[models.When(relation=value, then=index) for index, value in enumerate(Relation.values)],
+            default=len(Relation.values),
+            output_field=models.IntegerField(),
+        )
+        return self.alias(relation_rank=rank).order_by("-is_active", "relation_rank", "birth_date")
+
 
 class Member(models.Model):
-    household = models.ForeignKey(
-        Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="members"
-    )
+    household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="members")
     name = models.CharField(_("姓名"), max_length=32)
     id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, editable=False)
@@ -247,7 +254,7 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
-        ordering = ["household", "-is_active", "relation", "birth_date"]
+        ordering = ["household", "-is_active", "birth_date"]
         constraints = [
             models.UniqueConstraint(
                 fields=["household"],
@@ -273,10 +280,7 @@ class Member(models.Model):
 
     def validate_unique(self, exclude: Any = None) -> None:
         # Django's message names the field in English ("具有 身份证号 的 家庭成员 已存在"); say it plainly.
-        if (
-            self.id_number
-            and Member.objects.filter(id_number=self.id_number).exclude(pk=self.pk).exists()
-        ):
+        if self.id_number and Member.objects.filter(id_number=self.id_number).exclude(pk=self.pk).exists():
             raise ValidationError({"id_number": _("该身份证号已登记在其他成员名下")})
         super().validate_unique(exclude=exclude)
 
@@ -357,13 +361,9 @@ class MonitoringCase(VersionedModel):
     category = models.CharField(_("监测对象类别"), max_length=16, choices=MonitoringCategory.choices)
     identified_month = models.DateField(_("识别时间"), help_text=_("识别为监测对象的月份"))
     risk_types = models.ManyToManyField(RiskType, verbose_name=_("风险类型"), related_name="+")
-    measures = models.ManyToManyField(
-        AssistanceMeasure, verbose_name=_("帮扶措施"), blank=True, related_name="+"
-    )
+    measures = models.ManyToManyField(AssistanceMeasure, verbose_name=_("帮扶措施"), blank=True, related_name="+")
     eliminated_month = models.DateField(_("风险消除时间"), null=True, blank=True)
-    elimination_method = models.CharField(
-        _("消除方式"), max_length=16, choices=EliminationMethod.choices, blank=True
-    )
+    elimination_method = models.CharField(_("消除方式"), max_length=16, choices=EliminationMethod.choices, blank=True)
     note = models.CharField(_("备注"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
@@ -405,14 +405,20 @@ class MonitoringCase(VersionedModel):
         if self.eliminated_month:
             self.eliminated_month = self.eliminated_month.replace(day=1)
         household = self.household
-        expected_type = {
-            MonitoringCategory.UNSTABLE: HouseholdType.LIFTED,
-            MonitoringCategory.MARGINAL: HouseholdType.ORDINARY,
-        }.get(MonitoringCategory(self.category)) if self.category else None
+        expected_type = (
+            {
+                MonitoringCategory.UNSTABLE: HouseholdType.LIFTED,
+                MonitoringCategory.MARGINAL: HouseholdType.ORDINARY,
+            }.get(MonitoringCategory(self.category))
+            if self.category
+            else None
+        )
         if expected_type and household.household_type != expected_type:
             raise ValidationError(
-                {"category": _("“%(category)s”须为%(type)s")
-                 % {"category": self.get_category_display(), "type": HouseholdType(expected_type).label}}
+                {
+                    "category": _("“%(category)s”须为%(type)s")
+                    % {"category": self.get_category_display(), "type": HouseholdType(expected_type).label}
+                }
             )
         if self.eliminated_month is None:
             if self.elimination_method:
@@ -423,8 +429,10 @@ class MonitoringCase(VersionedModel):
         months = months_between(self.identified_month, self.eliminated_month)
         if months < MIN_MONTHS_BEFORE_ELIMINATION:
             raise ValidationError(
-                {"eliminated_month": _("识别后不满6个月不能标注风险消除（识别于%(month)s）")
-                 % {"month": self.identified_month.strftime("%Y年%m月")}}
+                {
+                    "eliminated_month": _("识别后不满6个月不能标注风险消除（识别于%(month)s）")
+                    % {"month": self.identified_month.strftime("%Y年%m月")}
+                }
             )
         if not household.has_labour():
             raise ValidationError({"eliminated_month": _("无劳动力家庭不能标注风险消除")})
@@ -439,8 +447,12 @@ class MonitoringCase(VersionedModel):
             raise ValidationError({"eliminated_month": _("%(year)d年尚未设置防返贫监测标准") % {"year": year}})
         if amount <= threshold.amount:
             raise ValidationError(
-                {"eliminated_month": _("近四个季度人均纯收入%(amount)s元未高于%(year)d年监测标准%(threshold)s元，不能标注风险消除")
-                 % {"year": year, "amount": amount, "threshold": threshold.amount}}
+                {
+                    "eliminated_month": _(
+                        "近四个季度人均纯收入%(amount)s元未高于%(year)d年监测标准%(threshold)s元，不能标注风险消除"
+                    )
+                    % {"year": year, "amount": amount, "threshold": threshold.amount}
+                }
             )
 
 
@@ -486,38 +498,34 @@ class IncomeRecord(VersionedModel):
         Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="income_records"
     )
     year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2016), MaxValueValidator(2100)])
-    quarter = models.PositiveSmallIntegerField(
-        _("季度"), choices=[(n, f"第{n}季度") for n in range(1, 5)]
-    )
+    quarter = models.PositiveSmallIntegerField(_("季度"), choices=[(n, f"第{n}季度") for n in range(1, 5)])
     household_size = models.PositiveSmallIntegerField(
         _("家庭人口数"), validators=[MinValueValidator(1)], help_text=_("填报时在户人数")
     )
 
-    wages_migrant_work = models.DecimalField(_("务工收入"), validators=NON_NEGATIVE, **MONEY)
-    wages_public_welfare_job = models.DecimalField(_("公益性岗位收入"), validators=NON_NEGATIVE, **MONEY)
-    wages_other = models.DecimalField(_("其他工资性收入"), validators=NON_NEGATIVE, **MONEY)
-    operating_planting = models.DecimalField(_("种植业收入"), validators=NON_NEGATIVE, **MONEY)
-    operating_breeding = models.DecimalField(_("养殖业收入"), validators=NON_NEGATIVE, **MONEY)
-    operating_forestry_fruit = models.DecimalField(_("林果业收入"), validators=NON_NEGATIVE, **MONEY)
-    operating_other = models.DecimalField(_("其他生产经营性收入"), validators=NON_NEGATIVE, **MONEY)
-    property_dividends = models.DecimalField(_("资产收益分红"), validators=NON_NEGATIVE, **MONEY)
-    property_land_transfer = models.DecimalField(_("土地流转收入"), validators=NON_NEGATIVE, **MONEY)
-    property_other = models.DecimalField(_("其他财产性收入"), validators=NON_NEGATIVE, **MONEY)
-    transfer_family_planning = models.DecimalField(_("计划生育金"), validators=NON_NEGATIVE, **MONEY)
-    transfer_minimum_living = models.DecimalField(_("低保金"), validators=NON_NEGATIVE, **MONEY)
-    transfer_extreme_poverty = models.DecimalField(_("特困供养金"), validators=NON_NEGATIVE, **MONEY)
-    transfer_pension = models.DecimalField(_("养老保险金"), validators=NON_NEGATIVE, **MONEY)
-    transfer_ecological = models.DecimalField(_("生态补偿金"), validators=NON_NEGATIVE, **MONEY)
-    transfer_other = models.DecimalField(_("其他转移性收入"), validators=NON_NEGATIVE, **MONEY)
-    operating_costs = models.DecimalField(_("生产经营性支出"), validators=NON_NEGATIVE, **MONEY)
-    insurance_claims = models.DecimalField(_("理赔收入"), validators=NON_NEGATIVE, **MONEY)
-    compliant_out_of_pocket = models.DecimalField(_("合规自付支出"), validators=NON_NEGATIVE, **MONEY)
+    wages_migrant_work = amount_field(_("务工收入"))
+    wages_public_welfare_job = amount_field(_("公益性岗位收入"))
+    wages_other = amount_field(_("其他工资性收入"))
+    operating_planting = amount_field(_("种植业收入"))
+    operating_breeding = amount_field(_("养殖业收入"))
+    operating_forestry_fruit = amount_field(_("林果业收入"))
+    operating_other = amount_field(_("其他生产经营性收入"))
+    property_dividends = amount_field(_("资产收益分红"))
+    property_land_transfer = amount_field(_("土地流转收入"))
+    property_other = amount_field(_("其他财产性收入"))
+    transfer_family_planning = amount_field(_("计划生育金"))
+    transfer_minimum_living = amount_field(_("低保金"))
+    transfer_extreme_poverty = amount_field(_("特困供养金"))
+    transfer_pension = amount_field(_("养老保险金"))
+    transfer_ecological = amount_field(_("生态补偿金"))
+    transfer_other = amount_field(_("其他转移性收入"))
+    operating_costs = amount_field(_("生产经营性支出"))
+    insurance_claims = amount_field(_("理赔收入"))
+    compliant_out_of_pocket = amount_field(_("合规自付支出"))
 
     # Stored so that reports aggregate in SQL; always set from the formulas in save().
     net_income = models.DecimalField(_("家庭纯收入"), max_digits=14, decimal_places=2, editable=False)
-    per_capita_net_income = models.DecimalField(
-        _("人均纯收入"), max_digits=14, decimal_places=2, editable=False
-    )
+    per_capita_net_income = models.DecimalField(_("人均纯收入"), max_digits=14, decimal_places=2, editable=False)
     entered_at = models.DateTimeField(_("填报时间"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["entered_at"])
@@ -545,6 +553,10 @@ class IncomeRecord(VersionedModel):
     def __str__(self) -> str:
         return f"{self.household} {self.period}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.compute()
+        super().save(*args, **kwargs)
+
     @property
     def period(self) -> Quarter:
         return Quarter(self.year, self.quarter)
@@ -556,7 +568,7 @@ class IncomeRecord(VersionedModel):
         return formulas.income_totals(
             wages=amounts(WAGE_FIELDS),
             operating=amounts(OPERATING_FIELDS),
-            property=amounts(PROPERTY_FIELDS),
+            property_income=amounts(PROPERTY_FIELDS),
             transfers=amounts(TRANSFER_FIELDS),
             operating_costs=Decimal(self.operating_costs or 0),
         )
@@ -564,11 +576,6 @@ class IncomeRecord(VersionedModel):
     def compute(self) -> None:
         """Set the stored totals from the sub-items; bulk writers call this before saving."""
         self.net_income = formulas.money(self.totals().net)
-        self.per_capita_net_income = (
-            formulas.per_capita(net_income=self.net_income, household_size=self.household_size or 0)
-            or Decimal("0.00")
-        )
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.compute()
-        super().save(*args, **kwargs)
+        self.per_capita_net_income = formulas.per_capita(
+            net_income=self.net_income, household_size=self.household_size or 0
+        ) or Decimal("0.00")

@@ -61,8 +61,8 @@ def below_threshold_condition(*, village_field: str = "village") -> Q:
             trailing_per_capita__lt=threshold.amount,
         )
         for deeper in overriding:
-            rule &= ~Q(**{f"{village_field}__code__startswith": deeper})
-        condition |= rule
+            rule = Q(rule, ~Q(**{f"{village_field}__code__startswith": deeper}))
+        condition = Q(condition, rule, _connector=Q.OR)
     return condition
 
 
@@ -139,12 +139,11 @@ def _search_condition(text: str) -> Q:
 
     normalised = normalise_id_number(text)
     members = Member.objects.filter(household=OuterRef("pk"))
-    condition = Q(number__startswith=text)
     if normalised[:1].isdigit() and len(normalised) >= 6:
-        condition |= Exists(members.filter(id_number__startswith=normalised))
+        by_member = Exists(members.filter(id_number__startswith=normalised))
     else:
-        condition |= Exists(members.filter(relation=Relation.HEAD, name__contains=text))
-    return condition
+        by_member = Exists(members.filter(relation=Relation.HEAD, name__contains=text))
+    return Q(Q(number__startswith=text), by_member, _connector=Q.OR)
 
 
 def villages_for_filter(*, user: Any) -> QuerySet[Region]:
@@ -181,9 +180,7 @@ def household_income_ledger(*, household: Household) -> list[YearRow]:
     for record in records:
         row = years.setdefault(record.year, YearRow(year=record.year))
         earlier = by_quarter.get(record.period.year_earlier())
-        year_to_date = formulas.sum_per_capita(
-            (r.net_income, r.household_size) for r in row_records(row) + [record]
-        )
+        year_to_date = formulas.sum_per_capita((r.net_income, r.household_size) for r in [*row_records(row), record])
         row.quarters.append(
             QuarterRow(
                 record=record,
@@ -216,13 +213,7 @@ def row_records(row: YearRow) -> list[IncomeRecord]:
 def trailing_per_capita(*, household: Household, ending: Quarter) -> Decimal | None:
     """Per-capita net income of the four quarters ending at `ending`; None if one is missing."""
     quarters = ending.trailing_four()
-    records = [
-        r
-        for r in household.income_records.filter(
-            year__in={q.year for q in quarters}
-        )
-        if r.period in quarters
-    ]
+    records = [r for r in household.income_records.filter(year__in={q.year for q in quarters}) if r.period in quarters]
     if len(records) < 4:
         return None
     return formulas.sum_per_capita((r.net_income, r.household_size) for r in records)
@@ -231,7 +222,7 @@ def trailing_per_capita(*, household: Household, ending: Quarter) -> Decimal | N
 def household_detail(*, user: Any, pk: int) -> Household:
     """The household with members and cases prefetched for the detail page."""
     household = household_get(user=user, pk=pk)
-    members = Prefetch("members", queryset=Member.objects.order_by("-is_active", "relation", "birth_date"))
+    members = Prefetch("members", queryset=Member.objects.in_family_order())
     cases = Prefetch(
         "monitoring_cases",
         queryset=MonitoringCase.objects.prefetch_related("risk_types", "measures").order_by("-identified_month"),
@@ -279,7 +270,9 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
     ]
     changes: list[Change] = []
     for manager, condition, describe in sources:
-        rows = list(manager.filter(condition).select_related("history_user").order_by("id", "history_date", "history_id"))
+        rows = list(
+            manager.filter(condition).select_related("history_user").order_by("id", "history_date", "history_id")
+        )
         previous_by_object: dict[int, Any] = {}
         for row in rows:
             previous = previous_by_object.get(row.id)
@@ -334,7 +327,11 @@ def _display(row: Any, name: str, value: Any) -> str:
     if isinstance(value, list):
         # m2m changes arrive as lists of through-row dicts
         related = model_field.related_model
-        ids = [item[related._meta.model_name] for item in value if isinstance(item, dict) and related._meta.model_name in item]
+        ids = [
+            item[related._meta.model_name]
+            for item in value
+            if isinstance(item, dict) and related._meta.model_name in item
+        ]
         names = dict(related.objects.filter(pk__in=ids).values_list("pk", "name"))
         return "、".join(str(names.get(i, i)) for i in ids) or "（空）"
     if value is None or value == "":
@@ -361,8 +358,8 @@ def home_summary(*, user: Any, current: Quarter, today: date | None = None) -> d
     review_cutoff = months_before(today or date.today(), MIN_MONTHS_BEFORE_ELIMINATION)
     households = Household.objects.visible_to(user).active()
     open_cases = MonitoringCase.objects.visible_to(user).open()
-    reported = IncomeRecord.objects.visible_to(user).for_quarter(current).filter(
-        household__status=HouseholdStatus.ACTIVE
+    reported = (
+        IncomeRecord.objects.visible_to(user).for_quarter(current).filter(household__status=HouseholdStatus.ACTIVE)
     )
     return {
         "households": households.count(),

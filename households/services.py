@@ -13,8 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils.translation import gettext as _
 
+from households import formulas
 from households.models import (
     AMOUNT_FIELDS,
+    MAX_RISK_TYPES,
     AssistanceMeasure,
     EliminationMethod,
     Household,
@@ -24,10 +26,8 @@ from households.models import (
     MonitoringCase,
     Relation,
     RiskType,
-    MAX_RISK_TYPES,
     VersionedModel,
 )
-from households import formulas
 from households.quarter import Quarter
 from households.selectors import threshold_for, trailing_per_capita
 
@@ -48,8 +48,10 @@ def claim_next_version(instance: VersionedModel, expected_version: int | None = 
     """Claim the next version atomically; refuse when the row moved on since it was read."""
     if expected_version is None:
         expected_version = instance.version
-    claimed = type(instance)._default_manager.filter(pk=instance.pk, version=expected_version).update(
-        version=F("version") + 1
+    claimed = (
+        type(instance)
+        ._default_manager.filter(pk=instance.pk, version=expected_version)
+        .update(version=F("version") + 1)
     )
     if claimed != 1:
         raise ConcurrentEditError()
@@ -81,7 +83,17 @@ class MemberData:
     left_reason: str = ""
 
 
-MEMBER_FIELDS = ["name", "id_number", "relation", "labour", "health", "schooling", "work_place", "work_months", "medical_insurance"]
+MEMBER_FIELDS = [
+    "name",
+    "id_number",
+    "relation",
+    "labour",
+    "health",
+    "schooling",
+    "work_place",
+    "work_months",
+    "medical_insurance",
+]
 
 
 def _check_exactly_one_head(members: Sequence[MemberData]) -> None:
@@ -93,9 +105,7 @@ def _check_exactly_one_head(members: Sequence[MemberData]) -> None:
 
 
 @transaction.atomic
-def household_register(
-    *, by: Any, household: Household, members: Sequence[MemberData], reason: str = ""
-) -> Household:
+def household_register(*, by: Any, household: Household, members: Sequence[MemberData], reason: str = "") -> Household:
     """Create a household with its members; all or nothing."""
     require_permission(by, "households.add_household")
     _require_in_scope(by, household)
@@ -127,7 +137,9 @@ def household_update(
 
 
 @transaction.atomic
-def household_cancel(*, by: Any, household: Household, reason_text: str, expected_version: int | None = None) -> Household:
+def household_cancel(
+    *, by: Any, household: Household, reason_text: str, expected_version: int | None = None
+) -> Household:
     """注销: keep the record, mark it cancelled with its reason."""
     require_permission(by, "households.change_household")
     _require_in_scope(by, household)
@@ -185,7 +197,7 @@ def _apply_members(*, household: Household, members: Sequence[MemberData], reaso
 def _member_field_label(name: str) -> str:
     if name == "__all__":
         return _("成员")
-    return str(Member._meta.get_field(name).verbose_name)
+    return str(getattr(Member._meta.get_field(name), "verbose_name", name))
 
 
 def household_refresh_income_facts(*, household: Household) -> None:
@@ -272,7 +284,9 @@ def income_warnings(*, household: Household, record: IncomeRecord) -> list[Incom
         if threshold is not None and trailing < threshold.amount:
             warnings.append(
                 IncomeWarning(
-                    _("近四个季度人均纯收入%(amount)s元，低于%(year)d年监测标准%(threshold)s元，该户尚未纳入监测，请及时研判")
+                    _(
+                        "近四个季度人均纯收入%(amount)s元，低于%(year)d年监测标准%(threshold)s元，该户尚未纳入监测，请及时研判"
+                    )
                     % {"amount": trailing, "year": record.year, "threshold": threshold.amount}
                 )
             )

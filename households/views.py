@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from households import selectors, services
 from households.forms import (
+    BaseMemberFormSet,
     CancelForm,
     EliminationForm,
     HouseholdFilterForm,
@@ -24,7 +25,7 @@ from households.forms import (
     MonitoringCaseForm,
     member_initial,
 )
-from households.models import INCOME_GROUPS, Household, IncomeRecord, MonitoringCase
+from households.models import INCOME_GROUPS, IncomeRecord, MonitoringCase
 from households.quarter import Quarter
 
 
@@ -124,7 +125,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def household_create(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_for_filter(user=request.user)
     form = HouseholdForm(request.POST or None, villages=villages)
-    formset = MemberFormSet(request.POST or None, prefix="members")
+    formset = cast(BaseMemberFormSet, MemberFormSet(request.POST or None, prefix="members"))
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             household = services.household_register(
@@ -147,7 +148,9 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("已注销农户不能修改")
     villages = selectors.villages_for_filter(user=request.user)
     form = HouseholdForm(request.POST or None, instance=household, villages=villages)
-    formset = MemberFormSet(request.POST or None, prefix="members", initial=member_initial(household))
+    formset = cast(
+        BaseMemberFormSet, MemberFormSet(request.POST or None, prefix="members", initial=member_initial(household))
+    )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             services.household_update(
@@ -215,7 +218,11 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
     )
     form = IncomeForm(request.POST or None, instance=record)
     if request.method == "POST" and form.is_valid() and (record or quarter_form.is_valid()):
-        quarter = record.period if record else Quarter(quarter_form.cleaned_data["year"], quarter_form.cleaned_data["quarter"])
+        quarter = (
+            record.period
+            if record
+            else Quarter(quarter_form.cleaned_data["year"], quarter_form.cleaned_data["quarter"])
+        )
         try:
             saved, warnings = services.income_record_save(
                 by=request.user,
@@ -232,14 +239,21 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
                 _apply_errors(form, error)
         else:
             messages.success(
-                request, f"已保存{saved.period.label}收入：家庭纯收入 {saved.net_income} 元，人均纯收入 {saved.per_capita_net_income} 元"
+                request,
+                f"已保存{saved.period.label}收入：家庭纯收入 {saved.net_income} 元，"
+                f"人均纯收入 {saved.per_capita_net_income} 元",
             )
             for warning in warnings:
                 messages.warning(request, warning.message)
             return redirect("household_detail", pk=household.pk)
     groups = [
         (label, [form[name] for name in INCOME_GROUPS[key]], key)
-        for key, label in [("wages", "工资性收入"), ("operating", "生产经营性收入"), ("property", "财产性收入"), ("transfers", "转移性收入")]
+        for key, label in [
+            ("wages", "工资性收入"),
+            ("operating", "生产经营性收入"),
+            ("property", "财产性收入"),
+            ("transfers", "转移性收入"),
+        ]
     ]
     return render(
         request,
@@ -308,5 +322,3 @@ def monitoring_case_eliminate(request: HttpRequest, pk: int, case_pk: int) -> Ht
     return render(
         request, "households/case_form.html", {"form": form, "household": household, "case": case, "title": "风险消除"}
     )
-
-

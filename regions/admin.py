@@ -19,7 +19,7 @@ class RegionScopedAdmin(admin.ModelAdmin):
     """
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return self.model._default_manager.visible_to(request.user)  # type: ignore[attr-defined]
+        return self.model._default_manager.visible_to(request.user)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.related_model is Region and not request.user.is_superuser:
@@ -39,7 +39,7 @@ class RegionScopedAdmin(admin.ModelAdmin):
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         self._require_visible(request, object_id)
-        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None

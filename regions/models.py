@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-
-if TYPE_CHECKING:
-    from django.db.models import Model
 
 
 class Level(models.IntegerChoices):
@@ -41,15 +38,11 @@ def validate_region_code(code: str, level: int) -> None:
     """Raise ValidationError unless the code fits the 统计用区划代码 shape for its level."""
     expected_length = 15 if level == Level.GROUP else 12
     if len(code) != expected_length or not code.isdigit():
-        raise ValidationError(
-            {"code": _("区划代码应为%(n)d位数字") % {"n": expected_length}}, code="invalid"
-        )
+        raise ValidationError({"code": _("区划代码应为%(n)d位数字") % {"n": expected_length}}, code="invalid")
     own_end = PREFIX_LENGTH[Level(level)]
     own_start = PREFIX_LENGTH.get(Level(level - 1), 0) if level > Level.PROVINCE else 0
     if code[own_end:].strip("0"):
-        raise ValidationError(
-            {"code": _("该级别区划代码第%(n)d位之后应全部为0") % {"n": own_end}}, code="invalid"
-        )
+        raise ValidationError({"code": _("该级别区划代码第%(n)d位之后应全部为0") % {"n": own_end}}, code="invalid")
     if not code[own_start:own_end].strip("0"):
         raise ValidationError({"code": _("区划代码本级部分不能全为0")}, code="invalid")
 
@@ -154,10 +147,6 @@ ROLE_LEVEL: dict[str, int | None] = {
 }
 
 
-class StaffUserManager(UserManager["User"]):
-    pass
-
-
 class User(AbstractUser):
     """A staff account: one region, one role; the role's group carries the permissions."""
 
@@ -171,8 +160,6 @@ class User(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
-
-    objects = StaffUserManager()
 
     class Meta:
         verbose_name = _("用户")
@@ -189,8 +176,10 @@ class User(AbstractUser):
         expected = ROLE_LEVEL[self.role]
         if expected is not None and self.region.level != expected:
             raise ValidationError(
-                {"region": _("角色“%(role)s”应属于%(level)s级区划")
-                 % {"role": self.get_role_display(), "level": Level(expected).label}}
+                {
+                    "region": _("角色“%(role)s”应属于%(level)s级区划")
+                    % {"role": self.get_role_display(), "level": Level(expected).label}
+                }
             )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -208,7 +197,7 @@ class User(AbstractUser):
         return self.region.prefix
 
 
-class ScopedQuerySet(models.QuerySet["Model"]):
+class ScopedQuerySet(models.QuerySet[Any]):
     """Base for QuerySets of region-owned rows: `region_field` names the path to the Region."""
 
     region_field: str = "region"
@@ -226,9 +215,9 @@ class ScopedQuerySet(models.QuerySet["Model"]):
         return self.filter(**{f"{self.region_field}__code__startswith": prefix})
 
 
-def regions_visible_to(user: Any) -> QuerySet[Region]:
+def regions_visible_to(user: Any) -> RegionQuerySet:
     """Regions inside the user's subtree."""
     prefix = user.scope_prefix() if user.is_authenticated else None
     if prefix is None:
-        return Region.objects.none()
-    return Region.objects.filter(code__startswith=prefix)
+        return RegionQuerySet(Region).none()
+    return RegionQuerySet(Region).filter(code__startswith=prefix)

@@ -22,10 +22,7 @@ PERSONAL_DATA_ROLES = WRITE_ROLES | {Role.SYSTEM_ADMIN}
 def role_permission_codenames(role: str) -> set[str]:
     """The permission codenames (app_label.codename) that a role's group holds."""
     if role == Role.SYSTEM_ADMIN:
-        return {
-            f"{p.content_type.app_label}.{p.codename}"
-            for p in Permission.objects.select_related("content_type")
-        }
+        return {f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related("content_type")}
     codenames = {f"households.view_{model}" for model in DATA_MODELS}
     codenames |= {f"households.view_{model}" for model in REFERENCE_MODELS[:3]}
     codenames.add("regions.view_region")
@@ -39,8 +36,7 @@ def role_permission_codenames(role: str) -> set[str]:
 def role_groups_ensure() -> None:
     """Create or refresh one group per role with exactly the role's permissions."""
     permissions = {
-        f"{p.content_type.app_label}.{p.codename}": p
-        for p in Permission.objects.select_related("content_type")
+        f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")
     }
     for role in Role:
         group, _ = Group.objects.get_or_create(name=role.label)
@@ -64,9 +60,7 @@ def region_create(*, code: str, name: str, level: int, parent: Region | None) ->
     return region
 
 
-def user_create(
-    *, username: str, password: str, role: str, region: Region | None, full_name: str = ""
-) -> User:
+def user_create(*, username: str, password: str, role: str, region: Region | None, full_name: str = "") -> User:
     from regions.models import User
 
     user = User(username=username, role=role, region=region, first_name=full_name, is_staff=True)

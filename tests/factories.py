@@ -72,7 +72,14 @@ def threshold(region: Region, year: int, amount: str) -> MonitoringThreshold:
     return MonitoringThreshold.objects.create(region=region, year=year, amount=Decimal(amount), source="测试")
 
 
-def member(relation: str = Relation.HEAD, *, name: str = "张三", birth: str = "19800101", labour: str = Labour.ORDINARY, **extra: Any) -> MemberData:
+def member(
+    relation: str = Relation.HEAD,
+    *,
+    name: str = "张三",
+    birth: str = "19800101",
+    labour: str = Labour.ORDINARY,
+    **extra: Any,
+) -> MemberData:
     return MemberData(name=name, id_number=id_number(birth), relation=relation, labour=labour, **extra)
 
 

@@ -91,7 +91,9 @@ def test_outsiders_do_not_see_the_household_in_lists(target: Household, staff: S
     assert target.number not in admin_list.content.decode()
 
 
-@pytest.mark.parametrize("insider", ["village_clerk", "township_admin", "county_admin", "county_viewer", "city_viewer", "superuser"])
+@pytest.mark.parametrize(
+    "insider", ["village_clerk", "township_admin", "county_admin", "county_viewer", "city_viewer", "superuser"]
+)
 def test_everyone_above_the_household_can_read_it(target: Household, staff: Staff, insider: str) -> None:
     client = login(getattr(staff, insider))
     response = client.get(reverse("household_detail", args=[target.pk]))
@@ -134,6 +136,6 @@ def test_id_numbers_and_phones_are_masked_for_viewers(target: Household, staff: 
 
 
 def test_anonymous_visitors_are_sent_to_login(target: Household) -> None:
-    for url in page_urls(target) + [reverse("household_list"), reverse("home")]:
+    for url in [*page_urls(target), reverse("household_list"), reverse("home")]:
         response = Client().get(url)
         assert response.status_code == 302 and "/login/" in response["Location"], url

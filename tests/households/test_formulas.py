@@ -24,7 +24,7 @@ def test_net_income_is_the_four_wheels_minus_operating_costs() -> None:
     totals = formulas.income_totals(
         wages=[D("3000"), D("1200.50")],
         operating=[D("2000"), D("0")],
-        property=[D("300")],
+        property_income=[D("300")],
         transfers=[D("150.25"), D("100")],
         operating_costs=D("800.75"),
     )
@@ -34,7 +34,9 @@ def test_net_income_is_the_four_wheels_minus_operating_costs() -> None:
 
 
 def test_net_income_may_be_negative_when_costs_exceed_income() -> None:
-    totals = formulas.income_totals(wages=[], operating=[D("100")], property=[], transfers=[], operating_costs=D("400"))
+    totals = formulas.income_totals(
+        wages=[], operating=[D("100")], property_income=[], transfers=[], operating_costs=D("400")
+    )
     assert totals.net == D("-300")
 
 

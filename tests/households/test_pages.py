@@ -34,7 +34,14 @@ def household_post(tree: Tree, members: list[dict[str, Any]], **fields: Any) -> 
         **fields,
     }
     for index, values in enumerate(members):
-        row = {"labour": "ordinary", "health": "healthy", "schooling": "none", "work_months": "0", "medical_insurance": "on", **values}
+        row = {
+            "labour": "ordinary",
+            "health": "healthy",
+            "schooling": "none",
+            "work_months": "0",
+            "medical_insurance": "on",
+            **values,
+        }
         for key, value in row.items():
             data[f"members-{index}-{key}"] = value
     return data
@@ -44,7 +51,13 @@ def test_a_clerk_registers_a_household_with_three_members(tree: Tree, clerk: Cli
     members = [
         {"name": "张三", "id_number": id_number("19750305"), "relation": "head"},
         {"name": "李梅", "id_number": id_number("19780612"), "relation": "spouse"},
-        {"name": "张小", "id_number": id_number("20100901"), "relation": "son", "labour": "none", "schooling": "junior"},
+        {
+            "name": "张小",
+            "id_number": id_number("20100901"),
+            "relation": "son",
+            "labour": "none",
+            "schooling": "junior",
+        },
     ]
     response = clerk.post(reverse("household_create"), household_post(tree, members))
     assert response.status_code == 302
@@ -85,7 +98,9 @@ def test_the_second_of_two_concurrent_edits_is_refused(tree: Tree, staff: Staff,
 
     def resubmit(form_context: Any, address: str) -> dict[str, Any]:
         data = {k: v for k, v in form_context["form"].initial.items() if v is not None}
-        data.update({"village": target.village_id, "address": address, "version": form_context["form"]["version"].value()})
+        data.update(
+            {"village": target.village_id, "address": address, "version": form_context["form"]["version"].value()}
+        )
         formset = form_context["formset"]
         data.update({f"members-{k}": v for k, v in formset.management_form.initial.items()})
         for index, form in enumerate(formset.forms):
@@ -109,7 +124,13 @@ def test_income_entry_saves_and_the_detail_page_shows_per_capita(tree: Tree, sta
     target = household(staff.village_clerk, tree.village_a1)
     response = clerk.post(
         reverse("income_create", args=[target.pk]),
-        {"year": "2025", "quarter": "3", "wages_migrant_work": "9000", "operating_planting": "3000", "operating_costs": "1000"},
+        {
+            "year": "2025",
+            "quarter": "3",
+            "wages_migrant_work": "9000",
+            "operating_planting": "3000",
+            "operating_costs": "1000",
+        },
         follow=True,
     )
     page = response.content.decode()
@@ -119,7 +140,9 @@ def test_income_entry_saves_and_the_detail_page_shows_per_capita(tree: Tree, sta
 
 def test_a_negative_amount_is_refused_on_its_field(tree: Tree, staff: Staff, clerk: Client) -> None:
     target = household(staff.village_clerk, tree.village_a1)
-    response = clerk.post(reverse("income_create", args=[target.pk]), {"year": "2025", "quarter": "3", "wages_other": "-5"})
+    response = clerk.post(
+        reverse("income_create", args=[target.pk]), {"year": "2025", "quarter": "3", "wages_other": "-5"}
+    )
     assert response.status_code == 200
     assert "金额不能为负数" in response.content.decode()
     assert not IncomeRecord.objects.exists()
@@ -128,7 +151,9 @@ def test_a_negative_amount_is_refused_on_its_field(tree: Tree, staff: Staff, cle
 def test_a_quarter_entered_twice_is_refused_with_a_message(tree: Tree, staff: Staff, clerk: Client) -> None:
     target = household(staff.village_clerk, tree.village_a1)
     income(staff.village_clerk, target, "2025Q3", wages_other="100")
-    response = clerk.post(reverse("income_create", args=[target.pk]), {"year": "2025", "quarter": "3", "wages_other": "200"})
+    response = clerk.post(
+        reverse("income_create", args=[target.pk]), {"year": "2025", "quarter": "3", "wages_other": "200"}
+    )
     assert "2025年第3季度收入已录入" in response.content.decode()
     assert IncomeRecord.objects.get(household=target).wages_other == 100
 
@@ -157,7 +182,9 @@ def test_the_history_shows_who_changed_what_from_old_to_new(tree: Tree, staff: S
     assert "2025年第1季度收入" in page
 
 
-def test_cancelling_keeps_the_record_and_hides_it_from_the_default_list(tree: Tree, staff: Staff, clerk: Client) -> None:
+def test_cancelling_keeps_the_record_and_hides_it_from_the_default_list(
+    tree: Tree, staff: Staff, clerk: Client
+) -> None:
     target = household(staff.village_clerk, tree.village_a1)
     clerk.post(reverse("household_cancel", args=[target.pk]), {"reason": "全户迁出", "version": target.version})
     target.refresh_from_db()

@@ -15,7 +15,9 @@ from tests.factories import PASSWORD, Tree, household, income, member
 def _fill(staff: Staff, tree: Tree, count: int) -> list[Household]:
     made = []
     for index in range(count):
-        created = household(staff.village_clerk, tree.village_a1, members=[member(name=f"户主{index}"), member("spouse")])
+        created = household(
+            staff.village_clerk, tree.village_a1, members=[member(name=f"户主{index}"), member("spouse")]
+        )
         income(staff.village_clerk, created, "2025Q1", wages_other="1000")
         income(staff.village_clerk, created, "2024Q1", wages_other="900")
         made.append(created)
@@ -32,7 +34,9 @@ def _count_queries(client: Client, url: str, params: dict[str, str] | None = Non
     return len(context.captured_queries)
 
 
-def test_household_list_queries_do_not_grow_with_rows(tree: Tree, staff: Staff, django_assert_max_num_queries: Any) -> None:
+def test_household_list_queries_do_not_grow_with_rows(
+    tree: Tree, staff: Staff, django_assert_max_num_queries: Any
+) -> None:
     client = Client()
     client.login(username=staff.township_admin.username, password=PASSWORD)
     _fill(staff, tree, 3)
@@ -49,7 +53,9 @@ def test_household_detail_queries_do_not_grow_with_income_or_members(tree: Tree,
     client = Client()
     client.login(username=staff.village_clerk.username, password=PASSWORD)
     small = _fill(staff, tree, 1)[0]
-    big = household(staff.village_clerk, tree.village_a1, members=[member(), *[member("son", name=f"子{i}") for i in range(5)]])
+    big = household(
+        staff.village_clerk, tree.village_a1, members=[member(), *[member("son", name=f"子{i}") for i in range(5)]]
+    )
     for year in (2024, 2025):
         for quarter in range(1, 5):
             income(staff.village_clerk, big, f"{year}Q{quarter}", wages_other=str(1000 * quarter))

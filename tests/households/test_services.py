@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from households.models import (
     AssistanceMeasure,
+    Household,
     HouseholdType,
     IncomeRecord,
     Labour,
     Member,
+    MonitoringCase,
     MonitoringCategory,
     Relation,
     RiskType,
@@ -144,13 +146,13 @@ def test_income_warnings_flag_a_sharp_fall_and_income_below_threshold(tree: Tree
     assert target.trailing_per_capita == Decimal("12500.00")
 
 
-def _open_case(staff: Staff, target: object, month: str) -> object:
+def _open_case(staff: Staff, target: Household, month: str) -> MonitoringCase:
     from datetime import date
 
     year, mon = map(int, month.split("-"))
     return monitoring_case_register(
         by=staff.village_clerk,
-        household=target,  # type: ignore[arg-type]
+        household=target,
         category=MonitoringCategory.UNSTABLE,
         identified_month=date(year, mon, 1),
         risk_types=RiskType.objects.filter(code="illness"),
@@ -170,7 +172,9 @@ def test_risk_is_not_eliminated_within_six_months(tree: Tree, staff: Staff) -> N
     target = household(staff.village_clerk, tree.village_a1)
     case = _open_case(staff, target, "2025-03")
     with pytest.raises(ValidationError, match="不满6个月"):
-        monitoring_case_eliminate(by=staff.village_clerk, case=case, eliminated_month=date(2025, 8, 1), method="assisted")  # type: ignore[arg-type]
+        monitoring_case_eliminate(
+            by=staff.village_clerk, case=case, eliminated_month=date(2025, 8, 1), method="assisted"
+        )
 
 
 def test_elimination_needs_income_above_threshold(tree: Tree, staff: Staff) -> None:
@@ -183,7 +187,9 @@ def test_elimination_needs_income_above_threshold(tree: Tree, staff: Staff) -> N
         income(staff.village_clerk, target, quarter, wages_other="2000")
     income(staff.village_clerk, target, "2025Q4", wages_other="1000")
     with pytest.raises(ValidationError, match="未高于"):
-        monitoring_case_eliminate(by=staff.village_clerk, case=case, eliminated_month=date(2025, 12, 1), method="assisted")  # type: ignore[arg-type]
+        monitoring_case_eliminate(
+            by=staff.village_clerk, case=case, eliminated_month=date(2025, 12, 1), method="assisted"
+        )
     income_record = IncomeRecord.objects.get(household=target, year=2025, quarter=4)
     income_record_save(
         by=staff.village_clerk,
@@ -193,8 +199,10 @@ def test_elimination_needs_income_above_threshold(tree: Tree, staff: Staff) -> N
         record=income_record,
     )
     target.refresh_from_db()
-    case.refresh_from_db()  # type: ignore[attr-defined]
-    eliminated = monitoring_case_eliminate(by=staff.village_clerk, case=case, eliminated_month=date(2025, 12, 1), method="assisted")  # type: ignore[arg-type]
+    case.refresh_from_db()
+    eliminated = monitoring_case_eliminate(
+        by=staff.village_clerk, case=case, eliminated_month=date(2025, 12, 1), method="assisted"
+    )
     assert eliminated.eliminated_month == date(2025, 12, 1)
 
 
@@ -204,4 +212,6 @@ def test_a_household_without_labour_cannot_have_risk_eliminated(tree: Tree, staf
     target = household(staff.village_clerk, tree.village_a1, members=[member(labour=Labour.NONE)])
     case = _open_case(staff, target, "2024-01")
     with pytest.raises(ValidationError, match="无劳动力"):
-        monitoring_case_eliminate(by=staff.village_clerk, case=case, eliminated_month=date(2025, 1, 1), method="natural")  # type: ignore[arg-type]
+        monitoring_case_eliminate(
+            by=staff.village_clerk, case=case, eliminated_month=date(2025, 1, 1), method="natural"
+        )

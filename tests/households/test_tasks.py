@@ -46,7 +46,9 @@ def test_refresh_recomputes_facts_that_drifted(transactional_db: None, worker: N
     assert (refreshed.latest_income_year, refreshed.latest_income_quarter) == (2025, 3)
 
 
-def test_refresh_clears_facts_for_a_household_missing_a_quarter(transactional_db: None, worker: None, tree: Tree, staff: Staff) -> None:
+def test_refresh_clears_facts_for_a_household_missing_a_quarter(
+    transactional_db: None, worker: None, tree: Tree, staff: Staff
+) -> None:
     target = household(staff.village_clerk, tree.village_a1)
     for quarter in ["2024Q4", "2025Q2", "2025Q3"]:
         income(staff.village_clerk, target, quarter, wages_other="3000")

@@ -12,4 +12,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = income_facts_refresh_task.delay()
-        self.stdout.write(f"已提交任务 {result.id}；" + (f"已刷新 {result.get()} 户" if result.ready() else "由 Celery worker 执行"))
+        self.stdout.write(
+            f"已提交任务 {result.id}；" + (f"已刷新 {result.get()} 户" if result.ready() else "由 Celery worker 执行")
+        )

@@ -1,0 +1,122 @@
+"""Playwright (sync API) driving Debian's Chromium against pytest-django's live_server.
+
+Playwright cannot download its own browsers here, so the system Chromium is launched by path.
+Missing Chromium skips on a developer machine and fails under CI=true: CI must never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Request, Response
+
+# Playwright's sync API keeps an asyncio loop running in the test thread; without this Django raises
+# SynchronousOnlyOperation for every ORM call the test itself makes (factories, DB assertions).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser test."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless system Chromium per session (per xdist worker). Overrides the root conftest's."""
+    if not os.access(CHROMIUM, os.X_OK):
+        if _in_ci():
+            pytest.fail(f"{CHROMIUM} is required when CI=true (apt-get install chromium)", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class PageProblems:
+    """What went wrong in the browser while a test ran: JS errors and static files that did not load."""
+
+    console_errors: list[str] = field(default_factory=list)
+    broken_assets: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def page_problems() -> PageProblems:
+    return PageProblems()
+
+
+@pytest.fixture
+def page(browser: Browser, page_problems: PageProblems) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(10_000)
+    new_page = context.new_page()
+
+    def on_page_error(error: Error) -> None:
+        page_problems.console_errors.append(str(error))
+
+    def on_console(message: ConsoleMessage) -> None:
+        # "Failed to load resource" is Chromium's echo of an HTTP error status (the expected 403, the
+        # missing favicon); static files are checked through their responses below instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            page_problems.console_errors.append(message.text)
+
+    def on_response(response: Response) -> None:
+        if "/static/" in response.url and response.status >= 400:
+            page_problems.broken_assets.append(f"{response.status} {response.url}")
+
+    def on_request_failed(request: Request) -> None:
+        page_problems.broken_assets.append(f"failed {request.url}")
+
+    new_page.on("pageerror", on_page_error)
+    new_page.on("console", on_console)
+    new_page.on("response", on_response)
+    new_page.on("requestfailed", on_request_failed)
+    yield new_page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def screenshot(page: Page, screenshot_dir: Path) -> Callable[[str], Path]:
+    """screenshot("name") saves the whole page as test-artifacts/screenshots/name.png and returns the path."""
+
+    def take(name: str) -> Path:
+        path = screenshot_dir / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
