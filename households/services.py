@@ -58,8 +58,11 @@ def claim_next_version(instance: VersionedModel, expected_version: int | None = 
     instance.version = expected_version + 1
 
 
-def _save(instance: Model, *, reason: str = "") -> None:
+def _save(instance: Model, *, by: Any, reason: str = "") -> None:
+    """Validate with the model's rules, then save with the history attributed to `by`."""
     instance.full_clean()
+    # simple-history reads these: the request middleware is not there for tasks and imports.
+    instance._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
     if reason:
         instance._change_reason = reason  # type: ignore[attr-defined]
     instance.save()
@@ -110,8 +113,8 @@ def household_register(*, by: Any, household: Household, members: Sequence[Membe
     require_permission(by, "households.add_household")
     _require_in_scope(by, household)
     _check_exactly_one_head(members)
-    _save(household, reason=reason)
-    _apply_members(household=household, members=members, reason=reason)
+    _save(household, by=by, reason=reason)
+    _apply_members(by=by, household=household, members=members, reason=reason)
     return household
 
 
@@ -130,9 +133,9 @@ def household_update(
     claim_next_version(household, expected_version)
     if members is not None:
         _check_exactly_one_head(members)
-    _save(household, reason=reason)
+    _save(household, by=by, reason=reason)
     if members is not None:
-        _apply_members(household=household, members=members, reason=reason)
+        _apply_members(by=by, household=household, members=members, reason=reason)
     return household
 
 
@@ -149,7 +152,7 @@ def household_cancel(
     household.status = HouseholdStatus.CANCELLED
     household.cancelled_reason = reason_text.strip()
     household.cancelled_on = date.today()
-    _save(household)
+    _save(household, by=by)
     return household
 
 
@@ -163,7 +166,7 @@ def _require_in_scope(user: Any, household: Household) -> None:
         raise PermissionDenied(_("所选村不在您的管辖范围内"))
 
 
-def _apply_members(*, household: Household, members: Sequence[MemberData], reason: str) -> None:
+def _apply_members(*, by: Any, household: Household, members: Sequence[MemberData], reason: str) -> None:
     """Create, update or remove members so the household matches `members`."""
     existing = {m.pk: m for m in household.members.all()}
     # Remove and demote first, so a new head or a reused 身份证号 never collides with the old row.
@@ -178,13 +181,13 @@ def _apply_members(*, household: Household, members: Sequence[MemberData], reaso
             if member.pk is not None and member.is_active:
                 member.is_active = False
                 member.left_reason = data.left_reason or _("减员")
-                _save(member, reason=reason)
+                _save(member, by=by, reason=reason)
             continue
         for name in MEMBER_FIELDS:
             setattr(member, name, getattr(data, name))
         member.is_active = True
         try:
-            _save(member, reason=reason)
+            _save(member, by=by, reason=reason)
         except ValidationError as error:
             errors[data.name or str(index + 1)] = [
                 f"{_member_field_label(k)}：{'，'.join(v)}" for k, v in error.message_dict.items()
@@ -327,7 +330,7 @@ def income_record_save(
         raise ValidationError(_("该户没有在户成员，不能计算人均纯收入"))
     try:
         with transaction.atomic():
-            _save(record, reason=reason)
+            _save(record, by=by, reason=reason)
     except IntegrityError as error:
         raise ValidationError({"quarter": _("%(q)s收入已录入，请修改原记录") % {"q": quarter.label}}) from error
     household_refresh_income_facts(household=household)
@@ -359,7 +362,7 @@ def monitoring_case_register(
     if household.open_case() is not None:
         raise ValidationError({"category": _("该户已有未消除风险的监测记录")})
     case = MonitoringCase(household=household, category=category, identified_month=identified_month, note=note)
-    _save(case)
+    _save(case, by=by)
     _set_choices(case, risk_types, measures)
     return case
 
@@ -376,7 +379,7 @@ def monitoring_case_update(
     require_permission(by, "households.change_monitoringcase")
     _require_in_scope(by, case.household)
     claim_next_version(case, expected_version)
-    _save(case)
+    _save(case, by=by)
     _set_choices(case, risk_types, measures)
     return case
 
@@ -401,5 +404,5 @@ def monitoring_case_eliminate(
     case.elimination_method = method if method in EliminationMethod.values else ""
     if note:
         case.note = note
-    _save(case)
+    _save(case, by=by)
     return case
