@@ -399,6 +399,12 @@ class MonitoringCase(VersionedModel):
     def is_open(self) -> bool:
         return self.eliminated_month is None
 
+    def _elimination_is_new(self) -> bool:
+        if self.pk is None:
+            return True
+        stored = MonitoringCase.objects.filter(pk=self.pk).values_list("eliminated_month", flat=True).first()
+        return stored != self.eliminated_month
+
     def clean(self) -> None:
         if self.identified_month:
             self.identified_month = self.identified_month.replace(day=1)
@@ -426,6 +432,9 @@ class MonitoringCase(VersionedModel):
             return
         if not self.elimination_method:
             raise ValidationError({"elimination_method": _("请选择消除方式")})
+        if not self._elimination_is_new():
+            # The rules below judge the moment of elimination; later income changes do not undo it.
+            return
         months = months_between(self.identified_month, self.eliminated_month)
         if months < MIN_MONTHS_BEFORE_ELIMINATION:
             raise ValidationError(

@@ -215,3 +215,29 @@ def test_a_household_without_labour_cannot_have_risk_eliminated(tree: Tree, staf
         monitoring_case_eliminate(
             by=staff.village_clerk, case=case, eliminated_month=date(2025, 1, 1), method="natural"
         )
+
+
+def test_an_eliminated_case_stays_valid_when_income_later_falls(tree: Tree, staff: Staff) -> None:
+    from datetime import date
+
+    threshold(tree.province, 2025, "8700")
+    target = household(staff.village_clerk, tree.village_a1)
+    case = _open_case(staff, target, "2025-01")
+    for quarter in ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]:
+        income(staff.village_clerk, target, quarter, wages_other="5000")  # 10,000 per person
+    target.refresh_from_db()
+    case.refresh_from_db()
+    monitoring_case_eliminate(by=staff.village_clerk, case=case, eliminated_month=date(2025, 12, 1), method="assisted")
+    record = IncomeRecord.objects.get(household=target, year=2025, quarter=4)
+    income_record_save(
+        by=staff.village_clerk,
+        household=target,
+        quarter=Quarter(2025, 4),
+        amounts={"wages_other": Decimal("0")},
+        record=record,
+    )
+    target.refresh_from_db()
+    assert target.trailing_per_capita == Decimal("7500.00")  # now below 8,700
+    case.refresh_from_db()
+    case.note = "回访：家庭收入下降，持续关注"
+    case.full_clean()
