@@ -1,4 +1,4 @@
-"""Places, names and word lists the demo-data generator draws from (villages and people invented)."""
+"""Places, names, word lists and weights the demo-data generator draws from (villages and people invented)."""
 
 from __future__ import annotations
 
@@ -37,15 +37,45 @@ TOWNSHIPS = (
 
 # Common surnames in 大姚, Han and Yi, with rough weights.
 SURNAMES = (
-    ("李", 14), ("杨", 10), ("张", 9), ("王", 7), ("罗", 6), ("起", 4), ("普", 4), ("自", 3),
-    ("鲁", 3), ("毕", 3), ("苏", 3), ("周", 3), ("赵", 4), ("陈", 4), ("刘", 4), ("何", 3),
-    ("施", 2), ("字", 2), ("杞", 2), ("黄", 2), ("郭", 2), ("段", 2), ("马", 2), ("朱", 2),
-    ("杜", 2), ("余", 1), ("胡", 1), ("谢", 1), ("鲍", 1), ("夏", 1), ("耿", 1),
+    ("李", 14),
+    ("杨", 10),
+    ("张", 9),
+    ("王", 7),
+    ("罗", 6),
+    ("起", 4),
+    ("普", 4),
+    ("自", 3),
+    ("鲁", 3),
+    ("毕", 3),
+    ("苏", 3),
+    ("周", 3),
+    ("赵", 4),
+    ("陈", 4),
+    ("刘", 4),
+    ("何", 3),
+    ("施", 2),
+    ("字", 2),
+    ("杞", 2),
+    ("黄", 2),
+    ("郭", 2),
+    ("段", 2),
+    ("马", 2),
+    ("朱", 2),
+    ("杜", 2),
+    ("余", 1),
+    ("胡", 1),
+    ("谢", 1),
+    ("鲍", 1),
+    ("夏", 1),
+    ("耿", 1),
 )
 
 # Given-name characters by sex and generation (born before 2000, or from 2000 on).
 GIVEN_NAME_PARTS = {
-    ("M", False): ("建国永文志德兴家明正学光树春海天云朝绍发开金有世应", "华明强军林平成荣福贵忠伟生才祥兵辉龙昌洪涛富顺清"),
+    ("M", False): (
+        "建国永文志德兴家明正学光树春海天云朝绍发开金有世应",
+        "华明强军林平成荣福贵忠伟生才祥兵辉龙昌洪涛富顺清",
+    ),
     ("F", False): ("秀桂丽玉春美金凤红兰芳小晓雪艳慧琼会树润", "英兰芬珍芳花梅琼萍娟丽燕霞艳敏仙莲香菊凤"),
     ("M", True): ("子浩宇俊梓雨天家嘉一泽明思博文", "轩然涵睿辰博航杰宸泽宇豪鑫阳诚"),
     ("F", True): ("雨欣梓诗思可紫佳若语梦馨心艺", "涵萱琪怡彤悦妍琳菲瑶婷雪蕊瑾"),
@@ -67,8 +97,27 @@ HELPER_UNITS = (
 )
 
 PHONE_PREFIXES = (
-    "133", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158", "159",
-    "177", "180", "181", "182", "183", "187", "188", "189", "199",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "157",
+    "158",
+    "159",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "187",
+    "188",
+    "189",
+    "199",
 )
 
 # Where members work, with a weight and a typical monthly wage (yuan).
@@ -88,5 +137,49 @@ WORK_PLACES = (
 )
 
 GROUP_NUMERALS = "一二三四五六七八九十"
+
+# Household sizes and 脱贫年度 with their weights.
+HOUSEHOLD_SIZES = {1: 7, 2: 14, 3: 21, 4: 25, 5: 17, 6: 10, 7: 6}
+LIFTED_YEARS = {2014: 8, 2015: 10, 2016: 14, 2017: 16, 2018: 22, 2019: 18, 2020: 12}
+
+# How often each risk type and measure (codes of migration 0003) appears on a monitoring case.
+RISK_WEIGHTS = {
+    "illness": 30,
+    "disability": 12,
+    "schooling": 10,
+    "lack_of_labour": 12,
+    "unstable_employment": 14,
+    "industry_failure": 8,
+    "natural_disaster": 5,
+    "accident": 4,
+    "housing": 2,
+    "drinking_water": 1,
+    "other": 2,
+}
+SUDDEN_RISKS = {"illness": 5, "accident": 3, "natural_disaster": 2}
+MEASURE_WEIGHTS = {
+    "industry": 25,
+    "employment": 25,
+    "finance": 8,
+    "public_job": 10,
+    "health": 14,
+    "education": 8,
+    "housing": 2,
+    "water": 1,
+    "social_security": 8,
+    "social": 3,
+    "other": 1,
+}
+# A measure that answers a risk comes first when that risk is present.
+MEASURE_FOR_RISK = {
+    "illness": "health",
+    "disability": "social_security",
+    "schooling": "education",
+    "lack_of_labour": "public_job",
+    "unstable_employment": "employment",
+    "industry_failure": "industry",
+    "housing": "housing",
+    "drinking_water": "water",
+}
 
 RELOCATION_SITE = "大姚县城易地扶贫搬迁安置区"
