@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from households.demo_writer import DEMO_PASSWORD, demo_seed
+from households.demo_writer import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount, demo_seed
 from households.models import Household
-from regions.models import Region, Role
+from regions.models import Region, Role, User
 
 
 class Command(BaseCommand):
@@ -24,6 +24,7 @@ class Command(BaseCommand):
         if Household.objects.exists():
             if if_empty:
                 self.stdout.write("已有农户数据，未生成演示数据。")
+                self._print_accounts(list(DEMO_ACCOUNTS))
                 return
             raise CommandError("数据库中已有农户数据，演示数据只能写入空库（加 --if-empty 可跳过）。")
         if households < 0:
@@ -43,6 +44,15 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"演示数据生成完毕：{households} 户，共用时 {time.monotonic() - started:.1f} 秒")
         )
+        self._print_accounts(accounts)
+
+    def _print_accounts(self, accounts: list[DemoAccount]) -> None:
+        existing = set(
+            User.objects.filter(username__in=[a.username for a in accounts]).values_list("username", flat=True)
+        )
+        accounts = [a for a in accounts if a.username in existing]
+        if not accounts:
+            return
         names = dict(Region.objects.filter(code__in=[a.region_code for a in accounts]).values_list("code", "name"))
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for account in accounts:
