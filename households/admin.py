@@ -23,7 +23,7 @@ from households.models import (
     VersionedModel,
 )
 from households.services import claim_next_version
-from regions.admin import RegionScopedAdmin
+from regions.admin import RegionScopedAdmin, SuperuserWritesAdmin
 
 
 class LedgerAdmin(RegionScopedAdmin, SimpleHistoryAdmin):
@@ -93,31 +93,18 @@ class IncomeRecordAdmin(LedgerAdmin):
     raw_id_fields = ["household"]
 
 
-class ReferenceAdmin(admin.ModelAdmin):
-    """Province-wide reference data: readable by staff, changed by system administrators."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
-
-
 @admin.register(MonitoringThreshold)
-class MonitoringThresholdAdmin(ReferenceAdmin):
+class MonitoringThresholdAdmin(SuperuserWritesAdmin):
     list_display = ["region", "year", "amount", "source"]
     list_filter = ["year"]
     raw_id_fields = ["region"]
 
 
 @admin.register(RiskType)
-class RiskTypeAdmin(ReferenceAdmin):
+class RiskTypeAdmin(SuperuserWritesAdmin):
     list_display = ["code", "name", "sort_order"]
 
 
 @admin.register(AssistanceMeasure)
-class AssistanceMeasureAdmin(ReferenceAdmin):
+class AssistanceMeasureAdmin(SuperuserWritesAdmin):
     list_display = ["code", "name", "sort_order"]

@@ -306,36 +306,35 @@ class MonitoringThreshold(models.Model):
         return f"{self.region} {self.year}年 {self.amount}元"
 
 
-class RiskType(models.Model):
-    """风险类型 — a list provinces may extend, so it is data."""
+class ReferenceItem(models.Model):
+    """An entry of a list that provinces may extend, so it is data rather than choices."""
 
     code = models.CharField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=32, unique=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
+        abstract = True
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RiskType(ReferenceItem):
+    """风险类型."""
+
+    class Meta(ReferenceItem.Meta):
         verbose_name = _("风险类型")
         verbose_name_plural = _("风险类型")
-        ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
-class AssistanceMeasure(models.Model):
-    """帮扶措施 — a list provinces may extend, so it is data."""
+class AssistanceMeasure(ReferenceItem):
+    """帮扶措施."""
 
-    code = models.CharField(_("代码"), max_length=32, unique=True)
-    name = models.CharField(_("名称"), max_length=32, unique=True)
-    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
-
-    class Meta:
+    class Meta(ReferenceItem.Meta):
         verbose_name = _("帮扶措施")
         verbose_name_plural = _("帮扶措施")
-        ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 MAX_RISK_TYPES = 5

@@ -48,15 +48,8 @@ class RegionScopedAdmin(admin.ModelAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
 
 
-@admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "level", "parent"]
-    list_filter = ["level"]
-    search_fields = ["code", "name"]
-    raw_id_fields = ["parent"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Region]:
-        return regions_visible_to(request.user).select_related("parent")
+class SuperuserWritesAdmin(admin.ModelAdmin):
+    """Readable by every staff role that may view the model; written only by superusers."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
@@ -66,6 +59,17 @@ class RegionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
+
+
+@admin.register(Region)
+class RegionAdmin(SuperuserWritesAdmin):
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Region]:
+        return regions_visible_to(request.user).select_related("parent")
 
 
 @admin.register(User)
