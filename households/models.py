@@ -177,6 +177,7 @@ class Household(VersionedModel):
             ),
         ]
         indexes = [
+            models.Index(fields=["number"], name="household_number_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["village", "number"]),
             models.Index(fields=["village", "trailing_per_capita"]),
         ]
@@ -263,6 +264,11 @@ class Member(models.Model):
                 violation_error_message=_("一户只能有一名户主"),
             ),
             models.CheckConstraint(condition=Q(work_months__lte=12), name="member_work_months_at_most_12"),
+        ]
+        # Search is by prefix (LIKE 'x%'); PostgreSQL needs the pattern operator class for that.
+        indexes = [
+            models.Index(fields=["name"], name="member_name_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["id_number"], name="member_id_number_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:

@@ -134,7 +134,7 @@ HOUSEHOLD_ORDERINGS: dict[str, list[str]] = {
 
 
 def _search_condition(text: str) -> Q:
-    """户编号 prefix, any member's 身份证号 (prefix or exact), or the 户主's name."""
+    """户编号 prefix, any member's 身份证号 prefix, or the 户主's name (full name or surname)."""
     from households.id_numbers import normalise_id_number
 
     normalised = normalise_id_number(text)
@@ -142,7 +142,8 @@ def _search_condition(text: str) -> Q:
     if normalised[:1].isdigit() and len(normalised) >= 6:
         by_member = Exists(members.filter(id_number__startswith=normalised))
     else:
-        by_member = Exists(members.filter(relation=Relation.HEAD, name__contains=text))
+        # Clerks type a full name or a surname: a prefix match uses the name index.
+        by_member = Exists(members.filter(relation=Relation.HEAD, name__startswith=text))
     return Q(Q(number__startswith=text), by_member, _connector=Q.OR)
 
 
