@@ -180,6 +180,14 @@ class Household(VersionedModel):
             models.Index(fields=["number"], name="household_number_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["village", "number"]),
             models.Index(fields=["village", "trailing_per_capita"]),
+            # The list's default filter is status=active: its count and income sort read these.
+            models.Index(fields=["village"], condition=Q(status="active"), name="household_active_village"),
+            models.Index(
+                models.F("trailing_per_capita").desc(),
+                "number",
+                condition=Q(status="active"),
+                name="household_income_order",
+            ),
         ]
 
     def __str__(self) -> str:

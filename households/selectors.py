@@ -21,7 +21,7 @@ from households.models import (
     Relation,
 )
 from households.quarter import Quarter
-from regions.models import Region, regions_visible_to
+from regions.models import Level, Region, regions_visible_to
 
 
 def threshold_for(*, region: Region, year: int) -> MonitoringThreshold | None:
@@ -86,12 +86,18 @@ def household_list(
     include_cancelled: bool = False,
     ordering: str = "number",
 ) -> QuerySet[Household]:
-    """Households the user may see, filtered, with the head's name and size for each row."""
+    """Households the user may see, filtered and ordered; bare rows, cheap to count and page.
+
+    Pair with `household_rows` for the columns of the rows on one page.
+    """
     households = Household.objects.visible_to(user)
     if not include_cancelled:
         households = households.filter(status=HouseholdStatus.ACTIVE)
     if village is not None:
-        households = households.in_region(village)
+        # A village filters by its id (indexed with number); a higher unit by its code prefix.
+        households = (
+            households.filter(village=village) if village.level == Level.VILLAGE else households.in_region(village)
+        )
     if household_type:
         households = households.filter(household_type=household_type)
     open_cases = MonitoringCase.objects.open().filter(household=OuterRef("pk"))
@@ -105,20 +111,34 @@ def household_list(
         households = households.filter(below_threshold_condition())
     if search:
         households = households.filter(_search_condition(search.strip()))
-    heads = Member.objects.filter(household=OuterRef("pk"), relation=Relation.HEAD, is_active=True)
-    households = households.select_related("village", "village__parent").annotate(
-        head_name=Subquery(heads.values("name")[:1]),
-        head_id_number=Subquery(heads.values("id_number")[:1]),
-        member_count=Subquery(
-            Member.objects.filter(household=OuterRef("pk"), is_active=True)
-            .order_by()
-            .values("household")
-            .annotate(n=Count("pk"))
-            .values("n")[:1]
-        ),
-        open_category=Subquery(open_cases.values("category")[:1]),
-    )
     return households.order_by(*HOUSEHOLD_ORDERINGS.get(ordering, HOUSEHOLD_ORDERINGS["number"]))
+
+
+def household_rows(*, ids: list[int]) -> list[Household]:
+    """The list page's rows for these ids, in the given order, with head, size and open category.
+
+    The correlated subqueries run for these rows only, never for the rows a page skips.
+    """
+    open_cases = MonitoringCase.objects.open().filter(household=OuterRef("pk")).order_by()
+    heads = Member.objects.filter(household=OuterRef("pk"), relation=Relation.HEAD, is_active=True).order_by()
+    rows = (
+        Household.objects.filter(pk__in=ids)
+        .select_related("village", "village__parent")
+        .annotate(
+            head_name=Subquery(heads.values("name")[:1]),
+            head_id_number=Subquery(heads.values("id_number")[:1]),
+            member_count=Subquery(
+                Member.objects.filter(household=OuterRef("pk"), is_active=True)
+                .order_by()
+                .values("household")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+            open_category=Subquery(open_cases.values("category")[:1]),
+        )
+    )
+    by_id = {row.pk: row for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 HOUSEHOLD_ORDERINGS: dict[str, list[str]] = {
@@ -126,7 +146,8 @@ HOUSEHOLD_ORDERINGS: dict[str, list[str]] = {
     "-number": ["-number"],
     "village": ["village__code", "number"],
     "-village": ["-village__code", "-number"],
-    "income": ["trailing_per_capita", "number"],
+    # The descending order matches the household_income_order index; ascending reads it backwards.
+    "income": ["trailing_per_capita", "-number"],
     "-income": ["-trailing_per_capita", "number"],
     "updated": ["updated_at", "id"],
     "-updated": ["-updated_at", "-id"],
@@ -138,13 +159,13 @@ def _search_condition(text: str) -> Q:
     from households.id_numbers import normalise_id_number
 
     normalised = normalise_id_number(text)
-    members = Member.objects.filter(household=OuterRef("pk"))
-    if normalised[:1].isdigit() and len(normalised) >= 6:
-        by_member = Exists(members.filter(id_number__startswith=normalised))
-    else:
-        # Clerks type a full name or a surname: a prefix match uses the name index.
-        by_member = Exists(members.filter(relation=Relation.HEAD, name__startswith=text))
-    return Q(Q(number__startswith=text), by_member, _connector=Q.OR)
+    members = Member.objects.filter(household=OuterRef("pk")).order_by()
+    if normalised[:1].isdigit():
+        # Digits are a 户编号 or a 身份证号; each prefix match uses its pattern index.
+        by_id_number = Exists(members.filter(id_number__startswith=normalised))
+        return Q(Q(number__startswith=normalised), by_id_number, _connector=Q.OR)
+    # Clerks type a full name or a surname: a prefix match uses the name index.
+    return Q(Exists(members.filter(relation=Relation.HEAD, name__startswith=text)))
 
 
 def villages_for_filter(*, user: Any) -> QuerySet[Region]:

@@ -72,7 +72,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "ordering": data["sort"] or "number",
         }
     households = selectors.household_list(user=request.user, **filters)
-    page = Paginator(households, 50, allow_empty_first_page=True).get_page(request.GET.get("page"))
+    page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
+    rows = selectors.household_rows(ids=list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -83,6 +84,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": rows,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
             "sort": filters.get("ordering", "number"),

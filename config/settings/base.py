@@ -90,6 +90,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Page queries are short; JIT compilation only adds its own cost to them (measured in bench/).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "regions.User"
 LOGIN_URL = "login"
