@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from households.excel.models import ExportRecord, ImportBatch
 from households.models import (
     AssistanceMeasure,
     Household,
@@ -108,3 +109,28 @@ class RiskTypeAdmin(SuperuserWritesAdmin):
 @admin.register(AssistanceMeasure)
 class AssistanceMeasureAdmin(SuperuserWritesAdmin):
     list_display = ["code", "name", "sort_order"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(RegionScopedAdmin):
+    list_display = ["id", "file_name", "kind", "status", "uploaded_by", "created_at", "error_count"]
+    list_filter = ["kind", "status"]
+    readonly_fields = [f.name for f in ImportBatch._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ExportRecord)
+class ExportRecordAdmin(RegionScopedAdmin):
+    list_display = ["exported_at", "exported_by", "kind", "row_count", "masked", "description"]
+    list_filter = ["kind", "masked"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -218,6 +218,10 @@ class Household(VersionedModel):
         return self.active_members().count()
 
     def has_labour(self) -> bool:
+        # An importer validating many households at once hands their members over as a prefetch.
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("members")
+        if prefetched is not None:
+            return any(m.is_active and m.labour in LABOUR_CAPABLE for m in prefetched)
         return self.active_members().filter(labour__in=LABOUR_CAPABLE).exists()
 
     def open_case(self) -> MonitoringCase | None:
@@ -601,3 +605,7 @@ class IncomeRecord(VersionedModel):
         self.per_capita_net_income = formulas.per_capita(
             net_income=self.net_income, household_size=self.household_size or 0
         ) or Decimal("0.00")
+
+
+# Import batches and export records live in the excel package; Django finds them through here.
+from households.excel.models import ExportRecord, ImportBatch  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from households import views
+from households.excel import views as excel_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,4 +18,12 @@ urlpatterns = [
         views.monitoring_case_eliminate,
         name="case_eliminate",
     ),
+    path("imports/", excel_views.import_upload, name="import_upload"),
+    path("imports/template/<str:kind>.xlsx", excel_views.template_download, name="import_template"),
+    path("imports/<int:pk>/", excel_views.import_batch, name="import_batch"),
+    path("imports/<int:pk>/confirm/", excel_views.import_batch_confirm, name="import_batch_confirm"),
+    path("imports/<int:pk>/undo/", excel_views.import_batch_undo, name="import_batch_undo"),
+    path("imports/<int:pk>/errors.xlsx", excel_views.import_batch_errors, name="import_batch_errors"),
+    path("imports/<int:pk>/file", excel_views.import_batch_file, name="import_batch_file"),
+    path("households/export/<str:kind>.xlsx", excel_views.export_download, name="export_download"),
 ]

@@ -18,11 +18,12 @@ PASSWORD = "test-password-123"
 _sequence = itertools.count(1)
 
 
-def id_number(birth: str = "19800101", area: str = "532326") -> str:
-    """A fresh valid 身份证号 for the given birth date; unique within the test run."""
+def id_number(birth: str = "19800101", area: str = "532326", sex: str = "M") -> str:
+    """A fresh valid 身份证号 for the birth date and sex (odd 17th digit: male); unique per run."""
     serial = next(_sequence)
-    day = int(birth[6:]) + serial // 1000 % 20
-    return id_number_with_check_digit(f"{area}{birth[:6]}{day:02d}{serial % 1000:03d}")
+    day = int(birth[6:]) + serial // 500 % 20
+    sequence = (serial % 500) * 2 + (1 if sex == "M" else 0)
+    return id_number_with_check_digit(f"{area}{birth[:6]}{day:02d}{sequence:03d}")
 
 
 @dataclass

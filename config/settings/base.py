@@ -138,6 +138,14 @@ CELERY_TIMEZONE = TIME_ZONE
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50
 
+# Excel/CSV imports: refuse oversized uploads, absurd row counts and zip bombs before parsing.
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "50")) * 1024 * 1024
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "300000"))
+IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_MB", "600")) * 1024 * 1024
+# The parser runs in a child process with this address-space limit, so a hostile file cannot
+# take the web process or the worker down with it.
+IMPORT_PARSER_MEMORY_BYTES = int(os.environ.get("IMPORT_PARSER_MEMORY_MB", "1536")) * 1024 * 1024
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,125 @@
+"""Import batches and export records: who moved which workbook in or out, and what it did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from regions.models import Region, ScopedQuerySet
+
+
+class ImportKind(models.TextChoices):
+    ROSTER = "roster", _("花名册")
+    INCOME = "income", _("收入表")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    PARSING = "parsing", _("解析校验中")
+    READY = "ready", _("待确认导入")
+    INVALID = "invalid", _("有错误，不能导入")
+    REFUSED = "refused", _("文件被拒绝")
+    APPLYING = "applying", _("导入中")
+    APPLIED = "applied", _("已导入")
+    UNCHANGED = "unchanged", _("无变化")
+    FAILED = "failed", _("导入失败，未写入")
+    ROLLED_BACK = "rolled_back", _("已撤销")
+
+
+class ImportBatchQuerySet(ScopedQuerySet):
+    region_field = "region"
+
+
+class ImportBatch(models.Model):
+    """One uploaded file: its checks, its preview, and (once confirmed) what it wrote."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=ImportKind.choices)
+    status = models.CharField(_("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The uploader's region: the uploader and everyone above it may open the batch (None: system-wide).
+    region = models.ForeignKey(
+        Region, verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    file_name = models.CharField(_("文件名"), max_length=255)
+    file_sha256 = models.CharField(_("文件SHA-256"), max_length=64, db_index=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    checked_at = models.DateTimeField(_("校验完成时间"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    rolled_back_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    progress_message = models.CharField(_("进度说明"), max_length=200, blank=True)
+    refusal = models.TextField(_("拒绝原因"), blank=True)
+    sheet_name = models.CharField(_("工作表"), max_length=100, blank=True)
+    header_row = models.PositiveIntegerField(_("表头行"), null=True, blank=True)
+    row_count = models.PositiveIntegerField(_("数据行数"), default=0)
+    counts: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(_("统计"), default=dict)
+    errors: models.JSONField[list[dict[str, Any]], list[dict[str, Any]]] = models.JSONField(_("错误"), default=list)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    changes: models.JSONField[list[dict[str, Any]], list[dict[str, Any]]] = models.JSONField(
+        _("变更明细"), default=list
+    )
+    # What history rows cannot restore: the risk types each updated case had before the batch.
+    undo: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(_("撤销信息"), default=dict)
+
+    objects = ImportBatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"
+
+    @property
+    def history_reason(self) -> str:
+        """The change reason written on every history row this batch creates."""
+        return f"导入批次#{self.pk}"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.PARSING, ImportStatus.APPLYING)
+
+
+class ExportRecordQuerySet(ScopedQuerySet):
+    region_field = "region"
+
+
+class ExportRecord(models.Model):
+    """An export: who took which rows out of the ledger, and whether personal data was masked."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=ImportKind.choices)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导出人"), on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    exported_at = models.DateTimeField(_("导出时间"), auto_now_add=True)
+    description = models.CharField(_("筛选条件"), max_length=500, blank=True)
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    masked = models.BooleanField(_("已脱敏"), default=True)
+
+    objects = ExportRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("导出记录")
+        verbose_name_plural = _("导出记录")
+        ordering = ["-exported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.exported_by} {self.get_kind_display()} {self.exported_at:%Y-%m-%d %H:%M}"
