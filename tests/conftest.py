@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -39,3 +41,17 @@ def staff(tree: Tree) -> Staff:
         city_viewer=make_user("zhou", Role.CITY_VIEWER, tree.prefecture),
         superuser=make_superuser(),
     )
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[None]:
+    """A real worker consuming from Redis when REDIS_URL is set; tasks run in process otherwise."""
+    if not os.environ.get("REDIS_URL"):
+        yield
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        yield

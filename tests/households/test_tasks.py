@@ -7,10 +7,7 @@ PostgreSQL test run), a real worker thread consumes it from Redis.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from decimal import Decimal
-
-import pytest
 
 from config.celery import app
 from households.models import Household
@@ -19,18 +16,9 @@ from tests.conftest import Staff
 from tests.factories import Tree, household, income
 
 
-@pytest.fixture
-def worker(transactional_db: None) -> Iterator[None]:
-    if not os.environ.get("REDIS_URL"):
-        yield
-        return
-    from celery.contrib.testing.worker import start_worker
-
-    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-        yield
-
-
-def test_refresh_recomputes_facts_that_drifted(transactional_db: None, worker: None, tree: Tree, staff: Staff) -> None:
+def test_refresh_recomputes_facts_that_drifted(
+    transactional_db: None, celery_worker: None, tree: Tree, staff: Staff
+) -> None:
     target = household(staff.village_clerk, tree.village_a1)
     for quarter in ["2024Q4", "2025Q1", "2025Q2", "2025Q3"]:
         income(staff.village_clerk, target, quarter, wages_other="3000")
@@ -47,7 +35,7 @@ def test_refresh_recomputes_facts_that_drifted(transactional_db: None, worker: N
 
 
 def test_refresh_clears_facts_for_a_household_missing_a_quarter(
-    transactional_db: None, worker: None, tree: Tree, staff: Staff
+    transactional_db: None, celery_worker: None, tree: Tree, staff: Staff
 ) -> None:
     target = household(staff.village_clerk, tree.village_a1)
     for quarter in ["2024Q4", "2025Q2", "2025Q3"]:

@@ -292,18 +292,32 @@ def test_the_command_line_dry_run_reports_and_exits_non_zero_on_errors(
     assert Household.objects.get(number="H001").size() == 2
 
 
-def test_the_upload_page_shows_the_preview(tree: Tree, staff: Staff, django_capture_on_commit_callbacks: Any) -> None:
+def wait_for(batch_id: int, *statuses: str) -> ImportBatch:
+    """Poll the batch as the progress bar does, until the task (in process or on a worker) is done."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        batch = ImportBatch.objects.get(pk=batch_id)
+        if batch.status in statuses:
+            return batch
+        time.sleep(0.2)
+    raise AssertionError(f"batch {batch_id} still {ImportBatch.objects.get(pk=batch_id).status}")
+
+
+def test_the_upload_page_previews_and_confirms_through_the_task_queue(
+    transactional_db: None, celery_worker: None, tree: Tree, staff: Staff
+) -> None:
     client = Client()
     client.login(username=staff.village_clerk.username, password=PASSWORD)
     upload = SimpleUploadedFile("花名册.xlsx", workbook(family(tree.village_a1.code, "H001", "张三")))
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("import_upload"), {"kind": "roster", "file": upload})
+    response = client.post(reverse("import_upload"), {"kind": "roster", "file": upload})
+    batch = wait_for(ImportBatch.objects.get().pk, ImportStatus.READY)
     page = client.get(response["Location"]).content.decode()
     assert "待确认导入" in page and "确认导入" in page
-    batch = ImportBatch.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("import_batch_confirm", args=[batch.pk]))
-    assert ImportBatch.objects.get().status == ImportStatus.APPLIED
+    client.post(reverse("import_batch_confirm", args=[batch.pk]))
+    wait_for(batch.pk, ImportStatus.APPLIED)
+    assert Household.objects.filter(number="H001").exists()
     other = Client()
     other.login(username=staff.other_township_admin.username, password=PASSWORD)
     assert other.get(reverse("import_batch", args=[batch.pk])).status_code == 404
