@@ -321,3 +321,56 @@ def test_the_upload_page_previews_and_confirms_through_the_task_queue(
     other = Client()
     other.login(username=staff.other_township_admin.username, password=PASSWORD)
     assert other.get(reverse("import_batch", args=[batch.pk])).status_code == 404
+
+
+def test_a_household_without_number_is_matched_by_its_heads_id_number(tree: Tree, staff: Staff) -> None:
+    target = household(staff.village_clerk, tree.village_a1, number="H777", phone="13700000000")
+    head = target.members.get(relation="head")
+    spouse = target.members.get(relation="spouse")
+    rows = [
+        [
+            tree.village_a1.code,
+            "",
+            head.name,
+            "脱贫户",
+            2019,
+            "13911112222",
+            head.name,
+            head.id_number,
+            "户主",
+            "普通劳动力",
+        ],
+        [
+            tree.village_a1.code,
+            "",
+            head.name,
+            "脱贫户",
+            2019,
+            "13911112222",
+            spouse.name,
+            spouse.id_number,
+            "配偶",
+            "普通劳动力",
+        ],
+    ]
+    batch = check(staff.village_clerk, workbook(rows))
+    assert batch.counts["households"] == {"new": 0, "updated": 1, "unchanged": 0, "error": 0}
+    confirm(batch, staff.village_clerk)
+    assert Household.objects.get(pk=target.pk).phone == "13911112222"
+    assert Household.objects.count() == 1
+
+
+def test_the_error_workbook_is_the_original_with_reasons_and_marked_cells(tree: Tree, staff: Staff) -> None:
+    from households.excel.errors_workbook import errors_workbook
+
+    rows = family(tree.village_a1.code, "H001", "张三", 2)
+    rows[1][9] = "很能干"
+    batch = check(staff.village_clerk, workbook(rows))
+    assert batch.status == ImportStatus.INVALID
+    sheet = openpyxl.load_workbook(io.BytesIO(errors_workbook(batch)))["花名册"]
+    header = [cell.value for cell in sheet[2]]
+    assert header[-1] == "错误说明"
+    assert "劳动技能" in sheet.cell(row=4, column=len(header)).value
+    assert sheet.cell(row=4, column=header.index("劳动技能") + 1).fill.fgColor.rgb.endswith("FFC7CE")
+    assert sheet.cell(row=3, column=len(header)).value is None
+    assert sheet.cell(row=4, column=1).value == tree.village_a1.code
