@@ -57,6 +57,12 @@ class IncomePlanner:
         seen: dict[tuple[str, int, int], int] = {}
         for row, values in parsed:
             self._plan_row(row, values, households, records, seen)
+        plan.describe_rows(
+            {
+                raw.row_number: f"{raw.values.get('household_number') or ''} {raw.values.get('head_name') or ''}"
+                for raw in raw_rows
+            }
+        )
         return plan
 
     def _households(self, numbers: set[str]) -> dict[str, Household]:

@@ -33,6 +33,8 @@ DEFAULT_INT_BOUNDS = (0, 1_000_000)
 
 # Full-width ASCII (U+FF01–U+FF5E) → ASCII; str.split() then handles every kind of space (U+3000, NBSP).
 _FOLD_TABLE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+# translate() is slow on Chinese text; the search is fast and most cells need no folding at all.
+_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?E[+-]?\d+$", re.IGNORECASE)
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4}
@@ -58,7 +60,10 @@ def fold(text: object) -> str:
     """Full-width ASCII → half-width, ideographic space → space, trimmed, inner runs of space collapsed."""
     if text is None:
         return ""
-    return " ".join(str(text).translate(_FOLD_TABLE).split())
+    folded = text if isinstance(text, str) else str(text)
+    if _FULL_WIDTH.search(folded):
+        folded = folded.translate(_FOLD_TABLE)
+    return " ".join(folded.split())
 
 
 def _is_blank(value: CellValue) -> bool:
@@ -80,6 +85,8 @@ def _whole_number(value: float) -> int | None:
 
 def parse_text(value: CellValue) -> str:
     """Free text: folded; numbers Excel typed for us come back without a trailing .0."""
+    if value.__class__ is str:
+        return fold(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
@@ -309,10 +316,25 @@ def _bounds(column: Column) -> dict[str, int]:
 
 # Most columns repeat a handful of values (乡镇, 户类型, 是/否, 普通劳动力), so each distinct value of a
 # column is parsed once; a column with more distinct values than this (names, 身份证号) is parsed
-# afresh beyond it. Keyed by the column object itself (held, so its id cannot be reused) and the
-# value's type, since 1, 1.0 and True are equal keys.
+# afresh beyond it. The validator calls this for every cell of 200,000-row files.
 MEMO_VALUES_PER_COLUMN = 4096
-_memo: dict[int, tuple[Column, dict[tuple[type, CellValue], tuple[bool, Any]]]] = {}
+
+
+class _Memo(dict[Any, Any]):
+    """One column's parsed values; it holds the column so that the id it is filed under stays unique."""
+
+    def __init__(self, column: Column) -> None:
+        super().__init__()
+        self.column = column
+
+
+class _Failure:
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+_memos: dict[int, _Memo] = {}
+_MISSING = object()
 
 
 def parse_cell(column: Column, value: CellValue) -> Any:
@@ -321,22 +343,21 @@ def parse_cell(column: Column, value: CellValue) -> Any:
     Blank cells give None, "" (text) or Decimal("0.00") (money); whether a blank is allowed is
     the validator's call (Column.required), not this function's.
     """
-    entry = _memo.get(id(column))
-    if entry is None or entry[0] is not column:
-        if len(_memo) > 1024:
-            _memo.clear()
-        entry = _memo[id(column)] = (column, {})
-    memo = entry[1]
-    key = (value.__class__, value)
-    remembered = memo.get(key)
-    if remembered is None:
+    memo = _memos.get(id(column))
+    if memo is None or memo.column is not column:
+        if len(_memos) > 1024:
+            _memos.clear()
+        memo = _memos[id(column)] = _Memo(column)
+    # 1, 1.0 and True are equal dict keys; only text is safe to file under itself.
+    key = value if value.__class__ is str else (value.__class__, value)
+    result = memo.get(key, _MISSING)
+    if result is _MISSING:
         try:
-            remembered = (True, _PARSERS[column.kind](column, value))
+            result = _PARSERS[column.kind](column, value)
         except CellError as error:
-            remembered = (False, error.message)
+            result = _Failure(error.message)
         if len(memo) < MEMO_VALUES_PER_COLUMN:
-            memo[key] = remembered
-    parsed_ok, result = remembered
-    if not parsed_ok:
-        raise CellError(result)
+            memo[key] = result
+    if result.__class__ is _Failure:
+        raise CellError(result.message)
     return result

@@ -19,9 +19,11 @@ class RowError:
     row: int
     column: str
     message: str
+    # The row's 户编号 and name, so the clerk recognises it without opening the file.
+    who: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sheet": self.sheet, "row": self.row, "column": self.column, "message": self.message}
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "message": self.message, "who": self.who}
 
 
 @dataclass
@@ -71,6 +73,10 @@ class Plan:
     def error(self, row: int, column: Column | str, message: str) -> None:
         header = column.header if isinstance(column, Column) else column
         self.errors.append(RowError(self.sheet, row, header, message))
+
+    def describe_rows(self, who_by_row: dict[int, str]) -> None:
+        for error in self.errors:
+            error.who = str(who_by_row.get(error.row, "")).strip()
 
     def summary(self) -> dict[str, Any]:
         return {name: counter.as_dict() for name, counter in self.counts.items()}

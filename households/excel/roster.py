@@ -102,7 +102,9 @@ def _parse_rows(plan: Plan, raw_rows: list[Any]) -> list[ParsedRow]:
                 plan.error(row.number, column, str(error))
                 row.ok = False
         for column in ROSTER_COLUMNS:
-            if column.required and row.values.get(column.key) in (None, "") and column.key in raw.values:
+            # A cell that failed to parse is already reported; only a truly blank one is "empty".
+            blank = raw.values.get(column.key) in (None, "")
+            if column.required and column.key in raw.values and blank:
                 plan.error(row.number, column, "必填项为空")
                 row.ok = False
         parsed.append(row)
@@ -173,7 +175,16 @@ class RosterPlanner:
         }
         for group in groups:
             self._plan_group(group, existing, members_by_id)
-        plan.counts["households"].error = len({e.row for e in plan.errors})
+        error_rows = {e.row for e in plan.errors}
+        household_of_row = {row.number: group.key for group in groups for row in group.rows}
+        plan.counts["members"].error = len(error_rows)
+        plan.counts["households"].error = len({household_of_row.get(row, ("row", row)) for row in error_rows})
+        plan.describe_rows(
+            {
+                raw.row_number: f"{raw.values.get('household_number') or ''} {raw.values.get('member_name') or ''}"
+                for raw in raw_rows
+            }
+        )
         return plan
 
     def _existing_households(self, numbers: list[str], id_numbers: list[str]) -> dict[tuple[str, str], Household]:

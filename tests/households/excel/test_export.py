@@ -6,9 +6,11 @@ import io
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
@@ -53,9 +55,11 @@ def _all_xml(content: bytes) -> str:
         return "".join(archive.read(name).decode() for name in archive.namelist())
 
 
-def _roster(staff: Staff, households: object = None, *, reveal: bool = True) -> list[dict[str, object]]:
+def _roster(
+    staff: Staff, households: QuerySet[Household] | None = None, *, reveal: bool = True
+) -> list[dict[str, Any]]:
     queryset = households if households is not None else selectors.household_list(user=staff.township_admin)
-    return list(roster_rows(households=queryset, reveal_personal_data=reveal))  # type: ignore[arg-type]
+    return list(roster_rows(households=queryset, reveal_personal_data=reveal))
 
 
 def test_a_household_of_three_gives_three_rows_with_household_columns_repeated(tree: Tree, staff: Staff) -> None:
