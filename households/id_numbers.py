@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
@@ -26,14 +27,31 @@ def id_number_error(raw: str) -> str | None:
     number = normalise_id_number(raw)
     if len(number) != 18:
         return MESSAGES[InvalidLength]
+    if not number[:17].isdigit():
+        return MESSAGES[InvalidFormat]
+    if number[-1] != ric.calc_check_digit(number):
+        return MESSAGES[InvalidChecksum]
     try:
-        ric.validate(number)
-    except ValidationError as error:
-        for kind, message in MESSAGES.items():
-            if isinstance(error, kind):
-                return message
-        return "身份证号无效"
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return MESSAGES[InvalidComponent]
+    if not _region_valid(number[:6], birth.year):
+        return MESSAGES[InvalidComponent]
     return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _region_valid(area: str, year: int) -> bool:
+    """Whether the 6-digit area code was a county in that year (python-stdnum's table, cached).
+
+    stdnum scans its region table on every call (~90 µs); an import checks 200,000 numbers
+    drawn from a few hundred areas, so the answer is cached per (area, birth year).
+    """
+    try:
+        ric.get_birth_place(f"{area}{year:04d}0101" + "0000")
+    except ValidationError:
+        return False
+    return True
 
 
 def birth_date_of(number: str) -> datetime.date:

@@ -14,6 +14,7 @@ import gc
 import io
 import itertools
 import logging
+import math
 import operator
 import os
 import pickle
@@ -122,7 +123,10 @@ class _Header:
 def read_table(
     path: Path, *, columns: tuple[Column, ...], original_name: str, max_rows: int, max_uncompressed_bytes: int
 ) -> Table:
-    """The table in the file, or FileRefused with a Chinese reason."""
+    """The table in the file, or FileRefused with a Chinese reason.
+
+    Parses in the calling process: a hostile workbook can abort it. Uploads go through read_table_isolated.
+    """
     return _read(_Request(path, columns, original_name, max_rows, max_uncompressed_bytes)).as_table()
 
 
@@ -405,7 +409,7 @@ def read_table_isolated(
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
-        _child(request, read_end, write_end, memory_limit_bytes)
+        _child(request, read_end, write_end, memory_limit_bytes, timeout_seconds)
     os.close(write_end)
     try:
         payload = _receive(read_end, timeout_seconds)
@@ -429,7 +433,7 @@ def read_table_isolated(
     return _Packed(*body).as_table()
 
 
-def _child(request: _Request, read_end: int, write_end: int, memory_limit_bytes: int) -> None:
+def _child(request: _Request, read_end: int, write_end: int, memory_limit_bytes: int, timeout_seconds: float) -> None:
     status = 1
     try:
         os.close(read_end)
@@ -437,6 +441,12 @@ def _child(request: _Request, read_end: int, write_end: int, memory_limit_bytes:
         # its stderr when a parser aborts here; the parent reports the failure itself.
         faulthandler.disable()
         _limit_address_space(memory_limit_bytes)
+        # Should the parent die without killing it, the child still stops soon after its deadline.
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        seconds = math.ceil(timeout_seconds) + 5
+        resource.setrlimit(
+            resource.RLIMIT_CPU, (seconds if hard == resource.RLIM_INFINITY else min(seconds, hard), hard)
+        )
         try:
             answer: tuple[str, Any] = ("table", _read(request).as_plain())
         except FileRefused as refused:

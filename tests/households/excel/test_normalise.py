@@ -245,3 +245,20 @@ def test_parse_cell_leaves_blank_cells_to_the_required_check() -> None:
 def test_parse_cell_knows_every_column_of_both_workbooks() -> None:
     for column in (*ROSTER_COLUMNS, *INCOME_COLUMNS):
         parse_cell(column, "")
+
+
+def test_parse_cell_remembers_values_without_confusing_one_true_and_one_point_zero() -> None:
+    months = ROSTER["work_months"]
+    assert parse_cell(months, 1) == 1
+    assert parse_cell(months, 1.0) == 1
+    for _ in range(2):
+        assert "应为整数" in error_of(lambda v: parse_cell(months, v), True)
+    relocated = ROSTER["relocated"]
+    assert parse_cell(relocated, 1) is True
+    assert parse_cell(relocated, "1") is True
+
+
+def test_columns_with_the_same_key_but_other_choices_are_parsed_by_their_own_choices() -> None:
+    first = Column("kind", "类别", Kind.CHOICE, choices={"甲": "a"})
+    second = Column("kind", "类别", Kind.CHOICE, choices={"甲": "b"})
+    assert (parse_cell(first, "甲"), parse_cell(second, "甲")) == ("a", "b")
