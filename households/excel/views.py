@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
@@ -18,7 +20,7 @@ from households import selectors
 from households.excel import export as excel_export
 from households.excel.batches import import_batch_create, import_batch_rollback
 from households.excel.models import ExportRecord, ImportBatch, ImportKind, ImportStatus
-from households.excel.writer import WorkbookKind, rows_workbook, template_workbook
+from households.excel.writer import WorkbookKind, rows_workbook_write, template_workbook
 from households.forms import HouseholdFilterForm
 from households.models import IncomeRecord, RiskType
 from households.tasks import import_batch_check_task, import_batch_confirm_task
@@ -57,7 +59,7 @@ def template_download(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-def export_download(request: HttpRequest, kind: str) -> HttpResponse:
+def export_download(request: HttpRequest, kind: str) -> HttpResponse | FileResponse:
     """The household list as filtered on its page, as a roster or an income table."""
     if kind not in ImportKind.values:
         raise Http404
@@ -77,14 +79,19 @@ def export_download(request: HttpRequest, kind: str) -> HttpResponse:
         }
     households = selectors.household_list(user=request.user, **filters)
     reveal = request.user.has_perm("households.view_personal_data")
-    rows: list[dict[str, Any]]
+    rows: Iterable[dict[str, Any]]
     if kind == ImportKind.ROSTER:
-        rows = list(excel_export.roster_rows(households=households, reveal_personal_data=reveal))
+        rows = excel_export.roster_rows(households=households, reveal_personal_data=reveal)
     else:
         records = IncomeRecord.objects.filter(household__in=households.values("pk")).order_by(
             "household__number", "year", "quarter"
         )
-        rows = list(excel_export.income_rows(records=records))
+        rows = excel_export.income_rows(records=records)
+    workbook_kind = cast(WorkbookKind, kind)
+    # Streamed through a temporary file: a county's roster never sits in memory as one list.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
+    count = rows_workbook_write(target, workbook_kind, rows, risk_type_names=_risk_names())
+    target.seek(0)
     user = cast(User, request.user)
     region = user.region
     ExportRecord.objects.create(
@@ -92,12 +99,11 @@ def export_download(request: HttpRequest, kind: str) -> HttpResponse:
         exported_by=user,
         region=region,
         description=request.GET.urlencode()[:500],
-        row_count=len(rows),
+        row_count=count,
         masked=not reveal,
     )
-    workbook_kind = cast(WorkbookKind, kind)
     filename = excel_export.export_filename(workbook_kind, region.name if region else "全部", timezone.localtime())
-    return _xlsx(rows_workbook(workbook_kind, rows, risk_type_names=_risk_names()), filename)
+    return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)
 
 
 @login_required
