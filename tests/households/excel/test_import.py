@@ -375,3 +375,23 @@ def test_the_error_workbook_is_the_original_with_reasons_and_marked_cells(tree: 
     assert sheet.cell(row=4, column=header.index("劳动技能") + 1).fill.fgColor.rgb.endswith("FFC7CE")
     assert sheet.cell(row=3, column=len(header)).value is None
     assert sheet.cell(row=4, column=1).value == tree.village_a1.code
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_anything_is_stored(
+    tree: Tree, staff: Staff, settings: Any
+) -> None:
+    settings.IMPORT_MAX_UPLOAD_BYTES = 1024
+    client = Client()
+    client.login(username=staff.village_clerk.username, password=PASSWORD)
+    upload = SimpleUploadedFile("大.xlsx", b"PK\x03\x04" + b"0" * 2048)
+    response = client.post(reverse("import_upload"), {"kind": "roster", "file": upload})
+    assert response.status_code == 200
+    assert "文件大小超过上限" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_refused_file_is_reported_and_writes_nothing(tree: Tree, staff: Staff) -> None:
+    batch = check(staff.village_clerk, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, name="旧版.xls")
+    assert batch.status == ImportStatus.REFUSED
+    assert ".xlsx" in batch.refusal
+    assert not Household.objects.exists()
