@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
+from collections.abc import Iterator
 
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
@@ -18,13 +20,49 @@ MESSAGES = {
 
 def normalise_id_number(raw: str) -> str:
     """Strip spaces, fold full-width digits and X, upper-case the check character."""
+    if raw.isascii():
+        # Nothing to fold (the usual case, and 10× cheaper than the loop below).
+        return raw.strip().replace(" ", "").upper()
     folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in raw.strip())
     return folded.replace(" ", "").upper()
+
+
+# Numbers found valid inside a remembering_valid_numbers() block; None outside any.
+_known_valid: set[str] | None = None
+
+
+@contextlib.contextmanager
+def remembering_valid_numbers() -> Iterator[None]:
+    """Within the block, a number id_number_error found valid once is not checked again.
+
+    An import checks every 身份证号 twice, as a cell and again in Member.clean (the model's own
+    rule, which must run); the answer cannot differ, and the second check is then a set lookup.
+    The memory goes with the block.
+    """
+    global _known_valid
+    outermost = _known_valid is None
+    if outermost:
+        _known_valid = set()
+    try:
+        yield
+    finally:
+        if outermost:
+            _known_valid = None
 
 
 def id_number_error(raw: str) -> str | None:
     """A Chinese message explaining why the number is invalid, or None when it is valid."""
     number = normalise_id_number(raw)
+    known = _known_valid
+    if known is not None and number in known:
+        return None
+    message = _id_number_error(number)
+    if message is None and known is not None:
+        known.add(number)
+    return message
+
+
+def _id_number_error(number: str) -> str | None:
     if len(number) != 18:
         return MESSAGES[InvalidLength]
     if not number[:17].isdigit():
@@ -55,6 +93,12 @@ def _region_valid(area: str, year: int) -> bool:
 
 
 def birth_date_of(number: str) -> datetime.date:
+    if len(number) == 18 and number.isascii() and number[:17].isdigit():
+        # What ric.get_birth_date reads, without its character clean-up (8 µs → 1.4 µs).
+        try:
+            return datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        except ValueError:
+            raise InvalidComponent() from None
     return ric.get_birth_date(number)
 
 

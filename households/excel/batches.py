@@ -16,7 +16,7 @@ from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column
 from households.excel.income import IncomePlanner, income_apply
 from households.excel.models import ImportBatch, ImportKind, ImportStatus
 from households.excel.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
-from households.excel.reader import FileRefused, read_table_isolated
+from households.excel.reader import FileRefused, read_table_isolated, read_table_kept
 from households.excel.roster import RosterPlanner, roster_apply
 
 COLUMNS: dict[str, tuple[Column, ...]] = {ImportKind.ROSTER: ROSTER_COLUMNS, ImportKind.INCOME: INCOME_COLUMNS}
@@ -49,20 +49,37 @@ def _progress(batch: ImportBatch, percent: int, message: str) -> None:
     ImportBatch.objects.filter(pk=batch.pk).update(progress=percent, progress_message=message)
 
 
+def _kept_table(batch: ImportBatch) -> Path:
+    """Where the preview keeps the parsed file for the confirmation (reader.read_table_kept)."""
+    return Path(f"{batch.file.path}.table")
+
+
+def _forget_table(batch: ImportBatch) -> None:
+    _kept_table(batch).unlink(missing_ok=True)
+
+
 def _plan(batch: ImportBatch, *, user: Any, lock: bool) -> Plan:
-    """Read the batch's file (in a child process) and plan it against the registry."""
-    table = read_table_isolated(
-        Path(batch.file.path),
-        columns=COLUMNS[batch.kind],
-        original_name=batch.file_name,
-        max_rows=settings.IMPORT_MAX_ROWS,
-        max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
-        memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
-    )
-    batch.sheet_name, batch.header_row, batch.row_count = table.sheet, table.header_row, len(table.rows)
-    _progress(batch, 40, f"已读取 {len(table.rows)} 行，正在校验")
-    planner_class = RosterPlanner if batch.kind == ImportKind.ROSTER else IncomePlanner
-    return planner_class(user=user, sheet=table.sheet, lock=lock).run(table.rows)
+    """Read the batch's file (in a child process) and plan it against the registry.
+
+    The preview keeps the parsed cells; the confirmation uses them when they were parsed from the
+    very same bytes, and re-validates everything either way.
+    """
+    path = Path(batch.file.path)
+    limits: dict[str, Any] = {
+        "columns": COLUMNS[batch.kind],
+        "original_name": batch.file_name,
+        "max_rows": settings.IMPORT_MAX_ROWS,
+        "max_uncompressed_bytes": settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+    }
+    table = read_table_kept(_kept_table(batch), path, **limits) if lock else None
+    if table is None:
+        keep = None if lock else _kept_table(batch)
+        table = read_table_isolated(path, **limits, memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES, keep=keep)
+    batch.sheet_name, batch.header_row, batch.row_count = table.sheet, table.header_row, table.row_count
+    _progress(batch, 40, f"已读取 {table.row_count} 行，正在校验")
+    if batch.kind == ImportKind.ROSTER:
+        return RosterPlanner(user=user, sheet=table.sheet, lock=lock).run_table(table)
+    return IncomePlanner(user=user, sheet=table.sheet, lock=lock).run(table.rows)
 
 
 def _store(batch: ImportBatch, plan: Plan) -> None:
@@ -92,6 +109,8 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
             batch.status = ImportStatus.UNCHANGED
         else:
             batch.status = ImportStatus.READY
+    if batch.status != ImportStatus.READY:
+        _forget_table(batch)
     batch.progress, batch.progress_message, batch.checked_at = 100, "校验完成", timezone.now()
     batch.save()
     return batch
@@ -130,6 +149,7 @@ def import_batch_confirm(*, batch_id: int, by_id: int) -> ImportBatch:
         batch.status, batch.applied_at, batch.applied_by = ImportStatus.APPLIED, timezone.now(), by
     batch.progress, batch.progress_message = 100, "完成"
     batch.save()
+    _forget_table(batch)
     return batch
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import csv
 import faulthandler
+import functools
 import gc
+import hashlib
+import importlib.metadata
 import io
 import itertools
 import logging
@@ -76,7 +79,31 @@ class Table:
     header_row: int  # 1-based; the lower row of a two-row header
     column_map: dict[str, int]  # column key → 1-based column number in the sheet
     unknown_headers: list[str]  # headers that match no column, ignored
-    rows: list[RawRow]
+    row_numbers: list[int]  # as the spreadsheet shows them, 1-based
+    # One tuple per row, one value per column_map key in its order ("" when empty).
+    packed: list[tuple[CellValue, ...]]
+
+    @property
+    def row_count(self) -> int:
+        return len(self.row_numbers)
+
+    @functools.cached_property
+    def rows(self) -> list[RawRow]:
+        """The rows as RawRows, built on first use: a dict per row costs time and memory at 200,000 rows."""
+        keys = list(self.column_map)
+        # Hundreds of thousands of new containers would trigger the cycle collector over and over.
+        gc.disable()
+        try:
+            numbered = zip(self.row_numbers, self.packed, strict=True)
+            return [RawRow(number, dict(zip(keys, values, strict=True))) for number, values in numbered]
+        finally:
+            gc.enable()
+
+    def columns(self) -> dict[str, tuple[CellValue, ...]]:
+        """Column key → that column's raw values, one per row: what column-wise validation reads."""
+        if not self.packed:
+            return {key: () for key in self.column_map}
+        return dict(zip(self.column_map, zip(*self.packed, strict=True), strict=True))
 
 
 @dataclass
@@ -91,15 +118,7 @@ class _Packed:
     rows: list[tuple[CellValue, ...]]  # one value per column_map key, in its order
 
     def as_table(self) -> Table:
-        keys = list(self.column_map)
-        # Hundreds of thousands of new containers would trigger the cycle collector over and over.
-        gc.disable()
-        try:
-            numbered = zip(self.row_numbers, self.rows, strict=True)
-            rows = [RawRow(number, dict(zip(keys, values, strict=True))) for number, values in numbered]
-        finally:
-            gc.enable()
-        return Table(self.sheet, self.header_row, self.column_map, self.unknown_headers, rows)
+        return Table(self.sheet, self.header_row, self.column_map, self.unknown_headers, self.row_numbers, self.rows)
 
     def as_plain(self) -> tuple[Any, ...]:
         return (self.sheet, self.header_row, self.column_map, self.unknown_headers, self.row_numbers, self.rows)
@@ -400,12 +419,17 @@ def read_table_isolated(
     max_uncompressed_bytes: int,
     memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    keep: Path | None = None,
 ) -> Table:
-    """read_table in a forked child that may use memory_limit_bytes more address space and timeout_seconds."""
+    """read_table in a forked child that may use memory_limit_bytes more address space and timeout_seconds.
+
+    With `keep`, the parsed table is also saved there for read_table_kept.
+    """
     # os.fork rather than multiprocessing: Celery's prefork workers are daemonic processes, which
     # multiprocessing forbids to have children. Forking also means the child needs no Django
     # setup; it must not touch the database, and os._exit keeps it off the parent's connections.
     request = _Request(path, columns, original_name, max_rows, max_uncompressed_bytes)
+    digest = _file_digest(path) if keep is not None else ""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -430,7 +454,82 @@ def read_table_isolated(
     if kind == "error":
         logger.error("Reader child failed on %s:\n%s", original_name, body)
         raise FileRefused(PARSE_FAILED)
+    if keep is not None and digest == _file_digest(path):
+        _keep(keep, _kept_header(request, digest), payload)
     return _Packed(*body).as_table()
+
+
+# A parsed table kept between the preview and the confirmation of the same batch: the confirmation
+# re-validates everything against the registry under row locks, but parsing the same bytes again
+# would give the same cells (about 10 s for a 200,000-row workbook). The header ties it to the
+# file's SHA-256 and to everything the parse depended on (this module's code included); any
+# difference means parsing afresh.
+KEPT_FORMAT = 1
+_READER_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+try:
+    _PARSER_VERSION = importlib.metadata.version("python-calamine")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+    _PARSER_VERSION = ""
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def _kept_header(request: _Request, digest: str) -> bytes:
+    parse = repr(
+        (
+            KEPT_FORMAT,
+            _READER_CODE,
+            _PARSER_VERSION,
+            [(c.key, c.header, c.aliases, c.required) for c in request.columns],
+            request.original_name,
+            request.max_rows,
+            request.max_uncompressed_bytes,
+        )
+    )
+    return f"{digest} {hashlib.sha256(parse.encode()).hexdigest()}\n".encode()
+
+
+def _keep(target: Path, header: bytes, payload: bytes) -> None:
+    """Write atomically: a half-written file must never be taken for a table."""
+    try:
+        partial = target.with_name(target.name + ".partial")
+        partial.write_bytes(header + payload)
+        partial.replace(target)
+    except OSError:
+        logger.warning("Could not keep the parsed table at %s", target, exc_info=True)
+
+
+def read_table_kept(
+    kept: Path,
+    path: Path,
+    *,
+    columns: tuple[Column, ...],
+    original_name: str,
+    max_rows: int,
+    max_uncompressed_bytes: int,
+) -> Table | None:
+    """The table read_table_isolated(keep=kept) saved, if it was parsed from these bytes the same way."""
+    try:
+        data = kept.read_bytes()
+    except OSError:
+        return None
+    request = _Request(path, columns, original_name, max_rows, max_uncompressed_bytes)
+    header, newline, payload = data.partition(b"\n")
+    try:
+        expected = _kept_header(request, _file_digest(path))
+    except OSError:
+        return None
+    if not newline or header + newline != expected:
+        return None
+    try:
+        kind, body = _SafeUnpickler(io.BytesIO(payload)).load()
+    except Exception:
+        logger.warning("Unreadable kept table %s", kept, exc_info=True)
+        return None
+    return _Packed(*body).as_table() if kind == "table" else None
 
 
 def _child(request: _Request, read_end: int, write_end: int, memory_limit_bytes: int, timeout_seconds: float) -> None:

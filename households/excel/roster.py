@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, signals
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
+from households.excel.bulk import create_with_history
 from households.excel.columns import ROSTER_COLUMNS, Column
-from households.excel.normalise import CellError, parse_cell
-from households.excel.plan import Change, Counter, Plan, in_chunks, shown
+from households.excel.normalise import FAILED, parse_column
+from households.excel.plan import Change, Counter, Plan, in_chunks, shown, without_cycle_collection
+from households.excel.reader import Table
+from households.id_numbers import remembering_valid_numbers
 from households.models import (
     MAX_RISK_TYPES,
     Household,
@@ -35,6 +42,66 @@ MEMBER_DEFAULTS = {
     "work_months": 0,
     "medical_insurance": True,
 }
+# Member field → roster column.
+MEMBER_KEYS = [(name, "member_name" if name == "name" else name) for name in MEMBER_FIELDS]
+# The columns that must agree across a household's rows.
+HOUSEHOLD_KEYS = [c.key for c in ROSTER_COLUMNS if c.level in ("household", "case")] + ["_village"]
+
+
+class _Builder:
+    """New model instances from field values, as Model(**values) would make them, but cheaper.
+
+    Model(**kwargs) resolves every keyword and looks up every missing field's default: 20–30 µs
+    an instance on this hardware, several seconds for a county roster. For a model whose fields
+    are plain attributes (no descriptor with a setter but ForeignKey ids, which only clear a
+    cache a new instance does not have) and with no pre_init/post_init receivers, __init__ comes
+    down to a fresh ModelState and one attribute per field: that is built directly. Otherwise,
+    Model.__init__ itself.
+    """
+
+    def __init__(self, model: type[Any], defaults: dict[str, Any]) -> None:
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.attnames = [model_field.attname for model_field in fields]
+        self.template: dict[str, Any] = {}
+        self.calls: list[tuple[str, Any]] = []
+        for model_field in fields:
+            if model_field.attname in defaults:
+                self.template[model_field.attname] = defaults[model_field.attname]
+            elif model_field.has_default() and callable(model_field.default):
+                self.calls.append((model_field.attname, model_field.default))
+            else:
+                self.template[model_field.attname] = model_field.get_default()
+        self.plain = all(
+            not hasattr(type(getattr(model, name, None)), "__set__")
+            or isinstance(getattr(model, name, None), ForeignKeyDeferredAttribute)
+            for name in self.attnames
+        )
+        self.direct = False
+
+    def prepare(self) -> None:
+        """Decide once per import whether instances may be built directly (signal receivers can change)."""
+        model = self.model
+        self.direct = self.plain and not (
+            signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
+        )
+
+    def build(self, values: dict[str, Any]) -> Any:
+        """An unsaved instance with `values` (attname → value) and every other field's default."""
+        state = {**self.template, **values}
+        for name, default in self.calls:
+            if name not in values:
+                state[name] = default()
+        if not self.direct:
+            return self.model(*[state[name] for name in self.attnames])
+        instance: Any = object.__new__(self.model)
+        state["_state"] = ModelState()
+        instance.__dict__ = state
+        return instance
+
+
+_MEMBERS = _Builder(Member, MEMBER_DEFAULTS)
+_HOUSEHOLDS = _Builder(Household, {})
 
 
 @dataclass
@@ -44,12 +111,39 @@ class ParsedRow:
     ok: bool = True
 
 
-@dataclass
 class Group:
-    """The rows of one household in the file."""
+    """The rows of one household in the file, as indexes into the parsed cells."""
 
-    key: tuple[Any, ...]
-    rows: list[ParsedRow] = field(default_factory=list)
+    def __init__(self, key: tuple[Any, ...], indexes: list[int], cells: _Cells, village_of: list[Any]) -> None:
+        self.key = key
+        self.indexes = indexes
+        self.cells = cells
+        self.village_of = village_of
+        self._rows: list[ParsedRow] | None = None
+        self._first: ParsedRow | None = None
+
+    def row(self, index: int) -> ParsedRow:
+        values = self.cells.values(index)
+        values["_village"] = self.village_of[index]
+        return ParsedRow(self.cells.numbers[index], values, self.cells.ok[index])
+
+    @property
+    def first(self) -> ParsedRow:
+        if self._first is None:
+            self._first = self.row(self.indexes[0])
+        return self._first
+
+    @property
+    def rows(self) -> list[ParsedRow]:
+        """Every row as a ParsedRow: built only on the paths that need them all (errors)."""
+        if self._rows is None:
+            self._rows = [self.first, *(self.row(index) for index in self.indexes[1:])]
+        return self._rows
+
+    @property
+    def all_ok(self) -> bool:
+        ok = self.cells.ok
+        return all(ok[index] for index in self.indexes)
 
 
 class Villages:
@@ -88,53 +182,114 @@ class Villages:
         return f"“{township}{name}”不在您的管辖范围内或不存在"
 
 
-def _parse_rows(plan: Plan, raw_rows: list[Any]) -> list[ParsedRow]:
-    parsed: list[ParsedRow] = []
-    for raw in raw_rows:
-        row = ParsedRow(number=raw.row_number, values={})
-        for key, value in raw.values.items():
+class _Cells:
+    """The file's parsed cells, column by column; rows are built one household at a time.
+
+    A dict per row for 200,000 rows would cost seconds and hundreds of MiB before anything is
+    validated, so cells are parsed a column at a time and a row's dict exists only while its
+    household is being planned.
+    """
+
+    def __init__(self, plan: Plan, numbers: list[int], raw: Mapping[str, Sequence[Any]]) -> None:
+        self.numbers = numbers
+        self.raw = raw
+        self.ok = [True] * len(numbers)
+        self.keys: list[str] = []
+        parsed: list[list[Any]] = []
+        # (row index, 0 = unreadable cell / 1 = blank required cell, column order, column, message)
+        problems: list[tuple[int, int, int, Column, str]] = []
+        for order, (key, values) in enumerate(raw.items()):
             column = COLUMNS.get(key)
             if column is None or column.derived:
                 continue
-            try:
-                row.values[key] = parse_cell(column, value)
-            except CellError as error:
-                plan.error(row.number, column, str(error))
-                row.ok = False
-        for column in ROSTER_COLUMNS:
-            # A cell that failed to parse is already reported; only a truly blank one is "empty".
-            blank = raw.values.get(column.key) in (None, "")
-            if column.required and column.key in raw.values and blank:
-                plan.error(row.number, column, "必填项为空")
-                row.ok = False
-        parsed.append(row)
-    return parsed
+            results, failures = parse_column(column, values)
+            self.keys.append(key)
+            parsed.append(results)
+            problems.extend((index, 0, order, column, message) for index, message in failures)
+        for order, column in enumerate(ROSTER_COLUMNS):
+            if column.required and column.key in raw:
+                # A cell that failed to parse is already reported; only a truly blank one is "empty".
+                blanks = [index for index, value in enumerate(raw[column.key]) if value is None or value == ""]
+                problems.extend((index, 1, order, column, "必填项为空") for index in blanks)
+        # Reported row by row, as a clerk reads them: unreadable cells, then blank required ones.
+        problems.sort(key=lambda problem: problem[:3])
+        for index, _, _, column, message in problems:
+            plan.error(numbers[index], column, message)
+            self.ok[index] = False
+        self.columns = dict(zip(self.keys, parsed, strict=True))
+        self.rows = list(zip(*parsed, strict=True)) if parsed else [() for _ in numbers]
+        positions = [position for position, key in enumerate(self.keys) if key in HOUSEHOLD_KEYS]
+        self.household_pick: Callable[[tuple[Any, ...]], Any] = (
+            itemgetter(*positions) if positions else (lambda row: ())
+        )
+
+    def get(self, key: str, index: int) -> Any:
+        """One parsed cell; None when the column is absent or the cell could not be read."""
+        column = self.columns.get(key)
+        if column is None:
+            return None
+        value = column[index]
+        return None if value is FAILED else value
+
+    def values(self, index: int) -> dict[str, Any]:
+        """A row as column key → parsed value; unreadable cells are left out."""
+        row = self.rows[index]
+        if self.ok[index] or FAILED not in row:
+            return dict(zip(self.keys, row, strict=True))
+        return {key: value for key, value in zip(self.keys, row, strict=True) if value is not FAILED}
 
 
-def _group(plan: Plan, rows: list[ParsedRow], villages: Villages) -> list[Group]:
-    groups: dict[tuple[Any, ...], Group] = {}
-    for row in rows:
-        found = villages.find(row.values)
+def _group(plan: Plan, cells: _Cells, villages: Villages) -> tuple[dict[tuple[Any, ...], list[int]], list[Any]]:
+    """Row indexes by household, and each row's village; rows without a village are reported and left out."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    village_of: list[Any] = [None] * len(cells.numbers)
+    found_by_place: dict[tuple[Any, Any, Any], Region | str] = {}
+    place_columns = [cells.columns.get(key) for key in ("region_code", "village", "township")]
+    numbers = cells.columns.get("household_number")
+    heads = cells.columns.get("head_name")
+    ok = cells.ok
+    for index in range(len(cells.numbers)):
+        code, name, township = (
+            None if column is None or column[index] is FAILED else column[index] for column in place_columns
+        )
+        place = (code, name, township)
+        found = found_by_place.get(place)
+        if found is None:
+            found = found_by_place[place] = villages.find({"region_code": code, "village": name, "township": township})
         if isinstance(found, str):
-            plan.error(
-                row.number, COLUMNS["region_code"] if row.values.get("region_code") else COLUMNS["village"], found
-            )
-            row.ok = False
+            plan.error(cells.numbers[index], COLUMNS["region_code"] if code else COLUMNS["village"], found)
+            ok[index] = False
             continue
-        row.values["_village"] = found
-        number = row.values.get("household_number") or ""
-        key = ("number", number) if number else ("head", found.pk, row.values.get("head_name") or "")
-        groups.setdefault(key, Group(key=key)).rows.append(row)
-    return list(groups.values())
+        village_of[index] = found
+        number = numbers[index] if numbers is not None else None
+        if number is FAILED or not number:
+            head = heads[index] if heads is not None else None
+            key: tuple[Any, ...] = ("head", found.pk, "" if head is FAILED or not head else head)
+        else:
+            key = ("number", number)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [index]
+        else:
+            group.append(index)
+    return groups, village_of
 
 
 def _consistent(plan: Plan, group: Group) -> bool:
     """Household and case columns must agree across the household's rows."""
-    first = group.rows[0]
-    keys = [c.key for c in ROSTER_COLUMNS if c.level in ("household", "case")] + ["_village"]
+    indexes = group.indexes
+    if len(indexes) == 1:
+        return True
+    # Usually they do: compare each row's household columns at once, in C.
+    cells, village_of = group.cells, group.village_of
+    pick, rows = cells.household_pick, cells.rows
+    expected = (pick(rows[indexes[0]]), village_of[indexes[0]])
+    if all((pick(rows[index]), village_of[index]) == expected for index in indexes[1:]):
+        return True
+    first = group.first
     ok = True
     for row in group.rows[1:]:
-        for key in keys:
+        for key in HOUSEHOLD_KEYS:
             if key in row.values and key in first.values and row.values[key] != first.values[key]:
                 column = COLUMNS.get(key, COLUMNS["village"])
                 plan.error(row.number, column, f"与同户第{first.number}行不一致")
@@ -162,36 +317,75 @@ class RosterPlanner:
             },
         )
         self.risk_types = {r.name: r for r in RiskType.objects.all()}
+        self.scope_prefix = user.scope_prefix()
+        _MEMBERS.prepare()
+        _HOUSEHOLDS.prepare()
 
     def run(self, raw_rows: list[Any]) -> Plan:
+        """Plan rows given as RawRows (reader.Table.rows); run_table is the cheaper way in."""
+        keys = list(dict.fromkeys(key for raw in raw_rows for key in raw.values))
+        columns = {key: [raw.values.get(key, "") for raw in raw_rows] for key in keys}
+        return self._run([raw.row_number for raw in raw_rows], columns)
+
+    def run_table(self, table: Table) -> Plan:
+        return self._run(table.row_numbers, table.columns())
+
+    def _run(self, numbers: list[int], raw: Mapping[str, Sequence[Any]]) -> Plan:
+        with without_cycle_collection(), remembering_valid_numbers():
+            return self._plan(numbers, raw)
+
+    def _plan(self, numbers: list[int], raw: Mapping[str, Sequence[Any]]) -> Plan:
         plan = self.plan
-        rows = _parse_rows(plan, raw_rows)
-        groups = _group(plan, rows, Villages(self.user))
-        numbers = [g.key[1] for g in groups if g.key[0] == "number"]
-        id_numbers = [r.values["id_number"] for g in groups for r in g.rows if r.values.get("id_number")]
-        existing = self._existing_households(numbers, id_numbers)
-        members_by_id = {
-            m.id_number: m for m in in_chunks(Member.objects.select_related("household"), "id_number", id_numbers)
-        }
-        for group in groups:
-            self._plan_group(group, existing, members_by_id)
-        error_rows = {e.row for e in plan.errors}
-        household_of_row = {row.number: group.key for group in groups for row in group.rows}
-        plan.counts["members"].error = len(error_rows)
-        plan.counts["households"].error = len({household_of_row.get(row, ("row", row)) for row in error_rows})
-        plan.describe_rows(
-            {
-                raw.row_number: f"{raw.values.get('household_number') or ''} {raw.values.get('member_name') or ''}"
-                for raw in raw_rows
-            }
-        )
+        cells = _Cells(plan, numbers, raw)
+        self.villages = Villages(self.user)
+        groups, village_of = _group(plan, cells, self.villages)
+        household_numbers = [key[1] for key in groups if key[0] == "number"]
+        ids = cells.columns.get("id_number") or []
+        id_numbers = [ids[i] for indexes in groups.values() for i in indexes if ids[i] and ids[i] is not FAILED]
+        existing, members_by_id = self._existing(household_numbers, id_numbers)
+        self.member_columns = [(name, cells.columns[key]) for name, key in MEMBER_KEYS if key in cells.columns]
+        for key, indexes in groups.items():
+            self._plan_group(Group(key, indexes, cells, village_of), existing, members_by_id)
+        if plan.errors:
+            self._count_errors(cells, groups)
         return plan
 
-    def _existing_households(self, numbers: list[str], id_numbers: list[str]) -> dict[tuple[str, str], Household]:
-        """Existing households by ("number", 户编号) and by ("head", 户主身份证号)."""
-        members = Prefetch("members", queryset=Member.objects.all())
-        cases = Prefetch("monitoring_cases", queryset=MonitoringCase.objects.open().prefetch_related("risk_types"))
-        households = Household.objects.select_related("village").prefetch_related(members, cases)
+    def _count_errors(self, cells: _Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
+        """Members and households with errors, and who each error's row is."""
+        plan = self.plan
+        error_rows = {e.row for e in plan.errors}
+        index_of = {number: index for index, number in enumerate(cells.numbers) if number in error_rows}
+        household_of_row = {
+            cells.numbers[index]: key
+            for key, indexes in groups.items()
+            for index in indexes
+            if cells.numbers[index] in error_rows
+        }
+        plan.counts["members"].error = len(error_rows)
+        plan.counts["households"].error = len({household_of_row.get(row, ("row", row)) for row in error_rows})
+        raw_numbers = cells.raw.get("household_number")
+        raw_names = cells.raw.get("member_name")
+
+        def who(index: int) -> str:
+            number = raw_numbers[index] if raw_numbers is not None else None
+            name = raw_names[index] if raw_names is not None else None
+            return f"{number or ''} {name or ''}"
+
+        plan.describe_rows({row: who(index) for row, index in index_of.items()})
+
+    def _existing(
+        self, numbers: list[str], id_numbers: list[str]
+    ) -> tuple[dict[tuple[str, str], Household], dict[str, Member]]:
+        """Existing households by ("number", 户编号) and by ("head", 户主身份证号), and members by 身份证号.
+
+        Each matched household carries all its members (as a prefetch) and its open case; the
+        members are read once and serve both purposes, and the households share the planner's
+        village objects instead of one joined copy each.
+        """
+        cases: Prefetch[Any, Any, Any] = Prefetch(
+            "monitoring_cases", queryset=MonitoringCase.objects.open().prefetch_related("risk_types")
+        )
+        households = Household.objects.prefetch_related(cases)
         if self.lock:
             households = households.select_for_update(of=("self",))
         found: dict[tuple[str, str], Household] = {}
@@ -199,42 +393,85 @@ class RosterPlanner:
         for household in in_chunks(households, "number", numbers):
             found[("number", household.number)] = household
             by_pk[household.pk] = household
-        heads = Member.objects.filter(relation=Relation.HEAD).values_list("id_number", "household_id")
-        head_households = dict(in_chunks(heads, "id_number", id_numbers))
+        # Every 身份证号 of the file that is registered already, in one pass: heads find their households.
+        registered = Member.objects.order_by().values_list("id_number", "household_id", "relation")
+        known = {
+            number: (household_id, relation)
+            for number, household_id, relation in in_chunks(registered, "id_number", id_numbers)
+        }
+        head_households = {
+            number: household_id for number, (household_id, relation) in known.items() if relation == Relation.HEAD
+        }
         missing = set(head_households.values()) - set(by_pk)
         for household in in_chunks(households, "pk", missing):
             by_pk[household.pk] = household
         for id_number, household_id in head_households.items():
             found[("head", id_number)] = by_pk[household_id]
-        return found
+        self._attach_villages(list(by_pk.values()))
+
+        household_field = Member._meta.get_field("household")
+        members_of: dict[int, list[Member]] = {pk: [] for pk in by_pk}
+        members_by_id: dict[str, Member] = {}
+        for member in in_chunks(Member.objects.order_by(), "household", list(by_pk)):
+            household_field.set_cached_value(member, by_pk[member.household_id])
+            members_of[member.household_id].append(member)
+            members_by_id[member.id_number] = member
+        for pk, household in by_pk.items():
+            household._prefetched_objects_cache = {  # type: ignore[attr-defined]
+                **getattr(household, "_prefetched_objects_cache", {}),
+                "members": members_of[pk],
+            }
+        # Listed in the file but registered in a household the file does not name.
+        elsewhere = [number for number in known if number not in members_by_id]
+        for member in in_chunks(Member.objects.select_related("household").order_by(), "id_number", elsewhere):
+            members_by_id[member.id_number] = member
+        return found, members_by_id
+
+    def _attach_villages(self, households: list[Household]) -> None:
+        village_field = Household._meta.get_field("village")
+        regions = {village.pk: village for village in self.villages.by_code.values()}
+        unknown = {h.village_id for h in households} - set(regions)
+        if unknown:
+            # Households of villages outside the uploader's scope: reported, never written.
+            regions.update({region.pk: region for region in in_chunks(Region.objects.order_by(), "pk", unknown)})
+        for household in households:
+            village_field.set_cached_value(household, regions[household.village_id])
 
     def _plan_group(
         self, group: Group, existing: dict[tuple[str, str], Household], members_by_id: dict[str, Member]
     ) -> None:
         plan = self.plan
-        first = group.rows[0]
-        if not all(row.ok for row in group.rows) or not _consistent(plan, group):
+        if not group.all_ok or not _consistent(plan, group):
             return
+        first = group.first
         values = first.values
-        head_row = next((r for r in group.rows if r.values.get("relation") == Relation.HEAD), None)
+        cells = group.cells
+        relations = cells.columns.get("relation")
+        head = next((i for i in group.indexes if relations is not None and relations[i] == Relation.HEAD), None)
+        head_id = cells.get("id_number", head) if head is not None else None
         household = existing.get(("number", group.key[1])) if group.key[0] == "number" else None
-        if household is None and head_row is not None:
-            household = existing.get(("head", head_row.values.get("id_number", "")))
+        if household is None and head is not None:
+            household = existing.get(("head", head_id or ""))
         village: Region = values["_village"]
         if household is not None and not self._in_scope(household):
             plan.error(first.number, COLUMNS["household_number"], f"户编号 {household.number} 不在您的管辖范围内")
             return
         is_new = household is None
         if household is None:
-            number = values.get("household_number") or self._local_number(village, head_row)
+            number = values.get("household_number") or self._local_number(village, head_id)
             if number is None:
                 plan.error(first.number, COLUMNS["household_number"], "户编号为空时须有户主行（与户主关系为“户主”）")
                 return
-            household = Household(number=number, village=village, household_type=values.get("household_type", ""))
-        changed = self._apply_fields(household, values, group.rows[0].number, is_new, "village", village)
-        for name in HOUSEHOLD_FIELDS:
-            if name in values:
-                changed |= self._apply_fields(household, values, first.number, is_new, name, values[name])
+            fields = {"number": number, "village_id": village.pk, "household_type": values.get("household_type", "")}
+            fields.update({name: values[name] for name in HOUSEHOLD_FIELDS if name in values})
+            household = _HOUSEHOLDS.build(fields)
+            Household._meta.get_field("village").set_cached_value(household, village)
+            changed = True
+        else:
+            changed = self._apply_fields(household, values, first.number, is_new, "village", village)
+            for name in HOUSEHOLD_FIELDS:
+                if name in values:
+                    changed |= self._apply_fields(household, values, first.number, is_new, name, values[name])
         try:
             household.clean()
         except ValidationError as error:
@@ -258,14 +495,15 @@ class RosterPlanner:
             counter.unchanged += 1
 
     def _in_scope(self, household: Household) -> bool:
-        prefix = self.user.scope_prefix()
+        prefix = self.scope_prefix
         return prefix == "" or (prefix is not None and household.village.code.startswith(prefix))
 
     @staticmethod
-    def _local_number(village: Region, head_row: ParsedRow | None) -> str | None:
-        if head_row is None or not head_row.values.get("id_number"):
+    def _local_number(village: Region, head_id: str | None) -> str | None:
+        """户编号 for a household the file gives none: L + the 户主's 身份证号."""
+        if not head_id:
             return None
-        return f"L{head_row.values['id_number']}"
+        return f"L{head_id}"
 
     def _apply_fields(self, instance: Any, values: dict[str, Any], row: int, is_new: bool, name: str, new: Any) -> bool:
         """Set one field; record old → new for an existing record. True when it changed."""
@@ -292,56 +530,67 @@ class RosterPlanner:
     ) -> list[Member] | None:
         plan = self.plan
         counter = plan.counts["members"]
-        in_file: list[tuple[ParsedRow, Member, bool, bool]] = []
+        in_file: list[tuple[Member, bool, bool]] = []
+        household_field = Member._meta.get_field("household")
+        cells = group.cells
+        ids = cells.columns["id_number"]
+        member_columns = self.member_columns
         ok = True
         seen: dict[str, int] = {}
-        for row in group.rows:
-            id_number = row.values["id_number"]
+        for index in group.indexes:
+            number = cells.numbers[index]
+            id_number = ids[index]
             if id_number in seen:
-                plan.error(row.number, COLUMNS["id_number"], f"与第{seen[id_number]}行身份证号重复")
+                plan.error(number, COLUMNS["id_number"], f"与第{seen[id_number]}行身份证号重复")
                 ok = False
                 continue
-            seen[id_number] = row.number
+            seen[id_number] = number
             member = members_by_id.get(id_number)
             if member is not None and household.pk is not None and member.household_id != household.pk:
-                plan.error(row.number, COLUMNS["id_number"], f"该身份证号已登记在户编号 {member.household.number} 名下")
+                plan.error(number, COLUMNS["id_number"], f"该身份证号已登记在户编号 {member.household.number} 名下")
                 ok = False
                 continue
             if member is not None and household.pk is None:
-                plan.error(row.number, COLUMNS["id_number"], f"该身份证号已登记在户编号 {member.household.number} 名下")
+                plan.error(number, COLUMNS["id_number"], f"该身份证号已登记在户编号 {member.household.number} 名下")
                 ok = False
                 continue
             is_new = member is None
-            if member is None:
-                member = Member(household=household, id_number=id_number, **MEMBER_DEFAULTS)
             changed = False
-            for name in MEMBER_FIELDS:
-                key = "member_name" if name == "name" else name
-                if key in row.values and row.values[key] is not None:
-                    changed |= self._apply_fields(member, row.values, row.number, is_new, name, row.values[key])
-            if not member.is_active:
-                changed |= self._apply_fields(member, row.values, row.number, is_new, "is_active", True)
+            if member is None:
+                fields = {"household_id": household.pk, "id_number": id_number}
+                for name, column in member_columns:
+                    value = column[index]
+                    if value is not None:
+                        fields[name] = value
+                member = _MEMBERS.build(fields)
+                household_field.set_cached_value(member, household)
+            else:
+                for name, column in member_columns:
+                    value = column[index]
+                    if value is not None:
+                        changed |= self._apply_fields(member, {}, number, is_new, name, value)
+                if not member.is_active:
+                    changed |= self._apply_fields(member, {}, number, is_new, "is_active", True)
             try:
                 member.clean()
             except ValidationError as error:
                 for messages in error.message_dict.values():
-                    plan.error(row.number, COLUMNS["id_number"], "；".join(messages))
+                    plan.error(number, COLUMNS["id_number"], "；".join(messages))
                 ok = False
                 continue
-            in_file.append((row, member, is_new, changed))
+            in_file.append((member, is_new, changed))
         if not ok:
             return None
-        listed = {m.id_number for _, m, _, _ in in_file}
-        others = (
-            [m for m in household.members.all() if m.is_active and m.id_number not in listed] if household.pk else []
-        )
-        everyone = [m for _, m, _, _ in in_file] + others
+        everyone = [member for member, _, _ in in_file]
+        if household.pk:
+            listed = {member.id_number for member in everyone}
+            everyone += [m for m in household.members.all() if m.is_active and m.id_number not in listed]
         heads = [m for m in everyone if m.relation == Relation.HEAD]
         if len(heads) != 1:
             message = "该户没有户主" if not heads else f"一户只能有一名户主，当前有{len(heads)}名"
-            plan.error(group.rows[0].number, COLUMNS["relation"], message)
+            plan.error(group.first.number, COLUMNS["relation"], message)
             return None
-        for _row, member, is_new, changed in in_file:
+        for member, is_new, changed in in_file:
             if is_new:
                 counter.new += 1
                 plan.writes["new_members"].append(member)
@@ -354,7 +603,7 @@ class RosterPlanner:
 
     def _plan_case(self, group: Group, household: Household, members: list[Member]) -> bool:
         plan = self.plan
-        first = group.rows[0]
+        first = group.first
         values = first.values
         if not values.get("category"):
             return True
@@ -412,10 +661,15 @@ class RosterPlanner:
 
 def roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
     """Write a planned roster in bulk (the caller holds the transaction); returns undo data."""
+    with without_cycle_collection():
+        return _roster_apply(plan, user=user, reason=reason)
+
+
+def _roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
     writes = plan.writes
     history = {"default_user": user, "default_change_reason": reason}
-    bulk_create_with_history(writes["new_households"], Household, batch_size=1000, **history)
     now = timezone.now()
+    create_with_history(writes["new_households"], Household, user=user, reason=reason, now=now)
     for household in writes["updated_households"]:
         household.version += 1
         household.updated_at = now
@@ -428,13 +682,13 @@ def roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
     )
     for member in writes["new_members"]:
         member.household_id = member.household.pk
-    bulk_create_with_history(writes["new_members"], Member, batch_size=2000, **history)
+    create_with_history(writes["new_members"], Member, user=user, reason=reason, now=now)
     bulk_update_with_history(
         writes["updated_members"], Member, [*MEMBER_FIELDS, "is_active"], batch_size=2000, **history
     )
     for case in writes["new_cases"]:
         case.household_id = case.household.pk
-    bulk_create_with_history(writes["new_cases"], MonitoringCase, batch_size=1000, **history)
+    create_with_history(writes["new_cases"], MonitoringCase, user=user, reason=reason, now=now)
     for case in writes["updated_cases"]:
         case.version += 1
     bulk_update_with_history(writes["updated_cases"], MonitoringCase, [*CASE_FIELDS, "version"], **history)
