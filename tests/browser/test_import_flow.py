@@ -115,6 +115,7 @@ def wait_for_check(page: Page) -> None:
 
 def test_a_village_clerk_imports_a_roster_after_fixing_the_row_the_preview_flagged(
     transactional_db: None,
+    celery_worker: None,
     live_server,
     tmp_path: Path,
     tree: Tree,
@@ -232,7 +233,7 @@ def test_a_village_clerk_imports_a_roster_after_fixing_the_row_the_preview_flagg
 
 
 def test_a_bad_id_number_is_reported_once_and_counted_against_its_member(
-    transactional_db: None, live_server, tmp_path: Path, tree: Tree, staff: Staff, page: Page
+    transactional_db: None, celery_worker: None, live_server, tmp_path: Path, tree: Tree, staff: Staff, page: Page
 ) -> None:
     roster, _rows, _good_id = bad_roster(tmp_path, tree)
     log_in(page, live_server.url, staff.village_clerk.username)
