@@ -299,3 +299,19 @@ class HouseholdFilterForm(forms.Form):
         self.fields["village"] = VillageChoiceField(
             queryset=villages, label=_("村"), required=False, empty_label="全部村"
         )
+
+    def selector_filters(self) -> dict[str, Any]:
+        """The keyword arguments of selectors.household_list for what the user picked."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "search": data["q"],
+            "village": data["village"],
+            "household_type": data["household_type"],
+            "category": data["category"],
+            "open_risk": {"open": True, "none": False}.get(data["risk"]),
+            "below_threshold": data["below"],
+            "include_cancelled": data["cancelled"],
+            "ordering": data["sort"] or "number",
+        }

@@ -58,19 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def household_list(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_for_filter(user=request.user)
     form = HouseholdFilterForm(request.GET or None, villages=villages)
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "search": data["q"],
-            "village": data["village"],
-            "household_type": data["household_type"],
-            "category": data["category"],
-            "open_risk": {"open": True, "none": False}.get(data["risk"]),
-            "below_threshold": data["below"],
-            "include_cancelled": data["cancelled"],
-            "ordering": data["sort"] or "number",
-        }
+    filters = form.selector_filters()
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
     rows = selectors.household_rows(ids=list(page.object_list))

@@ -65,18 +65,7 @@ def export_download(request: HttpRequest, kind: str) -> HttpResponse | FileRespo
         raise Http404
     villages = selectors.villages_for_filter(user=request.user)
     form = HouseholdFilterForm(request.GET or None, villages=villages)
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "search": data["q"],
-            "village": data["village"],
-            "household_type": data["household_type"],
-            "category": data["category"],
-            "open_risk": {"open": True, "none": False}.get(data["risk"]),
-            "below_threshold": data["below"],
-            "include_cancelled": data["cancelled"],
-        }
+    filters = form.selector_filters()
     households = selectors.household_list(user=request.user, **filters)
     reveal = request.user.has_perm("households.view_personal_data")
     rows: Iterable[dict[str, Any]]
