@@ -191,6 +191,46 @@ def child_prepare(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+class PhaseClock:
+    """Seconds spent in the import's main steps, per measured run, by wrapping their functions."""
+
+    STEPS = (
+        ("households.excel.batches", "", "import_batch_create", "create (store + hash)"),
+        ("households.excel.batches", "", "read_table_isolated", "read (parse in the child)"),
+        ("households.excel.batches", "", "read_table_kept", "read the kept table"),
+        ("households.excel.roster", "RosterPlanner", "_run", "validate (plan)"),
+        ("households.excel.batches", "", "roster_apply", "write (roster_apply)"),
+    )
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, dict[str, float]] = {}
+        self.current = ""
+
+    def start(self, label: str) -> None:
+        self.current = label
+        self.seconds[label] = {}
+
+    def watch_import(self) -> None:
+        import importlib
+
+        for module, class_name, name, label in self.STEPS:
+            owner: Any = importlib.import_module(module)
+            if class_name:
+                owner = getattr(owner, class_name)
+            setattr(owner, name, self._timed(getattr(owner, name), label))
+
+    def _timed(self, function: Any, label: str) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = self.seconds.setdefault(self.current, {})
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+
+        return timed
+
+
 class Profiled:
     """cProfile around one phase when asked; writes <name>.prof and keeps the top lines."""
 
@@ -241,7 +281,8 @@ def child_ours(args: argparse.Namespace) -> dict[str, Any]:
     django_setup(args.settings, Path(args.scratch) / "media")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from households.excel.batches import import_batch_check, import_batch_confirm, import_batch_create
+    from households.excel import batches
+    from households.excel.batches import import_batch_check, import_batch_confirm
     from households.excel.models import ImportBatch, ImportKind, ImportStatus
     from regions.models import User
 
@@ -249,12 +290,15 @@ def child_ours(args: argparse.Namespace) -> dict[str, Any]:
     path = Path(args.file)
     profile_dir = RESULTS_DIR / f"import_roster-{args.households}-profile"
     reports: dict[str, str] = {}
+    phases = PhaseClock()
+    phases.watch_import()
 
     def dry_run(label: str) -> tuple[ImportBatch, float]:
+        phases.start(label)
         started = time.perf_counter()
         with Profiled(args.profile, label, profile_dir, args.profile_top) as profiled:
             upload = SimpleUploadedFile(path.name, path.read_bytes())
-            batch = import_batch_create(by=admin, kind=ImportKind.ROSTER, upload=upload)
+            batch = batches.import_batch_create(by=admin, kind=ImportKind.ROSTER, upload=upload)
             del upload
             batch = import_batch_check(batch_id=batch.pk)
         elapsed = time.perf_counter() - started
@@ -267,6 +311,7 @@ def child_ours(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"dry run: {first.status} {first.refusal} {first.errors[:10]}")
     print(f"  dry run {check_s:.1f} s: {first.counts}", flush=True)
 
+    phases.start("confirm")
     started = time.perf_counter()
     with Profiled(args.profile, "confirm", profile_dir, args.profile_top) as profiled:
         applied = import_batch_confirm(batch_id=first.pk, by_id=admin.pk)
@@ -293,6 +338,7 @@ def child_ours(args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_after_import": rss_first,
         "peak_rss": peak_rss(),
         "load_average": {"before": load_before, "after": os.getloadavg()},
+        "phases": phases.seconds,
         "profiles": reports,
     }
 
@@ -505,10 +551,58 @@ def run_child(args: argparse.Namespace, step: str, database: str, scratch: Path,
     ]
     print(f"[{step}] database {database}", flush=True)
     started = time.perf_counter()
-    subprocess.run(command, env=env, cwd=ROOT, check=True)
+    with subprocess.Popen(command, env=env, cwd=ROOT) as process:
+        sampled = sample_memory(process)
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
     data: dict[str, Any] = json.loads(result_file.read_text())
     data["wall_s"] = time.perf_counter() - started
+    data["sampled_memory"] = sampled
     return data
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and its descendants (Linux /proc)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                pending.extend(int(child) for child in task.read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+def tree_memory(pid: int) -> tuple[int, int]:
+    """Summed Pss and Rss (bytes) of a process tree: Pss counts a page shared by n processes 1/n each."""
+    pss = rss = 0
+    for member in process_tree(pid):
+        try:
+            text = Path(f"/proc/{member}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Pss:"):
+                pss += int(line.split()[1]) * 1024
+            elif line.startswith("Rss:"):
+                rss += int(line.split()[1]) * 1024
+    return pss, rss
+
+
+def sample_memory(process: subprocess.Popen[bytes], interval: float = 0.1) -> dict[str, int]:
+    """Poll the child's process tree until it exits: the peak of its summed Pss and Rss.
+
+    From outside, so the measured process pays nothing for it. The child's forked reader shares
+    most of its pages with its parent at first; summed Rss counts them twice, Pss once.
+    """
+    peak_pss = peak_rss = 0
+    while process.poll() is None:
+        pss, rss = tree_memory(process.pid)
+        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        time.sleep(interval)
+    return {"peak_pss_bytes": peak_pss, "peak_rss_sum_bytes": peak_rss}
 
 
 def rate(rows: int, seconds: float) -> str:
@@ -571,10 +665,18 @@ def format_table(results: dict[str, Any]) -> str:
     rss_verdict = "met" if rss["total_bytes"] <= TARGET_RSS_BYTES else "NOT met"
     lines.append("")
     lines.append(
-        f"peak RSS of the import process {rss['self_bytes'] / 2**20:,.0f} MiB + its largest child "
-        f"{rss['children_bytes'] / 2**20:,.0f} MiB = {rss['total_bytes'] / 2**20:,.0f} MiB "
+        f"peak RSS (getrusage ru_maxrss) of the import process {rss['self_bytes'] / 2**20:,.0f} MiB + its largest "
+        f"child (the reader) {rss['children_bytes'] / 2**20:,.0f} MiB = {rss['total_bytes'] / 2**20:,.0f} MiB "
         f"(target <= 1024 MiB: {rss_verdict})"
     )
+    sampled = ours.get("sampled_memory")
+    if sampled:
+        pss_verdict = "met" if sampled["peak_pss_bytes"] <= TARGET_RSS_BYTES else "NOT met"
+        lines.append(
+            f"peak memory of the process tree sampled every 0.1 s: Pss {sampled['peak_pss_bytes'] / 2**20:,.0f} MiB "
+            f"({pss_verdict}), Rss summed {sampled['peak_rss_sum_bytes'] / 2**20:,.0f} MiB "
+            "(a forked child's Rss includes the pages it shares with its parent)"
+        )
     aims = []
     if stock_full:
         ratio = stock_full / total
@@ -644,6 +746,12 @@ def parent_main(args: argparse.Namespace) -> None:
     print()
     print(table)
     print()
+    totals = {"check": ours["check_s"], "confirm": ours["confirm_s"], "second": ours["second_s"]}
+    print("where the time goes (s):")
+    for run, spent in ours.get("phases", {}).items():
+        other = totals[run] - sum(spent.values())
+        spent_text = ", ".join(f"{label} {seconds:.1f}" for label, seconds in spent.items())
+        print(f"  {run:<8} {totals[run]:5.1f} = {spent_text}, other (commit, batch records) {other:.1f}")
     print(f"counts of the dry run: {ours['counts']}")
     print(f"rows after the import: {ours['tables']}")
     loads = ", ".join(

@@ -80,12 +80,23 @@ class Table:
     column_map: dict[str, int]  # column key → 1-based column number in the sheet
     unknown_headers: list[str]  # headers that match no column, ignored
     row_numbers: list[int]  # as the spreadsheet shows them, 1-based
-    # One tuple per row, one value per column_map key in its order ("" when empty).
-    packed: list[tuple[CellValue, ...]]
+    # Column by column, in column_map's order: one raw value per row ("" when empty).
+    data: list[Sequence[CellValue]]
 
     @property
     def row_count(self) -> int:
         return len(self.row_numbers)
+
+    def columns(self) -> dict[str, Sequence[CellValue]]:
+        """Column key → that column's raw values, one per row: what column-wise validation reads."""
+        return dict(zip(self.column_map, self.data, strict=True))
+
+    def take_columns(self) -> dict[str, Sequence[CellValue]]:
+        """columns(), handed over: the table lets go of its cells, so the taker can free them as it goes."""
+        columns = self.columns()
+        self.data = []
+        self.__dict__.pop("rows", None)
+        return columns
 
     @functools.cached_property
     def rows(self) -> list[RawRow]:
@@ -94,34 +105,29 @@ class Table:
         # Hundreds of thousands of new containers would trigger the cycle collector over and over.
         gc.disable()
         try:
-            numbered = zip(self.row_numbers, self.packed, strict=True)
-            return [RawRow(number, dict(zip(keys, values, strict=True))) for number, values in numbered]
+            values = zip(*self.data, strict=True) if self.data else (() for _ in self.row_numbers)
+            numbered = zip(self.row_numbers, values, strict=True)
+            return [RawRow(number, dict(zip(keys, row, strict=True))) for number, row in numbered]
         finally:
             gc.enable()
-
-    def columns(self) -> dict[str, tuple[CellValue, ...]]:
-        """Column key → that column's raw values, one per row: what column-wise validation reads."""
-        if not self.packed:
-            return {key: () for key in self.column_map}
-        return dict(zip(self.column_map, zip(*self.packed, strict=True), strict=True))
 
 
 @dataclass
 class _Packed:
-    """A Table as plain tuples: cheap to pickle and safe to unpickle from the child."""
+    """A Table as plain lists and tuples: cheap to pickle and safe to unpickle from the child."""
 
     sheet: str
     header_row: int
     column_map: dict[str, int]
     unknown_headers: list[str]
     row_numbers: list[int]
-    rows: list[tuple[CellValue, ...]]  # one value per column_map key, in its order
+    data: list[Sequence[CellValue]]  # per column_map key, in its order: one value per row
 
     def as_table(self) -> Table:
-        return Table(self.sheet, self.header_row, self.column_map, self.unknown_headers, self.row_numbers, self.rows)
+        return Table(self.sheet, self.header_row, self.column_map, self.unknown_headers, self.row_numbers, self.data)
 
     def as_plain(self) -> tuple[Any, ...]:
-        return (self.sheet, self.header_row, self.column_map, self.unknown_headers, self.row_numbers, self.rows)
+        return (self.sheet, self.header_row, self.column_map, self.unknown_headers, self.row_numbers, self.data)
 
 
 @dataclass(frozen=True)
@@ -376,7 +382,10 @@ def _collect(
         packed.append(tuple([shared.setdefault(v, v) if v.__class__ is str else v for v in values]))  # type: ignore[arg-type]
     if not packed:
         raise FileRefused(f"没有数据行（表头在第{header.row}行）")
-    return _Packed(sheet, header.row, column_map, unknown, numbers, packed)
+    # Column by column, as the validator reads them. (At least MIN_HEADER_MATCHES columns are
+    # mapped, so every row is a tuple of the same width.)
+    data: list[Sequence[CellValue]] = list(zip(*packed, strict=True))
+    return _Packed(sheet, header.row, column_map, unknown, numbers, data)
 
 
 def _fill_merged(
@@ -539,6 +548,8 @@ def _child(request: _Request, read_end: int, write_end: int, memory_limit_bytes:
         # An inherited faulthandler (pytest, -X faulthandler) would dump the parent's stack into
         # its stderr when a parser aborts here; the parent reports the failure itself.
         faulthandler.disable()
+        # A short-lived process building a few million objects: the cycle collector only slows it.
+        gc.disable()
         _limit_address_space(memory_limit_bytes)
         # Should the parent die without killing it, the child still stops soon after its deadline.
         _, hard = resource.getrlimit(resource.RLIMIT_CPU)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, signals
+from django.db.models import signals
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.utils import timezone
@@ -69,6 +69,7 @@ class _Builder:
             if model_field.attname in defaults:
                 self.template[model_field.attname] = defaults[model_field.attname]
             elif model_field.has_default() and callable(model_field.default):
+                self.template[model_field.attname] = None  # keeps the fields' order; called per instance
                 self.calls.append((model_field.attname, model_field.default))
             else:
                 self.template[model_field.attname] = model_field.get_default()
@@ -86,6 +87,25 @@ class _Builder:
             signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
         )
 
+    def from_db(self, rows: Iterable[Sequence[Any]], alias: str = "default") -> Iterator[Any]:
+        """Model.from_db for rows of values_list(*attnames): saved instances, built the same cheap way."""
+        model, attnames = self.model, self.attnames
+        if not self.direct:
+            for row in rows:
+                yield model.from_db(alias, attnames, row)
+            return
+        new = object.__new__
+        for row in rows:
+            instance: Any = new(model)
+            state = ModelState()
+            state.adding, state.db = False, alias
+            # _state, then the fields in their order, as __init__ sets them: the instance dicts
+            # then share one key table (a third of the memory of a dict each).
+            attributes = instance.__dict__
+            attributes["_state"] = state
+            attributes.update(zip(attnames, row, strict=True))
+            yield instance
+
     def build(self, values: dict[str, Any]) -> Any:
         """An unsaved instance with `values` (attname → value) and every other field's default."""
         state = {**self.template, **values}
@@ -95,8 +115,9 @@ class _Builder:
         if not self.direct:
             return self.model(*[state[name] for name in self.attnames])
         instance: Any = object.__new__(self.model)
-        state["_state"] = ModelState()
-        instance.__dict__ = state
+        attributes = instance.__dict__
+        attributes["_state"] = ModelState()
+        attributes.update(state)
         return instance
 
 
@@ -190,15 +211,21 @@ class _Cells:
     household is being planned.
     """
 
-    def __init__(self, plan: Plan, numbers: list[int], raw: Mapping[str, Sequence[Any]]) -> None:
+    # Raw cells kept after parsing: they name a row with errors the way the clerk typed it.
+    KEEP_RAW = ("household_number", "member_name")
+
+    def __init__(self, plan: Plan, numbers: list[int], raw: dict[str, Sequence[Any]]) -> None:
+        """Parse every column of `raw`, which is consumed: each raw column is let go once parsed."""
         self.numbers = numbers
-        self.raw = raw
+        self.raw = {key: raw[key] for key in self.KEEP_RAW if key in raw}
         self.ok = [True] * len(numbers)
         self.keys: list[str] = []
         parsed: list[list[Any]] = []
         # (row index, 0 = unreadable cell / 1 = blank required cell, column order, column, message)
         problems: list[tuple[int, int, int, Column, str]] = []
-        for order, (key, values) in enumerate(raw.items()):
+        required_order = {column.key: order for order, column in enumerate(ROSTER_COLUMNS) if column.required}
+        for order, key in enumerate(list(raw)):
+            values = raw.pop(key)
             column = COLUMNS.get(key)
             if column is None or column.derived:
                 continue
@@ -206,22 +233,36 @@ class _Cells:
             self.keys.append(key)
             parsed.append(results)
             problems.extend((index, 0, order, column, message) for index, message in failures)
-        for order, column in enumerate(ROSTER_COLUMNS):
-            if column.required and column.key in raw:
+            if key in required_order:
                 # A cell that failed to parse is already reported; only a truly blank one is "empty".
-                blanks = [index for index, value in enumerate(raw[column.key]) if value is None or value == ""]
-                problems.extend((index, 1, order, column, "必填项为空") for index in blanks)
+                blanks = [index for index, value in enumerate(values) if value is None or value == ""]
+                problems.extend((index, 1, required_order[key], column, "必填项为空") for index in blanks)
+            del values
         # Reported row by row, as a clerk reads them: unreadable cells, then blank required ones.
         problems.sort(key=lambda problem: problem[:3])
         for index, _, _, column, message in problems:
             plan.error(numbers[index], column, message)
             self.ok[index] = False
         self.columns = dict(zip(self.keys, parsed, strict=True))
-        self.rows = list(zip(*parsed, strict=True)) if parsed else [() for _ in numbers]
-        positions = [position for position, key in enumerate(self.keys) if key in HOUSEHOLD_KEYS]
-        self.household_pick: Callable[[tuple[Any, ...]], Any] = (
-            itemgetter(*positions) if positions else (lambda row: ())
-        )
+        # Households whose rows disagree on a household or case column (find_differing).
+        self.differing: set[tuple[Any, ...]] = set()
+
+    def find_differing(self, groups: dict[tuple[Any, ...], list[int]], village_of: list[Any]) -> None:
+        """Note the households whose rows do not all agree with their first row on the household columns.
+
+        One pass over the rows, comparing each row's household columns at once (a tuple built in
+        C) with its household's first row; _consistent looks at the few that differ in detail.
+        """
+        group_of: list[tuple[Any, ...] | None] = [None] * len(self.numbers)
+        for key, indexes in groups.items():
+            for index in indexes:
+                group_of[index] = key
+        columns = [column for key, column in self.columns.items() if key in HOUSEHOLD_KEYS]
+        firsts: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        differing = self.differing
+        for household, signature in zip(group_of, zip(*columns, village_of, strict=True), strict=True):
+            if household is not None and firsts.setdefault(household, signature) != signature:
+                differing.add(household)
 
     def get(self, key: str, index: int) -> Any:
         """One parsed cell; None when the column is absent or the cell could not be read."""
@@ -233,10 +274,10 @@ class _Cells:
 
     def values(self, index: int) -> dict[str, Any]:
         """A row as column key → parsed value; unreadable cells are left out."""
-        row = self.rows[index]
-        if self.ok[index] or FAILED not in row:
-            return dict(zip(self.keys, row, strict=True))
-        return {key: value for key, value in zip(self.keys, row, strict=True) if value is not FAILED}
+        values = {key: column[index] for key, column in self.columns.items()}
+        if self.ok[index] or FAILED not in values.values():
+            return values
+        return {key: value for key, value in values.items() if value is not FAILED}
 
 
 def _group(plan: Plan, cells: _Cells, villages: Villages) -> tuple[dict[tuple[Any, ...], list[int]], list[Any]]:
@@ -277,15 +318,8 @@ def _group(plan: Plan, cells: _Cells, villages: Villages) -> tuple[dict[tuple[An
 
 def _consistent(plan: Plan, group: Group) -> bool:
     """Household and case columns must agree across the household's rows."""
-    indexes = group.indexes
-    if len(indexes) == 1:
-        return True
-    # Usually they do: compare each row's household columns at once, in C.
-    cells, village_of = group.cells, group.village_of
-    pick, rows = cells.household_pick, cells.rows
-    expected = (pick(rows[indexes[0]]), village_of[indexes[0]])
-    if all((pick(rows[index]), village_of[index]) == expected for index in indexes[1:]):
-        return True
+    if len(group.indexes) == 1 or group.key not in group.cells.differing:
+        return True  # usually they do (_Cells.find_differing)
     first = group.first
     ok = True
     for row in group.rows[1:]:
@@ -300,9 +334,13 @@ def _consistent(plan: Plan, group: Group) -> bool:
 class RosterPlanner:
     """Validates a roster against the registry and the models' rules, and lists the writes."""
 
-    def __init__(self, *, user: Any, sheet: str, lock: bool = False) -> None:
+    def __init__(self, *, user: Any, sheet: str, lock: bool = False, keep_writes: bool | None = None) -> None:
+        """lock: row-lock the matched households (confirming). keep_writes (default: lock): keep the
+        instances to write in plan.writes; a preview only counts them, and lets them go.
+        """
         self.user = user
         self.lock = lock
+        self.keep_writes = lock if keep_writes is None else keep_writes
         self.plan = Plan(
             sheet=sheet,
             counts={"households": Counter(), "members": Counter(), "cases": Counter()},
@@ -324,26 +362,33 @@ class RosterPlanner:
     def run(self, raw_rows: list[Any]) -> Plan:
         """Plan rows given as RawRows (reader.Table.rows); run_table is the cheaper way in."""
         keys = list(dict.fromkeys(key for raw in raw_rows for key in raw.values))
-        columns = {key: [raw.values.get(key, "") for raw in raw_rows] for key in keys}
+        columns: dict[str, Sequence[Any]] = {key: [raw.values.get(key, "") for raw in raw_rows] for key in keys}
         return self._run([raw.row_number for raw in raw_rows], columns)
 
     def run_table(self, table: Table) -> Plan:
-        return self._run(table.row_numbers, table.columns())
+        """Plan the table's rows; the table hands its cells over (Table.take_columns)."""
+        return self._run(table.row_numbers, table.take_columns())
 
-    def _run(self, numbers: list[int], raw: Mapping[str, Sequence[Any]]) -> Plan:
+    def _run(self, numbers: list[int], raw: dict[str, Sequence[Any]]) -> Plan:
         with without_cycle_collection(), remembering_valid_numbers():
             return self._plan(numbers, raw)
 
-    def _plan(self, numbers: list[int], raw: Mapping[str, Sequence[Any]]) -> Plan:
+    def _plan(self, numbers: list[int], raw: dict[str, Sequence[Any]]) -> Plan:
         plan = self.plan
         cells = _Cells(plan, numbers, raw)
         self.villages = Villages(self.user)
         groups, village_of = _group(plan, cells, self.villages)
+        cells.find_differing(groups, village_of)
         household_numbers = [key[1] for key in groups if key[0] == "number"]
         ids = cells.columns.get("id_number") or []
         id_numbers = [ids[i] for indexes in groups.values() for i in indexes if ids[i] and ids[i] is not FAILED]
         existing, members_by_id = self._existing(household_numbers, id_numbers)
         self.member_columns = [(name, cells.columns[key]) for name, key in MEMBER_KEYS if key in cells.columns]
+        names = [name for name, _ in self.member_columns]
+        # A member's current values of those columns, in their order, as a tuple.
+        self.member_fields: Callable[[dict[str, Any]], tuple[Any, ...]] = (
+            (lambda values: tuple(values[name] for name in names)) if len(names) < 2 else itemgetter(*names)
+        )
         for key, indexes in groups.items():
             self._plan_group(Group(key, indexes, cells, village_of), existing, members_by_id)
         if plan.errors:
@@ -378,19 +423,19 @@ class RosterPlanner:
     ) -> tuple[dict[tuple[str, str], Household], dict[str, Member]]:
         """Existing households by ("number", 户编号) and by ("head", 户主身份证号), and members by 身份证号.
 
-        Each matched household carries all its members (as a prefetch) and its open case; the
+        Each matched household carries all its members and its open case (as prefetches); the
         members are read once and serve both purposes, and the households share the planner's
-        village objects instead of one joined copy each.
+        village objects instead of one joined copy each. A second import of a county roster
+        reads 50,000 households and 200,000 members here: they are read as rows and made into
+        instances directly (_Builder.from_db), and the prefetches are filled by hand, because
+        the ORM's per-instance machinery for both took longer than validating the whole file.
         """
-        cases: Prefetch[Any, Any, Any] = Prefetch(
-            "monitoring_cases", queryset=MonitoringCase.objects.open().prefetch_related("risk_types")
-        )
-        households = Household.objects.prefetch_related(cases)
+        households = Household.objects.order_by("number").values_list(*_HOUSEHOLDS.attnames)
         if self.lock:
             households = households.select_for_update(of=("self",))
         found: dict[tuple[str, str], Household] = {}
         by_pk: dict[int, Household] = {}
-        for household in in_chunks(households, "number", numbers):
+        for household in _HOUSEHOLDS.from_db(in_chunks(households, "number", numbers), households.db):
             found[("number", household.number)] = household
             by_pk[household.pk] = household
         # Every 身份证号 of the file that is registered already, in one pass: heads find their households.
@@ -403,7 +448,7 @@ class RosterPlanner:
             number: household_id for number, (household_id, relation) in known.items() if relation == Relation.HEAD
         }
         missing = set(head_households.values()) - set(by_pk)
-        for household in in_chunks(households, "pk", missing):
+        for household in _HOUSEHOLDS.from_db(in_chunks(households.order_by("pk"), "pk", missing), households.db):
             by_pk[household.pk] = household
         for id_number, household_id in head_households.items():
             found[("head", id_number)] = by_pk[household_id]
@@ -412,14 +457,21 @@ class RosterPlanner:
         household_field = Member._meta.get_field("household")
         members_of: dict[int, list[Member]] = {pk: [] for pk in by_pk}
         members_by_id: dict[str, Member] = {}
-        for member in in_chunks(Member.objects.order_by(), "household", list(by_pk)):
+        member_rows = Member.objects.order_by().values_list(*_MEMBERS.attnames)
+        for member in _MEMBERS.from_db(in_chunks(member_rows, "household", list(by_pk)), member_rows.db):
             household_field.set_cached_value(member, by_pk[member.household_id])
             members_of[member.household_id].append(member)
             members_by_id[member.id_number] = member
+        open_cases: dict[int, list[MonitoringCase]] = {pk: [] for pk in by_pk}
+        cases = MonitoringCase.objects.open().prefetch_related("risk_types").order_by()
+        case_household = MonitoringCase._meta.get_field("household")
+        for case in in_chunks(cases, "household", list(by_pk)):
+            case_household.set_cached_value(case, by_pk[case.household_id])
+            open_cases[case.household_id].append(case)
         for pk, household in by_pk.items():
             household._prefetched_objects_cache = {  # type: ignore[attr-defined]
-                **getattr(household, "_prefetched_objects_cache", {}),
                 "members": members_of[pk],
+                "monitoring_cases": open_cases[pk],
             }
         # Listed in the file but registered in a household the file does not name.
         elsewhere = [number for number in known if number not in members_by_id]
@@ -487,12 +539,16 @@ class RosterPlanner:
         counter = plan.counts["households"]
         if is_new:
             counter.new += 1
-            plan.writes["new_households"].append(household)
+            self._write("new_households", household)
         elif changed:
             counter.updated += 1
-            plan.writes["updated_households"].append(household)
+            self._write("updated_households", household)
         else:
             counter.unchanged += 1
+
+    def _write(self, kind: str, item: Any) -> None:
+        if self.keep_writes:
+            self.plan.writes[kind].append(item)
 
     def _in_scope(self, household: Household) -> bool:
         prefix = self.scope_prefix
@@ -535,6 +591,7 @@ class RosterPlanner:
         cells = group.cells
         ids = cells.columns["id_number"]
         member_columns = self.member_columns
+        member_fields = self.member_fields
         ok = True
         seen: dict[str, int] = {}
         for index in group.indexes:
@@ -564,6 +621,11 @@ class RosterPlanner:
                         fields[name] = value
                 member = _MEMBERS.build(fields)
                 household_field.set_cached_value(member, household)
+            elif member.is_active and all(
+                column[index] is None or column[index] == current
+                for (_, column), current in zip(member_columns, member_fields(member.__dict__), strict=True)
+            ):
+                pass  # already as the file says: nothing to set or record
             else:
                 for name, column in member_columns:
                     value = column[index]
@@ -593,10 +655,10 @@ class RosterPlanner:
         for member, is_new, changed in in_file:
             if is_new:
                 counter.new += 1
-                plan.writes["new_members"].append(member)
+                self._write("new_members", member)
             elif changed:
                 counter.updated += 1
-                plan.writes["updated_members"].append(member)
+                self._write("updated_members", member)
             else:
                 counter.unchanged += 1
         return everyone
@@ -648,14 +710,14 @@ class RosterPlanner:
         counter = plan.counts["cases"]
         if is_new:
             counter.new += 1
-            plan.writes["new_cases"].append(case)
+            self._write("new_cases", case)
         elif changed:
             counter.updated += 1
-            plan.writes["updated_cases"].append(case)
+            self._write("updated_cases", case)
         else:
             counter.unchanged += 1
             return True
-        plan.writes["case_risks"].append((case, [self.risk_types[name] for name in risk_names]))
+        self._write("case_risks", (case, [self.risk_types[name] for name in risk_names]))
         return True
 
 
