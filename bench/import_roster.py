@@ -200,6 +200,10 @@ class PhaseClock:
         ("households.excel.batches", "", "read_table_kept", "read the kept table"),
         ("households.excel.roster", "RosterPlanner", "_run", "validate (plan)"),
         ("households.excel.batches", "", "roster_apply", "write (roster_apply)"),
+        ("households.excel.batches", "PreparedRoster", "save", "keep the prepared writes"),
+        ("households.excel.batches", "PreparedRoster", "load", "load the prepared writes"),
+        ("households.excel.batches", "PreparedRoster", "still_valid", "lock + compare versions"),
+        ("households.excel.batches", "PreparedRoster", "apply", "write the prepared rows"),
     )
 
     def __init__(self) -> None:

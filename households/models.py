@@ -18,6 +18,13 @@ from households.id_numbers import birth_date_of, id_number_error, normalise_id_n
 from households.quarter import Quarter
 from regions.models import Level, Region, ScopedQuerySet
 
+# History tables grow by a row per change of every household and member: a province's imports
+# write millions. Their user column keeps no database foreign key (each inserted row would fire a
+# constraint trigger; Django's on_delete still applies), and the copied unique fields keep no index
+# of their own (history is read by object id and by date, never by 身份证号 or 户编号).
+HISTORY_OPTIONS: dict[str, Any] = {"user_db_constraint": False}
+
+
 NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("金额不能为负数"))]
 
 
@@ -152,13 +159,15 @@ class Household(VersionedModel):
     )
 
     history = HistoricalRecords(
+        **HISTORY_OPTIONS,
+        no_db_index=["uuid", "number", "village"],
         excluded_fields=[
             "updated_at",
             "created_at",
             "latest_income_year",
             "latest_income_quarter",
             "trailing_per_capita",
-        ]
+        ],
     )
     objects = HouseholdQuerySet.as_manager()
 
@@ -274,7 +283,7 @@ class Member(models.Model):
     is_active = models.BooleanField(_("在户"), default=True)
     left_reason = models.CharField(_("减员原因"), max_length=100, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(**HISTORY_OPTIONS, no_db_index=["id_number"])
     objects = MemberQuerySet.as_manager()
 
     class Meta:
@@ -397,7 +406,7 @@ class MonitoringCase(VersionedModel):
     note = models.CharField(_("备注"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[risk_types, measures], excluded_fields=["created_at"])
+    history = HistoricalRecords(**HISTORY_OPTIONS, m2m_fields=[risk_types, measures], excluded_fields=["created_at"])
     objects = MonitoringCaseQuerySet.as_manager()
 
     class Meta:
@@ -567,7 +576,7 @@ class IncomeRecord(VersionedModel):
     per_capita_net_income = models.DecimalField(_("人均纯收入"), max_digits=14, decimal_places=2, editable=False)
     entered_at = models.DateTimeField(_("填报时间"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["entered_at"])
+    history = HistoricalRecords(**HISTORY_OPTIONS, excluded_fields=["entered_at"])
     objects = IncomeRecordQuerySet.as_manager()
 
     class Meta:

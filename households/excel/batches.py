@@ -9,16 +9,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column
 from households.excel.income import IncomePlanner, income_apply
 from households.excel.models import ImportBatch, ImportKind, ImportStatus
 from households.excel.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
+from households.excel.prepared import PreparedRoster
 from households.excel.reader import FileRefused, read_table_isolated, read_table_kept
 from households.excel.roster import RosterPlanner, roster_apply
 
+CHANGED_SINCE_PREVIEW = "预览之后数据已发生变化，本次导入未写入任何数据，请重新上传校验。"
 COLUMNS: dict[str, tuple[Column, ...]] = {ImportKind.ROSTER: ROSTER_COLUMNS, ImportKind.INCOME: INCOME_COLUMNS}
 
 
@@ -54,8 +56,21 @@ def _kept_table(batch: ImportBatch) -> Path:
     return Path(f"{batch.file.path}.table")
 
 
+def _prepared_writes(batch: ImportBatch) -> Path:
+    """Where the preview keeps the roster's prepared writes for the confirmation (prepared.py)."""
+    return Path(f"{batch.file.path}.writes")
+
+
 def _forget_table(batch: ImportBatch) -> None:
     _kept_table(batch).unlink(missing_ok=True)
+    _prepared_writes(batch).unlink(missing_ok=True)
+
+
+def _can_prepare() -> bool:
+    """Prepared writes are COPY text: PostgreSQL only."""
+    from households.models import Household
+
+    return connections[router.db_for_write(Household)].vendor == "postgresql"
 
 
 def _plan(batch: ImportBatch, *, user: Any, lock: bool) -> Plan:
@@ -78,7 +93,8 @@ def _plan(batch: ImportBatch, *, user: Any, lock: bool) -> Plan:
     batch.sheet_name, batch.header_row, batch.row_count = table.sheet, table.header_row, table.row_count
     _progress(batch, 40, f"已读取 {table.row_count} 行，正在校验")
     if batch.kind == ImportKind.ROSTER:
-        return RosterPlanner(user=user, sheet=table.sheet, lock=lock).run_table(table)
+        planner = RosterPlanner(user=user, sheet=table.sheet, lock=lock, prepare=_can_prepare())
+        return planner.run_table(table)
     return IncomePlanner(user=user, sheet=table.sheet, lock=lock).run(table.rows)
 
 
@@ -109,6 +125,8 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
             batch.status = ImportStatus.UNCHANGED
         else:
             batch.status = ImportStatus.READY
+            if plan.prepared is not None:
+                plan.prepared.save(_prepared_writes(batch), batch_id=batch.pk, file_sha256=batch.file_sha256)
     if batch.status != ImportStatus.READY:
         _forget_table(batch)
     batch.progress, batch.progress_message, batch.checked_at = 100, "校验完成", timezone.now()
@@ -130,27 +148,57 @@ def import_batch_confirm(*, batch_id: int, by_id: int) -> ImportBatch:
     )
     try:
         with transaction.atomic():
-            plan = _plan(batch, user=by, lock=True)
-            if plan.has_errors or not plan.has_changes:
-                raise _NothingWritten(plan)
-            _progress(batch, 60, "正在写入")
-            apply = roster_apply if batch.kind == ImportKind.ROSTER else income_apply
-            batch.undo = apply(plan, user=by, reason=batch.history_reason)
+            undo = _apply_prepared(batch, by)
+            if undo is not None:
+                batch.undo = undo
+            else:
+                plan = _plan(batch, user=by, lock=True)
+                if plan.has_errors or not plan.has_changes:
+                    raise _NothingWritten(plan)
+                _progress(batch, 60, "正在写入")
+                apply = roster_apply if batch.kind == ImportKind.ROSTER else income_apply
+                batch.undo = apply(plan, user=by, reason=batch.history_reason)
+                _store(batch, plan)
     except _NothingWritten as nothing:
         _store(batch, nothing.plan)
         batch.status = ImportStatus.FAILED if nothing.plan.has_errors else ImportStatus.UNCHANGED
-        batch.refusal = (
-            "预览之后数据已发生变化，本次导入未写入任何数据，请重新上传校验。" if nothing.plan.has_errors else ""
-        )
+        batch.refusal = CHANGED_SINCE_PREVIEW if nothing.plan.has_errors else ""
     except FileRefused as refused:
         batch.status, batch.refusal = ImportStatus.FAILED, str(refused)
+    except IntegrityError:
+        # A record created while this transaction ran (the same 户编号 or 身份证号): nothing was written.
+        batch.status, batch.refusal = ImportStatus.FAILED, CHANGED_SINCE_PREVIEW
     else:
-        _store(batch, plan)
         batch.status, batch.applied_at, batch.applied_by = ImportStatus.APPLIED, timezone.now(), by
     batch.progress, batch.progress_message = 100, "完成"
     batch.save()
     _forget_table(batch)
     return batch
+
+
+def _apply_prepared(batch: ImportBatch, by: Any) -> dict[str, Any] | None:
+    """Write the writes the preview prepared, when nothing they rely on has changed (prepared.py).
+
+    Returns the undo data, or None when the file must be planned again: no prepared writes, a
+    household or case changed since the preview, another user confirms, or a record created
+    meanwhile trips a constraint (then nothing of this attempt is left: its savepoint is rolled
+    back). The caller holds the transaction.
+    """
+    if batch.kind != ImportKind.ROSTER:
+        return None
+    prepared = PreparedRoster.load(_prepared_writes(batch), batch_id=batch.pk, file_sha256=batch.file_sha256)
+    if prepared is None or not prepared.still_valid(by):
+        return None
+    _progress(batch, 60, "正在写入")
+    try:
+        with transaction.atomic():
+            undo = prepared.apply(user=by, reason=batch.history_reason)
+            # Deferred foreign keys are checked now, inside the savepoint, not at the commit.
+            with connections[router.db_for_write(ImportBatch)].cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    except IntegrityError:
+        return None
+    return undo
 
 
 class _NothingWritten(Exception):

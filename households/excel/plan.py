@@ -67,6 +67,8 @@ class Plan:
     changes: list[Change] = field(default_factory=list)
     # Model instances to write, filled by the kind-specific planner.
     writes: dict[str, list[Any]] = field(default_factory=dict)
+    # Or, for a roster planned with prepare=True, the writes as a prepared.PreparedRoster.
+    prepared: Any = None
 
     @property
     def has_errors(self) -> bool:

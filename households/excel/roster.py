@@ -13,12 +13,12 @@ from django.db.models import signals
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from households.excel.bulk import create_with_history
 from households.excel.columns import ROSTER_COLUMNS, Column
 from households.excel.normalise import FAILED, parse_column
 from households.excel.plan import Change, Counter, Plan, in_chunks, shown, without_cycle_collection
+from households.excel.prepared import CASE_FIELDS, HOUSEHOLD_FIELDS, MEMBER_FIELDS, PreparedRoster
 from households.excel.reader import Table
 from households.id_numbers import remembering_valid_numbers
 from households.models import (
@@ -32,9 +32,6 @@ from households.models import (
 from regions.models import Level, Region, regions_visible_to
 
 COLUMNS = {column.key: column for column in ROSTER_COLUMNS}
-HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
-MEMBER_FIELDS = ["name", "relation", "labour", "health", "schooling", "work_place", "work_months", "medical_insurance"]
-CASE_FIELDS = ["category", "identified_month", "eliminated_month", "elimination_method"]
 MEMBER_DEFAULTS = {
     "health": "healthy",
     "schooling": "none",
@@ -334,13 +331,17 @@ def _consistent(plan: Plan, group: Group) -> bool:
 class RosterPlanner:
     """Validates a roster against the registry and the models' rules, and lists the writes."""
 
-    def __init__(self, *, user: Any, sheet: str, lock: bool = False, keep_writes: bool | None = None) -> None:
+    def __init__(
+        self, *, user: Any, sheet: str, lock: bool = False, keep_writes: bool | None = None, prepare: bool = False
+    ) -> None:
         """lock: row-lock the matched households (confirming). keep_writes (default: lock): keep the
-        instances to write in plan.writes; a preview only counts them, and lets them go.
+        instances to write in plan.writes; a preview only counts them, and lets them go. prepare
+        (PostgreSQL): collect the writes as a PreparedRoster in plan.prepared instead.
         """
         self.user = user
         self.lock = lock
         self.keep_writes = lock if keep_writes is None else keep_writes
+        self.prepared = PreparedRoster(user) if prepare else None
         self.plan = Plan(
             sheet=sheet,
             counts={"households": Counter(), "members": Counter(), "cases": Counter()},
@@ -393,6 +394,7 @@ class RosterPlanner:
             self._plan_group(Group(key, indexes, cells, village_of), existing, members_by_id)
         if plan.errors:
             self._count_errors(cells, groups)
+        plan.prepared = self.prepared
         return plan
 
     def _count_errors(self, cells: _Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
@@ -468,6 +470,8 @@ class RosterPlanner:
         for case in in_chunks(cases, "household", list(by_pk)):
             case_household.set_cached_value(case, by_pk[case.household_id])
             open_cases[case.household_id].append(case)
+        if self.prepared is not None:
+            self.prepared.remember(by_pk.values(), [case for cases in open_cases.values() for case in cases])
         for pk, household in by_pk.items():
             household._prefetched_objects_cache = {  # type: ignore[attr-defined]
                 "members": members_of[pk],
@@ -547,7 +551,9 @@ class RosterPlanner:
             counter.unchanged += 1
 
     def _write(self, kind: str, item: Any) -> None:
-        if self.keep_writes:
+        if self.prepared is not None:
+            self.prepared.add(kind, item)
+        elif self.keep_writes:
             self.plan.writes[kind].append(item)
 
     def _in_scope(self, household: Household) -> bool:
@@ -722,8 +728,14 @@ class RosterPlanner:
 
 
 def roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
-    """Write a planned roster in bulk (the caller holds the transaction); returns undo data."""
+    """Write a planned roster in bulk (the caller holds the transaction); returns undo data.
+
+    A plan made with prepare=True (PostgreSQL) writes by COPY (PreparedRoster.apply); otherwise
+    its instances go through simple_history's bulk functions.
+    """
     with without_cycle_collection():
+        if plan.prepared is not None:
+            return plan.prepared.apply(user=user, reason=reason)
         return _roster_apply(plan, user=user, reason=reason)
 
 
@@ -731,7 +743,7 @@ def _roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
     writes = plan.writes
     history = {"default_user": user, "default_change_reason": reason}
     now = timezone.now()
-    create_with_history(writes["new_households"], Household, user=user, reason=reason, now=now)
+    bulk_create_with_history(writes["new_households"], Household, batch_size=2000, default_date=now, **history)
     for household in writes["updated_households"]:
         household.version += 1
         household.updated_at = now
@@ -744,13 +756,13 @@ def _roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
     )
     for member in writes["new_members"]:
         member.household_id = member.household.pk
-    create_with_history(writes["new_members"], Member, user=user, reason=reason, now=now)
+    bulk_create_with_history(writes["new_members"], Member, batch_size=2000, default_date=now, **history)
     bulk_update_with_history(
         writes["updated_members"], Member, [*MEMBER_FIELDS, "is_active"], batch_size=2000, **history
     )
     for case in writes["new_cases"]:
         case.household_id = case.household.pk
-    create_with_history(writes["new_cases"], MonitoringCase, user=user, reason=reason, now=now)
+    bulk_create_with_history(writes["new_cases"], MonitoringCase, batch_size=2000, default_date=now, **history)
     for case in writes["updated_cases"]:
         case.version += 1
     bulk_update_with_history(writes["updated_cases"], MonitoringCase, [*CASE_FIELDS, "version"], **history)

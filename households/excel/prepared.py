@@ -1,0 +1,387 @@
+"""A roster import's writes, prepared as PostgreSQL COPY text by the preview for the confirmation.
+
+Planning a county roster against the registry is most of an import's time, and the confirmation
+used to plan the whole file a second time, under row locks, to write exactly what the registry
+allowed at that moment. On PostgreSQL the preview now also turns what it would write into COPY
+text, kept next to the upload (signed, so nothing but the preview's own output is ever loaded),
+together with the version of every household and open case it read.
+
+The confirmation locks those households and writes the prepared rows when all of this holds:
+the same user confirms with the same region and role; none of the households or their open
+cases changed since the preview (every edit of a household or its members bumps the household's
+version, every case edit the case's); no case is being eliminated (that rule reads incomes and
+thresholds, which carry no version). A record created meanwhile with the same 户编号 or 身份证号
+trips a unique constraint. In every other case — or when a constraint trips — it plans the file
+again under the locks, as before, and writes that plan through the same code.
+
+New rows are COPY lines without the values only the confirmation knows: ids (drawn from the
+sequences then), the parent household's id when the household is new too, and the time. Updates
+are kept as (id, new values) and applied to the rows as read under the lock, so their history
+rows hold the whole record as it is written.
+"""
+
+from __future__ import annotations
+
+import hmac
+import pickle
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from django.db import connections, models, router
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from simple_history.utils import bulk_update_with_history
+
+from households.excel.plan import in_chunks
+from households.models import Household, Member, MonitoringCase
+
+HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
+MEMBER_FIELDS = ["name", "relation", "labour", "health", "schooling", "work_place", "work_months", "medical_insurance"]
+CASE_FIELDS = ["category", "identified_month", "eliminated_month", "elimination_method"]
+# What an import updates on an existing record (and what a prepared update keeps).
+UPDATED = {
+    "households": ["village_id", *HOUSEHOLD_FIELDS],
+    "members": [*MEMBER_FIELDS, "is_active"],
+    "cases": CASE_FIELDS,
+}
+MODELS: dict[str, type[models.Model]] = {"households": Household, "members": Member, "cases": MonitoringCase}
+# Rows per COPY chunk: bounds the text held at once.
+CHUNK_ROWS = 20000
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# Field types whose Python value _text writes exactly as Django would save it.
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.IntegerField,
+    models.BooleanField,
+    models.DateField,  # DateTimeField too
+    models.UUIDField,
+    models.DecimalField,
+    models.ForeignKey,
+    models.AutoField,
+    models.BigAutoField,
+)
+
+
+def _text(value: Any) -> str:
+    """A value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    kind = value.__class__
+    if kind is str:
+        return value.translate(_ESCAPES)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int or kind is Decimal or kind is UUID:
+        return str(value)
+    if kind is date or kind is datetime:
+        return value.isoformat()
+    raise TypeError(f"no COPY text for {kind.__name__}")
+
+
+def _str_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return str.translate(value, _ESCAPES)
+    return value  # a TextChoices member joins as its value
+
+
+def _bool_text(value: Any) -> str:
+    return "\\N" if value is None else ("t" if value else "f")
+
+
+def _date_text(value: Any) -> str:
+    return "\\N" if value is None else value.isoformat()
+
+
+def _number_text(value: Any) -> str:
+    return "\\N" if value is None else str(value)  # int, Decimal, UUID; IntegerChoices members print their value
+
+
+def _converter(field: models.Field[Any, Any]) -> Any:
+    """The COPY text function for a field's values: one per field, chosen once (a county has millions)."""
+    if isinstance(field, models.CharField):
+        return _str_text
+    if isinstance(field, models.BooleanField):
+        return _bool_text
+    if isinstance(field, models.DateField):
+        return _date_text
+    return _number_text
+
+
+class _Layout:
+    """How one model's new rows and their history rows are laid out as COPY lines.
+
+    A line holds the "early" columns (known at planning), then the "late" ones the confirmation
+    appends: the id, the parent household's id (members, cases) and the auto_now times.
+    """
+
+    def __init__(self, model: type[models.Model], parent: str | None) -> None:
+        meta = model._meta
+        fields = list(meta.concrete_fields)
+        auto = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        self.model = model
+        self.late = [meta.pk.attname, *([parent] if parent else []), *auto]
+        self.auto_count = len(auto)
+        early = [f for f in fields if f.attname not in self.late]
+        unusual = [f.name for f in early if not isinstance(f, _PLAIN_FIELDS)]
+        if unusual:
+            raise TypeError(f"{meta.label}: no COPY text for fields {unusual}")
+        self.early = [f.attname for f in early]
+        self.converters = [(f.attname, _converter(f)) for f in early]
+        column = {f.attname: f.column for f in fields}
+        self.columns = [column[name] for name in [*self.early, *self.late]]
+
+        history = model.history.model  # type: ignore[attr-defined]
+        tracked = [f.attname for f in history.tracked_fields]
+        history_early = [name for name in self.early if name in tracked]
+        positions = [self.early.index(name) for name in history_early]
+        # None: the history keeps every early column, in the same order.
+        self.history_pick: Any = None if positions == list(range(len(self.early))) else itemgetter(*positions)
+        self.history_late = [name in tracked for name in self.late]
+        extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+        self.history_table = history._meta.db_table
+        self.history_columns = [
+            *[column[n] for n in history_early],
+            *[column[n] for n in self.late if n in tracked],
+            *extra,
+        ]
+
+    def texts(self, instance: models.Model) -> list[str]:
+        values = instance.__dict__
+        return [convert(values[name]) for name, convert in self.converters]
+
+
+_KINDS = {f"{change}_{plural}": (change == "new", plural) for change in ("new", "updated") for plural in UPDATED}
+LAYOUTS = {
+    "households": _Layout(Household, None),
+    "members": _Layout(Member, "household_id"),
+    "cases": _Layout(MonitoringCase, "household_id"),
+}
+
+
+class PreparedRoster:
+    """What a roster import writes, in a form the confirmation can write without planning."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = (getattr(user, "pk", None), getattr(user, "region_id", None), getattr(user, "role", ""))
+        # Per kind: COPY lines of new rows and of their history rows, and each row's parent
+        # household (its id, or -1 - index among the new households).
+        self.lines: dict[str, list[str]] = {kind: [] for kind in LAYOUTS}
+        self.history_lines: dict[str, list[str]] = {kind: [] for kind in LAYOUTS}
+        self.parents: dict[str, list[int]] = {kind: [] for kind in LAYOUTS}
+        # New households are numbered when first referred to (their members are planned first).
+        self.new_households = 0
+        self.updates: dict[str, list[tuple[int, tuple[Any, ...]]]] = {kind: [] for kind in UPDATED}
+        # (case: id, or -1 - index among the new cases; risk type ids)
+        self.case_risks: list[tuple[int, list[int]]] = []
+        # The registry as the plan read it: household id → version, open case id → version.
+        self.household_versions: dict[int, int] = {}
+        self.case_versions: dict[int, int] = {}
+        self.eliminates = False
+
+    # -- filled by the planner -------------------------------------------------------------
+
+    def household_ref(self, household: Household) -> int:
+        if household.pk is not None:
+            return int(household.pk)
+        return -1 - self._new_household_index(household)
+
+    def _new_household_index(self, household: Household) -> int:
+        # Kept on the instance: the planner lets a household go once planned, and id() is reused.
+        index = household.__dict__.get("_prepared_index")
+        if index is None:
+            index = household.__dict__["_prepared_index"] = self.new_households
+            self.new_households += 1
+        return int(index)
+
+    def add(self, kind: str, item: Any) -> None:
+        """One write of RosterPlanner's kinds (new_households, updated_members, case_risks, …)."""
+        if kind == "case_risks":
+            case, risks = item
+            ref = case.pk if case.pk is not None else -len(self.lines["cases"])  # the case just added
+            self.case_risks.append((ref, [risk.pk for risk in risks]))
+            return
+        new, plural = _KINDS[kind]
+        if not new:
+            values = item.__dict__
+            self.updates[plural].append((item.pk, tuple(values[name] for name in UPDATED[plural])))
+            if plural == "cases" and item.eliminated_month is not None:
+                self.eliminates = True
+            return
+        layout = LAYOUTS[plural]
+        texts = layout.texts(item)
+        line = "\t".join(texts)
+        # The same string object when the history keeps every column (pickled once, too).
+        history = line if layout.history_pick is None else "\t".join(layout.history_pick(texts))
+        if plural == "households":
+            index = self._new_household_index(item)
+            lines, histories = self.lines["households"], self.history_lines["households"]
+            lines.extend([""] * (index + 1 - len(lines)))
+            histories.extend([""] * (index + 1 - len(histories)))
+            lines[index], histories[index] = line, history
+            return
+        self.lines[plural].append(line)
+        self.history_lines[plural].append(history)
+        self.parents[plural].append(self.household_ref(item._state.fields_cache["household"]))
+        if plural == "cases" and item.eliminated_month is not None:
+            self.eliminates = True
+
+    def remember(self, households: Iterable[Household], cases: Iterable[MonitoringCase]) -> None:
+        """The versions the plan read (households, open cases): what the confirmation checks."""
+        self.household_versions.update((h.pk, h.version) for h in households)
+        self.case_versions.update((c.pk, c.version) for c in cases)
+
+    # -- kept between the preview and the confirmation -------------------------------------
+
+    SALT = "households.excel.prepared"
+
+    def save(self, path: Path, *, batch_id: int, file_sha256: str) -> None:
+        if self.new_households != len(self.lines["households"]) or "" in self.lines["households"]:
+            raise ValueError("a new household was referred to but never planned")
+        payload = pickle.dumps((batch_id, file_sha256, self.__dict__), protocol=pickle.HIGHEST_PROTOCOL)
+        signature = salted_hmac(self.SALT, payload, algorithm="sha256").digest()
+        path.write_bytes(signature + payload)
+
+    @classmethod
+    def load(cls, path: Path, *, batch_id: int, file_sha256: str) -> PreparedRoster | None:
+        """The writes save() kept for this batch and file, or None (missing, foreign or altered)."""
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        signature, payload = data[:32], data[32:]
+        if not hmac.compare_digest(signature, salted_hmac(cls.SALT, payload, algorithm="sha256").digest()):
+            return None
+        saved_batch, saved_sha, state = pickle.loads(payload)
+        if (saved_batch, saved_sha) != (batch_id, file_sha256):
+            return None
+        prepared = cls.__new__(cls)
+        prepared.__dict__.update(state)
+        return prepared
+
+    # -- the confirmation ------------------------------------------------------------------
+
+    def still_valid(self, user: Any) -> bool:
+        """Lock the households the plan read; True when nothing the plan relied on has changed."""
+        if self.eliminates or self.user != (user.pk, user.region_id, user.role):
+            return False
+        locked = Household.objects.order_by("pk").select_for_update().values_list("pk", "version")
+        if dict(in_chunks(locked, "pk", list(self.household_versions))) != self.household_versions:
+            return False
+        cases = MonitoringCase.objects.open().order_by().values_list("pk", "version")
+        return dict(in_chunks(cases, "household", list(self.household_versions))) == self.case_versions
+
+    def apply(self, *, user: Any, reason: str) -> dict[str, Any]:
+        """Write everything (the caller holds the transaction); returns the undo data."""
+        connection = connections[router.db_for_write(Household)]
+        now = timezone.now()
+        tail = (_text(now), _text(reason), "+", _text(getattr(user, "pk", None)))
+        new_households = self._insert(connection, "households", [], now, tail)
+        self._update("households", now, user, reason)
+        self._insert(connection, "members", new_households, now, tail)
+        self._update("members", now, user, reason)
+        new_cases = self._insert(connection, "cases", new_households, now, tail)
+        self._update("cases", now, user, reason)
+        return self._write_risks(new_cases)
+
+    def _insert(
+        self, connection: Any, kind: str, new_households: list[int], now: datetime, tail: tuple[str, ...]
+    ) -> list[int]:
+        lines = self.lines[kind]
+        if not lines:
+            return []
+        layout = LAYOUTS[kind]
+        table = layout.model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, layout.model._meta.pk.column, len(lines)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        parents = [ref if ref >= 0 else new_households[-1 - ref] for ref in self.parents[kind]]
+        now_text = _text(now)
+        late_rows: list[list[str]] = []
+        for position, pk in enumerate(ids):
+            late = [str(pk)]
+            if parents:
+                late.append(str(parents[position]))
+            late.extend([now_text] * layout.auto_count)
+            late_rows.append(late)
+        main = (f"{line}\t{chr(9).join(late)}\n" for line, late in zip(lines, late_rows, strict=True))
+        history_tail = "\t".join(tail)
+        kept = layout.history_late
+        history = (
+            f"{line}\t{chr(9).join(t for t, keep in zip(late, kept, strict=True) if keep)}\t{history_tail}\n"
+            for line, late in zip(self.history_lines[kind], late_rows, strict=True)
+        )
+        _copy(connection, table, layout.columns, main)
+        _copy(connection, layout.history_table, layout.history_columns, history)
+        return ids
+
+    def _update(self, kind: str, now: datetime, user: Any, reason: str) -> None:
+        updates = self.updates[kind]
+        if not updates:
+            return
+        model: Any = MODELS[kind]
+        names = UPDATED[kind]
+        instances = {obj.pk: obj for obj in in_chunks(model.objects.order_by(), "pk", [pk for pk, _ in updates])}
+        changed = []
+        for pk, values in updates:
+            instance = instances[pk]
+            for name, value in zip(names, values, strict=True):
+                setattr(instance, name, value)
+            changed.append(instance)
+        fields = [name.removesuffix("_id") for name in names]
+        if hasattr(model, "version"):
+            for instance in changed:
+                instance.version += 1
+            fields.append("version")
+        if kind == "households":
+            for instance in changed:
+                instance.updated_at = now
+            fields.append("updated_at")
+        bulk_update_with_history(
+            changed, model, fields, batch_size=2000, default_user=user, default_change_reason=reason
+        )
+
+    def _write_risks(self, new_cases: list[int]) -> dict[str, Any]:
+        through: Any = MonitoringCase.risk_types.through
+        case_ids = [ref if ref >= 0 else new_cases[-1 - ref] for ref, _ in self.case_risks]
+        updated = [pk for pk, _ in self.updates["cases"]]
+        previous: dict[str, list[int]] = {}
+        for case_id, risk_id in in_chunks(
+            through.objects.order_by().values_list("monitoringcase_id", "risktype_id"), "monitoringcase_id", updated
+        ):
+            previous.setdefault(str(case_id), []).append(risk_id)
+        for start in range(0, len(updated), 5000):
+            through.objects.filter(monitoringcase_id__in=updated[start : start + 5000]).delete()
+        through.objects.bulk_create(
+            [
+                through(monitoringcase_id=case_id, risktype_id=risk_id)
+                for case_id, (_, risk_ids) in zip(case_ids, self.case_risks, strict=True)
+                for risk_id in risk_ids
+            ],
+            batch_size=5000,
+        )
+        return {"case_risks": previous}
+
+
+def _copy(connection: Any, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) == CHUNK_ROWS:
+                copy.write("".join(chunk).encode())
+                chunk.clear()
+        if chunk:
+            copy.write("".join(chunk).encode())
