@@ -52,7 +52,11 @@ def remembering_valid_numbers() -> Iterator[None]:
 
 def id_number_error(raw: str) -> str | None:
     """A Chinese message explaining why the number is invalid, or None when it is valid."""
-    number = normalise_id_number(raw)
+    return normalised_id_number_error(normalise_id_number(raw))
+
+
+def normalised_id_number_error(number: str) -> str | None:
+    """id_number_error of a number normalise_id_number already returned."""
     known = _known_valid
     if known is not None and number in known:
         return None

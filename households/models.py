@@ -14,7 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from households import formulas
-from households.id_numbers import birth_date_of, id_number_error, normalise_id_number, sex_of
+from households.id_numbers import (
+    birth_date_of,
+    normalise_id_number,
+    normalised_id_number_error,
+    sex_of,
+)
 from households.quarter import Quarter
 from regions.models import Level, Region, ScopedQuerySet
 
@@ -310,7 +315,7 @@ class Member(models.Model):
 
     def clean(self) -> None:
         self.id_number = normalise_id_number(self.id_number or "")
-        message = id_number_error(self.id_number)
+        message = normalised_id_number_error(self.id_number)
         if message:
             raise ValidationError({"id_number": message})
         self.birth_date = birth_date_of(self.id_number)

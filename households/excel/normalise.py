@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from households.excel.columns import Column, Kind
-from households.id_numbers import id_number_error
+from households.id_numbers import normalised_id_number_error
 
 CellValue = str | int | float | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
 
@@ -121,7 +121,7 @@ def parse_id_number(value: CellValue) -> str:
     number = "".join(value.split()).upper() if value.isascii() else fold(value).replace(" ", "").upper()
     if _SCIENTIFIC.match(number):
         raise CellError(ID_NUMBER_AS_NUMBER + ID_NUMBER_HINT)
-    message = id_number_error(number)
+    message = normalised_id_number_error(number)
     if message:
         raise CellError(message)
     return number

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -35,6 +35,7 @@ from uuid import UUID
 from django.db import connections, models, router
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from psycopg.copy import QueuedLibpqWriter
 from simple_history.utils import bulk_update_with_history
 
 from households.excel.plan import in_chunks
@@ -50,8 +51,8 @@ UPDATED = {
     "cases": CASE_FIELDS,
 }
 MODELS: dict[str, type[models.Model]] = {"households": Household, "members": Member, "cases": MonitoringCase}
-# Rows per COPY chunk: bounds the text held at once.
-CHUNK_ROWS = 20000
+# Rows per COPY chunk (about 200 KB): small enough for the server to work on one while the next is made.
+CHUNK_ROWS = 2000
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 # Field types whose Python value _text writes exactly as Django would save it.
@@ -97,7 +98,9 @@ def _bool_text(value: Any) -> str:
 
 
 def _date_text(value: Any) -> str:
-    return "\\N" if value is None else value.isoformat()
+    if value is None:
+        return "\\N"
+    return value if value.__class__ is str else value.isoformat()  # saved as text
 
 
 def _number_text(value: Any) -> str:
@@ -118,8 +121,9 @@ def _converter(field: models.Field[Any, Any]) -> Any:
 class _Layout:
     """How one model's new rows and their history rows are laid out as COPY lines.
 
-    A line holds the "early" columns (known at planning), then the "late" ones the confirmation
-    appends: the id, the parent household's id (members, cases) and the auto_now times.
+    A line holds the "early" columns (known at planning, kept as a tuple of values), then the
+    "late" ones the confirmation appends: the id, the parent household's id (members, cases) and
+    the auto_now times.
     """
 
     def __init__(self, model: type[models.Model], parent: str | None) -> None:
@@ -134,7 +138,9 @@ class _Layout:
         if unusual:
             raise TypeError(f"{meta.label}: no COPY text for fields {unusual}")
         self.early = [f.attname for f in early]
-        self.converters = [(f.attname, _converter(f)) for f in early]
+        self.values: Any = itemgetter(*self.early)  # instance.__dict__ → the early values
+        self.converters = [_converter(f) for f in early]
+        self.dates = [index for index, f in enumerate(early) if isinstance(f, models.DateField)]
         column = {f.attname: f.column for f in fields}
         self.columns = [column[name] for name in [*self.early, *self.late]]
 
@@ -144,7 +150,10 @@ class _Layout:
         positions = [self.early.index(name) for name in history_early]
         # None: the history keeps every early column, in the same order.
         self.history_pick: Any = None if positions == list(range(len(self.early))) else itemgetter(*positions)
-        self.history_late = [name in tracked for name in self.late]
+        if meta.pk.attname not in tracked:
+            raise TypeError(f"{meta.label}: the history must keep the id")
+        self.history_parent = parent is not None and parent in tracked
+        self.history_auto_count = len([name for name in auto if name in tracked])
         extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
         self.history_table = history._meta.db_table
         self.history_columns = [
@@ -153,9 +162,26 @@ class _Layout:
             *extra,
         ]
 
-    def texts(self, instance: models.Model) -> list[str]:
-        values = instance.__dict__
-        return [convert(values[name]) for name, convert in self.converters]
+    def lines(
+        self, rows: list[tuple[Any, ...]], ids: list[int], parents: list[int], now: str, tail: str, histories: list[str]
+    ) -> Iterator[str]:
+        """COPY lines of the rows, and their history lines appended to `histories`, as they go."""
+        converters, pick = self.converters, self.history_pick
+        autos = f"\t{now}" * self.auto_count
+        history_end = ("\t" + now) * self.history_auto_count + f"\t{tail}\n"
+        keep_parent = self.history_parent
+        for position, (row, pk) in enumerate(zip(rows, ids, strict=True)):
+            texts = [convert(value) for convert, value in zip(converters, row, strict=True)]
+            line = "\t".join(texts)
+            history = line if pick is None else "\t".join(pick(texts))
+            if parents:
+                parent = parents[position]
+                yield f"{line}\t{pk}\t{parent}{autos}\n"
+                late = f"\t{pk}\t{parent}" if keep_parent else f"\t{pk}"
+            else:
+                yield f"{line}\t{pk}{autos}\n"
+                late = f"\t{pk}"
+            histories.append(f"{history}{late}{history_end}")
 
 
 _KINDS = {f"{change}_{plural}": (change == "new", plural) for change in ("new", "updated") for plural in UPDATED}
@@ -171,10 +197,10 @@ class PreparedRoster:
 
     def __init__(self, user: Any) -> None:
         self.user = (getattr(user, "pk", None), getattr(user, "region_id", None), getattr(user, "role", ""))
-        # Per kind: COPY lines of new rows and of their history rows, and each row's parent
-        # household (its id, or -1 - index among the new households).
-        self.lines: dict[str, list[str]] = {kind: [] for kind in LAYOUTS}
-        self.history_lines: dict[str, list[str]] = {kind: [] for kind in LAYOUTS}
+        # Per kind: the early values of each new row (_Layout), and each row's parent household
+        # (its id, or -1 - index among the new households). Made into COPY text only when
+        # written, while the server takes in the previous lines.
+        self.rows: dict[str, list[Any]] = {kind: [] for kind in LAYOUTS}
         self.parents: dict[str, list[int]] = {kind: [] for kind in LAYOUTS}
         # New households are numbered when first referred to (their members are planned first).
         self.new_households = 0
@@ -205,7 +231,7 @@ class PreparedRoster:
         """One write of RosterPlanner's kinds (new_households, updated_members, case_risks, …)."""
         if kind == "case_risks":
             case, risks = item
-            ref = case.pk if case.pk is not None else -len(self.lines["cases"])  # the case just added
+            ref = case.pk if case.pk is not None else -len(self.rows["cases"])  # the case just added
             self.case_risks.append((ref, [risk.pk for risk in risks]))
             return
         new, plural = _KINDS[kind]
@@ -215,20 +241,14 @@ class PreparedRoster:
             if plural == "cases" and item.eliminated_month is not None:
                 self.eliminates = True
             return
-        layout = LAYOUTS[plural]
-        texts = layout.texts(item)
-        line = "\t".join(texts)
-        # The same string object when the history keeps every column (pickled once, too).
-        history = line if layout.history_pick is None else "\t".join(layout.history_pick(texts))
+        values = LAYOUTS[plural].values(item.__dict__)
         if plural == "households":
             index = self._new_household_index(item)
-            lines, histories = self.lines["households"], self.history_lines["households"]
-            lines.extend([""] * (index + 1 - len(lines)))
-            histories.extend([""] * (index + 1 - len(histories)))
-            lines[index], histories[index] = line, history
+            rows = self.rows["households"]
+            rows.extend([None] * (index + 1 - len(rows)))
+            rows[index] = values
             return
-        self.lines[plural].append(line)
-        self.history_lines[plural].append(history)
+        self.rows[plural].append(values)
         self.parents[plural].append(self.household_ref(item._state.fields_cache["household"]))
         if plural == "cases" and item.eliminated_month is not None:
             self.eliminates = True
@@ -243,9 +263,12 @@ class PreparedRoster:
     SALT = "households.excel.prepared"
 
     def save(self, path: Path, *, batch_id: int, file_sha256: str) -> None:
-        if self.new_households != len(self.lines["households"]) or "" in self.lines["households"]:
+        if self.new_households != len(self.rows["households"]) or None in self.rows["households"]:
             raise ValueError("a new household was referred to but never planned")
-        payload = pickle.dumps((batch_id, file_sha256, self.__dict__), protocol=pickle.HIGHEST_PROTOCOL)
+        # Dates as text: pickling a date object costs three times a string of it.
+        rows = {kind: _dates_as_text(rows, LAYOUTS[kind].dates) for kind, rows in self.rows.items()}
+        state = {**self.__dict__, "rows": rows}
+        payload = pickle.dumps((batch_id, file_sha256, state), protocol=pickle.HIGHEST_PROTOCOL)
         signature = salted_hmac(self.SALT, payload, algorithm="sha256").digest()
         path.write_bytes(signature + payload)
 
@@ -294,35 +317,23 @@ class PreparedRoster:
     def _insert(
         self, connection: Any, kind: str, new_households: list[int], now: datetime, tail: tuple[str, ...]
     ) -> list[int]:
-        lines = self.lines[kind]
-        if not lines:
+        rows = self.rows[kind]
+        if not rows:
             return []
         layout = LAYOUTS[kind]
         table = layout.model._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, layout.model._meta.pk.column, len(lines)],
+                [table, layout.model._meta.pk.column, len(rows)],
             )
             ids = [row[0] for row in cursor.fetchall()]
         parents = [ref if ref >= 0 else new_households[-1 - ref] for ref in self.parents[kind]]
-        now_text = _text(now)
-        late_rows: list[list[str]] = []
-        for position, pk in enumerate(ids):
-            late = [str(pk)]
-            if parents:
-                late.append(str(parents[position]))
-            late.extend([now_text] * layout.auto_count)
-            late_rows.append(late)
-        main = (f"{line}\t{chr(9).join(late)}\n" for line, late in zip(lines, late_rows, strict=True))
-        history_tail = "\t".join(tail)
-        kept = layout.history_late
-        history = (
-            f"{line}\t{chr(9).join(t for t, keep in zip(late, kept, strict=True) if keep)}\t{history_tail}\n"
-            for line, late in zip(self.history_lines[kind], late_rows, strict=True)
+        histories: list[str] = []
+        _copy(
+            connection, table, layout.columns, layout.lines(rows, ids, parents, _text(now), "\t".join(tail), histories)
         )
-        _copy(connection, table, layout.columns, main)
-        _copy(connection, layout.history_table, layout.history_columns, history)
+        _copy(connection, layout.history_table, layout.history_columns, histories)
         return ids
 
     def _update(self, kind: str, now: datetime, user: Any, reason: str) -> None:
@@ -373,15 +384,31 @@ class PreparedRoster:
         return {"case_risks": previous}
 
 
+def _dates_as_text(rows: list[tuple[Any, ...]], positions: list[int]) -> list[tuple[Any, ...]]:
+    if not positions:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for position in positions:
+            if values[position] is not None:
+                values[position] = values[position].isoformat()
+        converted.append(tuple(values))
+    return converted
+
+
 def _copy(connection: Any, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+    """COPY the lines; a writer thread sends each chunk while the next one is being made."""
     quote = connection.ops.quote_name
     statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line)
-            if len(chunk) == CHUNK_ROWS:
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor
+        with raw.copy(statement, writer=QueuedLibpqWriter(raw)) as copy:
+            chunk: list[str] = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) == CHUNK_ROWS:
+                    copy.write("".join(chunk).encode())
+                    chunk.clear()
+            if chunk:
                 copy.write("".join(chunk).encode())
-                chunk.clear()
-        if chunk:
-            copy.write("".join(chunk).encode())
