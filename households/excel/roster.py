@@ -15,12 +15,13 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from households.excel.columns import ROSTER_COLUMNS, Column
+from households.excel.columns import ROSTER_COLUMNS, Column, Kind
+from households.excel.forked import ForkedParse
 from households.excel.normalise import FAILED, parse_column
 from households.excel.plan import Change, Counter, Plan, in_chunks, shown, without_cycle_collection
 from households.excel.prepared import CASE_FIELDS, HOUSEHOLD_FIELDS, MEMBER_FIELDS, PreparedRoster
 from households.excel.reader import Table
-from households.id_numbers import remembering_valid_numbers
+from households.id_numbers import remember_valid_numbers, remembering_valid_numbers
 from households.models import (
     MAX_RISK_TYPES,
     Household,
@@ -32,6 +33,8 @@ from households.models import (
 from regions.models import Level, Region, regions_visible_to
 
 COLUMNS = {column.key: column for column in ROSTER_COLUMNS}
+# Below this many rows a file's 身份证号 are parsed in process: a fork costs more than it saves.
+FORK_MIN_ROWS = 20000
 MEMBER_DEFAULTS = {
     "health": "healthy",
     "schooling": "none",
@@ -221,12 +224,20 @@ class _Cells:
         # (row index, 0 = unreadable cell / 1 = blank required cell, column order, column, message)
         problems: list[tuple[int, int, int, Column, str]] = []
         required_order = {column.key: order for order, column in enumerate(ROSTER_COLUMNS) if column.required}
-        for order, key in enumerate(list(raw)):
+        # The 身份证号 column is parsed by a forked child meanwhile, and taken last (forked.py).
+        forked = [(COLUMNS[key], raw[key]) for key in raw if key in COLUMNS and COLUMNS[key].kind is Kind.ID_NUMBER]
+        later = ForkedParse(forked) if forked and len(numbers) >= FORK_MIN_ROWS else None
+        columns = sorted(enumerate(list(raw)), key=lambda item: later is not None and item[1] in later.columns)
+        for order, key in columns:
             values = raw.pop(key)
             column = COLUMNS.get(key)
             if column is None or column.derived:
                 continue
-            results, failures = parse_column(column, values)
+            if later is not None and key in later.columns:
+                results, failures = later.result(key)
+                remember_valid_numbers(value for value in results if value and value is not FAILED)
+            else:
+                results, failures = parse_column(column, values)
             self.keys.append(key)
             parsed.append(results)
             problems.extend((index, 0, order, column, message) for index, message in failures)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from households.excel import roster
+from households.excel.forked import ForkedParse
 from households.excel.reader import RawRow, Table
 from households.excel.roster import RosterPlanner
 from households.models import Household, Member
@@ -78,3 +82,33 @@ def test_registered_members_are_unchanged_or_updated_field_by_field(tree: Tree, 
     assert [(c.field, c.new) for c in updated.changes] == [("劳动技能", "技能劳动力")]
     assert [m.pk for m in updated.writes["updated_members"]] == [spouse.pk]
     assert Member.objects.get(pk=spouse.pk).labour == spouse.labour
+
+
+def test_identity_numbers_parsed_by_a_forked_child_give_the_same_plan(
+    tree: Tree, staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tree.village_a1.code
+    rows = [
+        row(code, "H1", "13800000000", "张三", "19800101", "户主"),
+        row(code, "H1", "13800000000", "李四", "19820202", "配偶"),
+        row(code, "H2", "13700000000", "王六", "19700404", "户主"),
+        row(code, "H3", "13600000000", "赵七", "19600505", "户主"),
+    ]
+    rows[1][6] = rows[1][6][:-1] + ("0" if rows[1][6][-1] != "0" else "1")  # a wrong check digit
+    rows[3][6] = ""
+    in_process = RosterPlanner(user=staff.superuser, sheet="花名册").run_table(table(rows))
+    forks: list[int] = []
+    original = ForkedParse.__init__
+
+    def counting(self: ForkedParse, columns: Any) -> None:
+        original(self, columns)
+        forks.append(self.pid)
+
+    monkeypatch.setattr(ForkedParse, "__init__", counting)
+    monkeypatch.setattr(roster, "FORK_MIN_ROWS", 0)
+    forked = RosterPlanner(user=staff.superuser, sheet="花名册").run_table(table(rows))
+    assert len(forks) == 1
+    assert [e.as_dict() for e in forked.errors] == [e.as_dict() for e in in_process.errors]
+    assert [e.column for e in forked.errors] == ["身份证号", "身份证号"]
+    assert forked.summary() == in_process.summary()
+    assert forked.summary()["households"]["new"] == 1
