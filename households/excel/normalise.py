@@ -119,7 +119,7 @@ def parse_id_number(value: CellValue) -> str:
         raise CellError("身份证号应为18位文本")
     # fold() of ASCII text only collapses whitespace, which is then dropped altogether.
     number = "".join(value.split()).upper() if value.isascii() else fold(value).replace(" ", "").upper()
-    if _SCIENTIFIC.match(number):
+    if "E" in number and _SCIENTIFIC.match(number):  # (upper-cased) the test alone costs more than a check
         raise CellError(ID_NUMBER_AS_NUMBER + ID_NUMBER_HINT)
     message = normalised_id_number_error(number)
     if message:

@@ -359,8 +359,11 @@ def _collect(
         if top >= header.row and (bottom > top or right > left):
             starts.setdefault(top, []).append(merge)
     active: list[tuple[int, list[tuple[int, CellValue]]]] = []
+    # Most columns repeat a handful of texts (乡镇, 户类型, 是/否); sharing one string object per
+    # distinct text makes the rows several times smaller to hold and to send to the parent.
+    shared: dict[str, str] = {}
     numbers: list[int] = []
-    packed: list[Sequence[CellValue]] = []
+    packed: list[tuple[CellValue, ...]] = []
     for index, row in enumerate(rows):
         if index < header.row:
             continue
@@ -376,26 +379,13 @@ def _collect(
         if len(packed) >= request.max_rows:
             raise FileRefused(f"超过行数上限 {request.max_rows} 行，请拆分为多个文件后分别导入")
         numbers.append(index + 1)
-        packed.append(values)
+        packed.append(tuple([shared.setdefault(v, v) if v.__class__ is str else v for v in values]))  # type: ignore[arg-type]
     if not packed:
         raise FileRefused(f"没有数据行（表头在第{header.row}行）")
     # Column by column, as the validator reads them. (At least MIN_HEADER_MATCHES columns are
-    # mapped, so every row is as wide.)
-    data: list[Sequence[CellValue]] = [_shared(column) for column in zip(*packed, strict=True)]
+    # mapped, so every row is a tuple of the same width.)
+    data: list[Sequence[CellValue]] = list(zip(*packed, strict=True))
     return _Packed(sheet, header.row, column_map, unknown, numbers, data)
-
-
-def _shared(column: Sequence[CellValue]) -> list[CellValue]:
-    """The column with one string object per distinct text.
-
-    Most columns repeat a handful of texts (乡镇, 户类型, 是/否): sharing them makes the table
-    several times smaller to hold and to send to the parent. Only texts are shared: 1, 1.0 and
-    True are equal keys of a dict.
-    """
-    seen: dict[Any, Any] = {}
-    if set(map(type, column)) == {str}:
-        return list(map(seen.setdefault, column, column))
-    return [seen.setdefault(value, value) if value.__class__ is str else value for value in column]
 
 
 def _fill_merged(
