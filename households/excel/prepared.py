@@ -298,7 +298,8 @@ class PreparedRoster:
         locked = Household.objects.order_by("pk").select_for_update().values_list("pk", "version")
         if dict(in_chunks(locked, "pk", list(self.household_versions))) != self.household_versions:
             return False
-        cases = MonitoringCase.objects.open().order_by().values_list("pk", "version")
+        # Case edits claim the case's version, not the household's: the open cases are locked too.
+        cases = MonitoringCase.objects.open().order_by().select_for_update().values_list("pk", "version")
         return dict(in_chunks(cases, "household", list(self.household_versions))) == self.case_versions
 
     def apply(self, *, user: Any, reason: str) -> dict[str, Any]:

@@ -90,8 +90,7 @@ def written(batch: ImportBatch) -> dict[str, Any]:
         "cases": rows(MonitoringCase.objects.filter(household__number="N001")),
         "risks": sorted(MonitoringCase.objects.filter(household__number="N001").values_list("risk_types__code")),
         "history": [
-            rows(model.history.filter(history_change_reason=reason))  # type: ignore[attr-defined]
-            for model in (Household, Member, MonitoringCase)
+            rows(model.history.filter(history_change_reason=reason)) for model in (Household, Member, MonitoringCase)
         ],
     }
 

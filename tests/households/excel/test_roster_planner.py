@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from households.excel import roster
+from households.excel import roster_rows
 from households.excel.forked import ForkedParse
 from households.excel.reader import RawRow, Table
 from households.excel.roster import RosterPlanner
@@ -105,7 +105,7 @@ def test_identity_numbers_parsed_by_a_forked_child_give_the_same_plan(
         forks.append(self.pid)
 
     monkeypatch.setattr(ForkedParse, "__init__", counting)
-    monkeypatch.setattr(roster, "FORK_MIN_ROWS", 0)
+    monkeypatch.setattr(roster_rows, "FORK_MIN_ROWS", 0)
     forked = RosterPlanner(user=staff.superuser, sheet="花名册").run_table(table(rows))
     assert len(forks) == 1
     assert [e.as_dict() for e in forked.errors] == [e.as_dict() for e in in_process.errors]
