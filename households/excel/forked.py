@@ -39,9 +39,14 @@ class ForkedParse:
         self.read_end = read_end
 
     def result(self, key: str) -> Parsed:
+        self.close()
+        assert self.results is not None
+        return self.results[key]
+
+    def close(self) -> None:
+        """Wait for the child (it only parses, so not for long): no process is left behind."""
         if self.results is None:
             self.results = self._collect()
-        return self.results[key]
 
     def _collect(self) -> dict[str, Parsed]:
         chunks: list[bytes] = []

@@ -219,24 +219,28 @@ class Cells:
         forked = [(COLUMNS[key], raw[key]) for key in raw if key in COLUMNS and COLUMNS[key].kind is Kind.ID_NUMBER]
         later = ForkedParse(forked) if forked and len(numbers) >= FORK_MIN_ROWS else None
         columns = sorted(enumerate(list(raw)), key=lambda item: later is not None and item[1] in later.columns)
-        for order, key in columns:
-            values = raw.pop(key)
-            column = COLUMNS.get(key)
-            if column is None or column.derived:
-                continue
-            if later is not None and key in later.columns:
-                results, failures = later.result(key)
-                remember_valid_numbers(value for value in results if value and value is not FAILED)
-            else:
-                results, failures = parse_column(column, values)
-            self.keys.append(key)
-            parsed.append(results)
-            problems.extend((index, 0, order, column, message) for index, message in failures)
-            if key in required_order:
-                # A cell that failed to parse is already reported; only a truly blank one is "empty".
-                blanks = [index for index, value in enumerate(values) if value is None or value == ""]
-                problems.extend((index, 1, required_order[key], column, "必填项为空") for index in blanks)
-            del values
+        try:
+            for order, key in columns:
+                values = raw.pop(key)
+                column = COLUMNS.get(key)
+                if column is None or column.derived:
+                    continue
+                if later is not None and key in later.columns:
+                    results, failures = later.result(key)
+                    remember_valid_numbers(value for value in results if value and value is not FAILED)
+                else:
+                    results, failures = parse_column(column, values)
+                self.keys.append(key)
+                parsed.append(results)
+                problems.extend((index, 0, order, column, message) for index, message in failures)
+                if key in required_order:
+                    # A cell that failed to parse is already reported; only a truly blank one is "empty".
+                    blanks = [index for index, value in enumerate(values) if value is None or value == ""]
+                    problems.extend((index, 1, required_order[key], column, "必填项为空") for index in blanks)
+                del values
+        finally:
+            if later is not None:
+                later.close()
         # Reported row by row, as a clerk reads them: unreadable cells, then blank required ones.
         problems.sort(key=lambda problem: problem[:3])
         for index, _, _, column, message in problems:
