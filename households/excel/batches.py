@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connections, router, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connections, router, transaction
 from django.utils import timezone
 
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column
 from households.excel.income import IncomePlanner, income_apply
 from households.excel.models import ImportBatch, ImportKind, ImportStatus
 from households.excel.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
-from households.excel.prepared import PreparedRoster
+from households.excel.prepared import PreparedRoster, households_moved_on
 from households.excel.reader import FileRefused, read_table_isolated, read_table_kept
 from households.excel.roster import RosterPlanner, roster_apply
 
+logger = logging.getLogger(__name__)
 CHANGED_SINCE_PREVIEW = "预览之后数据已发生变化，本次导入未写入任何数据，请重新上传校验。"
 COLUMNS: dict[str, tuple[Column, ...]] = {ImportKind.ROSTER: ROSTER_COLUMNS, ImportKind.INCOME: INCOME_COLUMNS}
 
@@ -168,6 +170,10 @@ def import_batch_confirm(*, batch_id: int, by_id: int) -> ImportBatch:
     except IntegrityError:
         # A record created while this transaction ran (the same 户编号 or 身份证号): nothing was written.
         batch.status, batch.refusal = ImportStatus.FAILED, CHANGED_SINCE_PREVIEW
+    except OperationalError as error:
+        # A deadlock or lock timeout against another import or edit of the same households.
+        logger.warning("Batch %s not written: %s", batch.pk, error)
+        batch.status, batch.refusal = ImportStatus.FAILED, "导入时与他人的修改冲突，未写入任何数据，请重新上传校验。"
     else:
         batch.status, batch.applied_at, batch.applied_by = ImportStatus.APPLIED, timezone.now(), by
     batch.progress, batch.progress_message = 100, "完成"
@@ -197,6 +203,10 @@ def _apply_prepared(batch: ImportBatch, by: Any) -> dict[str, Any] | None:
             with connections[router.db_for_write(ImportBatch)].cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     except IntegrityError:
+        return None  # a record created since the preview: planning again says which
+    except (DatabaseError, LookupError, TypeError, ValueError):
+        # Not expected (the checks above passed); planning again is still right, and says why if not.
+        logger.exception("Prepared rows of batch %s not written; planning again", batch.pk)
         return None
     return undo
 
@@ -227,6 +237,7 @@ def import_batch_rollback(*, batch: ImportBatch, by: Any) -> ImportBatch:
         raise ValidationError("只有已导入的批次可以撤销")
     reason = batch.history_reason
     touched_households: set[int] = set()
+    moved_on: set[int] = set()  # households whose members or cases are put back
     plans = []
     for model_name in ROLLBACK_ORDER:
         model = apps.get_model("households", model_name)
@@ -238,8 +249,8 @@ def import_batch_rollback(*, batch: ImportBatch, by: Any) -> ImportBatch:
             .annotate(last=Max("history_id"))
             .values_list("id", "last")
         )
-        moved_on = [object_id for object_id, row in rows.items() if latest.get(object_id) != row.history_id]
-        if moved_on:
+        changed_since = [object_id for object_id, row in rows.items() if latest.get(object_id) != row.history_id]
+        if changed_since:
             raise ValidationError(f"本批次导入的部分记录在导入后已被修改（{model._meta.verbose_name}），不能整批撤销")
         plans.append((model, history, rows))
     for model, history, rows in plans:
@@ -250,12 +261,14 @@ def import_batch_rollback(*, batch: ImportBatch, by: Any) -> ImportBatch:
         for row in updated:
             previous = history.objects.filter(id=row.id, history_id__lt=row.history_id).order_by("-history_id").first()
             instance = model.objects.get(pk=row.id)
+            current_version = getattr(instance, "version", None)
             for field in history._meta.get_fields():
                 name = getattr(field, "attname", None)
                 if name and hasattr(instance, name) and not name.startswith("history_") and name != "id":
                     setattr(instance, name, getattr(previous, name))
-            if hasattr(instance, "version"):
-                instance.version = row.version + 1
+            if current_version is not None:
+                # Forward, never back to a version an open form or a prepared import already saw.
+                instance.version = current_version + 1
             instance._history_user = by
             instance._change_reason = f"撤销{reason}"
             instance.save()
@@ -266,7 +279,10 @@ def import_batch_rollback(*, batch: ImportBatch, by: Any) -> ImportBatch:
                 through.objects.bulk_create([through(monitoringcase_id=int(case_id), risktype_id=r) for r in risk_ids])
         if model_name_of(model) == "incomerecord":
             touched_households |= {row.household_id for row in rows.values()}
+        if model_name_of(model) in ("member", "monitoringcase"):
+            moved_on |= {row.household_id for row in rows.values()}
         model.objects.filter(pk__in=created).delete()
+    households_moved_on(moved_on)
     if touched_households:
         income_facts_refresh(household_ids=touched_households)
     batch.status, batch.rolled_back_at = ImportStatus.ROLLED_BACK, timezone.now()

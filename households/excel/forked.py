@@ -14,6 +14,9 @@ import gc
 import logging
 import os
 import pickle
+import select
+import signal
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +26,8 @@ from households.excel.normalise import FAILED, parse_column
 logger = logging.getLogger(__name__)
 
 Parsed = tuple[list[Any], list[tuple[int, str]]]
+# The child parses what this process would parse in a second or two; far beyond that, it is stuck.
+TIMEOUT_SECONDS = 120.0
 
 
 class ForkedParse:
@@ -31,8 +36,16 @@ class ForkedParse:
     def __init__(self, columns: Sequence[tuple[Column, Sequence[Any]]]) -> None:
         self.columns = {column.key: (column, values) for column, values in columns}
         self.results: dict[str, Parsed] | None = None
+        self.pid: int | None = None
+        self.closed = False
         read_end, write_end = os.pipe()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            logger.warning("Could not fork a column parser; parsing in process", exc_info=True)
+            return
         if self.pid == 0:
             _child(columns, read_end, write_end)
         os.close(write_end)
@@ -40,29 +53,45 @@ class ForkedParse:
 
     def result(self, key: str) -> Parsed:
         self.close()
-        assert self.results is not None
+        if self.results is None:
+            raise RuntimeError("the forked parse was abandoned")
         return self.results[key]
 
     def close(self) -> None:
         """Wait for the child (it only parses, so not for long): no process is left behind."""
-        if self.results is None:
-            self.results = self._collect()
+        if self.results is not None or self.closed:
+            return
+        self.closed = True  # once, whatever happens below
+        self.results = self._here() if self.pid is None else self._collect(self.pid)
 
-    def _collect(self) -> dict[str, Parsed]:
+    def _here(self) -> dict[str, Parsed]:
+        return {key: parse_column(column, values) for key, (column, values) in self.columns.items()}
+
+    def _collect(self, pid: int) -> dict[str, Parsed]:
         chunks: list[bytes] = []
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        status = -1
         try:
-            while chunk := os.read(self.read_end, 1 << 20):
+            while (remaining := deadline - time.monotonic()) > 0:
+                if not select.select([self.read_end], [], [], remaining)[0]:
+                    break
+                chunk = os.read(self.read_end, 1 << 20)
+                if not chunk:
+                    _, status = os.waitpid(pid, 0)
+                    break
                 chunks.append(chunk)
         finally:
             os.close(self.read_end)
-            _, status = os.waitpid(self.pid, 0)
+            if status == -1:  # the deadline, or this process interrupted (a task time limit)
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
         try:
             if status != 0:
                 raise ValueError(f"status {status}")
             answer: dict[str, tuple[list[Any], list[tuple[int, str]]]] = pickle.loads(b"".join(chunks))
         except Exception:
             logger.warning("Forked column parse failed; parsing in process", exc_info=True)
-            return {key: parse_column(column, values) for key, (column, values) in self.columns.items()}
+            return self._here()
         # FAILED does not survive pickling as itself: the failed cells are marked again.
         for parsed, failures in answer.values():
             for index, _ in failures:

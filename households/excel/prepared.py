@@ -33,13 +33,14 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connections, models, router
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from psycopg.copy import QueuedLibpqWriter
 from simple_history.utils import bulk_update_with_history
 
 from households.excel.plan import in_chunks
-from households.models import Household, Member, MonitoringCase
+from households.models import Household, Member, MonitoringCase, Relation
 
 HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
 MEMBER_FIELDS = ["name", "relation", "labour", "health", "schooling", "work_place", "work_months", "medical_insurance"]
@@ -192,6 +193,13 @@ LAYOUTS = {
 }
 
 
+# What saved rows mean: a different one (the models' columns changed since) is never loaded.
+LAYOUT_FINGERPRINT = repr(
+    [(kind, layout.early, layout.columns, layout.history_columns) for kind, layout in LAYOUTS.items()]
+    + [sorted(UPDATED.items())]
+)
+
+
 class PreparedRoster:
     """What a roster import writes, in a form the confirmation can write without planning."""
 
@@ -268,7 +276,7 @@ class PreparedRoster:
         # Dates as text: pickling a date object costs three times a string of it.
         rows = {kind: _dates_as_text(rows, LAYOUTS[kind].dates) for kind, rows in self.rows.items()}
         state = {**self.__dict__, "rows": rows}
-        payload = pickle.dumps((batch_id, file_sha256, state), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((LAYOUT_FINGERPRINT, batch_id, file_sha256, state), protocol=pickle.HIGHEST_PROTOCOL)
         signature = salted_hmac(self.SALT, payload, algorithm="sha256").digest()
         path.write_bytes(signature + payload)
 
@@ -282,9 +290,9 @@ class PreparedRoster:
         signature, payload = data[:32], data[32:]
         if not hmac.compare_digest(signature, salted_hmac(cls.SALT, payload, algorithm="sha256").digest()):
             return None
-        saved_batch, saved_sha, state = pickle.loads(payload)
-        if (saved_batch, saved_sha) != (batch_id, file_sha256):
-            return None
+        layout, saved_batch, saved_sha, state = pickle.loads(payload)
+        if (layout, saved_batch, saved_sha) != (LAYOUT_FINGERPRINT, batch_id, file_sha256):
+            return None  # another batch's, or kept before the models' columns changed
         prepared = cls.__new__(cls)
         prepared.__dict__.update(state)
         return prepared
@@ -308,11 +316,14 @@ class PreparedRoster:
         now = timezone.now()
         tail = (_text(now), _text(reason), "+", _text(getattr(user, "pk", None)))
         new_households = self._insert(connection, "households", [], now, tail)
-        self._update("households", now, user, reason)
+        updated_households = set(self._update("households", now, user, reason))
+        # Existing members first: a 户主 demoted in the file makes way for a new one.
+        touched = set(self._update("members", now, user, reason))
         self._insert(connection, "members", new_households, now, tail)
-        self._update("members", now, user, reason)
+        touched.update(self._update("cases", now, user, reason))
         new_cases = self._insert(connection, "cases", new_households, now, tail)
-        self._update("cases", now, user, reason)
+        touched.update(ref for kind in ("members", "cases") for ref in self.parents[kind] if ref >= 0)
+        households_moved_on(touched - updated_households)
         return self._write_risks(new_cases)
 
     def _insert(
@@ -337,10 +348,11 @@ class PreparedRoster:
         _copy(connection, layout.history_table, layout.history_columns, histories)
         return ids
 
-    def _update(self, kind: str, now: datetime, user: Any, reason: str) -> None:
+    def _update(self, kind: str, now: datetime, user: Any, reason: str) -> list[int]:
+        """Apply the updates of one kind to the rows as they are now; returns their households' ids."""
         updates = self.updates[kind]
         if not updates:
-            return
+            return []
         model: Any = MODELS[kind]
         names = UPDATED[kind]
         instances = {obj.pk: obj for obj in in_chunks(model.objects.order_by(), "pk", [pk for pk, _ in updates])}
@@ -359,9 +371,17 @@ class PreparedRoster:
             for instance in changed:
                 instance.updated_at = now
             fields.append("updated_at")
-        bulk_update_with_history(
-            changed, model, fields, batch_size=2000, default_user=user, default_change_reason=reason
-        )
+        history = {"batch_size": 2000, "default_user": user, "default_change_reason": reason}
+        if kind == "members":
+            # Demotions before promotions: one active 户主 per household holds after every statement.
+            changed.sort(key=lambda member: member.relation == Relation.HEAD)
+            heads = [member for member in changed if member.relation == Relation.HEAD]
+            others = changed[: len(changed) - len(heads)]
+            for group in (others, heads):
+                bulk_update_with_history(group, model, fields, **history)
+            return [member.household_id for member in changed]
+        bulk_update_with_history(changed, model, fields, **history)
+        return [instance.pk if kind == "households" else instance.household_id for instance in changed]
 
     def _write_risks(self, new_cases: list[int]) -> dict[str, Any]:
         through: Any = MonitoringCase.risk_types.through
@@ -383,6 +403,17 @@ class PreparedRoster:
             batch_size=5000,
         )
         return {"case_risks": previous}
+
+
+def households_moved_on(household_ids: Iterable[int]) -> None:
+    """Bump the version of households whose members or cases an import wrote.
+
+    A household's version is what tells a prepared import (and an open edit form) that the
+    household changed under it; changing its members or cases changes it.
+    """
+    ids = sorted(set(household_ids))
+    for start in range(0, len(ids), 5000):
+        Household.objects.filter(pk__in=ids[start : start + 5000]).update(version=F("version") + 1)
 
 
 def _dates_as_text(rows: list[tuple[Any, ...]], positions: list[int]) -> list[tuple[Any, ...]]:

@@ -13,7 +13,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from households.excel.columns import Column
 from households.excel.normalise import FAILED
 from households.excel.plan import Change, Counter, Plan, in_chunks, shown, without_cycle_collection
-from households.excel.prepared import CASE_FIELDS, HOUSEHOLD_FIELDS, MEMBER_FIELDS, PreparedRoster
+from households.excel.prepared import CASE_FIELDS, HOUSEHOLD_FIELDS, MEMBER_FIELDS, PreparedRoster, households_moved_on
 from households.excel.reader import Table
 from households.excel.roster_rows import (
     COLUMNS,
@@ -142,7 +142,9 @@ class RosterPlanner:
         instances directly (Builder.from_db), and the prefetches are filled by hand, because
         the ORM's per-instance machinery for both took longer than validating the whole file.
         """
-        households = Household.objects.order_by("number").values_list(*HOUSEHOLD_BUILDER.attnames)
+        # Locked in id order, like the confirmation's check (prepared.py). Households found by their
+        # 户主 are locked by a second query; a deadlock left possible fails the batch, writing nothing.
+        households = Household.objects.order_by("pk").values_list(*HOUSEHOLD_BUILDER.attnames)
         if self.lock:
             households = households.select_for_update(of=("self",))
         found: dict[tuple[str, str], Household] = {}
@@ -467,18 +469,27 @@ def _roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
         batch_size=1000,
         **history,
     )
+    # Existing members first, demotions before promotions: one active 户主 per household holds throughout.
+    updated_members = sorted(writes["updated_members"], key=lambda member: member.relation == Relation.HEAD)
+    heads = [member for member in updated_members if member.relation == Relation.HEAD]
+    for group in (updated_members[: len(updated_members) - len(heads)], heads):
+        bulk_update_with_history(group, Member, [*MEMBER_FIELDS, "is_active"], batch_size=2000, **history)
+    existing = {household.pk for household in writes["updated_households"]}
+    touched = {member.household_id for member in updated_members}
     for member in writes["new_members"]:
         member.household_id = member.household.pk
+        touched.add(member.household_id)
     bulk_create_with_history(writes["new_members"], Member, batch_size=2000, default_date=now, **history)
-    bulk_update_with_history(
-        writes["updated_members"], Member, [*MEMBER_FIELDS, "is_active"], batch_size=2000, **history
-    )
-    for case in writes["new_cases"]:
-        case.household_id = case.household.pk
-    bulk_create_with_history(writes["new_cases"], MonitoringCase, batch_size=2000, default_date=now, **history)
     for case in writes["updated_cases"]:
         case.version += 1
+        touched.add(case.household_id)
     bulk_update_with_history(writes["updated_cases"], MonitoringCase, [*CASE_FIELDS, "version"], **history)
+    for case in writes["new_cases"]:
+        case.household_id = case.household.pk
+        touched.add(case.household_id)
+    bulk_create_with_history(writes["new_cases"], MonitoringCase, batch_size=2000, default_date=now, **history)
+    new = {household.pk for household in writes["new_households"]}
+    households_moved_on(touched - existing - new)
     through = MonitoringCase.risk_types.through
     previous_risks: dict[str, list[int]] = {}
     for case_id, risk_id in through.objects.filter(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 
-from households.excel import roster_rows
+from households.excel import forked, roster_rows
 from households.excel.forked import ForkedParse
 from households.excel.reader import RawRow, Table
 from households.excel.roster import RosterPlanner
@@ -102,13 +103,38 @@ def test_identity_numbers_parsed_by_a_forked_child_give_the_same_plan(
 
     def counting(self: ForkedParse, columns: Any) -> None:
         original(self, columns)
+        assert self.pid is not None, "forked"
         forks.append(self.pid)
 
     monkeypatch.setattr(ForkedParse, "__init__", counting)
     monkeypatch.setattr(roster_rows, "FORK_MIN_ROWS", 0)
-    forked = RosterPlanner(user=staff.superuser, sheet="花名册").run_table(table(rows))
+    by_child = RosterPlanner(user=staff.superuser, sheet="花名册").run_table(table(rows))
     assert len(forks) == 1
-    assert [e.as_dict() for e in forked.errors] == [e.as_dict() for e in in_process.errors]
-    assert [e.column for e in forked.errors] == ["身份证号", "身份证号"]
-    assert forked.summary() == in_process.summary()
-    assert forked.summary()["households"]["new"] == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)  # already reaped
+    assert [e.as_dict() for e in by_child.errors] == [e.as_dict() for e in in_process.errors]
+    assert [e.column for e in by_child.errors] == ["身份证号", "身份证号"]
+    assert by_child.summary() == in_process.summary()
+    assert by_child.summary()["households"]["new"] == 1
+
+
+def test_a_failed_forked_parse_falls_back_to_parsing_in_process(
+    tree: Tree, staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tree.village_a1.code
+    rows = [
+        row(code, "H1", "13800000000", "张三", "19800101", "户主"),
+        row(code, "H2", "13700000000", "王六", "19700404", "户主"),
+    ]
+    rows[1][6] = "53232619700404001"  # 17 digits
+    in_process = RosterPlanner(user=staff.superuser, sheet="花名册").run_table(table(rows))
+
+    def crash(*args: Any) -> None:
+        os._exit(3)
+
+    monkeypatch.setattr(forked, "_child", crash)
+    monkeypatch.setattr(roster_rows, "FORK_MIN_ROWS", 0)
+    fallen_back = RosterPlanner(user=staff.superuser, sheet="花名册").run_table(table(rows))
+    assert [e.as_dict() for e in fallen_back.errors] == [e.as_dict() for e in in_process.errors]
+    assert [e.message for e in fallen_back.errors if e.column == "身份证号"] == ["身份证号应为18位"]
+    assert fallen_back.summary() == in_process.summary()
