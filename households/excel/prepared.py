@@ -101,7 +101,7 @@ def _bool_text(value: Any) -> str:
 def _date_text(value: Any) -> str:
     if value is None:
         return "\\N"
-    return value if value.__class__ is str else value.isoformat()  # saved as text
+    return value.isoformat()
 
 
 def _number_text(value: Any) -> str:
@@ -141,7 +141,6 @@ class _Layout:
         self.early = [f.attname for f in early]
         self.values: Any = itemgetter(*self.early)  # instance.__dict__ → the early values
         self.converters = [_converter(f) for f in early]
-        self.dates = [index for index, f in enumerate(early) if isinstance(f, models.DateField)]
         column = {f.attname: f.column for f in fields}
         self.columns = [column[name] for name in [*self.early, *self.late]]
 
@@ -273,10 +272,10 @@ class PreparedRoster:
     def save(self, path: Path, *, batch_id: int, file_sha256: str) -> None:
         if self.new_households != len(self.rows["households"]) or None in self.rows["households"]:
             raise ValueError("a new household was referred to but never planned")
-        # Dates as text: pickling a date object costs three times a string of it.
-        rows = {kind: _dates_as_text(rows, LAYOUTS[kind].dates) for kind, rows in self.rows.items()}
-        state = {**self.__dict__, "rows": rows}
-        payload = pickle.dumps((LAYOUT_FINGERPRINT, batch_id, file_sha256, state), protocol=pickle.HIGHEST_PROTOCOL)
+        # (Birth dates are shared objects, one per day (id_numbers.birth_date_of): pickled once each.)
+        payload = pickle.dumps(
+            (LAYOUT_FINGERPRINT, batch_id, file_sha256, self.__dict__), protocol=pickle.HIGHEST_PROTOCOL
+        )
         signature = salted_hmac(self.SALT, payload, algorithm="sha256").digest()
         path.write_bytes(signature + payload)
 
@@ -414,19 +413,6 @@ def households_moved_on(household_ids: Iterable[int]) -> None:
     ids = sorted(set(household_ids))
     for start in range(0, len(ids), 5000):
         Household.objects.filter(pk__in=ids[start : start + 5000]).update(version=F("version") + 1)
-
-
-def _dates_as_text(rows: list[tuple[Any, ...]], positions: list[int]) -> list[tuple[Any, ...]]:
-    if not positions:
-        return rows
-    converted = []
-    for row in rows:
-        values = list(row)
-        for position in positions:
-            if values[position] is not None:
-                values[position] = values[position].isoformat()
-        converted.append(tuple(values))
-    return converted
 
 
 def _copy(connection: Any, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:

@@ -374,7 +374,9 @@ def _collect(
         if starts or active:
             values = list(values)
             _fill_merged(index, values, row, starts, active, slot_of)
-        if _is_blank(values):
+        first = values[0]
+        # A data row usually starts with text (县, 村 or 区划代码): then it is not blank, no need to look further.
+        if not (isinstance(first, str) and first and not first.isspace()) and _is_blank(values):
             continue
         if len(packed) >= request.max_rows:
             raise FileRefused(f"超过行数上限 {request.max_rows} 行，请拆分为多个文件后分别导入")
