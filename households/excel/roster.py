@@ -93,6 +93,7 @@ class RosterPlanner:
         household_numbers = [key[1] for key in groups if key[0] == "number"]
         ids = cells.columns.get("id_number") or []
         id_numbers = [ids[i] for indexes in groups.values() for i in indexes if ids[i] and ids[i] is not FAILED]
+        self._one_household_per_person(cells, groups)
         existing, members_by_id = self._existing(household_numbers, id_numbers)
         self.member_columns = [(name, cells.columns[key]) for name, key in MEMBER_KEYS if key in cells.columns]
         names = [name for name, _ in self.member_columns]
@@ -106,6 +107,27 @@ class RosterPlanner:
             self._count_errors(cells, groups)
         plan.prepared = self.prepared
         return plan
+
+    def _one_household_per_person(self, cells: Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
+        """A 身份证号 listed under two households of the file is an error on the later row.
+
+        (Twice in one household is reported when that household is planned.)
+        """
+        ids = cells.columns.get("id_number")
+        if ids is None:
+            return
+        first: dict[str, tuple[tuple[Any, ...], int]] = {}
+        for key, indexes in groups.items():
+            for index in indexes:
+                number = ids[index]
+                if not number or number is FAILED:
+                    continue
+                seen_key, seen_row = first.setdefault(number, (key, cells.numbers[index]))
+                if seen_key != key:
+                    self.plan.error(
+                        cells.numbers[index], COLUMNS["id_number"], f"与第{seen_row}行身份证号重复（不同户）"
+                    )
+                    cells.ok[index] = False
 
     def _count_errors(self, cells: Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
         """Members and households with errors, and who each error's row is."""

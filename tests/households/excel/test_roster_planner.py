@@ -138,3 +138,17 @@ def test_a_failed_forked_parse_falls_back_to_parsing_in_process(
     assert [e.as_dict() for e in fallen_back.errors] == [e.as_dict() for e in in_process.errors]
     assert [e.message for e in fallen_back.errors if e.column == "身份证号"] == ["身份证号应为18位"]
     assert fallen_back.summary() == in_process.summary()
+
+
+def test_one_person_under_two_households_of_the_file_is_an_error(tree: Tree, staff: Staff) -> None:
+    code = tree.village_a1.code
+    rows = [
+        row(code, "H1", "13800000000", "张三", "19800101", "户主"),
+        row(code, "H2", "13700000000", "王六", "19700404", "户主"),
+        row(code, "H2", "13700000000", "张三", "19800101", "之子"),
+    ]
+    rows[2][6] = rows[0][6]
+    plan = RosterPlanner(user=staff.superuser, sheet="花名册").run_table(table(rows))
+    assert [(e.row, e.column, e.message) for e in plan.errors] == [(4, "身份证号", "与第2行身份证号重复（不同户）")]
+    assert plan.counts["households"].new == 1
+    assert plan.counts["households"].error == 1
