@@ -78,8 +78,8 @@ def _can_prepare() -> bool:
 def _plan(batch: ImportBatch, *, user: Any, lock: bool) -> Plan:
     """Read the batch's file (in a child process) and plan it against the registry.
 
-    The preview keeps the parsed cells; the confirmation uses them when they were parsed from the
-    very same bytes, and re-validates everything either way.
+    The preview keeps the parsed cells (and, for a roster on PostgreSQL, the prepared writes); a
+    confirmation that plans again uses the cells when they were parsed from the very same bytes.
     """
     path = Path(batch.file.path)
     limits: dict[str, Any] = {
@@ -137,7 +137,11 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
 
 
 def import_batch_confirm(*, batch_id: int, by_id: int) -> ImportBatch:
-    """Write the whole file in one transaction, re-validated under row locks, or nothing."""
+    """Write the whole file in one transaction, or nothing.
+
+    The preview's prepared rows when nothing they rely on changed (_apply_prepared); otherwise the
+    file planned again under row locks.
+    """
     from regions.models import User
 
     by = User.objects.select_related("region").get(pk=by_id)

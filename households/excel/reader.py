@@ -470,11 +470,11 @@ def read_table_isolated(
     return _Packed(*body).as_table()
 
 
-# A parsed table kept between the preview and the confirmation of the same batch: the confirmation
-# re-validates everything against the registry under row locks, but parsing the same bytes again
-# would give the same cells (about 10 s for a 200,000-row workbook). The header ties it to the
-# file's SHA-256 and to everything the parse depended on (this module's code included); any
-# difference means parsing afresh.
+# A parsed table kept between the preview and the confirmation of the same batch: a confirmation
+# that has to plan the file again (prepared.py says when) validates everything against the registry
+# under row locks, but parsing the same bytes again would give the same cells (about 10 s for a
+# 200,000-row workbook). The header ties it to the file's SHA-256 and to everything the parse
+# depended on (this module's code included); any difference means parsing afresh.
 KEPT_FORMAT = 1
 _READER_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 try:
