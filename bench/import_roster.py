@@ -93,6 +93,7 @@ def peak_rss() -> dict[str, int]:
 def roster_rows(households: list[Any], risk_names: dict[str, str]) -> Iterator[dict[str, Any]]:
     """花名册 rows (column key → stored value) as an export writes them, one per member."""
     from households.demo_names import COUNTY, TOWNSHIPS
+    from households.excel.export import member_cells
     from households.models import Relation
 
     places = {
@@ -123,18 +124,7 @@ def roster_rows(households: list[Any], risk_names: dict[str, str]) -> Iterator[d
                 shared[f"risk_type_{number}"] = risk_names[code]
             shared["eliminated"] = False
         for member in household.members:
-            yield {
-                **shared,
-                "member_name": member.name,
-                "id_number": member.id_number,
-                "relation": member.relation,
-                "labour": member.labour,
-                "health": member.health,
-                "schooling": member.schooling,
-                "work_place": member.work_place,
-                "work_months": member.work_months,
-                "medical_insurance": member.medical_insurance,
-            }
+            yield {**shared, **member_cells(member, member.id_number)}
 
 
 def child_prepare(args: argparse.Namespace) -> dict[str, Any]:
@@ -369,6 +359,7 @@ def stock_datasets(path: Path, limit: int) -> tuple[Any, Any]:
 
     from households.excel.columns import ROSTER_COLUMNS, Kind
     from households.excel.normalise import parse_cell
+    from households.services import MEMBER_FIELDS
 
     workbook = python_calamine.load_workbook(str(path))
     rows = workbook.get_sheet_by_name("花名册").iter_rows()
@@ -376,20 +367,7 @@ def stock_datasets(path: Path, limit: int) -> tuple[Any, Any]:
     by_header = {column.header: column for column in ROSTER_COLUMNS}
     columns = [by_header[text] for text in header]
     households = tablib.Dataset(headers=["number", "village", "household_type", "lifted_year", "relocated", "phone"])
-    members = tablib.Dataset(
-        headers=[
-            "household",
-            "name",
-            "id_number",
-            "relation",
-            "labour",
-            "health",
-            "schooling",
-            "work_place",
-            "work_months",
-            "medical_insurance",
-        ]
-    )
+    members = tablib.Dataset(headers=["household", *MEMBER_FIELDS])
     seen: set[str] = set()
     for index, raw in enumerate(rows):
         if index >= limit:
@@ -414,6 +392,7 @@ def stock_datasets(path: Path, limit: int) -> tuple[Any, Any]:
                     values["phone"],
                 ]
             )
+        # In MEMBER_FIELDS' order; blank health and schooling as the model's defaults.
         members.append(
             [
                 number,
@@ -438,6 +417,7 @@ def child_stock(args: argparse.Namespace) -> dict[str, Any]:
     from import_export import fields, resources, widgets
 
     from households.models import Household, Member
+    from households.services import MEMBER_FIELDS
     from regions.models import Region
 
     class HouseholdResource(resources.ModelResource):
@@ -460,18 +440,7 @@ def child_stock(args: argparse.Namespace) -> dict[str, Any]:
 
         class Meta:
             model = Member
-            fields = (
-                "household",
-                "name",
-                "id_number",
-                "relation",
-                "labour",
-                "health",
-                "schooling",
-                "work_place",
-                "work_months",
-                "medical_insurance",
-            )
+            fields = ("household", *MEMBER_FIELDS)
             import_id_fields = ("id_number",)
             clean_model_instances = True
 

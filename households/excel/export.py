@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 
+from households.excel.roster_rows import MEMBER_KEYS
 from households.excel.writer import SHEET_TITLES, WorkbookKind
 from households.id_numbers import mask_id_number, mask_phone
 from households.models import (
@@ -95,18 +96,13 @@ def _household_rows(household: Household, *, reveal_personal_data: bool) -> Iter
         **_case_values(household.export_cases),  # type: ignore[attr-defined]
     }
     for member in members:
-        yield {
-            **shared,
-            "member_name": member.name,
-            "id_number": member.id_number if reveal_personal_data else mask_id_number(member.id_number),
-            "relation": member.relation,
-            "labour": member.labour,
-            "health": member.health,
-            "schooling": member.schooling,
-            "work_place": member.work_place,
-            "work_months": member.work_months,
-            "medical_insurance": member.medical_insurance,
-        }
+        id_number = member.id_number if reveal_personal_data else mask_id_number(member.id_number)
+        yield {**shared, **member_cells(member, id_number)}
+
+
+def member_cells(member: Any, id_number: str) -> dict[str, Any]:
+    """The member columns of a 花名册 row (column key → value), with the 身份证号 as given."""
+    return {"id_number": id_number, **{key: getattr(member, name) for name, key in MEMBER_KEYS}}
 
 
 def _case_values(cases: list[MonitoringCase]) -> dict[str, Any]:

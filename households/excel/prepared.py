@@ -25,12 +25,10 @@ from __future__ import annotations
 import hmac
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from django.db import connections, models, router
 from django.db.models import F
@@ -39,11 +37,13 @@ from django.utils.crypto import salted_hmac
 from psycopg.copy import QueuedLibpqWriter
 from simple_history.utils import bulk_update_with_history
 
+from households import services
 from households.excel.plan import in_chunks
 from households.models import Household, Member, MonitoringCase, Relation
 
 HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
-MEMBER_FIELDS = ["name", "relation", "labour", "health", "schooling", "work_place", "work_months", "medical_insurance"]
+# The member fields a roster row sets, besides the 身份证号 it is matched by.
+MEMBER_FIELDS = [name for name in services.MEMBER_FIELDS if name != "id_number"]
 CASE_FIELDS = ["category", "identified_month", "eliminated_month", "elimination_method"]
 # What an import updates on an existing record (and what a prepared update keeps).
 UPDATED = {
@@ -68,22 +68,6 @@ _PLAIN_FIELDS = (
     models.AutoField,
     models.BigAutoField,
 )
-
-
-def _text(value: Any) -> str:
-    """A value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    kind = value.__class__
-    if kind is str:
-        return value.translate(_ESCAPES)
-    if kind is bool:
-        return "t" if value else "f"
-    if kind is int or kind is Decimal or kind is UUID:
-        return str(value)
-    if kind is date or kind is datetime:
-        return value.isoformat()
-    raise TypeError(f"no COPY text for {kind.__name__}")
 
 
 def _str_text(value: Any) -> str:
@@ -313,7 +297,7 @@ class PreparedRoster:
         """Write everything (the caller holds the transaction); returns the undo data."""
         connection = connections[router.db_for_write(Household)]
         now = timezone.now()
-        tail = (_text(now), _text(reason), "+", _text(getattr(user, "pk", None)))
+        tail = (_date_text(now), _str_text(reason), "+", _number_text(getattr(user, "pk", None)))
         new_households = self._insert(connection, "households", [], now, tail)
         updated_households = set(self._update("households", now, user, reason))
         # Existing members first: a 户主 demoted in the file makes way for a new one.
@@ -341,9 +325,8 @@ class PreparedRoster:
             ids = [row[0] for row in cursor.fetchall()]
         parents = [ref if ref >= 0 else new_households[-1 - ref] for ref in self.parents[kind]]
         histories: list[str] = []
-        _copy(
-            connection, table, layout.columns, layout.lines(rows, ids, parents, _text(now), "\t".join(tail), histories)
-        )
+        lines = layout.lines(rows, ids, parents, _date_text(now), "\t".join(tail), histories)
+        _copy(connection, table, layout.columns, lines)
         _copy(connection, layout.history_table, layout.history_columns, histories)
         return ids
 
@@ -372,11 +355,7 @@ class PreparedRoster:
             fields.append("updated_at")
         history = {"batch_size": 2000, "default_user": user, "default_change_reason": reason}
         if kind == "members":
-            # Demotions before promotions: one active 户主 per household holds after every statement.
-            changed.sort(key=lambda member: member.relation == Relation.HEAD)
-            heads = [member for member in changed if member.relation == Relation.HEAD]
-            others = changed[: len(changed) - len(heads)]
-            for group in (others, heads):
+            for group in heads_last(changed):
                 bulk_update_with_history(group, model, fields, **history)
             return [member.household_id for member in changed]
         bulk_update_with_history(changed, model, fields, **history)
@@ -402,6 +381,19 @@ class PreparedRoster:
             batch_size=5000,
         )
         return {"case_risks": previous}
+
+
+def heads_last(members: Iterable[Member]) -> tuple[list[Member], list[Member]]:
+    """Updated members in two groups to write in turn, those who are 户主 after the update last.
+
+    One active 户主 per household is a unique index, checked row by row: a 户主 demoted in the file
+    must be written before the member who takes over.
+    """
+    others: list[Member] = []
+    heads: list[Member] = []
+    for member in members:
+        (heads if member.relation == Relation.HEAD else others).append(member)
+    return others, heads
 
 
 def households_moved_on(household_ids: Iterable[int]) -> None:

@@ -13,7 +13,14 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from households.excel.columns import Column
 from households.excel.normalise import FAILED
 from households.excel.plan import Change, Counter, Plan, in_chunks, shown, without_cycle_collection
-from households.excel.prepared import CASE_FIELDS, HOUSEHOLD_FIELDS, MEMBER_FIELDS, PreparedRoster, households_moved_on
+from households.excel.prepared import (
+    CASE_FIELDS,
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
+    PreparedRoster,
+    heads_last,
+    households_moved_on,
+)
 from households.excel.reader import Table
 from households.excel.roster_rows import (
     COLUMNS,
@@ -491,10 +498,9 @@ def _roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
         batch_size=1000,
         **history,
     )
-    # Existing members first, demotions before promotions: one active 户主 per household holds throughout.
-    updated_members = sorted(writes["updated_members"], key=lambda member: member.relation == Relation.HEAD)
-    heads = [member for member in updated_members if member.relation == Relation.HEAD]
-    for group in (updated_members[: len(updated_members) - len(heads)], heads):
+    # Existing members before new ones (a 户主 demoted in the file makes way for a new one).
+    updated_members = writes["updated_members"]
+    for group in heads_last(updated_members):
         bulk_update_with_history(group, Member, [*MEMBER_FIELDS, "is_active"], batch_size=2000, **history)
     existing = {household.pk for household in writes["updated_households"]}
     touched = {member.household_id for member in updated_members}

@@ -19,6 +19,7 @@ from households.models import Household, Member
 from tests.browser.test_clerk_flow import assert_page_healthy, log_in
 from tests.conftest import Staff
 from tests.factories import Tree, id_number
+from tests.households.excel.test_import import ROSTER_HEADER
 
 if TYPE_CHECKING:
     from tests.browser.conftest import PageProblems
@@ -27,24 +28,12 @@ pytestmark = pytest.mark.browser
 
 Screenshot = Callable[[str], Path]
 
-HEADER = [
-    "区划代码",
-    "户编号",
-    "户主姓名",
-    "户类型",
-    "脱贫年度",
-    "联系电话",
-    "成员姓名",
-    "身份证号",
-    "与户主关系",
-    "劳动技能",
-]
 FIRST_DATA_ROW = 3  # row 1: the title, row 2: the header
 LAST_DATA_ROW = 9  # 7 member rows
 NUMBERS = ["532326100201-D001", "532326100201-D002", "532326100201-D003"]
 HEADS = ["张建华", "李国强", "王德福"]
 BAD_ROW = 7  # the second household's spouse
-ID_COLUMN = HEADER.index("身份证号")
+ID_COLUMN = ROSTER_HEADER.index("身份证号")
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +69,7 @@ def write_roster(path: Path, rows: list[list[Any]]) -> Path:
     assert sheet is not None
     sheet.title = "花名册"
     sheet.append(["大村村花名册"])
-    sheet.append(HEADER)
+    sheet.append(ROSTER_HEADER)
     for row in rows:
         sheet.append(row)
     book.save(path)
@@ -155,8 +144,9 @@ def test_a_village_clerk_imports_a_roster_after_fixing_the_row_the_preview_flagg
     annotated_path = tmp_path / download.suggested_filename
     download.save_as(annotated_path)
     sheet = openpyxl.load_workbook(annotated_path)["花名册"]
-    assert [cell.value for cell in sheet[2]] == [*HEADER, "错误说明"]
-    notes = {row: sheet.cell(row=row, column=len(HEADER) + 1).value for row in range(FIRST_DATA_ROW, LAST_DATA_ROW + 1)}
+    assert [cell.value for cell in sheet[2]] == [*ROSTER_HEADER, "错误说明"]
+    note_column = len(ROSTER_HEADER) + 1
+    notes = {row: sheet.cell(row=row, column=note_column).value for row in range(FIRST_DATA_ROW, LAST_DATA_ROW + 1)}
     bad_note = notes.pop(BAD_ROW)
     assert isinstance(bad_note, str) and bad_note.startswith("身份证号：") and "校验码" in bad_note, bad_note
     assert set(notes.values()) == {None}, notes
