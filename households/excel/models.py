@@ -27,6 +27,7 @@ class ImportStatus(models.TextChoices):
     UNCHANGED = "unchanged", _("无变化")
     FAILED = "failed", _("导入失败，未写入")
     ROLLED_BACK = "rolled_back", _("已撤销")
+    EXPIRED = "expired", _("已失效")
 
 
 class ImportBatchQuerySet(ScopedQuerySet):
@@ -63,6 +64,15 @@ class ImportBatch(models.Model):
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     progress_message = models.CharField(_("进度说明"), max_length=200, blank=True)
     refusal = models.TextField(_("拒绝原因"), blank=True)
+    # Headers of the file that match no column of the register: shown in the preview, never silently dropped.
+    ignored_columns: models.JSONField[list[str], list[str]] = models.JSONField(_("忽略的列"), default=list)
+    # Set when the check or confirm task was handed to the broker; a sweeper re-sends batches without it.
+    task_sent_at = models.DateTimeField(_("任务发送时间"), null=True, blank=True)
+    # Touched by the running task; a batch in progress whose heartbeat stops is retried or failed.
+    heartbeat_at = models.DateTimeField(_("任务心跳时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    # When the retention period ended and the upload and its error workbook were deleted.
+    file_purged_at = models.DateTimeField(_("文件清除时间"), null=True, blank=True)
     sheet_name = models.CharField(_("工作表"), max_length=100, blank=True)
     header_row = models.PositiveIntegerField(_("表头行"), null=True, blank=True)
     row_count = models.PositiveIntegerField(_("数据行数"), default=0)
