@@ -315,13 +315,11 @@ def child_ours(args: argparse.Namespace) -> dict[str, Any]:
     if first.status != ImportStatus.READY:
         raise SystemExit(f"dry run: {first.status} {first.refusal} {first.errors[:10]}")
     print(f"  dry run {check_s:.1f} s: {first.counts}", flush=True)
-    if args.replan:
-        # What a confirmation costs when something changed since the preview: it plans again.
-        batches._prepared_writes(first).unlink()
 
     phases.start("confirm")
     started = time.perf_counter()
     with Profiled(args.profile, "confirm", profile_dir, args.profile_top) as profiled:
+        batches.import_batch_claim(batch=first, by=admin)
         applied = import_batch_confirm(batch_id=first.pk, by_id=admin.pk)
     confirm_s = time.perf_counter() - started
     reports["confirm"] = profiled.report

@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from households import formulas
+from households.excel.models import ImportedHistory
 from households.id_numbers import (
     birth_date_of,
     normalise_id_number,
@@ -27,7 +29,7 @@ from regions.models import Level, Region, ScopedQuerySet
 # write millions. Their user column keeps no database foreign key (each inserted row would fire a
 # constraint trigger; Django's on_delete still applies), and the copied unique fields keep no index
 # of their own (history is read by object id and by date, never by 身份证号 or 户编号).
-HISTORY_OPTIONS: dict[str, Any] = {"user_db_constraint": False}
+HISTORY_OPTIONS: dict[str, Any] = {"user_db_constraint": False, "bases": [ImportedHistory]}
 
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("金额不能为负数"))]
@@ -233,10 +235,6 @@ class Household(VersionedModel):
         return self.active_members().count()
 
     def has_labour(self) -> bool:
-        # An importer validating many households at once hands their members over as a prefetch.
-        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("members")
-        if prefetched is not None:
-            return any(m.is_active and m.labour in LABOUR_CAPABLE for m in prefetched)
         return self.active_members().filter(labour__in=LABOUR_CAPABLE).exists()
 
     def open_case(self) -> MonitoringCase | None:
@@ -251,8 +249,20 @@ def _today() -> date:
     global _today_cache
     now = time.monotonic()
     if now - _today_cache[0] >= 1.0:
-        _today_cache = (now, date.today())
+        _today_cache = (now, timezone.localdate())
     return _today_cache[1]
+
+
+def member_identity(id_number: str) -> tuple[str, date, str]:
+    """The normalised 身份证号 with the birth date and sex it encodes; ValidationError when it is not valid."""
+    number = normalise_id_number(id_number)
+    message = normalised_id_number_error(number)
+    if message:
+        raise ValidationError({"id_number": message})
+    birth_date = birth_date_of(number)
+    if birth_date > _today():
+        raise ValidationError({"id_number": _("身份证号中的出生日期晚于今天")})
+    return number, birth_date, sex_of(number)
 
 
 class MemberQuerySet(ScopedQuerySet):
@@ -322,14 +332,7 @@ class Member(models.Model):
         return self.name
 
     def clean(self) -> None:
-        self.id_number = normalise_id_number(self.id_number or "")
-        message = normalised_id_number_error(self.id_number)
-        if message:
-            raise ValidationError({"id_number": message})
-        self.birth_date = birth_date_of(self.id_number)
-        self.sex = sex_of(self.id_number)
-        if self.birth_date > _today():
-            raise ValidationError({"id_number": _("身份证号中的出生日期晚于今天")})
+        self.id_number, self.birth_date, self.sex = member_identity(self.id_number or "")
 
     def validate_unique(self, exclude: Any = None) -> None:
         # Django's message names the field in English ("具有 身份证号 的 家庭成员 已存在"); say it plainly.
@@ -444,6 +447,10 @@ class MonitoringCase(VersionedModel):
             ),
         ]
 
+    # Set by an importer that validates a household's members and its case together (the members
+    # are not written yet); None asks the database.
+    household_has_labour: bool | None = None
+
     def __str__(self) -> str:
         return f"{self.household} {self.get_category_display()}"
 
@@ -495,7 +502,13 @@ class MonitoringCase(VersionedModel):
                     % {"month": self.identified_month.strftime("%Y年%m月")}
                 }
             )
-        if not household.has_labour():
+        if self.pk is None and self.eliminated_month < _today().replace(day=1):
+            # A case entered as already eliminated in an earlier month is a record of the past (an
+            # exported roster read back): the rules below judge an elimination made now, against
+            # today's members and income, which say nothing about that moment.
+            return
+        has_labour = self.household_has_labour if self.household_has_labour is not None else household.has_labour()
+        if not has_labour:
             raise ValidationError({"eliminated_month": _("无劳动力家庭不能标注风险消除")})
         from households.selectors import threshold_for
 

@@ -13,7 +13,9 @@ def income_facts_refresh_task(household_ids: list[int] | None = None) -> int:
     return income_facts_refresh(household_ids=household_ids)
 
 
-@shared_task(acks_late=True)
+# Import tasks keep their state on the batch, never in a result backend: sending one must not
+# need anything from Redis but the broker (batches._send falls back to the sweeper without it).
+@shared_task(acks_late=True, ignore_result=True)
 def import_batch_check_task(batch_id: int) -> str:
     """Parse and validate an uploaded workbook; the batch page shows the preview."""
     from households.excel.batches import import_batch_check
@@ -21,9 +23,17 @@ def import_batch_check_task(batch_id: int) -> str:
     return import_batch_check(batch_id=batch_id).status
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, ignore_result=True)
 def import_batch_confirm_task(batch_id: int, by_id: int) -> str:
-    """Write a checked workbook, all or nothing."""
+    """Write a claimed batch, all or nothing; a repeated delivery finds it done and does nothing."""
     from households.excel.batches import import_batch_confirm
 
     return import_batch_confirm(batch_id=batch_id, by_id=by_id).status
+
+
+@shared_task(ignore_result=True)
+def import_batches_sweep_task() -> dict[str, int]:
+    """Re-send lost import work and end dead work (beat, every minute)."""
+    from households.excel.batches import import_batches_sweep
+
+    return import_batches_sweep()

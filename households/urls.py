@@ -23,6 +23,7 @@ urlpatterns = [
     path("imports/<int:pk>/", excel_views.import_batch, name="import_batch"),
     path("imports/<int:pk>/confirm/", excel_views.import_batch_confirm, name="import_batch_confirm"),
     path("imports/<int:pk>/undo/", excel_views.import_batch_undo, name="import_batch_undo"),
+    path("imports/<int:pk>/recheck/", excel_views.import_batch_recheck, name="import_batch_recheck"),
     path("imports/<int:pk>/errors.xlsx", excel_views.import_batch_errors, name="import_batch_errors"),
     path("imports/<int:pk>/file", excel_views.import_batch_file, name="import_batch_file"),
     path("households/export/<str:kind>.xlsx", excel_views.export_download, name="export_download"),

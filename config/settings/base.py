@@ -136,6 +136,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# A page that queues a task answers at once when the broker is down (the sweeper sends it later).
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "import-batches-sweep": {"task": "households.tasks.import_batches_sweep_task", "schedule": 60.0},
+}
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50
 
@@ -146,6 +152,10 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_MB",
 # The parser runs in a child process with this address-space limit, so a hostile file cannot
 # take the web process or the worker down with it.
 IMPORT_PARSER_MEMORY_BYTES = int(os.environ.get("IMPORT_PARSER_MEMORY_MB", "1536")) * 1024 * 1024
+
+# An import check or confirmation whose task shows no sign of life for this long is re-sent (a
+# lost message, a killed worker) or, after three tries, ended 失败. The largest checks take ~30 s.
+IMPORT_TASK_STALE_SECONDS = int(os.environ.get("IMPORT_TASK_STALE_SECONDS", "180"))
 
 LOGGING = {
     "version": 1,

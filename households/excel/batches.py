@@ -1,34 +1,55 @@
-"""Import batches: upload, check (preview), confirm (all or nothing), roll back."""
+"""Import batches as a state machine: upload → check (stage, preview) → confirm (apply) → undo.
+
+Every transition is a conditional update (`filter(status=…).update(…)`), so a double click or
+a redelivered task repeats nothing; every failure ends in a state that says so (失败, 已失效,
+文件被拒绝), never in one that waits forever; sweep() re-sends work whose task was lost or died.
+
+    排队中 ─check→ 解析校验中 ─→ 待确认导入 ─confirm→ 导入中 ─→ 已导入 ─undo→ 已撤销
+                     │            │                       ├─→ 已失效 (changed since the preview) ─recheck→ 排队中
+                     │            └→ 有错误 / 无变化         └─→ 导入失败，未写入
+                     └→ 文件被拒绝 / 导入失败
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DatabaseError, IntegrityError, OperationalError, connections, router, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column
-from households.excel.income import IncomePlanner, income_apply
-from households.excel.models import ImportBatch, ImportKind, ImportStatus
+from households.excel import registers
+from households.excel.models import ImportBatch, ImportStatus
 from households.excel.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
-from households.excel.prepared import PreparedRoster, households_moved_on
-from households.excel.reader import FileRefused, read_table_isolated, read_table_kept
-from households.excel.roster import RosterPlanner, roster_apply
+from households.excel.reader import FileRefused, read_table_isolated
+from households.excel.staging import LaterChange, Stager, StaleBatch, apply_steps, discard, lock_and_check, undo_steps
 
 logger = logging.getLogger(__name__)
-CHANGED_SINCE_PREVIEW = "预览之后数据已发生变化，本次导入未写入任何数据，请重新上传校验。"
-COLUMNS: dict[str, tuple[Column, ...]] = {ImportKind.ROSTER: ROSTER_COLUMNS, ImportKind.INCOME: INCOME_COLUMNS}
+
+CHANGED_SINCE_PREVIEW = "预览后数据已被修改，本批次未写入任何数据。请点击“重新校验”，按最新数据重新预览后再确认。"
+CONFLICT = "导入时与他人的修改冲突，未写入任何数据，请稍后重新确认。"
+UNEXPECTED = "导入时发生意外错误，未写入任何数据。请重试；如仍失败，请联系系统管理员。"
+DISK_FULL = "服务器磁盘空间不足，文件未能保存，请稍后再试或联系系统管理员。"
+QUEUE_DOWN = "任务队列暂时不可用：文件已保存，系统恢复后将自动开始校验，无需重新上传。"
+# A check or confirmation sent this many times without finishing ends 失败.
+MAX_ATTEMPTS = 3
+
+
+class AlreadyClaimed(Exception):
+    """The transition was made already (a double click or a second request): nothing was done."""
 
 
 def import_batch_create(*, by: Any, kind: str, upload: UploadedFile) -> ImportBatch:
-    """Store the uploaded file as a new batch waiting to be checked."""
-    if not by.has_perm("households.add_household" if kind == ImportKind.ROSTER else "households.add_incomerecord"):
+    """Store the uploaded file as a new batch waiting to be checked; disk errors leave nothing behind."""
+    register = registers.get(kind)
+    if not by.has_perm(register.permission):
         raise PermissionDenied("您的角色没有导入权限")
     limit = settings.IMPORT_MAX_UPLOAD_BYTES
     if upload.size is not None and upload.size > limit:
@@ -44,60 +65,48 @@ def import_batch_create(*, by: Any, kind: str, upload: UploadedFile) -> ImportBa
         file_name=Path(upload.name or "upload").name[:255],
         file_sha256=digest.hexdigest(),
     )
-    batch.file.save(f"{digest.hexdigest()[:16]}{Path(upload.name or '').suffix.lower()[:8]}", upload, save=False)
-    batch.save()
+    name = f"{digest.hexdigest()[:16]}{Path(upload.name or '').suffix.lower()[:8]}"
+    try:
+        batch.file.save(name, upload, save=False)
+        batch.save()
+    except OSError as error:
+        logger.error("Upload %s not stored: %s", name, error)
+        if batch.file.name:
+            batch.file.storage.delete(batch.file.name)
+        raise ValidationError(DISK_FULL) from error
+    except DatabaseError:
+        if batch.file.name:
+            batch.file.storage.delete(batch.file.name)
+        raise
     return batch
 
 
-def _progress(batch: ImportBatch, percent: int, message: str) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(progress=percent, progress_message=message)
+def _send(task: Any, batch_id: int, *args: Any) -> bool:
+    """Hand a task to the broker; False (and the batch left for sweep()) when the broker is down."""
+    try:
+        task.apply_async(args=[batch_id, *args], retry=False)
+    except Exception as error:  # kombu raises its own OperationalError and socket errors
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        logger.warning("Task for batch %s not sent: %s", batch_id, error)
+        return False
+    ImportBatch.objects.filter(pk=batch_id).update(task_sent_at=timezone.now())
+    return True
 
 
-def _kept_table(batch: ImportBatch) -> Path:
-    """Where the preview keeps the parsed file for the confirmation (reader.read_table_kept)."""
-    return Path(f"{batch.file.path}.table")
+def import_batch_enqueue_check(*, batch: ImportBatch) -> bool:
+    """Queue the batch's check after the upload's transaction commits; False when the queue is down."""
+    from households.tasks import import_batch_check_task
+
+    sent: list[bool] = []
+    transaction.on_commit(lambda: sent.append(_send(import_batch_check_task, batch.pk)))
+    return all(sent)
 
 
-def _prepared_writes(batch: ImportBatch) -> Path:
-    """Where the preview keeps the roster's prepared writes for the confirmation (prepared.py)."""
-    return Path(f"{batch.file.path}.writes")
-
-
-def _forget_table(batch: ImportBatch) -> None:
-    _kept_table(batch).unlink(missing_ok=True)
-    _prepared_writes(batch).unlink(missing_ok=True)
-
-
-def _can_prepare() -> bool:
-    """Prepared writes are COPY text: PostgreSQL only."""
-    from households.models import Household
-
-    return connections[router.db_for_write(Household)].vendor == "postgresql"
-
-
-def _plan(batch: ImportBatch, *, user: Any, lock: bool) -> Plan:
-    """Read the batch's file (in a child process) and plan it against the registry.
-
-    The preview keeps the parsed cells (and, for a roster on PostgreSQL, the prepared writes); a
-    confirmation that plans again uses the cells when they were parsed from the very same bytes.
-    """
-    path = Path(batch.file.path)
-    limits: dict[str, Any] = {
-        "columns": COLUMNS[batch.kind],
-        "original_name": batch.file_name,
-        "max_rows": settings.IMPORT_MAX_ROWS,
-        "max_uncompressed_bytes": settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
-    }
-    table = read_table_kept(_kept_table(batch), path, **limits) if lock else None
-    if table is None:
-        keep = None if lock else _kept_table(batch)
-        table = read_table_isolated(path, **limits, memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES, keep=keep)
-    batch.sheet_name, batch.header_row, batch.row_count = table.sheet, table.header_row, table.row_count
-    _progress(batch, 40, f"已读取 {table.row_count} 行，正在校验")
-    if batch.kind == ImportKind.ROSTER:
-        planner = RosterPlanner(user=user, sheet=table.sheet, lock=lock, prepare=_can_prepare())
-        return planner.run_table(table)
-    return IncomePlanner(user=user, sheet=table.sheet, lock=lock).run(table.rows)
+def _progress(batch_id: int, percent: int, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch_id).update(
+        progress=percent, progress_message=message, heartbeat_at=timezone.now()
+    )
 
 
 def _store(batch: ImportBatch, plan: Plan) -> None:
@@ -107,192 +116,214 @@ def _store(batch: ImportBatch, plan: Plan) -> None:
     batch.changes = [c.as_dict() for c in plan.changes[:MAX_STORED_CHANGES]]
 
 
+def _end(batch_id: int, status: str, reason: str) -> ImportBatch:
+    ImportBatch.objects.filter(pk=batch_id).update(
+        status=status, refusal=reason, progress=100, progress_message="完成", heartbeat_at=timezone.now()
+    )
+    return ImportBatch.objects.get(pk=batch_id)
+
+
+class _Discard(Exception):
+    """Roll the staging transaction back: the plan has errors or nothing to write."""
+
+
 def import_batch_check(*, batch_id: int) -> ImportBatch:
-    """Parse and validate without writing: the preview. Safe to run again."""
+    """Parse in isolation, validate, stage: the preview. A second run of the same check does nothing."""
+    now = timezone.now()
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.PARSING,
+        attempts=F("attempts") + 1,
+        heartbeat_at=now,
+        progress=10,
+        progress_message="正在读取文件",
+    )
     batch = ImportBatch.objects.select_related("uploaded_by", "uploaded_by__region").get(pk=batch_id)
-    if batch.status not in (ImportStatus.QUEUED, ImportStatus.PARSING):
+    if not claimed:
         return batch
-    batch.status = ImportStatus.PARSING
-    batch.save(update_fields=["status"])
-    _progress(batch, 10, "正在读取文件")
+    attempt = batch.attempts
     try:
-        plan = _plan(batch, user=batch.uploaded_by, lock=False)
+        register = registers.get(batch.kind)
+        table = read_table_isolated(
+            Path(batch.file.path),
+            columns=register.columns,
+            original_name=batch.file_name,
+            max_rows=settings.IMPORT_MAX_ROWS,
+            max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+            memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
+        )
+        batch.sheet_name, batch.header_row, batch.row_count = table.sheet, table.header_row, table.row_count
+        batch.ignored_columns = list(getattr(table, "ignored_columns", []))
+        _progress(batch_id, 40, f"已读取 {table.row_count} 行，正在校验")
+        with transaction.atomic():
+            current = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            if current.status != ImportStatus.PARSING or current.attempts != attempt:
+                return current  # the sweeper handed the check to a newer run
+            discard(batch_id)
+            stager = Stager(batch_id)
+            plan = register.stage(table=table, user=batch.uploaded_by, stager=stager)
+            _store(batch, plan)
+            if plan.has_errors:
+                batch.status = ImportStatus.INVALID
+            elif not plan.has_changes:
+                batch.status = ImportStatus.UNCHANGED
+            else:
+                stager.flush()
+                batch.status = ImportStatus.READY
+            if batch.status != ImportStatus.READY:
+                discard(batch_id)
+            batch.refusal = ""
+            batch.progress, batch.progress_message, batch.checked_at = 100, "校验完成", timezone.now()
+            batch.save()
     except FileRefused as refused:
-        batch.status, batch.refusal = ImportStatus.REFUSED, str(refused)
-    else:
-        _store(batch, plan)
-        if plan.has_errors:
-            batch.status = ImportStatus.INVALID
-        elif not plan.has_changes:
-            batch.status = ImportStatus.UNCHANGED
-        else:
-            batch.status = ImportStatus.READY
-            if plan.prepared is not None:
-                plan.prepared.save(_prepared_writes(batch), batch_id=batch.pk, file_sha256=batch.file_sha256)
-    if batch.status != ImportStatus.READY:
-        _forget_table(batch)
-    batch.progress, batch.progress_message, batch.checked_at = 100, "校验完成", timezone.now()
-    batch.save()
+        return _end(batch_id, ImportStatus.REFUSED, str(refused))
+    except OSError as error:
+        logger.error("Batch %s: file error while checking: %s", batch_id, error)
+        return _end(batch_id, ImportStatus.FAILED, f"读取文件失败（{error.strerror or error}），请重新上传。")
+    except DatabaseError:
+        logger.exception("Batch %s: database error while checking", batch_id)
+        return _end(batch_id, ImportStatus.FAILED, "校验时数据库出错，未写入任何数据，请重新上传。")
+    except Exception:
+        logger.exception("Batch %s: unexpected error while checking", batch_id)
+        return _end(batch_id, ImportStatus.FAILED, "校验时发生意外错误，未写入任何数据，请重新上传或联系系统管理员。")
     return batch
+
+
+def import_batch_claim(*, batch: ImportBatch, by: Any) -> None:
+    """Claim a previewed batch for its confirmation (待确认导入 → 导入中); AlreadyClaimed for a repeat."""
+    register = registers.get(batch.kind)
+    if not by.has_perm(register.permission):
+        raise PermissionDenied("您的角色没有导入权限")
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.READY).update(
+        status=ImportStatus.APPLYING,
+        applied_by=by,
+        attempts=F("attempts") + 1,
+        heartbeat_at=timezone.now(),
+        progress=10,
+        progress_message="排队等待导入",
+    )
+    if not claimed:
+        raise AlreadyClaimed
+
+
+def import_batch_confirm_request(*, batch: ImportBatch, by: Any) -> None:
+    """Claim a previewed batch and queue its confirmation (the page's 确认导入)."""
+    from households.tasks import import_batch_confirm_task
+
+    import_batch_claim(batch=batch, by=by)
+    transaction.on_commit(lambda: _send(import_batch_confirm_task, batch.pk, by.pk))
 
 
 def import_batch_confirm(*, batch_id: int, by_id: int) -> ImportBatch:
-    """Write the whole file in one transaction, or nothing.
-
-    The preview's prepared rows when nothing they rely on changed (_apply_prepared); otherwise the
-    file planned again under row locks.
-    """
+    """Write a claimed batch's staged rows in one transaction, or nothing. Runs once per claim."""
     from regions.models import User
 
     by = User.objects.select_related("region").get(pk=by_id)
-    batch = ImportBatch.objects.get(pk=batch_id)
-    # APPLYING: the page queued it; a redelivered task finds the same state (its transaction rolled back).
-    if batch.status not in (ImportStatus.READY, ImportStatus.APPLYING):
-        return batch
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportStatus.APPLYING, progress=10, progress_message="正在导入"
+    ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(
+        heartbeat_at=timezone.now(), progress=30, progress_message="正在导入"
     )
     try:
         with transaction.atomic():
-            undo = _apply_prepared(batch, by)
-            if undo is not None:
-                batch.undo = undo
-            else:
-                plan = _plan(batch, user=by, lock=True)
-                if plan.has_errors or not plan.has_changes:
-                    raise _NothingWritten(plan)
-                _progress(batch, 60, "正在写入")
-                apply = roster_apply if batch.kind == ImportKind.ROSTER else income_apply
-                batch.undo = apply(plan, user=by, reason=batch.history_reason)
-                _store(batch, plan)
-    except _NothingWritten as nothing:
-        _store(batch, nothing.plan)
-        batch.status = ImportStatus.FAILED if nothing.plan.has_errors else ImportStatus.UNCHANGED
-        batch.refusal = CHANGED_SINCE_PREVIEW if nothing.plan.has_errors else ""
-    except FileRefused as refused:
-        batch.status, batch.refusal = ImportStatus.FAILED, str(refused)
-    except IntegrityError:
-        # A record created while this transaction ran (the same 户编号 or 身份证号): nothing was written.
-        batch.status, batch.refusal = ImportStatus.FAILED, CHANGED_SINCE_PREVIEW
+            batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.status != ImportStatus.APPLYING:
+                return batch  # applied (or ended) by an earlier delivery of this task
+            register = registers.get(batch.kind)
+            lock_and_check(batch_id, register.checked)
+            created = apply_steps(batch_id, register.steps, user_id=by.pk, reason=batch.history_reason)
+            register.after_apply(batch_id=batch_id, created=created)
+            batch.status, batch.applied_at, batch.applied_by = ImportStatus.APPLIED, timezone.now(), by
+            batch.progress, batch.progress_message, batch.refusal = 100, "完成", ""
+            batch.save()
+            return batch
+    except (StaleBatch, IntegrityError):
+        # A record read by the preview changed, or one it would create was created meanwhile.
+        return _end(batch_id, ImportStatus.EXPIRED, CHANGED_SINCE_PREVIEW)
     except OperationalError as error:
-        # A deadlock or lock timeout against another import or edit of the same households.
-        logger.warning("Batch %s not written: %s", batch.pk, error)
-        batch.status, batch.refusal = ImportStatus.FAILED, "导入时与他人的修改冲突，未写入任何数据，请重新上传校验。"
-    else:
-        batch.status, batch.applied_at, batch.applied_by = ImportStatus.APPLIED, timezone.now(), by
-    batch.progress, batch.progress_message = 100, "完成"
-    batch.save()
-    _forget_table(batch)
-    return batch
+        logger.warning("Batch %s not written: %s", batch_id, error)
+        return _end(batch_id, ImportStatus.FAILED, CONFLICT)
+    except Exception:
+        logger.exception("Batch %s: unexpected error while confirming", batch_id)
+        return _end(batch_id, ImportStatus.FAILED, UNEXPECTED)
 
 
-def _apply_prepared(batch: ImportBatch, by: Any) -> dict[str, Any] | None:
-    """Write the writes the preview prepared, when nothing they rely on has changed (prepared.py).
-
-    Returns the undo data, or None when the file must be planned again: no prepared writes, a
-    household or case changed since the preview, another user confirms, or a record created
-    meanwhile trips a constraint (then nothing of this attempt is left: its savepoint is rolled
-    back). The caller holds the transaction.
-    """
-    if batch.kind != ImportKind.ROSTER:
-        return None
-    prepared = PreparedRoster.load(_prepared_writes(batch), batch_id=batch.pk, file_sha256=batch.file_sha256)
-    if prepared is None or not prepared.still_valid(by):
-        return None
-    _progress(batch, 60, "正在写入")
-    try:
-        with transaction.atomic():
-            undo = prepared.apply(user=by, reason=batch.history_reason)
-            # Deferred foreign keys are checked now, inside the savepoint, not at the commit.
-            with connections[router.db_for_write(ImportBatch)].cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    except IntegrityError:
-        return None  # a record created since the preview: planning again says which
-    except (DatabaseError, LookupError, TypeError, ValueError):
-        # Not expected (the checks above passed); planning again is still right, and says why if not.
-        logger.exception("Prepared rows of batch %s not written; planning again", batch.pk)
-        return None
-    return undo
-
-
-class _NothingWritten(Exception):
-    def __init__(self, plan: Plan) -> None:
-        super().__init__("nothing written")
-        self.plan = plan
-
-
-# Children first, so deleting what a batch created never trips a PROTECT foreign key.
-ROLLBACK_ORDER = ("incomerecord", "monitoringcase", "member", "household")
+def import_batch_recheck(*, batch: ImportBatch, by: Any) -> ImportBatch:
+    """重新校验: an expired or failed batch's file checked again against today's data."""
+    if by.pk != batch.uploaded_by_id and not by.has_perm(registers.get(batch.kind).permission):
+        raise PermissionDenied("您的角色没有导入权限")
+    reopened = ImportBatch.objects.filter(
+        pk=batch.pk, status__in=[ImportStatus.EXPIRED, ImportStatus.FAILED], file_purged_at=None
+    ).update(status=ImportStatus.QUEUED, progress=0, progress_message="", refusal="", attempts=0, task_sent_at=None)
+    if not reopened:
+        raise AlreadyClaimed
+    import_batch_enqueue_check(batch=batch)
+    return ImportBatch.objects.get(pk=batch.pk)
 
 
 @transaction.atomic
 def import_batch_rollback(*, batch: ImportBatch, by: Any) -> ImportBatch:
     """Undo an applied batch as a whole, while no later change has touched its rows."""
-    from django.apps import apps
-    from django.db.models import Max
-
-    from households.models import MonitoringCase
-    from households.services import income_facts_refresh
-
-    if not by.has_perm("households.change_household"):
+    register = registers.get(batch.kind)
+    if not by.has_perm(register.undo_permission):
         raise PermissionDenied("您的角色没有撤销导入的权限")
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != ImportStatus.APPLIED:
         raise ValidationError("只有已导入的批次可以撤销")
-    reason = batch.history_reason
-    touched_households: set[int] = set()
-    moved_on: set[int] = set()  # households whose members or cases are put back
-    plans = []
-    for model_name in ROLLBACK_ORDER:
-        model = apps.get_model("households", model_name)
-        history = model.history.model
-        rows = {row.id: row for row in history.objects.filter(history_change_reason=reason)}
-        latest = dict(
-            history.objects.filter(id__in=list(rows))
-            .values("id")
-            .annotate(last=Max("history_id"))
-            .values_list("id", "last")
-        )
-        changed_since = [object_id for object_id, row in rows.items() if latest.get(object_id) != row.history_id]
-        if changed_since:
-            raise ValidationError(f"本批次导入的部分记录在导入后已被修改（{model._meta.verbose_name}），不能整批撤销")
-        plans.append((model, history, rows))
-    for model, history, rows in plans:
-        created = [object_id for object_id, row in rows.items() if row.history_type == "+"]
-        updated = [row for row in rows.values() if row.history_type == "~"]
-        if model is MonitoringCase:
-            MonitoringCase.risk_types.through.objects.filter(monitoringcase_id__in=created).delete()
-        for row in updated:
-            previous = history.objects.filter(id=row.id, history_id__lt=row.history_id).order_by("-history_id").first()
-            instance = model.objects.get(pk=row.id)
-            current_version = getattr(instance, "version", None)
-            for field in history._meta.get_fields():
-                name = getattr(field, "attname", None)
-                if name and hasattr(instance, name) and not name.startswith("history_") and name != "id":
-                    setattr(instance, name, getattr(previous, name))
-            if current_version is not None:
-                # Forward, never back to a version an open form or a prepared import already saw.
-                instance.version = current_version + 1
-            instance._history_user = by
-            instance._change_reason = f"撤销{reason}"
-            instance.save()
-        if model is MonitoringCase:
-            through = MonitoringCase.risk_types.through
-            for case_id, risk_ids in batch.undo.get("case_risks", {}).items():
-                through.objects.filter(monitoringcase_id=int(case_id)).delete()
-                through.objects.bulk_create([through(monitoringcase_id=int(case_id), risktype_id=r) for r in risk_ids])
-        if model_name_of(model) == "incomerecord":
-            touched_households |= {row.household_id for row in rows.values()}
-        if model_name_of(model) in ("member", "monitoringcase"):
-            moved_on |= {row.household_id for row in rows.values()}
-        model.objects.filter(pk__in=created).delete()
-    households_moved_on(moved_on)
-    if touched_households:
-        income_facts_refresh(household_ids=touched_households)
+    if not batch.staged_rows.exists():
+        raise ValidationError("该批次的暂存数据已按保留期限清除，不能撤销")
+    try:
+        register.before_undo(batch_id=batch.pk)
+        deleted = undo_steps(batch.pk, register.steps, user_id=by.pk, reason=f"撤销{batch.history_reason}")
+    except LaterChange as change:
+        raise ValidationError(
+            f"本批次导入的部分记录在导入后已被修改（{change.model._meta.verbose_name}），不能整批撤销"
+        ) from None
+    register.after_undo(batch_id=batch.pk, deleted=deleted)
     batch.status, batch.rolled_back_at = ImportStatus.ROLLED_BACK, timezone.now()
     batch.save(update_fields=["status", "rolled_back_at"])
     return batch
 
 
-def model_name_of(model: Any) -> str:
-    return str(model._meta.model_name)
+def import_batches_sweep(*, now: Any = None) -> dict[str, int]:
+    """Re-send lost work and end dead work (run by beat every minute); returns what it did."""
+    from households.tasks import import_batch_check_task, import_batch_confirm_task
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.IMPORT_TASK_STALE_SECONDS)
+    done = {"resent": 0, "failed": 0}
+    # Uploads whose check never reached the broker, or whose message was lost.
+    unsent = ImportBatch.objects.filter(status=ImportStatus.QUEUED).filter(
+        Q(task_sent_at=None, created_at__lt=now - timedelta(seconds=30)) | Q(task_sent_at__lt=stale)
+    )
+    for batch_id in unsent.values_list("pk", flat=True):
+        done["resent"] += _send(import_batch_check_task, batch_id)
+    # Checks whose process died: back to the queue, or 失败 after MAX_ATTEMPTS.
+    dead_checks = ImportBatch.objects.filter(status=ImportStatus.PARSING, heartbeat_at__lt=stale)
+    done["failed"] += dead_checks.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=ImportStatus.FAILED, refusal="校验多次中断，未写入任何数据，请重新上传。", progress=100
+    )
+    for batch_id in dead_checks.values_list("pk", flat=True):
+        if ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.PARSING, heartbeat_at__lt=stale).update(
+            status=ImportStatus.QUEUED, heartbeat_at=now
+        ):
+            done["resent"] += _send(import_batch_check_task, batch_id)
+    # Confirmations whose worker died: its transaction rolled back, so sending it again is safe.
+    for batch_id in _dead_confirmations(stale):
+        batch = ImportBatch.objects.get(pk=batch_id)
+        if batch.attempts >= MAX_ATTEMPTS:
+            done["failed"] += ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(
+                status=ImportStatus.FAILED, refusal="导入多次中断，未写入任何数据，请重新确认。", progress=100
+            )
+            continue
+        ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(
+            attempts=F("attempts") + 1, heartbeat_at=now
+        )
+        done["resent"] += _send(import_batch_confirm_task, batch_id, batch.applied_by_id)
+    return done
+
+
+def _dead_confirmations(stale: Any) -> list[int]:
+    """Batches 导入中 with an old heartbeat whose row no running confirmation holds locked."""
+    candidates = ImportBatch.objects.filter(status=ImportStatus.APPLYING, heartbeat_at__lt=stale)
+    if not connections[candidates.db].features.has_select_for_update_skip_locked:
+        return list(candidates.values_list("pk", flat=True))
+    with transaction.atomic():
+        return list(candidates.select_for_update(skip_locked=True).values_list("pk", flat=True))

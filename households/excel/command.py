@@ -9,7 +9,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from households.excel.batches import import_batch_check, import_batch_confirm, import_batch_create
+from households.excel.batches import import_batch_check, import_batch_claim, import_batch_confirm, import_batch_create
 from households.excel.models import ImportStatus
 
 
@@ -54,6 +54,7 @@ class ImportCommand(BaseCommand):
         if dry_run or batch.status != ImportStatus.READY:
             return
         applying = time.monotonic()
+        import_batch_claim(batch=batch, by=account)
         batch = import_batch_confirm(batch_id=batch.pk, by_id=account.pk)
         self.stdout.write(f"导入用时 {time.monotonic() - applying:.1f} 秒：{batch.get_status_display()}")
         if batch.status != ImportStatus.APPLIED:

@@ -1,33 +1,65 @@
-"""收入表 import: one row per household and quarter; plan, then write in bulk."""
+"""收入表: one row per household and quarter. Validated, then staged for writing."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from households.excel.columns import INCOME_COLUMNS
+from households.excel.models import StagedAction, StagedRow
 from households.excel.normalise import CellError, parse_cell
 from households.excel.plan import Change, Counter, Plan, in_chunks, shown
+from households.excel.reader import Table
+from households.excel.registers import Register
+from households.excel.roster import _create_fields
+from households.excel.rules import FieldRules
+from households.excel.staging import Stager, Step
 from households.models import AMOUNT_FIELDS, Household, HouseholdStatus, IncomeRecord, Member
 from households.services import income_facts_refresh
 
 COLUMNS = {column.key: column for column in INCOME_COLUMNS}
+TOTALS = ["net_income", "per_capita_net_income"]
+
+
+class IncomeSheet(Register):
+    name = "income"
+    label = "收入表"
+    columns = INCOME_COLUMNS
+    permission = "households.add_incomerecord"
+    undo_permission = "households.change_incomerecord"
+    steps = (
+        Step(IncomeRecord, StagedAction.CREATE, 0, _create_fields(IncomeRecord)),
+        Step(IncomeRecord, StagedAction.UPDATE, 0, (*AMOUNT_FIELDS, *TOTALS)),
+    )
+    checked = (Household, IncomeRecord)
+
+    def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
+        return IncomePlanner(user=user, sheet=table.sheet, stager=stager).run(table.rows)
+
+    def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
+        income_facts_refresh(household_ids=_households(batch_id))
+
+    def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
+        income_facts_refresh(household_ids=_households(batch_id))
+
+
+def _households(batch_id: int) -> set[int]:
+    rows = StagedRow.objects.filter(batch_id=batch_id, target="households.household").exclude(object_id=None)
+    return {int(pk) for pk in rows.values_list("object_id", flat=True) if pk is not None}
 
 
 class IncomePlanner:
-    """Validates a 收入表 against the registry and lists the records to create or correct."""
+    """Validates a 收入表 against the registry and the models' rules, and stages the writes."""
 
-    def __init__(self, *, user: Any, sheet: str, lock: bool = False) -> None:
+    def __init__(self, *, user: Any, sheet: str, stager: Stager) -> None:
         self.user = user
-        self.lock = lock
-        self.plan = Plan(
-            sheet=sheet,
-            counts={"income": Counter()},
-            writes={"new_records": [], "updated_records": []},
-        )
+        self.stager = stager
+        self.plan = Plan(sheet=sheet, counts={"income": Counter()})
+        self.rules = FieldRules(IncomeRecord)
+        self.checked: set[int] = set()
 
     def run(self, raw_rows: list[Any]) -> Plan:
         plan = self.plan
@@ -66,11 +98,8 @@ class IncomePlanner:
         return plan
 
     def _households(self, numbers: set[str]) -> dict[str, Household]:
-        """Visible households by 户编号, each with its active member count (row-locked when confirming)."""
-        visible = Household.objects.visible_to(self.user)
-        if self.lock:
-            visible = visible.select_for_update(of=("self",))
-        households = in_chunks(visible, "number", numbers)
+        """Visible households by 户编号, each with its active member count."""
+        households = in_chunks(Household.objects.visible_to(self.user), "number", numbers)
         active = Member.objects.filter(is_active=True).order_by().values("household").annotate(n=Count("pk"))
         sizes = {row["household"]: row["n"] for row in in_chunks(active, "household", [h.pk for h in households])}
         for household in households:
@@ -81,6 +110,10 @@ class IncomePlanner:
     def _records(households: dict[str, Household]) -> dict[tuple[int, int, int], IncomeRecord]:
         records = in_chunks(IncomeRecord.objects.all(), "household_id", [h.pk for h in households.values()])
         return {(r.household_id, r.year, r.quarter): r for r in records}
+
+    def _error(self, row: int, key: str, message: str) -> None:
+        self.plan.error(row, COLUMNS[key], message)
+        self.plan.counts["income"].error += 1
 
     def _plan_row(
         self,
@@ -94,66 +127,71 @@ class IncomePlanner:
         counter = plan.counts["income"]
         number, year, quarter = values["household_number"], values["year"], values["quarter"]
         if (number, year, quarter) in seen:
-            plan.error(row, COLUMNS["quarter"], f"与第{seen[(number, year, quarter)]}行重复（同一户同一季度）")
-            counter.error += 1
+            self._error(row, "quarter", f"与第{seen[(number, year, quarter)]}行重复（同一户同一季度）")
             return
         seen[(number, year, quarter)] = row
         household = households.get(number)
         if household is None:
-            plan.error(row, COLUMNS["household_number"], f"户编号 {number} 不存在或不在您的管辖范围内")
-            counter.error += 1
+            self._error(row, "household_number", f"户编号 {number} 不存在或不在您的管辖范围内")
             return
         if household.status != HouseholdStatus.ACTIVE:
-            plan.error(row, COLUMNS["household_number"], f"户编号 {number} 已注销，不能录入收入")
-            counter.error += 1
+            self._error(row, "household_number", f"户编号 {number} 已注销，不能录入收入")
             return
         record = records.get((household.pk, year, quarter))
         is_new = record is None
         if record is None:
             size = getattr(household, "active_size", 0)
             if not size:
-                plan.error(row, COLUMNS["household_number"], "该户没有在户成员，不能计算人均纯收入")
-                counter.error += 1
+                self._error(row, "household_number", "该户没有在户成员，不能计算人均纯收入")
                 return
             record = IncomeRecord(household=household, year=year, quarter=quarter, household_size=size)
-        changed = False
+        before = {name: getattr(record, name) for name in (*AMOUNT_FIELDS, *TOTALS)}
+        changed = []
         for name in AMOUNT_FIELDS:
-            if name not in values:
-                continue
-            new = values[name] if values[name] is not None else Decimal("0.00")
-            old = getattr(record, name)
-            if old != new:
-                setattr(record, name, new)
-                changed = True
-                if not is_new and len(plan.changes) < 2000:
-                    label = str(getattr(IncomeRecord._meta.get_field(name), "verbose_name", name))
-                    plan.changes.append(Change(f"{number} {year}年第{quarter}季度", row, label, shown(old), shown(new)))
+            if name in values:
+                new = values[name] if values[name] is not None else Decimal("0.00")
+                if getattr(record, name) != new:
+                    setattr(record, name, new)
+                    changed.append(name)
         record.compute()
+        fields = {f.attname: getattr(record, f.attname) for f in IncomeRecord._meta.concrete_fields}
+        errors = self.rules.errors({name: fields[name] for name in self.rules.fields})
+        try:
+            record.clean()
+        except ValidationError as error:
+            errors.update({name: "；".join(messages) for name, messages in error.message_dict.items()})
+        if errors:
+            for name, message in errors.items():
+                self._error(row, name if name in COLUMNS else "quarter", message)
+            return
+        subject = f"{number} {year}年第{quarter}季度"
+        for name in changed:
+            if not is_new and len(plan.changes) < 2000:
+                label = str(getattr(IncomeRecord._meta.get_field(name), "verbose_name", name))
+                plan.changes.append(Change(subject, row, label, shown(before[name]), shown(getattr(record, name))))
+        if not is_new and not changed:
+            counter.unchanged += 1
+            return
+        if household.pk not in self.checked:
+            # The record's household size was read with the household: its members must not move meanwhile.
+            self.checked.add(household.pk)
+            self.stager.add(
+                phase=0, model=Household, action=StagedAction.CHECK, object_id=household.pk, version=household.version
+            )
         if is_new:
             counter.new += 1
-            plan.writes["new_records"].append(record)
-        elif changed:
-            counter.updated += 1
-            plan.writes["updated_records"].append(record)
-        else:
-            counter.unchanged += 1
-
-
-def income_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
-    """Write a planned 收入表 in bulk and refresh the touched households' income facts."""
-    history = {"default_user": user, "default_change_reason": reason}
-    bulk_create_with_history(plan.writes["new_records"], IncomeRecord, batch_size=2000, **history)
-    for record in plan.writes["updated_records"]:
-        record.version += 1
-    bulk_update_with_history(
-        plan.writes["updated_records"],
-        IncomeRecord,
-        [*AMOUNT_FIELDS, "net_income", "per_capita_net_income", "version"],
-        batch_size=2000,
-        **history,
-    )
-    touched = {r.household_id for r in plan.writes["new_records"]} | {
-        r.household_id for r in plan.writes["updated_records"]
-    }
-    income_facts_refresh(household_ids=touched)
-    return {}
+            values_of = {name: fields[name] for name in _create_fields(IncomeRecord)}
+            self.stager.add(phase=0, model=IncomeRecord, action=StagedAction.CREATE, values=values_of, row=row)
+            return
+        counter.updated += 1
+        names = (*AMOUNT_FIELDS, *TOTALS)
+        self.stager.add(
+            phase=0,
+            model=IncomeRecord,
+            action=StagedAction.UPDATE,
+            object_id=record.pk,
+            version=record.version,
+            values={name: getattr(record, name) for name in names},
+            before=before,
+            row=row,
+        )

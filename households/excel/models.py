@@ -133,3 +133,47 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exported_by} {self.get_kind_display()} {self.exported_at:%Y-%m-%d %H:%M}"
+
+
+class StagedAction(models.TextChoices):
+    CREATE = "create", _("新增")
+    UPDATE = "update", _("修改")
+    # A record the preview read without changing it, whose version the confirmation still checks.
+    CHECK = "check", _("核对")
+
+
+class StagedRow(models.Model):
+    """One write a previewed batch would make, with the version of the record it read.
+
+    The preview fills these; the confirmation refuses the batch when any staged version moved,
+    then applies them set-based (INSERT … SELECT, UPDATE … FROM); undo restores `before`.
+    """
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="staged_rows")
+    # Apply order: a register's steps run phase by phase (households before their members …).
+    phase = models.PositiveSmallIntegerField()
+    seq = models.PositiveIntegerField()
+    target = models.CharField(max_length=64)  # model label, e.g. "households.member"
+    action = models.CharField(max_length=8, choices=StagedAction.choices)
+    object_id = models.BigIntegerField(null=True)
+    version = models.PositiveIntegerField(null=True)
+    # A create whose parent is created by the same batch: the parent's natural key (e.g. 户编号).
+    parent_key = models.CharField(max_length=64, blank=True)
+    row = models.PositiveIntegerField(null=True)
+    values: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(default=dict)
+    before: models.JSONField[dict[str, Any] | None, dict[str, Any] | None] = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "target", "action", "phase"])]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {self.target} {self.action} {self.object_id or self.parent_key}"
+
+
+class ImportedHistory(models.Model):
+    """Base of the history tables an import writes to: each row names the batch that wrote it."""
+
+    import_batch_id = models.BigIntegerField(null=True, db_index=True)
+
+    class Meta:
+        abstract = True

@@ -59,16 +59,12 @@ class Change:
 
 @dataclass
 class Plan:
-    """The validated content of one file and the writes it implies."""
+    """What checking one file found: counts, errors and the changes it would make (old → new)."""
 
     sheet: str
     counts: dict[str, Counter]
     errors: list[RowError] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    # Model instances to write, filled by the kind-specific planner.
-    writes: dict[str, list[Any]] = field(default_factory=dict)
-    # Or, for a roster planned with prepare=True, the writes as a prepared.PreparedRoster.
-    prepared: Any = None
 
     @property
     def has_errors(self) -> bool:

@@ -1,125 +1,173 @@
-"""花名册 import: one row per member, household columns repeated; plan, then write in bulk."""
+"""花名册: one row per member, household and case columns repeated. Validated, then staged for writing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from operator import itemgetter
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from django.db import models
 
-from households.excel.columns import Column
+from households.excel.columns import ROSTER_COLUMNS, Column
+from households.excel.models import StagedAction
 from households.excel.normalise import FAILED
-from households.excel.plan import Change, Counter, Plan, in_chunks, shown, without_cycle_collection
-from households.excel.prepared import (
-    CASE_FIELDS,
-    HOUSEHOLD_FIELDS,
-    MEMBER_FIELDS,
-    PreparedRoster,
-    heads_last,
-    households_moved_on,
-)
+from households.excel.plan import Change, Counter, Plan, shown, without_cycle_collection
 from households.excel.reader import Table
-from households.excel.roster_rows import (
-    COLUMNS,
-    HOUSEHOLD_BUILDER,
-    MEMBER_BUILDER,
-    MEMBER_KEYS,
-    Cells,
-    Group,
-    Villages,
-    consistent,
-    group_rows,
-)
+from households.excel.registers import Register
+from households.excel.roster_existing import Existing, read_existing
+from households.excel.roster_rows import COLUMNS, MEMBER_KEYS, Cells, Group, Villages, consistent, group_rows
+from households.excel.rules import FieldRules
+from households.excel.staging import Parent, Stager, Step, staged_ids
 from households.id_numbers import remembering_valid_numbers
 from households.models import (
+    LABOUR_CAPABLE,
     MAX_RISK_TYPES,
     Household,
     Member,
     MonitoringCase,
     Relation,
     RiskType,
+    member_identity,
 )
 from regions.models import Region
 
+HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
+# The member fields a roster row sets, besides the 身份证号 it is matched by.
+MEMBER_FIELDS = [name for name, _ in MEMBER_KEYS]
+CASE_FIELDS = ["category", "identified_month", "eliminated_month", "elimination_method"]
+RISKS = "_risk_type_ids"  # staged beside a case's fields; written by after_apply
+
+
+def _create_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """Every column a new row gets from the staging table: all but the id and the automatic times."""
+    return tuple(
+        f.attname
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)
+    )
+
+
+def _defaults(model: type[models.Model]) -> dict[str, Any]:
+    return {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname in _create_fields(model)}
+
+
+HOUSEHOLD_PARENT = Parent("household_id", Household, "number")
+# Phases: households; members who are not 户主 after the import, then those who are (one active 户主
+# per household is checked row by row); new members; cases.
+PHASE_HOUSEHOLDS, PHASE_MEMBERS, PHASE_HEADS, PHASE_NEW_MEMBERS, PHASE_CASES, PHASE_NEW_CASES = 0, 1, 2, 3, 4, 5
+
+
+class RosterSheet(Register):
+    name = "roster"
+    label = "花名册"
+    columns = ROSTER_COLUMNS
+    permission = "households.add_household"
+    undo_permission = "households.change_household"
+    steps = (
+        Step(Household, StagedAction.CREATE, PHASE_HOUSEHOLDS, _create_fields(Household)),
+        Step(Household, StagedAction.UPDATE, PHASE_HOUSEHOLDS, ("village_id", *HOUSEHOLD_FIELDS)),
+        Step(Member, StagedAction.UPDATE, PHASE_MEMBERS, (*MEMBER_FIELDS, "is_active")),
+        Step(Member, StagedAction.UPDATE, PHASE_HEADS, (*MEMBER_FIELDS, "is_active")),
+        Step(Member, StagedAction.CREATE, PHASE_NEW_MEMBERS, _create_fields(Member), HOUSEHOLD_PARENT),
+        Step(MonitoringCase, StagedAction.UPDATE, PHASE_CASES, tuple(CASE_FIELDS)),
+        Step(MonitoringCase, StagedAction.CREATE, PHASE_NEW_CASES, _create_fields(MonitoringCase), HOUSEHOLD_PARENT),
+    )
+    checked = (Household, MonitoringCase)
+
+    def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
+        with without_cycle_collection(), remembering_valid_numbers():
+            return RosterPlanner(user=user, sheet=table.sheet, stager=stager).run(table)
+
+    def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
+        from households.excel.models import StagedRow
+
+        through: Any = MonitoringCase.risk_types.through
+        staged = StagedRow.objects.filter(batch_id=batch_id, target="households.monitoringcase")
+        updated = {row.object_id: row.values[RISKS] for row in staged.filter(action=StagedAction.UPDATE)}
+        through.objects.filter(monitoringcase_id__in=list(updated)).delete()
+        new_cases = dict(
+            MonitoringCase.objects.filter(pk__in=created.get("households.monitoringcase", [])).values_list(
+                "household_id", "pk"
+            )
+        )
+        numbers = dict(Household.objects.filter(pk__in=list(new_cases)).values_list("number", "pk"))
+        risks = list(updated.items())
+        for row in staged.filter(action=StagedAction.CREATE):
+            household_id = row.values.get("household_id") or numbers[row.parent_key]
+            risks.append((new_cases[household_id], row.values[RISKS]))
+        through.objects.bulk_create(
+            [through(monitoringcase_id=case, risktype_id=risk) for case, ids in risks for risk in ids], batch_size=5000
+        )
+        _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
+
+    def before_undo(self, *, batch_id: int) -> None:
+        from households.excel.models import StagedRow
+
+        through: Any = MonitoringCase.risk_types.through
+        history: Any = MonitoringCase.history.model
+        created = history.objects.filter(import_batch_id=batch_id, history_type="+").values_list("id", flat=True)
+        through.objects.filter(monitoringcase_id__in=list(created)).delete()
+        staged = StagedRow.objects.filter(
+            batch_id=batch_id, target="households.monitoringcase", action=StagedAction.UPDATE
+        )
+        before = {row.object_id: row.before[RISKS] for row in staged if row.before is not None}
+        through.objects.filter(monitoringcase_id__in=list(before)).delete()
+        through.objects.bulk_create(
+            [through(monitoringcase_id=case, risktype_id=risk) for case, ids in before.items() for risk in ids]
+        )
+
+    def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
+        _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
+
+
+def _households_moved_on(household_ids: list[int]) -> None:
+    """A household whose members or case an import wrote has moved on: open forms and previews see it."""
+    from django.db.models import F
+
+    ids = sorted(set(household_ids))
+    for start in range(0, len(ids), 5000):
+        Household.objects.filter(pk__in=ids[start : start + 5000]).update(version=F("version") + 1)
+
 
 class RosterPlanner:
-    """Validates a roster against the registry and the models' rules, and lists the writes."""
+    """Validates a roster against the registry and the models' rules, and stages the writes."""
 
-    def __init__(
-        self, *, user: Any, sheet: str, lock: bool = False, keep_writes: bool | None = None, prepare: bool = False
-    ) -> None:
-        """lock: row-lock the matched households (confirming). keep_writes (default: lock): keep the
-        instances to write in plan.writes; a preview only counts them, and lets them go. prepare
-        (PostgreSQL): collect the writes as a PreparedRoster in plan.prepared instead.
-        """
+    def __init__(self, *, user: Any, sheet: str, stager: Stager) -> None:
         self.user = user
-        self.lock = lock
-        self.keep_writes = lock if keep_writes is None else keep_writes
-        self.prepared = PreparedRoster(user) if prepare else None
-        self.plan = Plan(
-            sheet=sheet,
-            counts={"households": Counter(), "members": Counter(), "cases": Counter()},
-            writes={
-                "new_households": [],
-                "updated_households": [],
-                "new_members": [],
-                "updated_members": [],
-                "new_cases": [],
-                "updated_cases": [],
-                "case_risks": [],
-            },
-        )
-        self.risk_types = {r.name: r for r in RiskType.objects.all()}
+        self.stager = stager
+        self.plan = Plan(sheet=sheet, counts={"households": Counter(), "members": Counter(), "cases": Counter()})
+        self.risk_types = dict(RiskType.objects.values_list("name", "pk"))
+        self.risk_names = {pk: name for name, pk in self.risk_types.items()}
         self.scope_prefix = user.scope_prefix()
-        MEMBER_BUILDER.prepare()
-        HOUSEHOLD_BUILDER.prepare()
+        self.household_rules = FieldRules(Household)
+        self.member_rules = FieldRules(Member)
+        self.case_rules = FieldRules(MonitoringCase)
+        self.household_defaults = _defaults(Household)
+        self.member_defaults = _defaults(Member)
+        self.case_defaults = _defaults(MonitoringCase)
 
-    def run(self, raw_rows: list[Any]) -> Plan:
-        """Plan rows given as RawRows (reader.Table.rows); run_table is the cheaper way in."""
-        keys = list(dict.fromkeys(key for raw in raw_rows for key in raw.values))
-        columns: dict[str, Sequence[Any]] = {key: [raw.values.get(key, "") for raw in raw_rows] for key in keys}
-        return self._run([raw.row_number for raw in raw_rows], columns)
-
-    def run_table(self, table: Table) -> Plan:
-        """Plan the table's rows; the table hands its cells over (Table.take_columns)."""
-        return self._run(table.row_numbers, table.take_columns())
-
-    def _run(self, numbers: list[int], raw: dict[str, Sequence[Any]]) -> Plan:
-        with without_cycle_collection(), remembering_valid_numbers():
-            return self._plan(numbers, raw)
-
-    def _plan(self, numbers: list[int], raw: dict[str, Sequence[Any]]) -> Plan:
+    def run(self, table: Table) -> Plan:
         plan = self.plan
-        cells = Cells(plan, numbers, raw)
+        cells = Cells(plan, table.row_numbers, table.take_columns())
         self.villages = Villages(self.user)
+        self.village_by_pk = {village.pk: village for village in self.villages.by_code.values()}
         groups, village_of = group_rows(plan, cells, self.villages)
         cells.find_differing(groups, village_of)
-        household_numbers = [key[1] for key in groups if key[0] == "number"]
         ids = cells.columns.get("id_number") or []
         id_numbers = [ids[i] for indexes in groups.values() for i in indexes if ids[i] and ids[i] is not FAILED]
         self._one_household_per_person(cells, groups)
-        existing, members_by_id = self._existing(household_numbers, id_numbers)
+        self.existing = read_existing([key[1] for key in groups if key[0] == "number"], id_numbers)
         self.member_columns = [(name, cells.columns[key]) for name, key in MEMBER_KEYS if key in cells.columns]
-        names = [name for name, _ in self.member_columns]
-        # A member's current values of those columns, in their order, as a tuple.
-        self.member_fields: Callable[[dict[str, Any]], tuple[Any, ...]] = (
-            (lambda values: tuple(values[name] for name in names)) if len(names) < 2 else itemgetter(*names)
-        )
         for key, indexes in groups.items():
-            self._plan_group(Group(key, indexes, cells, village_of), existing, members_by_id)
+            self._plan_group(Group(key, indexes, cells, village_of))
         if plan.errors:
             self._count_errors(cells, groups)
-        plan.prepared = self.prepared
         return plan
 
-    def _one_household_per_person(self, cells: Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
-        """A 身份证号 listed under two households of the file is an error on the later row.
+    # -- whole-file checks ---------------------------------------------------------------------
 
-        (Twice in one household is reported when that household is planned.)
-        """
+    def _one_household_per_person(self, cells: Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
+        """A 身份证号 listed under two households of the file is an error on the later row."""
         ids = cells.columns.get("id_number")
         if ids is None:
             return
@@ -142,15 +190,11 @@ class RosterPlanner:
         error_rows = {e.row for e in plan.errors}
         index_of = {number: index for index, number in enumerate(cells.numbers) if number in error_rows}
         household_of_row = {
-            cells.numbers[index]: key
-            for key, indexes in groups.items()
-            for index in indexes
-            if cells.numbers[index] in error_rows
+            cells.numbers[i]: key for key, indexes in groups.items() for i in indexes if cells.numbers[i] in error_rows
         }
         plan.counts["members"].error = len(error_rows)
         plan.counts["households"].error = len({household_of_row.get(row, ("row", row)) for row in error_rows})
-        raw_numbers = cells.raw.get("household_number")
-        raw_names = cells.raw.get("member_name")
+        raw_numbers, raw_names = cells.raw.get("household_number"), cells.raw.get("member_name")
 
         def who(index: int) -> str:
             number = raw_numbers[index] if raw_numbers is not None else None
@@ -159,87 +203,33 @@ class RosterPlanner:
 
         plan.describe_rows({row: who(index) for row, index in index_of.items()})
 
-    def _existing(
-        self, numbers: list[str], id_numbers: list[str]
-    ) -> tuple[dict[tuple[str, str], Household], dict[str, Member]]:
-        """Existing households by ("number", 户编号) and by ("head", 户主身份证号), and members by 身份证号.
+    # -- one household -------------------------------------------------------------------------
 
-        Each matched household carries all its members and its open case (as prefetches); the
-        members are read once and serve both purposes, and the households share the planner's
-        village objects instead of one joined copy each. A second import of a county roster
-        reads 50,000 households and 200,000 members here: they are read as rows and made into
-        instances directly (Builder.from_db), and the prefetches are filled by hand, because
-        the ORM's per-instance machinery for both took longer than validating the whole file.
-        """
-        # Locked in id order, like the confirmation's check (prepared.py). Households found by their
-        # 户主 are locked by a second query; a deadlock left possible fails the batch, writing nothing.
-        households = Household.objects.order_by("pk").values_list(*HOUSEHOLD_BUILDER.attnames)
-        if self.lock:
-            households = households.select_for_update(of=("self",))
-        found: dict[tuple[str, str], Household] = {}
-        by_pk: dict[int, Household] = {}
-        for household in HOUSEHOLD_BUILDER.from_db(in_chunks(households, "number", numbers), households.db):
-            found[("number", household.number)] = household
-            by_pk[household.pk] = household
-        # Every 身份证号 of the file that is registered already, in one pass: heads find their households.
-        registered = Member.objects.order_by().values_list("id_number", "household_id", "relation")
-        known = {
-            number: (household_id, relation)
-            for number, household_id, relation in in_chunks(registered, "id_number", id_numbers)
-        }
-        head_households = {
-            number: household_id for number, (household_id, relation) in known.items() if relation == Relation.HEAD
-        }
-        missing = set(head_households.values()) - set(by_pk)
-        for household in HOUSEHOLD_BUILDER.from_db(in_chunks(households.order_by("pk"), "pk", missing), households.db):
-            by_pk[household.pk] = household
-        for id_number, household_id in head_households.items():
-            found[("head", id_number)] = by_pk[household_id]
-        self._attach_villages(list(by_pk.values()))
+    def _in_scope(self, household: dict[str, Any]) -> bool:
+        prefix = self.scope_prefix
+        code = self.existing.village_codes.get(household["village_id"], "")
+        return prefix == "" or (prefix is not None and code.startswith(prefix))
 
-        household_field = Member._meta.get_field("household")
-        members_of: dict[int, list[Member]] = {pk: [] for pk in by_pk}
-        members_by_id: dict[str, Member] = {}
-        member_rows = Member.objects.order_by().values_list(*MEMBER_BUILDER.attnames)
-        for member in MEMBER_BUILDER.from_db(in_chunks(member_rows, "household", list(by_pk)), member_rows.db):
-            household_field.set_cached_value(member, by_pk[member.household_id])
-            members_of[member.household_id].append(member)
-            members_by_id[member.id_number] = member
-        open_cases: dict[int, list[MonitoringCase]] = {pk: [] for pk in by_pk}
-        cases = MonitoringCase.objects.open().prefetch_related("risk_types").order_by()
-        if self.lock:
-            # Case edits claim the case's version, not the household's: locked as well.
-            cases = cases.select_for_update(of=("self",))
-        case_household = MonitoringCase._meta.get_field("household")
-        for case in in_chunks(cases, "household", list(by_pk)):
-            case_household.set_cached_value(case, by_pk[case.household_id])
-            open_cases[case.household_id].append(case)
-        if self.prepared is not None:
-            self.prepared.remember(by_pk.values(), [case for cases in open_cases.values() for case in cases])
-        for pk, household in by_pk.items():
-            household._prefetched_objects_cache = {  # type: ignore[attr-defined]
-                "members": members_of[pk],
-                "monitoring_cases": open_cases[pk],
-            }
-        # Listed in the file but registered in a household the file does not name.
-        elsewhere = [number for number in known if number not in members_by_id]
-        for member in in_chunks(Member.objects.select_related("household").order_by(), "id_number", elsewhere):
-            members_by_id[member.id_number] = member
-        return found, members_by_id
+    def _changed(self, subject: str, row: int, model: type[models.Model], name: str, old: Any, new: Any) -> None:
+        if len(self.plan.changes) >= 2000:
+            return
+        field: Any = model._meta.get_field(name.removesuffix("_id"))
+        choices = dict(field.flatchoices) if field.choices else {}
+        if name == "village_id":
+            old = getattr(self.village_by_pk.get(old), "name", old)
+            new = getattr(self.village_by_pk.get(new), "name", new)
+        label = str(field.verbose_name)
+        self.plan.changes.append(
+            Change(subject, row, label, shown(choices.get(old, old)), shown(choices.get(new, new)))
+        )
 
-    def _attach_villages(self, households: list[Household]) -> None:
-        village_field = Household._meta.get_field("village")
-        regions = {village.pk: village for village in self.villages.by_code.values()}
-        unknown = {h.village_id for h in households} - set(regions)
-        if unknown:
-            # Households of villages outside the uploader's scope: reported, never written.
-            regions.update({region.pk: region for region in in_chunks(Region.objects.order_by(), "pk", unknown)})
-        for household in households:
-            village_field.set_cached_value(household, regions[household.village_id])
+    def _rule_errors(self, rules: FieldRules, values: dict[str, Any], row: int) -> bool:
+        errors = rules.errors(values)
+        for name, message in errors.items():
+            self.plan.error(row, _column_for(name), message)
+        return bool(errors)
 
-    def _plan_group(
-        self, group: Group, existing: dict[tuple[str, str], Household], members_by_id: dict[str, Member]
-    ) -> None:
+    def _plan_group(self, group: Group) -> None:
         plan = self.plan
         if not group.all_ok or not consistent(plan, group):
             return
@@ -249,187 +239,183 @@ class RosterPlanner:
         relations = cells.columns.get("relation")
         head = next((i for i in group.indexes if relations is not None and relations[i] == Relation.HEAD), None)
         head_id = cells.get("id_number", head) if head is not None else None
-        household = existing.get(("number", group.key[1])) if group.key[0] == "number" else None
-        if household is None and head is not None:
-            household = existing.get(("head", head_id or ""))
+        if group.key[0] == "number":
+            existing = self.existing.by_number.get(group.key[1])
+        else:  # no 户编号 in the file: the household its 户主 heads, if any
+            existing = self.existing.by_head.get(head_id) if head_id else None
         village: Region = values["_village"]
-        if household is not None and not self._in_scope(household):
-            plan.error(first.number, COLUMNS["household_number"], f"户编号 {household.number} 不在您的管辖范围内")
+        if existing is not None and not self._in_scope(existing):
+            message = f"户编号 {values.get('household_number') or ''} 不可用：已被占用或不在您的管辖范围内"
+            plan.error(first.number, COLUMNS["household_number"], message)
             return
-        is_new = household is None
-        if household is None:
-            number = values.get("household_number") or self._local_number(village, head_id)
+        wanted = {"village_id": village.pk, **{name: values[name] for name in HOUSEHOLD_FIELDS if name in values}}
+        if existing is None:
+            number = values.get("household_number") or (f"L{head_id}" if head_id else None)
             if number is None:
                 plan.error(first.number, COLUMNS["household_number"], "户编号为空时须有户主行（与户主关系为“户主”）")
                 return
-            fields = {"number": number, "village_id": village.pk, "household_type": values.get("household_type", "")}
-            fields.update({name: values[name] for name in HOUSEHOLD_FIELDS if name in values})
-            household = HOUSEHOLD_BUILDER.build(fields)
-            Household._meta.get_field("village").set_cached_value(household, village)
-            changed = True
+            after = {**self.household_defaults, "uuid": uuid.uuid4(), "number": number, **wanted}
+            after.setdefault("household_type", "")
         else:
-            changed = self._apply_fields(household, values, first.number, is_new, "village", village)
-            for name in HOUSEHOLD_FIELDS:
-                if name in values:
-                    changed |= self._apply_fields(household, values, first.number, is_new, name, values[name])
-        try:
-            household.clean()
-        except ValidationError as error:
-            for field_name, messages in error.message_dict.items():
-                plan.error(first.number, self._column_for(field_name), "；".join(messages))
+            after = {**existing, **wanted}
+        if self._rule_errors(self.household_rules, {k: v for k, v in after.items() if k != "village_id"}, first.number):
             return
-        members = self._plan_members(group, household, members_by_id)
+        instance = Household(**{k: v for k, v in after.items() if k != "village_id"}, village=village)
+        try:
+            instance.clean()
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                plan.error(first.number, _column_for(name), "；".join(messages))
+            return
+        changed = [name for name in wanted if existing is not None and existing[name] != after[name]]
+        for name in changed:
+            self._changed(after["number"], first.number, Household, name, existing[name], after[name])  # type: ignore[index]
+        members = self._plan_members(group, existing, after["number"])
         if members is None:
             return
-        case_ok = self._plan_case(group, household, members)
-        if not case_ok:
+        staged_members, everyone = members
+        case = self._plan_case(group, existing, instance, everyone)
+        if case is None:
             return
+        staged_case = case
         counter = plan.counts["households"]
-        if is_new:
+        stager = self.stager
+        if existing is None:
             counter.new += 1
-            self._write("new_households", household)
-        elif changed:
-            counter.updated += 1
-            self._write("updated_households", household)
-        else:
-            counter.unchanged += 1
-
-    def _write(self, kind: str, item: Any) -> None:
-        if self.prepared is not None:
-            self.prepared.add(kind, item)
-        elif self.keep_writes:
-            self.plan.writes[kind].append(item)
-
-    def _in_scope(self, household: Household) -> bool:
-        prefix = self.scope_prefix
-        return prefix == "" or (prefix is not None and household.village.code.startswith(prefix))
-
-    @staticmethod
-    def _local_number(village: Region, head_id: str | None) -> str | None:
-        """户编号 for a household the file gives none: L + the 户主's 身份证号."""
-        if not head_id:
-            return None
-        return f"L{head_id}"
-
-    def _apply_fields(self, instance: Any, values: dict[str, Any], row: int, is_new: bool, name: str, new: Any) -> bool:
-        """Set one field; record old → new for an existing record. True when it changed."""
-        old = getattr(instance, name)
-        if old == new:
-            return False
-        setattr(instance, name, new)
-        if not is_new and len(self.plan.changes) < 2000:
-            model_field = instance._meta.get_field(name)
-            label = str(model_field.verbose_name)
-            choices = dict(model_field.flatchoices) if model_field.choices else {}
-            self.plan.changes.append(
-                Change(str(instance), row, label, shown(choices.get(old, old)), shown(choices.get(new, new)))
+            stager.add(
+                phase=PHASE_HOUSEHOLDS, model=Household, action=StagedAction.CREATE, values=after, row=first.number
             )
-        return True
-
-    @staticmethod
-    def _column_for(field_name: str) -> Column:
-        mapping = {"name": "member_name", "village": "village", "__all__": "household_number"}
-        return COLUMNS.get(mapping.get(field_name, field_name), COLUMNS["household_number"])
+        else:
+            if changed:
+                counter.updated += 1
+            else:
+                counter.unchanged += 1
+            if changed or staged_members or staged_case:
+                fields = ["village_id", *HOUSEHOLD_FIELDS]
+                stager.add(
+                    phase=PHASE_HOUSEHOLDS,
+                    model=Household,
+                    action=StagedAction.UPDATE if changed else StagedAction.CHECK,
+                    object_id=existing["id"],
+                    version=existing["version"],
+                    values={name: after[name] for name in fields} if changed else None,
+                    before={name: existing[name] for name in fields} if changed else None,
+                    row=first.number,
+                )
+        for write in staged_members:
+            stager.add(**write)
+        if staged_case:
+            stager.add(**staged_case)
 
     def _plan_members(
-        self, group: Group, household: Household, members_by_id: dict[str, Member]
-    ) -> list[Member] | None:
+        self, group: Group, household: dict[str, Any] | None, number: str
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+        """The staged member writes and every active member after the import, or None on errors."""
         plan = self.plan
         counter = plan.counts["members"]
-        in_file: list[tuple[Member, bool, bool]] = []
-        household_field = Member._meta.get_field("household")
         cells = group.cells
         ids = cells.columns["id_number"]
-        member_columns = self.member_columns
-        member_fields = self.member_fields
+        current = {m["id_number"]: m for m in self.existing.members_of.get(household["id"], [])} if household else {}
         ok = True
         seen: dict[str, int] = {}
+        writes: list[dict[str, Any]] = []
+        results: list[tuple[str, dict[str, Any]]] = []
         for index in group.indexes:
-            number = cells.numbers[index]
+            row = cells.numbers[index]
             id_number = ids[index]
             if id_number in seen:
-                plan.error(number, COLUMNS["id_number"], f"与第{seen[id_number]}行身份证号重复")
+                plan.error(row, COLUMNS["id_number"], f"与第{seen[id_number]}行身份证号重复")
                 ok = False
                 continue
-            seen[id_number] = number
-            member = members_by_id.get(id_number)
-            if member is not None and household.pk is not None and member.household_id != household.pk:
-                plan.error(number, COLUMNS["id_number"], f"该身份证号已登记在户编号 {member.household.number} 名下")
+            seen[id_number] = row
+            other = self.existing.holder_of.get(id_number)
+            if other is not None and (household is None or other["id"] != household["id"]):
+                where = f"户编号 {other['number']} 名下" if self._in_scope(other) else "您管辖范围以外的农户名下"
+                plan.error(row, COLUMNS["id_number"], f"该身份证号已登记在{where}")
                 ok = False
                 continue
-            if member is not None and household.pk is None:
-                plan.error(number, COLUMNS["id_number"], f"该身份证号已登记在户编号 {member.household.number} 名下")
-                ok = False
-                continue
-            is_new = member is None
-            changed = False
-            if member is None:
-                fields = {"household_id": household.pk, "id_number": id_number}
-                for name, column in member_columns:
-                    value = column[index]
-                    if value is not None:
-                        fields[name] = value
-                member = MEMBER_BUILDER.build(fields)
-                household_field.set_cached_value(member, household)
-            elif member.is_active and all(
-                column[index] is None or column[index] == current
-                for (_, column), current in zip(member_columns, member_fields(member.__dict__), strict=True)
-            ):
-                pass  # already as the file says: nothing to set or record
-            else:
-                for name, column in member_columns:
-                    value = column[index]
-                    if value is not None:
-                        changed |= self._apply_fields(member, {}, number, is_new, name, value)
-                if not member.is_active:
-                    changed |= self._apply_fields(member, {}, number, is_new, "is_active", True)
+            file_values = {name: column[index] for name, column in self.member_columns if column[index] is not None}
+            member = current.get(id_number)
             try:
-                member.clean()
+                normalised, birth_date, sex = member_identity(id_number)
             except ValidationError as error:
-                for messages in error.message_dict.values():
-                    plan.error(number, COLUMNS["id_number"], "；".join(messages))
+                plan.error(row, COLUMNS["id_number"], "；".join(error.messages))
                 ok = False
                 continue
-            in_file.append((member, is_new, changed))
+            if member is None:
+                after = {**self.member_defaults, **file_values, "id_number": normalised}
+                after.update(birth_date=birth_date, sex=sex, household_id=household["id"] if household else None)
+                action = StagedAction.CREATE
+            else:
+                after = {**member, **file_values, "is_active": True}
+                action = StagedAction.UPDATE
+            if self._rule_errors(self.member_rules, {k: after[k] for k in (*MEMBER_FIELDS, "id_number")}, row):
+                ok = False
+                continue
+            results.append((action, after))
+            if member is None:
+                counter.new += 1
+                phase = PHASE_NEW_MEMBERS
+                writes.append(
+                    {
+                        "phase": phase,
+                        "model": Member,
+                        "action": action,
+                        "values": after,
+                        "row": row,
+                        "parent_key": "" if household else number,
+                    }
+                )
+                continue
+            fields = [*MEMBER_FIELDS, "is_active"]
+            changed = [name for name in fields if member[name] != after[name]]
+            if not changed:
+                counter.unchanged += 1
+                continue
+            counter.updated += 1
+            for name in changed:
+                self._changed(f"{number} {after['name']}", row, Member, name, member[name], after[name])
+            writes.append(
+                {
+                    "phase": PHASE_HEADS if after["relation"] == Relation.HEAD else PHASE_MEMBERS,
+                    "model": Member,
+                    "action": action,
+                    "object_id": member["id"],
+                    "values": {name: after[name] for name in fields},
+                    "before": {name: member[name] for name in fields},
+                    "row": row,
+                }
+            )
         if not ok:
             return None
-        everyone = [member for member, _, _ in in_file]
-        if household.pk:
-            listed = {member.id_number for member in everyone}
-            everyone += [m for m in household.members.all() if m.is_active and m.id_number not in listed]
-        heads = [m for m in everyone if m.relation == Relation.HEAD]
+        listed = {after["id_number"] for _, after in results}
+        everyone = [after for _, after in results] + [
+            m for m in current.values() if m["is_active"] and m["id_number"] not in listed
+        ]
+        heads = [m for m in everyone if m["relation"] == Relation.HEAD]
         if len(heads) != 1:
             message = "该户没有户主" if not heads else f"一户只能有一名户主，当前有{len(heads)}名"
             plan.error(group.first.number, COLUMNS["relation"], message)
             return None
-        for member, is_new, changed in in_file:
-            if is_new:
-                counter.new += 1
-                self._write("new_members", member)
-            elif changed:
-                counter.updated += 1
-                self._write("updated_members", member)
-            else:
-                counter.unchanged += 1
-        return everyone
+        return writes, everyone
 
-    def _plan_case(self, group: Group, household: Household, members: list[Member]) -> bool:
+    def _plan_case(
+        self, group: Group, household: dict[str, Any] | None, instance: Household, members: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The staged case write ({} when none), or None on errors."""
         plan = self.plan
         first = group.first
         values = first.values
         if not values.get("category"):
-            return True
-        risk_names = [values[f"risk_type_{n}"] for n in range(1, MAX_RISK_TYPES + 1) if values.get(f"risk_type_{n}")]
-        unknown = [name for name in risk_names if name not in self.risk_types]
+            return {}
+        names = [values[f"risk_type_{n}"] for n in range(1, MAX_RISK_TYPES + 1) if values.get(f"risk_type_{n}")]
+        unknown = [name for name in names if name not in self.risk_types]
         if unknown:
             plan.error(first.number, COLUMNS["risk_type_1"], f"未知的风险类型：{'、'.join(unknown)}")
-            return False
-        if not risk_names:
+            return None
+        if not names:
             plan.error(first.number, COLUMNS["risk_type_1"], "监测对象须填写至少一项风险类型")
-            return False
-        open_case = next(iter(household.monitoring_cases.all()), None) if household.pk else None
-        is_new = open_case is None
-        case = open_case or MonitoringCase(household=household)
+            return None
         eliminated = values.get("eliminated")
         wanted = {
             "category": values["category"],
@@ -439,98 +425,80 @@ class RosterPlanner:
         }
         if wanted["identified_month"] is None:
             plan.error(first.number, COLUMNS["identified_month"], "监测对象须填写识别时间")
-            return False
-        changed = False
-        for name, value in wanted.items():
-            changed |= self._apply_fields(case, values, first.number, is_new, name, value)
-        current_risks = sorted(r.name for r in case.risk_types.all()) if case.pk else []
-        if sorted(risk_names) != current_risks:
-            changed = True
-        household._prefetched_objects_cache = {  # type: ignore[attr-defined]
-            **getattr(household, "_prefetched_objects_cache", {}),
-            "members": members,
+            return None
+        for month in ("identified_month", "eliminated_month"):
+            if wanted[month] is not None:
+                wanted[month] = wanted[month].replace(day=1)
+        current = _matching_case(self.existing, household, wanted)
+        after = {
+            **(current or {**self.case_defaults, "household_id": household["id"] if household else None}),
+            **wanted,
         }
-        case.household = household
+        if self._rule_errors(self.case_rules, {name: after[name] for name in CASE_FIELDS}, first.number):
+            return None
+        case = MonitoringCase(
+            **{k: v for k, v in after.items() if k not in ("household_id", "id")}, pk=(current or {}).get("id")
+        )
+        case.household = instance
+        case.household_has_labour = any(m["is_active"] and m["labour"] in LABOUR_CAPABLE for m in members)
         try:
             case.clean()
         except ValidationError as error:
-            for field_name, messages in error.message_dict.items():
-                plan.error(first.number, COLUMNS.get(field_name, COLUMNS["category"]), "；".join(messages))
-            return False
+            for name, messages in error.message_dict.items():
+                plan.error(first.number, COLUMNS.get(name, COLUMNS["category"]), "；".join(messages))
+            return None
+        risk_ids = sorted(self.risk_types[name] for name in names)
         counter = plan.counts["cases"]
-        if is_new:
+        if current is None:
             counter.new += 1
-            self._write("new_cases", case)
-        elif changed:
-            counter.updated += 1
-            self._write("updated_cases", case)
-        else:
+            return {
+                "phase": PHASE_NEW_CASES,
+                "model": MonitoringCase,
+                "action": StagedAction.CREATE,
+                "values": {**after, RISKS: risk_ids},
+                "parent_key": "" if household else instance.number,
+                "row": first.number,
+            }
+        old_risks = sorted(self.existing.risks_of.get(current["id"], []))
+        changed = [name for name in CASE_FIELDS if current[name] != after[name]]
+        subject = f"{instance.number} 监测对象"
+        for name in changed:
+            self._changed(subject, first.number, MonitoringCase, name, current[name], after[name])
+        if old_risks != risk_ids:
+            old_names = "、".join(self.risk_names[pk] for pk in old_risks)
+            plan.changes.append(Change(subject, first.number, "风险类型", shown(old_names), "、".join(names)))
+        if not changed and old_risks == risk_ids:
             counter.unchanged += 1
-            return True
-        self._write("case_risks", (case, [self.risk_types[name] for name in risk_names]))
-        return True
+            return {}
+        counter.updated += 1
+        return {
+            "phase": PHASE_CASES,
+            "model": MonitoringCase,
+            "action": StagedAction.UPDATE,
+            "object_id": current["id"],
+            "version": current["version"],
+            "values": {**{name: after[name] for name in CASE_FIELDS}, RISKS: risk_ids},
+            "before": {**{name: current[name] for name in CASE_FIELDS}, RISKS: old_risks},
+            "row": first.number,
+        }
 
 
-def roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
-    """Write a planned roster in bulk (the caller holds the transaction); returns undo data.
+def _matching_case(
+    existing: Existing, household: dict[str, Any] | None, wanted: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The registered case the file's case columns describe: the open one, or (for an eliminated case in
+    the file) the one identified in the same month — as an export writes it back."""
+    if household is None:
+        return None
+    cases = existing.cases_of.get(household["id"], [])
+    open_case = next((case for case in cases if case["eliminated_month"] is None), None)
+    if open_case is not None:
+        return open_case
+    if wanted["eliminated_month"] is None:
+        return None  # a new case opens
+    return next((case for case in cases if case["identified_month"] == wanted["identified_month"]), None)
 
-    A plan made with prepare=True (PostgreSQL) writes by COPY (PreparedRoster.apply); otherwise
-    its instances go through simple_history's bulk functions.
-    """
-    with without_cycle_collection():
-        if plan.prepared is not None:
-            return plan.prepared.apply(user=user, reason=reason)
-        return _roster_apply(plan, user=user, reason=reason)
 
-
-def _roster_apply(plan: Plan, *, user: Any, reason: str) -> dict[str, Any]:
-    writes = plan.writes
-    history = {"default_user": user, "default_change_reason": reason}
-    now = timezone.now()
-    bulk_create_with_history(writes["new_households"], Household, batch_size=2000, default_date=now, **history)
-    for household in writes["updated_households"]:
-        household.version += 1
-        household.updated_at = now
-    bulk_update_with_history(
-        writes["updated_households"],
-        Household,
-        ["village", *HOUSEHOLD_FIELDS, "version", "updated_at"],
-        batch_size=1000,
-        **history,
-    )
-    # Existing members before new ones (a 户主 demoted in the file makes way for a new one).
-    updated_members = writes["updated_members"]
-    for group in heads_last(updated_members):
-        bulk_update_with_history(group, Member, [*MEMBER_FIELDS, "is_active"], batch_size=2000, **history)
-    existing = {household.pk for household in writes["updated_households"]}
-    touched = {member.household_id for member in updated_members}
-    for member in writes["new_members"]:
-        member.household_id = member.household.pk
-        touched.add(member.household_id)
-    bulk_create_with_history(writes["new_members"], Member, batch_size=2000, default_date=now, **history)
-    for case in writes["updated_cases"]:
-        case.version += 1
-        touched.add(case.household_id)
-    bulk_update_with_history(writes["updated_cases"], MonitoringCase, [*CASE_FIELDS, "version"], **history)
-    for case in writes["new_cases"]:
-        case.household_id = case.household.pk
-        touched.add(case.household_id)
-    bulk_create_with_history(writes["new_cases"], MonitoringCase, batch_size=2000, default_date=now, **history)
-    new = {household.pk for household in writes["new_households"]}
-    households_moved_on(touched - existing - new)
-    through = MonitoringCase.risk_types.through
-    previous_risks: dict[str, list[int]] = {}
-    for case_id, risk_id in through.objects.filter(
-        monitoringcase_id__in=[c.pk for c in writes["updated_cases"]]
-    ).values_list("monitoringcase_id", "risktype_id"):
-        previous_risks.setdefault(str(case_id), []).append(risk_id)
-    through.objects.filter(monitoringcase_id__in=[c.pk for c, _ in writes["case_risks"]]).delete()
-    through.objects.bulk_create(
-        [
-            through(monitoringcase_id=case.pk, risktype_id=risk.pk)
-            for case, risks in writes["case_risks"]
-            for risk in risks
-        ],
-        batch_size=5000,
-    )
-    return {"case_risks": previous_risks}
+def _column_for(field_name: str) -> Column:
+    mapping = {"name": "member_name", "village": "village", "village_id": "village", "__all__": "household_number"}
+    return COLUMNS.get(mapping.get(field_name, field_name), COLUMNS["household_number"])

@@ -1,119 +1,25 @@
-"""The rows of a 花名册 as the planner reads them: parsed column by column, grouped by household.
-
-Also the cheap instance builder the planner uses for the records it creates or reads back.
-"""
+"""The rows of a 花名册 as the planner reads them: parsed column by column, grouped by household."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import signals
-from django.db.models.base import ModelState
-from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
-
-from households.excel.columns import ROSTER_COLUMNS, Column, Kind
-from households.excel.forked import ForkedParse
+from households.excel.columns import ROSTER_COLUMNS, Column
 from households.excel.normalise import FAILED, parse_column
 from households.excel.plan import Plan
-from households.excel.prepared import MEMBER_FIELDS
-from households.id_numbers import remember_valid_numbers
-from households.models import Household, Member
+from households.services import MEMBER_FIELDS as SERVICE_MEMBER_FIELDS
 from regions.models import Level, Region, regions_visible_to
 
 COLUMNS = {column.key: column for column in ROSTER_COLUMNS}
-# Below this many rows a file's 身份证号 are parsed in process: a fork costs more than it saves.
-FORK_MIN_ROWS = 20000
-MEMBER_DEFAULTS = {
-    "health": "healthy",
-    "schooling": "none",
-    "work_place": "",
-    "work_months": 0,
-    "medical_insurance": True,
-}
-# Member field → roster column.
-MEMBER_KEYS = [(name, "member_name" if name == "name" else name) for name in MEMBER_FIELDS]
+# Member field → roster column, for the member fields a roster row sets besides the 身份证号 it is matched by.
+MEMBER_KEYS = [
+    (name, "member_name" if name == "name" else name) for name in SERVICE_MEMBER_FIELDS if name != "id_number"
+]
 # The columns that must agree across a household's rows.
 HOUSEHOLD_KEYS = [c.key for c in ROSTER_COLUMNS if c.level in ("household", "case")] + ["_village"]
-
-
-class Builder:
-    """New model instances from field values, as Model(**values) would make them, but cheaper.
-
-    Model(**kwargs) resolves every keyword and looks up every missing field's default: 20–30 µs
-    an instance on this hardware, several seconds for a county roster. For a model whose fields
-    are plain attributes (no descriptor with a setter but ForeignKey ids, which only clear a
-    cache a new instance does not have) and with no pre_init/post_init receivers, __init__ comes
-    down to a fresh ModelState and one attribute per field: that is built directly. Otherwise,
-    Model.__init__ itself.
-    """
-
-    def __init__(self, model: type[Any], defaults: dict[str, Any]) -> None:
-        self.model = model
-        fields = model._meta.concrete_fields
-        self.attnames = [model_field.attname for model_field in fields]
-        self.template: dict[str, Any] = {}
-        self.calls: list[tuple[str, Any]] = []
-        for model_field in fields:
-            if model_field.attname in defaults:
-                self.template[model_field.attname] = defaults[model_field.attname]
-            elif model_field.has_default() and callable(model_field.default):
-                self.template[model_field.attname] = None  # keeps the fields' order; called per instance
-                self.calls.append((model_field.attname, model_field.default))
-            else:
-                self.template[model_field.attname] = model_field.get_default()
-        self.plain = all(
-            not hasattr(type(getattr(model, name, None)), "__set__")
-            or isinstance(getattr(model, name, None), ForeignKeyDeferredAttribute)
-            for name in self.attnames
-        )
-        self.direct = False
-
-    def prepare(self) -> None:
-        """Decide once per import whether instances may be built directly (signal receivers can change)."""
-        model = self.model
-        self.direct = self.plain and not (
-            signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
-        )
-
-    def from_db(self, rows: Iterable[Sequence[Any]], alias: str = "default") -> Iterator[Any]:
-        """Model.from_db for rows of values_list(*attnames): saved instances, built the same cheap way."""
-        model, attnames = self.model, self.attnames
-        if not self.direct:
-            for row in rows:
-                yield model.from_db(alias, attnames, row)
-            return
-        new = object.__new__
-        for row in rows:
-            instance: Any = new(model)
-            state = ModelState()
-            state.adding, state.db = False, alias
-            # _state, then the fields in their order, as __init__ sets them: the instance dicts
-            # then share one key table (a third of the memory of a dict each).
-            attributes = instance.__dict__
-            attributes["_state"] = state
-            attributes.update(zip(attnames, row, strict=True))
-            yield instance
-
-    def build(self, values: dict[str, Any]) -> Any:
-        """An unsaved instance with `values` (attname → value) and every other field's default."""
-        state = {**self.template, **values}
-        for name, default in self.calls:
-            if name not in values:
-                state[name] = default()
-        if not self.direct:
-            return self.model(*[state[name] for name in self.attnames])
-        instance: Any = object.__new__(self.model)
-        attributes = instance.__dict__
-        attributes["_state"] = ModelState()
-        attributes.update(state)
-        return instance
-
-
-MEMBER_BUILDER = Builder(Member, MEMBER_DEFAULTS)
-HOUSEHOLD_BUILDER = Builder(Household, {})
 
 
 @dataclass
@@ -215,32 +121,20 @@ class Cells:
         # (row index, 0 = unreadable cell / 1 = blank required cell, column order, column, message)
         problems: list[tuple[int, int, int, Column, str]] = []
         required_order = {column.key: order for order, column in enumerate(ROSTER_COLUMNS) if column.required}
-        # The 身份证号 column is parsed by a forked child meanwhile, and taken last (forked.py).
-        forked = [(COLUMNS[key], raw[key]) for key in raw if key in COLUMNS and COLUMNS[key].kind is Kind.ID_NUMBER]
-        later = ForkedParse(forked) if forked and len(numbers) >= FORK_MIN_ROWS else None
-        columns = sorted(enumerate(list(raw)), key=lambda item: later is not None and item[1] in later.columns)
-        try:
-            for order, key in columns:
-                values = raw.pop(key)
-                column = COLUMNS.get(key)
-                if column is None or column.derived:
-                    continue
-                if later is not None and key in later.columns:
-                    results, failures = later.result(key)
-                    remember_valid_numbers(value for value in results if value and value is not FAILED)
-                else:
-                    results, failures = parse_column(column, values)
-                self.keys.append(key)
-                parsed.append(results)
-                problems.extend((index, 0, order, column, message) for index, message in failures)
-                if key in required_order:
-                    # A cell that failed to parse is already reported; only a truly blank one is "empty".
-                    blanks = [index for index, value in enumerate(values) if value is None or value == ""]
-                    problems.extend((index, 1, required_order[key], column, "必填项为空") for index in blanks)
-                del values
-        finally:
-            if later is not None:
-                later.close()
+        for order, key in enumerate(list(raw)):
+            values = raw.pop(key)
+            column = COLUMNS.get(key)
+            if column is None or column.derived:
+                continue
+            results, failures = parse_column(column, values)
+            self.keys.append(key)
+            parsed.append(results)
+            problems.extend((index, 0, order, column, message) for index, message in failures)
+            if key in required_order:
+                # A cell that failed to parse is already reported; only a truly blank one is "empty".
+                blanks = [index for index, value in enumerate(values) if value is None or value == ""]
+                problems.extend((index, 1, required_order[key], column, "必填项为空") for index in blanks)
+            del values
         # Reported row by row, as a clerk reads them: unreadable cells, then blank required ones.
         problems.sort(key=lambda problem: problem[:3])
         for index, _, _, column, message in problems:

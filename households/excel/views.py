@@ -10,20 +10,26 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from households import selectors
+from households.excel import batches as import_batches
 from households.excel import export as excel_export
-from households.excel.batches import import_batch_create, import_batch_rollback
-from households.excel.models import ExportRecord, ImportBatch, ImportKind, ImportStatus
+from households.excel.batches import (
+    QUEUE_DOWN,
+    AlreadyClaimed,
+    import_batch_confirm_request,
+    import_batch_create,
+    import_batch_enqueue_check,
+    import_batch_rollback,
+)
+from households.excel.models import ExportRecord, ImportBatch, ImportKind
 from households.excel.writer import WorkbookKind, rows_workbook_write, template_workbook
 from households.forms import HouseholdFilterForm
 from households.models import IncomeRecord, RiskType
-from households.tasks import import_batch_check_task, import_batch_confirm_task
 from regions.models import User
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,7 +113,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("file", error.messages)
         else:
-            transaction.on_commit(lambda: import_batch_check_task.delay(batch.pk))
+            if not import_batch_enqueue_check(batch=batch):
+                messages.warning(request, QUEUE_DOWN)
             return redirect("import_batch", pk=batch.pk)
     batches = ImportBatch.objects.visible_to(request.user).select_related("uploaded_by")[:20]
     return render(request, "households/import_upload.html", {"form": form, "batches": batches})
@@ -134,14 +141,25 @@ def import_batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
         raise PermissionDenied("只有上传人可以确认导入")
-    if batch.status != ImportStatus.READY:
-        messages.error(request, "该批次当前状态不能导入")
-        return redirect("import_batch", pk=batch.pk)
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportStatus.APPLYING, progress=0, progress_message="排队导入"
-    )
-    user_pk = request.user.pk
-    transaction.on_commit(lambda: import_batch_confirm_task.delay(batch.pk, user_pk))
+    try:
+        import_batch_confirm_request(batch=batch, by=request.user)
+    except AlreadyClaimed:
+        # A double click, or a second tab: the first confirmation is the one that counts.
+        messages.info(request, "该批次已确认过，正在导入或已处理，无需重复确认。")
+    return redirect("import_batch", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def import_batch_recheck(request: HttpRequest, pk: int) -> HttpResponse:
+    """重新校验: check an expired batch's file again against the data as it is now."""
+    batch = _batch(request, pk)
+    if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied("只有上传人可以重新校验")
+    try:
+        import_batches.import_batch_recheck(batch=batch, by=request.user)
+    except AlreadyClaimed:
+        messages.info(request, "该批次已在重新校验。")
     return redirect("import_batch", pk=batch.pk)
 
 

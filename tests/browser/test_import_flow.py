@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from households.excel import views as excel_views
+from households import tasks
 from households.excel.batches import import_batch_check
 from households.excel.models import ImportBatch, ImportStatus
 from households.models import Household, Member
@@ -157,7 +157,9 @@ def test_a_village_clerk_imports_a_roster_after_fixing_the_row_the_preview_flagg
     rows[BAD_ROW - FIRST_DATA_ROW][ID_COLUMN] = good_id
     write_roster(roster, rows)
     queued: list[int] = []
-    monkeypatch.setattr(excel_views, "import_batch_check_task", SimpleNamespace(delay=queued.append))
+    monkeypatch.setattr(
+        tasks, "import_batch_check_task", SimpleNamespace(apply_async=lambda args, **options: queued.append(args[0]))
+    )
     upload(page, roster)
     progress = page.get_by_test_id("batch-progress")
     expect(progress).to_be_visible()

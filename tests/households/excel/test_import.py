@@ -16,7 +16,9 @@ from django.test import Client
 from django.urls import reverse
 
 from households.excel.batches import (
+    AlreadyClaimed,
     import_batch_check,
+    import_batch_claim,
     import_batch_confirm,
     import_batch_create,
     import_batch_rollback,
@@ -86,6 +88,7 @@ def check(user: User, content: bytes, kind: str = "roster", name: str = "花名�
 
 
 def confirm(batch: ImportBatch, user: User) -> ImportBatch:
+    import_batch_claim(batch=batch, by=user)
     return import_batch_confirm(batch_id=batch.pk, by_id=user.pk)
 
 
@@ -120,7 +123,9 @@ def test_an_error_on_the_last_row_leaves_the_database_untouched(tree: Tree, staf
     assert batch.errors[0]["row"] == 6
     assert batch.errors[0]["column"] == "身份证号"
     assert "校验码" in batch.errors[0]["message"]
-    assert confirm(batch, staff.village_clerk).status == ImportStatus.INVALID
+    with pytest.raises(AlreadyClaimed):
+        confirm(batch, staff.village_clerk)
+    assert ImportBatch.objects.get(pk=batch.pk).status == ImportStatus.INVALID
     assert not Household.objects.exists() and not Member.objects.exists()
 
 
@@ -212,7 +217,8 @@ def test_confirm_refuses_when_the_registry_changed_after_the_preview(tree: Tree,
         members=[MemberData(name="占用", id_number=rows[1][7], relation="head", labour="ordinary")],
     )
     result = confirm(batch, staff.village_clerk)
-    assert result.status == ImportStatus.FAILED
+    assert result.status == ImportStatus.EXPIRED
+    assert "预览后数据已被修改" in result.refusal
     assert not Household.objects.filter(number="H001").exists()
 
 

@@ -1,0 +1,70 @@
+"""A register is a declaration: its columns, how its rows are validated and staged, and its write steps.
+
+The pipeline (batches.py) knows registers only through this interface. An app declares its
+registers in its `sheets.py` and registers them when it is ready; the pipeline then parses,
+stages, applies and undoes their files without knowing what they hold.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from django.db import models
+
+from households.excel.columns import Column
+from households.excel.plan import Plan
+from households.excel.reader import Table
+from households.excel.staging import Stager, Step
+
+
+class Register(ABC):
+    """One kind of workbook a user can import."""
+
+    name: str  # stored on the batch, e.g. "roster"
+    label: str  # 中文名称, e.g. "花名册"
+    columns: tuple[Column, ...]
+    permission: str  # needed to import, e.g. "households.add_household"
+    # The write steps, applied phase by phase and undone in reverse.
+    steps: tuple[Step, ...]
+    # The permission to undo a batch.
+    undo_permission: str
+    # Models whose staged versions the confirmation locks and checks, in this (fixed) order.
+    checked: tuple[type[models.Model], ...]
+
+    @abstractmethod
+    def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
+        """Validate every row with the models' rules and stage the writes; errors go in the plan."""
+
+    def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
+        """What set-based steps cannot say (many-to-many rows, derived facts); same transaction."""
+        return None
+
+    def before_undo(self, *, batch_id: int) -> None:
+        """Undo what after_apply did, before the rows themselves are put back."""
+        return None
+
+    def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
+        """Refresh what depends on the rows undone."""
+        return None
+
+
+_registry: dict[str, Register] = {}
+
+
+def register(sheet: Register) -> Register:
+    """Make a register known to the pipeline (from an app's ready())."""
+    _registry[sheet.name] = sheet
+    return sheet
+
+
+def get(name: str) -> Register:
+    """The register of that name; LookupError for an unknown one."""
+    try:
+        return _registry[name]
+    except KeyError:
+        raise LookupError(name) from None
+
+
+def all_registers() -> list[Register]:
+    return list(_registry.values())
