@@ -64,8 +64,14 @@ class MonthField(forms.DateField):
     input_formats = ["%Y-%m", "%Y-%m-%d", "%Y%m"]
 
 
+STALE_PAGE = _("页面已过期，请刷新后重新编辑")
+
+
 class HouseholdForm(BootstrapMixin, forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Required when editing: without it the service could not tell a stale page from a fresh one.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, error_messages={"required": STALE_PAGE, "invalid": STALE_PAGE}
+    )
 
     class Meta:
         model = Household
@@ -87,6 +93,7 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
         self.fields["village"] = VillageChoiceField(queryset=villages, label=_("所属村"))
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
         self.style_widgets()
 
 
@@ -171,7 +178,9 @@ def member_initial(household: Household) -> list[dict[str, Any]]:
 
 
 class IncomeForm(BootstrapMixin, forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, error_messages={"required": STALE_PAGE, "invalid": STALE_PAGE}
+    )
 
     class Meta:
         model = IncomeRecord
@@ -189,6 +198,7 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
                 self.initial[name] = None
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
         self.style_widgets()
 
     def clean(self) -> dict[str, Any]:
