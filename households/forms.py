@@ -96,6 +96,13 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
             self.fields["version"].required = True
         self.style_widgets()
 
+    # Spaces are dropped, as the importer drops them, before the model's phone rule applies.
+    def clean_phone(self) -> str:
+        return "".join(self.cleaned_data["phone"].split())
+
+    def clean_helper_phone(self) -> str:
+        return "".join(self.cleaned_data["helper_phone"].split())
+
 
 class MemberForm(BootstrapMixin, forms.Form):
     pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
