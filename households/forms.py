@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -25,7 +25,9 @@ from households.models import (
     Relation,
     RiskType,
     Schooling,
+    validate_quarter_has_begun,
 )
+from households.quarter import Quarter
 from households.services import MemberData
 from regions.models import Region
 
@@ -223,13 +225,32 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in AMOUNT_FIELDS}
 
 
+FIRST_INCOME_YEAR = 2016
+
+
 class QuarterChoiceForm(BootstrapMixin, forms.Form):
-    year = forms.IntegerField(label=_("年度"), min_value=2016, max_value=2100)
+    """The quarter of a new income record: years up to this one, and never a quarter not yet begun."""
+
+    year = forms.TypedChoiceField(label=_("年度"), coerce=int)
     quarter = forms.TypedChoiceField(label=_("季度"), coerce=int, choices=[(n, f"第{n}季度") for n in range(1, 5)])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.today = today
+        year = cast(forms.TypedChoiceField, self.fields["year"])
+        year.choices = [(y, f"{y}年") for y in range(today.year, FIRST_INCOME_YEAR - 1, -1)]
+        # The page disables this year's quarters that have not begun (see income_form.html).
+        current = Quarter.containing(today)
+        self.fields["quarter"].widget.attrs.update(
+            {"data-current-year": str(current.year), "data-current-quarter": str(current.number)}
+        )
         self.style_widgets()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("year") and cleaned.get("quarter"):
+            validate_quarter_has_begun(Quarter(cleaned["year"], cleaned["quarter"]), self.today)
+        return cleaned
 
 
 class MonitoringCaseForm(BootstrapMixin, forms.Form):

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -42,6 +43,14 @@ def validate_phone(value: str) -> None:
     if value and not _PHONE.fullmatch(value):
         shown = value if len(value) <= 30 else value[:30] + "…"
         raise ValidationError(_("电话号码“%(value)s”只能包含数字和“-”"), code="invalid_phone", params={"value": shown})
+
+
+def validate_quarter_has_begun(quarter: Quarter, today: date | None = None) -> None:
+    """Refuse income for a quarter that has not begun (today in Asia/Shanghai unless given)."""
+    if not quarter.has_begun(today or timezone.localdate()):
+        raise ValidationError(
+            {"quarter": _("%(quarter)s尚未开始，不能录入收入") % {"quarter": quarter.label}}, code="future_quarter"
+        )
 
 
 def amount_field(label: Any) -> models.DecimalField[Decimal, Decimal]:
@@ -628,6 +637,10 @@ class IncomeRecord(VersionedModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.compute()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.year and self.quarter in (1, 2, 3, 4):
+            validate_quarter_has_begun(self.period)
 
     @property
     def period(self) -> Quarter:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from households import selectors, services
@@ -204,7 +205,9 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
     from households.forms import QuarterChoiceForm
 
     quarter_form = QuarterChoiceForm(
-        request.POST or None, initial={"year": default_quarter.year, "quarter": default_quarter.number}
+        request.POST or None,
+        initial={"year": default_quarter.year, "quarter": default_quarter.number},
+        today=timezone.localdate(),
     )
     form = IncomeForm(request.POST or None, instance=record)
     if request.method == "POST" and form.is_valid() and (record or quarter_form.is_valid()):
