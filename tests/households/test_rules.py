@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
@@ -133,3 +137,17 @@ def test_the_income_form_refuses_this_years_quarter_that_has_not_begun(
     assert "2026年第3季度尚未开始，不能录入收入" in response.content.decode()
     assert not IncomeRecord.objects.exists()
     assert 'data-current-quarter="2"' in response.content.decode()
+
+
+# import_roster --user
+
+
+def test_the_import_command_refuses_a_read_only_user_with_a_message(tree: Tree, staff: Staff, tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("区划代码,户编号\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="用户 xian 不能执行此导入：您的角色没有导入权限"):
+        call_command("import_roster", str(roster), "--user", "xian", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="用户 xian 不能执行此导入"):
+        call_command("import_income", str(roster), "--user", "xian", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="用户 nobody 不存在"):
+        call_command("import_roster", str(roster), "--user", "nobody", stdout=io.StringIO())
