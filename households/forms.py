@@ -28,7 +28,7 @@ from households.models import (
     validate_quarter_has_begun,
 )
 from households.quarter import Quarter
-from households.services import MemberData
+from households.services import VOID_REASON_MAX_LENGTH, MemberData
 from regions.models import Region
 
 
@@ -251,6 +251,15 @@ class QuarterChoiceForm(BootstrapMixin, forms.Form):
         if cleaned.get("year") and cleaned.get("quarter"):
             validate_quarter_has_begun(Quarter(cleaned["year"], cleaned["quarter"]), self.today)
         return cleaned
+
+
+class IncomeVoidForm(forms.Form):
+    """作废 one quarter's income (posted from the household page's income table)."""
+
+    version = forms.IntegerField(error_messages={"required": STALE_PAGE, "invalid": STALE_PAGE})
+    reason = forms.CharField(
+        label=_("作废原因"), max_length=VOID_REASON_MAX_LENGTH, error_messages={"required": _("作废须填写原因")}
+    )
 
 
 class MonitoringCaseForm(BootstrapMixin, forms.Form):

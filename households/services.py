@@ -396,6 +396,32 @@ def income_record_save(
     return record, income_warnings(household=household, record=record)
 
 
+VOID_REASON_MAX_LENGTH = 90
+VOID_PREFIX = "作废："
+
+
+@transaction.atomic
+def income_record_void(*, record: IncomeRecord, reason: str, by: Any, expected_version: int | None = None) -> Household:
+    """作废: remove a wrongly entered quarter; its history keeps the values with "作废：<reason>"."""
+    household = record.household
+    require_permission(by, "households.change_incomerecord")
+    _require_in_scope(by, household)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": _("作废须填写原因")})
+    if len(reason) > VOID_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": _("作废原因不能超过%(n)d个字") % {"n": VOID_REASON_MAX_LENGTH}})
+    if not household.is_active:
+        raise ValidationError(_("已注销农户不能修改收入"))
+    # Claiming the version refuses a void of a record someone corrected meanwhile, or a second click.
+    claim_next_version(record, expected_version)
+    record._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
+    record._change_reason = VOID_PREFIX + reason  # type: ignore[attr-defined]
+    record.delete()
+    household_refresh_income_facts(household=household)
+    return household
+
+
 def _set_choices(case: MonitoringCase, risk_types: Iterable[RiskType], measures: Iterable[AssistanceMeasure]) -> None:
     risk_list = list(risk_types)
     if not 1 <= len(risk_list) <= MAX_RISK_TYPES:
