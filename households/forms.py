@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -25,8 +25,10 @@ from households.models import (
     Relation,
     RiskType,
     Schooling,
+    validate_quarter_has_begun,
 )
-from households.services import MemberData
+from households.quarter import Quarter
+from households.services import VOID_REASON_MAX_LENGTH, MemberData
 from regions.models import Region
 
 
@@ -64,8 +66,14 @@ class MonthField(forms.DateField):
     input_formats = ["%Y-%m", "%Y-%m-%d", "%Y%m"]
 
 
+STALE_PAGE = _("页面已过期，请刷新后重新编辑")
+
+
 class HouseholdForm(BootstrapMixin, forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Required when editing: without it the service could not tell a stale page from a fresh one.
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, error_messages={"required": STALE_PAGE, "invalid": STALE_PAGE}
+    )
 
     class Meta:
         model = Household
@@ -87,7 +95,15 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
         self.fields["village"] = VillageChoiceField(queryset=villages, label=_("所属村"))
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
         self.style_widgets()
+
+    # Spaces are dropped, as the importer drops them, before the model's phone rule applies.
+    def clean_phone(self) -> str:
+        return "".join(self.cleaned_data["phone"].split())
+
+    def clean_helper_phone(self) -> str:
+        return "".join(self.cleaned_data["helper_phone"].split())
 
 
 class MemberForm(BootstrapMixin, forms.Form):
@@ -171,7 +187,9 @@ def member_initial(household: Household) -> list[dict[str, Any]]:
 
 
 class IncomeForm(BootstrapMixin, forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, error_messages={"required": STALE_PAGE, "invalid": STALE_PAGE}
+    )
 
     class Meta:
         model = IncomeRecord
@@ -189,6 +207,7 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
                 self.initial[name] = None
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.fields["version"].required = True
         self.style_widgets()
 
     def clean(self) -> dict[str, Any]:
@@ -206,13 +225,41 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in AMOUNT_FIELDS}
 
 
+FIRST_INCOME_YEAR = 2016
+
+
 class QuarterChoiceForm(BootstrapMixin, forms.Form):
-    year = forms.IntegerField(label=_("年度"), min_value=2016, max_value=2100)
+    """The quarter of a new income record: years up to this one, and never a quarter not yet begun."""
+
+    year = forms.TypedChoiceField(label=_("年度"), coerce=int)
     quarter = forms.TypedChoiceField(label=_("季度"), coerce=int, choices=[(n, f"第{n}季度") for n in range(1, 5)])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.today = today
+        year = cast(forms.TypedChoiceField, self.fields["year"])
+        year.choices = [(y, f"{y}年") for y in range(today.year, FIRST_INCOME_YEAR - 1, -1)]
+        # The page disables this year's quarters that have not begun (see income_form.html).
+        current = Quarter.containing(today)
+        self.fields["quarter"].widget.attrs.update(
+            {"data-current-year": str(current.year), "data-current-quarter": str(current.number)}
+        )
         self.style_widgets()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("year") and cleaned.get("quarter"):
+            validate_quarter_has_begun(Quarter(cleaned["year"], cleaned["quarter"]), self.today)
+        return cleaned
+
+
+class IncomeVoidForm(forms.Form):
+    """作废 one quarter's income (posted from the household page's income table)."""
+
+    version = forms.IntegerField(error_messages={"required": STALE_PAGE, "invalid": STALE_PAGE})
+    reason = forms.CharField(
+        label=_("作废原因"), max_length=VOID_REASON_MAX_LENGTH, error_messages={"required": _("作废须填写原因")}
+    )
 
 
 class MonitoringCaseForm(BootstrapMixin, forms.Form):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import date
@@ -33,6 +34,24 @@ HISTORY_OPTIONS: dict[str, Any] = {"user_db_constraint": False, "bases": [Import
 
 
 NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("金额不能为负数"))]
+
+
+_PHONE = re.compile(r"[\d-]+")
+
+
+def validate_phone(value: str) -> None:
+    """A phone number holds digits and "-" only; forms, the admin and imports all apply this."""
+    if value and not _PHONE.fullmatch(value):
+        shown = value if len(value) <= 30 else value[:30] + "…"
+        raise ValidationError(_("电话号码“%(value)s”只能包含数字和“-”"), code="invalid_phone", params={"value": shown})
+
+
+def validate_quarter_has_begun(quarter: Quarter, today: date | None = None) -> None:
+    """Refuse income for a quarter that has not begun (today in Asia/Shanghai unless given)."""
+    if not quarter.has_begun(today or timezone.localdate()):
+        raise ValidationError(
+            {"quarter": _("%(quarter)s尚未开始，不能录入收入") % {"quarter": quarter.label}}, code="future_quarter"
+        )
 
 
 def amount_field(label: Any) -> models.DecimalField[Decimal, Decimal]:
@@ -147,11 +166,11 @@ class Household(VersionedModel):
         _("脱贫年度"), null=True, blank=True, validators=[MinValueValidator(2013), MaxValueValidator(2020)]
     )
     relocated = models.BooleanField(_("易地搬迁户"), default=False)
-    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_phone])
     address = models.CharField(_("住址"), max_length=200, blank=True)
     helper_name = models.CharField(_("帮扶责任人"), max_length=32, blank=True)
     helper_unit = models.CharField(_("帮扶责任人单位"), max_length=100, blank=True)
-    helper_phone = models.CharField(_("帮扶责任人电话"), max_length=20, blank=True)
+    helper_phone = models.CharField(_("帮扶责任人电话"), max_length=20, blank=True, validators=[validate_phone])
     status = models.CharField(_("状态"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE)
     cancelled_reason = models.CharField(_("注销原因"), max_length=200, blank=True)
     cancelled_on = models.DateField(_("注销日期"), null=True, blank=True)
@@ -630,6 +649,10 @@ class IncomeRecord(VersionedModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.compute()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.year and self.quarter in (1, 2, 3, 4):
+            validate_quarter_has_begun(self.period)
 
     @property
     def period(self) -> Quarter:

@@ -55,3 +55,7 @@ class Quarter:
     @property
     def first_day(self) -> date:
         return date(self.year, 3 * self.number - 2, 1)
+
+    def has_begun(self, today: date) -> bool:
+        """Whether the quarter's first day is `today` or earlier: income can only be entered for such quarters."""
+        return self.first_day <= today

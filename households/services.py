@@ -11,9 +11,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households import formulas
+from households.id_numbers import normalise_id_number
 from households.models import (
     AMOUNT_FIELDS,
     MAX_RISK_TYPES,
@@ -127,16 +129,71 @@ def household_update(
     expected_version: int | None = None,
     reason: str = "",
 ) -> Household:
-    """Save edits to a household (and optionally its members), refusing stale versions."""
+    """Save edits to a household (and optionally its members), refusing stale versions.
+
+    Only what changed is saved, so history gets a row for the household or a member only when
+    its own fields changed; a save that changes nothing writes nothing.
+    """
     require_permission(by, "households.change_household")
     _require_in_scope(by, household)
-    claim_next_version(household, expected_version)
     if members is not None:
         _check_exactly_one_head(members)
-    _save(household, by=by, reason=reason)
+    household_changed = _household_changed(household)
+    members_changed = members is not None and _members_changed(household, members)
+    if not household_changed and not members_changed:
+        _require_current_version(household, expected_version)
+        return household
+    # The version guards the whole edit page, members included, so a member's change claims it too.
+    claim_next_version(household, expected_version)
+    if household_changed:
+        _save(household, by=by, reason=reason)
+    else:
+        Household.objects.filter(pk=household.pk).update(updated_at=timezone.now())
     if members is not None:
         _apply_members(by=by, household=household, members=members, reason=reason)
     return household
+
+
+def _require_current_version(instance: VersionedModel, expected_version: int | None) -> None:
+    """Refuse a stale version without claiming the next one (for a save that changes nothing)."""
+    version = instance.version if expected_version is None else expected_version
+    if not type(instance)._default_manager.filter(pk=instance.pk, version=version).exists():
+        raise ConcurrentEditError()
+
+
+def _household_changed(household: Household) -> bool:
+    """Whether any field a user edits differs from the stored row."""
+    stored = Household.objects.filter(pk=household.pk).first()
+    if stored is None:
+        return True
+    return any(
+        getattr(stored, field.attname) != getattr(household, field.attname)
+        for field in Household._meta.concrete_fields
+        if field.editable and not field.primary_key
+    )
+
+
+def _member_changed(member: Member, data: MemberData) -> bool:
+    """Whether saving `data` over `member` (an existing row) would change it."""
+    if data.remove:
+        return member.is_active
+    if not member.is_active:
+        return True
+    for name in MEMBER_FIELDS:
+        wanted = getattr(data, name)
+        if name == "id_number":
+            wanted = normalise_id_number(wanted or "")
+        if getattr(member, name) != wanted:
+            return True
+    return False
+
+
+def _members_changed(household: Household, members: Sequence[MemberData]) -> bool:
+    existing = {m.pk: m for m in household.members.all()}
+    return any(
+        not data.remove if data.pk is None else data.pk not in existing or _member_changed(existing[data.pk], data)
+        for data in members
+    )
 
 
 @transaction.atomic
@@ -177,8 +234,10 @@ def _apply_members(*, by: Any, household: Household, members: Sequence[MemberDat
             raise ValidationError({"members": _("成员不属于该户")})
         member = existing.get(data.pk) if data.pk is not None else Member(household=household)
         assert member is not None
+        if member.pk is not None and not _member_changed(member, data):
+            continue
         if data.remove:
-            if member.pk is not None and member.is_active:
+            if member.pk is not None:
                 member.is_active = False
                 member.left_reason = data.left_reason or _("减员")
                 _save(member, by=by, reason=reason)
@@ -335,6 +394,32 @@ def income_record_save(
         raise ValidationError({"quarter": _("%(q)s收入已录入，请修改原记录") % {"q": quarter.label}}) from error
     household_refresh_income_facts(household=household)
     return record, income_warnings(household=household, record=record)
+
+
+VOID_REASON_MAX_LENGTH = 90
+VOID_PREFIX = "作废："
+
+
+@transaction.atomic
+def income_record_void(*, record: IncomeRecord, reason: str, by: Any, expected_version: int | None = None) -> Household:
+    """作废: remove a wrongly entered quarter; its history keeps the values with "作废：<reason>"."""
+    household = record.household
+    require_permission(by, "households.change_incomerecord")
+    _require_in_scope(by, household)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationError({"reason": _("作废须填写原因")})
+    if len(reason) > VOID_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": _("作废原因不能超过%(n)d个字") % {"n": VOID_REASON_MAX_LENGTH}})
+    if not household.is_active:
+        raise ValidationError(_("已注销农户不能修改收入"))
+    # Claiming the version refuses a void of a record someone corrected meanwhile, or a second click.
+    claim_next_version(record, expected_version)
+    record._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
+    record._change_reason = VOID_PREFIX + reason  # type: ignore[attr-defined]
+    record.delete()
+    household_refresh_income_facts(household=household)
+    return household
 
 
 def _set_choices(case: MonitoringCase, risk_types: Iterable[RiskType], measures: Iterable[AssistanceMeasure]) -> None:

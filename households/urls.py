@@ -12,6 +12,7 @@ urlpatterns = [
     path("households/<int:pk>/cancel/", views.household_cancel, name="household_cancel"),
     path("households/<int:pk>/income/new/", views.income_entry, name="income_create"),
     path("households/<int:pk>/income/<str:period>/", views.income_entry, name="income_edit"),
+    path("households/<int:pk>/income/<str:period>/void/", views.income_void, name="income_void"),
     path("households/<int:pk>/monitoring/new/", views.monitoring_case_register, name="case_register"),
     path(
         "households/<int:pk>/monitoring/<int:case_pk>/eliminate/",

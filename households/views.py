@@ -9,9 +9,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from households import selectors, services
 from households.forms import (
@@ -21,6 +22,7 @@ from households.forms import (
     HouseholdFilterForm,
     HouseholdForm,
     IncomeForm,
+    IncomeVoidForm,
     MemberFormSet,
     MonitoringCaseForm,
     member_initial,
@@ -204,7 +206,9 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
     from households.forms import QuarterChoiceForm
 
     quarter_form = QuarterChoiceForm(
-        request.POST or None, initial={"year": default_quarter.year, "quarter": default_quarter.number}
+        request.POST or None,
+        initial={"year": default_quarter.year, "quarter": default_quarter.number},
+        today=timezone.localdate(),
     )
     form = IncomeForm(request.POST or None, instance=record)
     if request.method == "POST" and form.is_valid() and (record or quarter_form.is_valid()):
@@ -258,6 +262,35 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
             "monitored": household.open_case() is not None,
         },
     )
+
+
+@login_required
+@permission_required("households.change_incomerecord", raise_exception=True)
+@require_POST
+def income_void(request: HttpRequest, pk: int, period: str) -> HttpResponse:
+    """作废 one quarter's income record, with a reason; back to the household page either way."""
+    household = selectors.household_get(user=request.user, pk=pk)
+    try:
+        quarter = Quarter.parse(period)
+    except ValueError as error:
+        raise Http404("季度格式错误") from error
+    record = get_object_or_404(household.income_records, year=quarter.year, quarter=quarter.number)
+    form = IncomeVoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(str(message) for errors in form.errors.values() for message in errors))
+        return redirect("household_detail", pk=household.pk)
+    try:
+        services.income_record_void(
+            record=record,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, f"已作废{quarter.label}收入，原因记入变更记录")
+    return redirect("household_detail", pk=household.pk)
 
 
 @login_required

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -22,6 +23,15 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--user", default="", help="以该用户的身份和管辖范围导入（默认：第一个超级管理员）")
 
     def handle(self, *args: Any, file: Path, dry_run: bool, user: str, **options: Any) -> None:
+        try:
+            self._import(file=file, dry_run=dry_run, user=user)
+        except PermissionDenied as error:
+            # A read-only role (县级查看) or a file outside the account's region: say so, no traceback.
+            raise CommandError(f"用户 {user or '（超级管理员）'} 不能执行此导入：{error}") from error
+        except ValidationError as error:
+            raise CommandError("；".join(error.messages)) from error
+
+    def _import(self, *, file: Path, dry_run: bool, user: str) -> None:
         from regions.models import User
 
         account = (

@@ -13,8 +13,11 @@ from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from households.excel.columns import Column, Kind
 from households.id_numbers import normalised_id_number_error
+from households.models import validate_phone
 
 CellValue = str | int | float | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
 
@@ -102,10 +105,12 @@ def parse_text(value: CellValue) -> str:
 
 
 def parse_phone(value: CellValue) -> str:
-    """A phone number: digits and dashes only."""
+    """A phone number: spaces dropped, then the model's rule (households.models.validate_phone)."""
     text = parse_text(value).replace(" ", "")
-    if text and not re.fullmatch(r"[\d-]+", text):
-        raise CellError(f"联系电话“{_shown(value)}”只能包含数字和“-”")
+    try:
+        validate_phone(text)
+    except ValidationError as error:
+        raise CellError("；".join(error.messages)) from error
     if len(text) > 20:
         raise CellError("联系电话不能超过20位")
     return text

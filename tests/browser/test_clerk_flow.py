@@ -107,7 +107,7 @@ def test_a_village_clerk_registers_a_household_and_reads_its_per_capita_income(
 
     page.get_by_role("link", name="录入季度收入").click()
     expect(page.get_by_role("heading", name="录入季度收入")).to_be_visible()
-    page.get_by_label("年度").fill("2025")
+    page.get_by_label("年度").select_option("2025")
     page.get_by_label("季度").select_option(label="第2季度")
 
     net, per_capita = page.locator("#net"), page.locator("#per-capita")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -81,6 +82,14 @@ def test_quarters_parse_print_and_step() -> None:
     assert quarter.year_earlier() == Quarter(2024, 1)
     assert [str(q) for q in quarter.trailing_four()] == ["2024Q2", "2024Q3", "2024Q4", "2025Q1"]
     assert quarter.label == "2025年第1季度"
+
+
+def test_a_quarter_begins_on_its_first_day() -> None:
+    assert Quarter(2026, 4).has_begun(date(2026, 10, 1))
+    assert Quarter(2026, 4).has_begun(date(2026, 11, 30))
+    assert not Quarter(2026, 4).has_begun(date(2026, 9, 30))
+    assert not Quarter(2027, 4).has_begun(date(2026, 11, 30))
+    assert Quarter(2016, 1).has_begun(date(2026, 11, 30))
 
 
 @pytest.mark.parametrize("text", ["2025Q5", "2025", "Q3", "2025-03"])

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from households.models import Household, IncomeRecord, Member
+from households.models import Household, IncomeRecord, Labour, Member, Relation
 from tests.conftest import Staff
-from tests.factories import PASSWORD, Tree, household, id_number, income, threshold
+from tests.factories import PASSWORD, Tree, household, id_number, income, member, threshold
 
 
 @pytest.fixture
@@ -44,6 +44,24 @@ def household_post(tree: Tree, members: list[dict[str, Any]], **fields: Any) -> 
         }
         for key, value in row.items():
             data[f"members-{index}-{key}"] = value
+    return data
+
+
+def resubmit(form_context: Any, members: dict[int, dict[str, Any]] | None = None, **fields: Any) -> dict[str, Any]:
+    """The edit page's form posted back as it was shown, with `fields` and members[index] changed."""
+    form = form_context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update({"village": form["village"].value(), "version": form["version"].value(), **fields})
+    formset = form_context["formset"]
+    data.update({f"members-{k}": v for k, v in formset.management_form.initial.items()})
+    for index, member_form in enumerate(formset.forms):
+        values = {**member_form.initial, **(members or {}).get(index, {})}
+        for key, value in values.items():
+            if key == "medical_insurance":
+                if value:
+                    data[f"members-{index}-{key}"] = "on"
+            else:
+                data[f"members-{index}-{key}"] = value
     return data
 
 
@@ -96,28 +114,68 @@ def test_the_second_of_two_concurrent_edits_is_refused(tree: Tree, staff: Staff,
     other.login(username=staff.township_admin.username, password=PASSWORD)
     second_form = other.get(url).context
 
-    def resubmit(form_context: Any, address: str) -> dict[str, Any]:
-        data = {k: v for k, v in form_context["form"].initial.items() if v is not None}
-        data.update(
-            {"village": target.village_id, "address": address, "version": form_context["form"]["version"].value()}
-        )
-        formset = form_context["formset"]
-        data.update({f"members-{k}": v for k, v in formset.management_form.initial.items()})
-        for index, form in enumerate(formset.forms):
-            for key, value in form.initial.items():
-                if key == "medical_insurance":
-                    if value:
-                        data[f"members-{index}-{key}"] = "on"
-                else:
-                    data[f"members-{index}-{key}"] = value
-        return data
-
-    assert clerk.post(url, resubmit(first_form, "一组12号")).status_code == 302
-    refused = other.post(url, resubmit(second_form, "二组8号"))
+    assert clerk.post(url, resubmit(first_form, address="一组12号")).status_code == 302
+    refused = other.post(url, resubmit(second_form, address="二组8号"))
     assert refused.status_code == 200
     assert "已被他人修改" in refused.content.decode()
     target.refresh_from_db()
     assert target.address == "一组12号"
+
+
+def test_an_edit_without_its_version_is_refused_and_saves_nothing(tree: Tree, staff: Staff, clerk: Client) -> None:
+    target = household(staff.village_clerk, tree.village_a1, address="一组")
+    url = reverse("household_edit", args=[target.pk])
+    data = resubmit(clerk.get(url).context, address="二组")
+    del data["version"]
+    response = clerk.post(url, data)
+    assert response.status_code == 200
+    assert "页面已过期，请刷新后重新编辑" in response.content.decode()
+    stored = Household.objects.get(pk=target.pk)
+    assert (stored.address, stored.version) == ("一组", target.version)
+
+
+def test_a_correction_without_its_version_is_refused(tree: Tree, staff: Staff, clerk: Client) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    income(staff.village_clerk, target, "2025Q1", wages_other="100")
+    response = clerk.post(reverse("income_edit", args=[target.pk, "2025Q1"]), {"wages_other": "250"})
+    assert "页面已过期，请刷新后重新编辑" in response.content.decode()
+    assert IncomeRecord.objects.get(household=target).wages_other == 100
+
+
+def six_members() -> list[Any]:
+    return [
+        member(),
+        member(Relation.SPOUSE, name="李四", birth="19820202"),
+        member(Relation.SON, name="张一", birth="20050303"),
+        member(Relation.DAUGHTER, name="张二", birth="20080404"),
+        member(Relation.FATHER, name="张老", birth="19500505", labour=Labour.NONE),
+        member(Relation.MOTHER, name="王老", birth="19520606", labour=Labour.NONE),
+    ]
+
+
+def test_saving_an_unchanged_household_eight_times_writes_no_history(tree: Tree, staff: Staff, clerk: Client) -> None:
+    target = household(staff.village_clerk, tree.village_a1, members=six_members())
+    url = reverse("household_edit", args=[target.pk])
+    members_before, household_before = Member.history.count(), Household.history.count()
+    for _ in range(8):
+        assert clerk.post(url, resubmit(clerk.get(url).context)).status_code == 302
+    assert Member.history.count() == members_before
+    assert Household.history.count() == household_before
+
+
+def test_a_save_changing_one_member_writes_one_member_history_row(tree: Tree, staff: Staff, clerk: Client) -> None:
+    target = household(staff.village_clerk, tree.village_a1, members=six_members())
+    url = reverse("household_edit", args=[target.pk])
+    members_before, household_before = Member.history.count(), Household.history.count()
+    page = clerk.get(url).context
+    assert clerk.post(url, resubmit(page, members={2: {"work_place": "昆明", "work_months": 6}})).status_code == 302
+    assert Member.history.count() == members_before + 1
+    assert Member.history.latest("history_id").work_place == "昆明"
+    assert Household.history.count() == household_before
+    # The page's version moved on, so a second tab still showing the old members is refused.
+    stale = clerk.post(url, resubmit(page, members={3: {"work_place": "大理", "work_months": 3}}))
+    assert "已被他人修改" in stale.content.decode()
+    assert Member.history.count() == members_before + 1
 
 
 def test_income_entry_saves_and_the_detail_page_shows_per_capita(tree: Tree, staff: Staff, clerk: Client) -> None:

@@ -21,6 +21,7 @@ from households.models import (
 )
 from households.quarter import Quarter
 from households.services import (
+    MEMBER_FIELDS,
     ConcurrentEditError,
     MemberData,
     household_update,
@@ -126,6 +127,32 @@ def test_a_stale_household_edit_is_refused(tree: Tree, staff: Staff) -> None:
     target.refresh_from_db()
     assert target.address == "一组"
     assert target.version == 2
+
+
+def members_as_stored(target: Household) -> list[MemberData]:
+    return [
+        MemberData(pk=m.pk, **{name: getattr(m, name) for name in MEMBER_FIELDS})
+        for m in target.members.filter(is_active=True)
+    ]
+
+
+def test_a_household_save_writes_history_only_for_what_changed(tree: Tree, staff: Staff) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    members_before, household_before = Member.history.count(), Household.history.count()
+    for _ in range(3):
+        household_update(by=staff.village_clerk, household=target, members=members_as_stored(target))
+    assert (Member.history.count(), Household.history.count()) == (members_before, household_before)
+    assert Household.objects.get(pk=target.pk).version == 1
+
+    target.address = "新址"
+    household_update(by=staff.village_clerk, household=target, members=members_as_stored(target))
+    assert (Member.history.count(), Household.history.count()) == (members_before, household_before + 1)
+
+    changed = members_as_stored(target)
+    changed[0].health = "chronic"
+    household_update(by=staff.village_clerk, household=target, members=changed)
+    assert (Member.history.count(), Household.history.count()) == (members_before + 1, household_before + 1)
+    assert Household.objects.get(pk=target.pk).version == 3
 
 
 def test_income_warnings_flag_a_sharp_fall_and_income_below_threshold(tree: Tree, staff: Staff) -> None:
