@@ -151,3 +151,17 @@ def test_the_import_command_refuses_a_read_only_user_with_a_message(tree: Tree, 
         call_command("import_income", str(roster), "--user", "xian", stdout=io.StringIO())
     with pytest.raises(CommandError, match="用户 nobody 不存在"):
         call_command("import_roster", str(roster), "--user", "nobody", stdout=io.StringIO())
+
+
+def test_an_income_import_of_a_quarter_that_has_not_begun_is_refused_at_preview(
+    tree: Tree, staff: Staff, settings: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    from tests.households.excel.test_import import check, income_workbook
+
+    settings.MEDIA_ROOT = tmp_path / "media"  # type: ignore[attr-defined]
+    target = household(staff.village_clerk, tree.village_a1, number="H001")
+    rows = [[target.number, "", 2030, 1, "100", "0", "0", "0", ""]]
+    batch = check(staff.village_clerk, income_workbook(rows), kind="income", name="收入.xlsx")
+    assert batch.status == "invalid"
+    assert any("尚未开始" in error["message"] for error in batch.errors), batch.errors
+    assert not IncomeRecord.objects.exists()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('households', '0009_import_batch_states'),
+        ('households', '0010_staged_rows_and_history_batch'),
     ]
 
     operations = [
