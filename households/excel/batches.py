@@ -93,6 +93,7 @@ def _plan(batch: ImportBatch, *, user: Any, lock: bool) -> Plan:
         keep = None if lock else _kept_table(batch)
         table = read_table_isolated(path, **limits, memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES, keep=keep)
     batch.sheet_name, batch.header_row, batch.row_count = table.sheet, table.header_row, table.row_count
+    batch.ignored_columns = table.ignored_columns
     _progress(batch, 40, f"已读取 {table.row_count} 行，正在校验")
     if batch.kind == ImportKind.ROSTER:
         planner = RosterPlanner(user=user, sheet=table.sheet, lock=lock, prepare=_can_prepare())
