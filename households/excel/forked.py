@@ -5,7 +5,9 @@ An import runs on one core; the machine has two. The 身份证号 column is the 
 forked child — sharing this process's memory until it writes — parses it meanwhile and sends the
 results back through a pipe. The child touches no database connection and leaves by os._exit.
 Anything going wrong there (a crash, an unreadable answer) only means parsing here after all:
-the answer is the same either way, as normalise.parse_column gives it.
+the answer is the same either way, as normalise.parse_column gives it. A process running other
+threads (a threaded web server running the preview in process) is never forked: the child would
+inherit locks those threads hold; it parses here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import pickle
 import select
 import signal
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -38,6 +41,8 @@ class ForkedParse:
         self.results: dict[str, Parsed] | None = None
         self.pid: int | None = None
         self.closed = False
+        if not _single_threaded():
+            return
         read_end, write_end = os.pipe()
         try:
             self.pid = os.fork()
@@ -97,6 +102,10 @@ class ForkedParse:
             for index, _ in failures:
                 parsed[index] = FAILED
         return answer
+
+
+def _single_threaded() -> bool:
+    return threading.active_count() == 1
 
 
 def _child(columns: Sequence[tuple[Column, Sequence[Any]]], read_end: int, write_end: int) -> None:

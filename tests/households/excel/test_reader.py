@@ -9,6 +9,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from decimal import Decimal
@@ -455,3 +456,24 @@ def test_the_isolated_child_imports_no_django(tmp_path: Path) -> None:
     project = Path(__file__).resolve().parents[3]
     result = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_threaded_process_is_never_forked_to_parse_columns() -> None:
+    # The preview runs in a request thread when Celery runs tasks in process (runserver, no Redis).
+    from households.excel.forked import ForkedParse
+
+    column = next(column for column in ROSTER_COLUMNS if column.key == "id_number")
+    started = threading.Event()
+    release = threading.Event()
+    other = threading.Thread(target=lambda: (started.set(), release.wait(10)))
+    other.start()
+    try:
+        started.wait(5)
+        parse = ForkedParse([(column, [id_number_for(1), "x"])])
+        assert parse.pid is None
+        parsed, failures = parse.result("id_number")
+    finally:
+        release.set()
+        other.join()
+    assert parsed[0] == id_number_for(1)
+    assert [index for index, _ in failures] == [1]
