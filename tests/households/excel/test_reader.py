@@ -465,7 +465,12 @@ def test_a_threaded_process_is_never_forked_to_parse_columns() -> None:
     column = next(column for column in ROSTER_COLUMNS if column.key == "id_number")
     started = threading.Event()
     release = threading.Event()
-    other = threading.Thread(target=lambda: (started.set(), release.wait(10)))
+
+    def busy() -> None:
+        started.set()
+        release.wait(10)
+
+    other = threading.Thread(target=busy)
     other.start()
     try:
         started.wait(5)
