@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import math
+import os
 import pickle
 import resource
 import subprocess
@@ -73,13 +74,16 @@ def run_isolated(
             "timeout_seconds": timeout_seconds,
         }
     ).encode()
+    # The project first on the child's path, whatever PYTHONSAFEPATH or the caller's PYTHONPATH say.
+    path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
     try:
         child = subprocess.Popen(
-            [sys.executable, "-m", MODULE],
+            [sys.executable or "python3", "-m", MODULE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": path},
         )
     except OSError as error:
         logger.error("Could not start the isolated child for %s: %s", label, error)

@@ -50,6 +50,7 @@ DEFAULT_MEMORY_LIMIT_BYTES = 1536 * 2**20
 DEFAULT_TIMEOUT_SECONDS = 120.0
 # What Excel, WPS and LibreOffice write as "CSV" or "文本文件" in Chinese and European locales.
 CSV_DELIMITERS = (",", "\t", ";", "|")
+CSV_SAMPLE_CHARS = 64 * 1024
 
 UPLOAD_FORMATS = "请上传 .xlsx 或 .csv 文件"
 XLS_REFUSED = "不支持 .xls 格式，请在 Excel 中“另存为” .xlsx 后再上传"
@@ -365,7 +366,7 @@ def _delimiter(text: str, columns: Sequence[ColumnSpec]) -> str:
 
     Counting alone misleads: a tab-separated file whose amounts are written "1,234.50" has more commas than tabs.
     """
-    lines = text.splitlines()[:HEADER_SCAN_ROWS]
+    lines = text[:CSV_SAMPLE_CHARS].splitlines()[:HEADER_SCAN_ROWS]
     sample = "\n".join(lines)
     lookup = header_lookup(columns)
 

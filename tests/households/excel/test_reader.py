@@ -28,6 +28,7 @@ from households.excel.reader import (
     Table,
     read_table,
     read_table_isolated,
+    read_table_kept,
 )
 from tests.households.excel.workbooks import (
     INCOME_HEADER,
@@ -482,3 +483,14 @@ def test_a_threaded_process_is_never_forked_to_parse_columns() -> None:
         other.join()
     assert parsed[0] == id_number_for(1)
     assert [index for index, _ in failures] == [1]
+
+
+def test_the_table_kept_by_the_preview_is_the_table_read_and_only_for_the_same_bytes(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "roster.xlsx", [ROSTER_HEADER, *(roster_row(n) for n in range(8))])
+    kept = tmp_path / "roster.xlsx.table"
+    arguments: dict[str, Any] = {"columns": ROSTER_COLUMNS, "original_name": path.name, **LIMITS}
+    table = read_table_isolated(path, **arguments, keep=kept)
+    assert read_table_kept(kept, path, **arguments) == table
+    assert table.ignored_columns == ["备注（AD列）"]
+    write_xlsx(path, [ROSTER_HEADER, *(roster_row(n) for n in range(9))])
+    assert read_table_kept(kept, path, **arguments) is None
