@@ -6,7 +6,6 @@ always agree on what a column means.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -198,23 +197,3 @@ INCOME_COLUMNS: tuple[Column, ...] = (
         help="系统计算，导入时忽略",
     ),
 )
-
-_PARENTHESES = re.compile(r"[（(][^）)]*[）)]")
-
-
-def header_key(text: str) -> str:
-    """Normalise a header cell for matching: fold width, drop spaces, *, and (units)."""
-    folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in str(text))
-    folded = folded.replace("\u3000", "").replace(" ", "").replace("\n", "").replace("*", "").strip()
-    without_units = _PARENTHESES.sub("", folded)
-    return without_units or folded
-
-
-def header_lookup(columns: tuple[Column, ...]) -> dict[str, Column]:
-    """Every accepted spelling of every header, normalised, mapped to its column."""
-    lookup: dict[str, Column] = {}
-    for column in columns:
-        for spelling in (column.header, *column.aliases):
-            lookup.setdefault(header_key(spelling), column)
-            lookup.setdefault(spelling.replace(" ", ""), column)
-    return lookup

@@ -57,6 +57,8 @@ class ImportCommand(BaseCommand):
                 f"  {name}: 新增 {counts['new']}，修改 {counts['updated']}，无变化 {counts['unchanged']}，"
                 f"有错误 {counts['error']}"
             )
+        if batch.ignored_columns:
+            self.stdout.write(f"  以下列未被识别，其中的数据不会导入：{'、'.join(batch.ignored_columns)}")
         for error in batch.errors[:50]:
             self.stdout.write(f"  第{error['row']}行 [{error['column']}] {error['message']}")
         if batch.error_count:

@@ -1,41 +1,36 @@
 """Read the table out of an uploaded .xlsx, .ods or .csv file.
 
-Finds the sheet and its header row (title rows, two-row merged headers and aliases allowed),
-maps headers to columns and collects the non-blank rows with their raw values; cleaning them is
-households.excel.normalise's job. `read_table_isolated` runs the parse in a forked child with a
-memory limit and a deadline, so a hostile file cannot take the web or worker process down.
+Looks at every sheet for a header row (title rows, two-row merged headers and aliases allowed),
+takes the sheet whose header has every required column, maps headers to columns and collects the
+non-blank rows with their raw values; cleaning them is households.excel.normalise's job.
+`read_table_isolated` runs the parse in a fresh interpreter under a memory limit and a deadline
+(isolated.py), so a hostile file cannot take the web or worker process down. This module imports
+nothing of Django, so that interpreter starts fast: columns arrive as anything with a key, a
+header, aliases and a required flag (a `Column`, or its plain copy in the child).
 """
 
 from __future__ import annotations
 
 import csv
-import faulthandler
 import functools
 import gc
-import hashlib
-import importlib.metadata
 import io
 import itertools
 import logging
-import math
 import operator
-import os
-import pickle
-import resource
-import select
-import signal
-import time
-import traceback
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import python_calamine
 
-from households.excel.columns import Column, header_key, header_lookup
-from households.excel.normalise import CellValue
+from households.excel import isolated
+
+if TYPE_CHECKING:
+    from households.excel.normalise import CellValue
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +46,9 @@ MAX_COMPRESSION_RATIO = 100
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 DEFAULT_MEMORY_LIMIT_BYTES = 1536 * 2**20
 DEFAULT_TIMEOUT_SECONDS = 120.0
+# What Excel, WPS and LibreOffice write as "CSV" or "文本文件" in Chinese and European locales.
+CSV_DELIMITERS = (",", "\t", ";", "|")
+CSV_SAMPLE_CHARS = 64 * 1024
 
 UPLOAD_FORMATS = "请上传 .xlsx 或 .csv 文件"
 XLS_REFUSED = "不支持 .xls 格式，请在 Excel 中“另存为” .xlsx 后再上传"
@@ -68,6 +66,52 @@ class FileRefused(Exception):
         self.message = message
 
 
+class ColumnSpec(Protocol):
+    """What the reader needs to know of a column (households.excel.columns.Column has it all)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def header(self) -> str: ...
+
+    @property
+    def aliases(self) -> tuple[str, ...]: ...
+
+    @property
+    def required(self) -> bool: ...
+
+
+class HeaderSpec(NamedTuple):
+    """A column as the isolated child knows it: plain values that travel as JSON."""
+
+    key: str
+    header: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+_PARENTHESES = re.compile(r"[（(][^）)]*[）)]")
+
+
+def header_key(text: str) -> str:
+    """Normalise a header cell for matching: fold width, drop spaces, *, and (units)."""
+    folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in str(text))
+    folded = folded.replace("\u3000", "").replace(" ", "").replace("\n", "").replace("*", "").strip()
+    without_units = _PARENTHESES.sub("", folded)
+    return without_units or folded
+
+
+def header_lookup(columns: Sequence[ColumnSpec]) -> dict[str, ColumnSpec]:
+    """Every accepted spelling of every header, normalised, mapped to its column."""
+    lookup: dict[str, ColumnSpec] = {}
+    for column in columns:
+        for spelling in (column.header, *column.aliases):
+            lookup.setdefault(header_key(spelling), column)
+            lookup.setdefault(spelling.replace(" ", ""), column)
+    return lookup
+
+
 class RawRow(NamedTuple):
     row_number: int  # as the spreadsheet shows it, 1-based
     values: dict[str, CellValue]  # column key → raw cell value ("" when empty)
@@ -78,7 +122,8 @@ class Table:
     sheet: str  # the sheet's name; a CSV file's name
     header_row: int  # 1-based; the lower row of a two-row header
     column_map: dict[str, int]  # column key → 1-based column number in the sheet
-    unknown_headers: list[str]  # headers that match no column, ignored
+    # Header texts that match no column, with their letters ("联系方式（F列）"): their data is not imported.
+    ignored_columns: list[str]
     row_numbers: list[int]  # as the spreadsheet shows them, 1-based
     # Column by column, in column_map's order: one raw value per row ("" when empty).
     data: list[Sequence[CellValue]]
@@ -119,21 +164,21 @@ class _Packed:
     sheet: str
     header_row: int
     column_map: dict[str, int]
-    unknown_headers: list[str]
+    ignored_columns: list[str]
     row_numbers: list[int]
     data: list[Sequence[CellValue]]  # per column_map key, in its order: one value per row
 
     def as_table(self) -> Table:
-        return Table(self.sheet, self.header_row, self.column_map, self.unknown_headers, self.row_numbers, self.data)
+        return Table(self.sheet, self.header_row, self.column_map, self.ignored_columns, self.row_numbers, self.data)
 
     def as_plain(self) -> tuple[Any, ...]:
-        return (self.sheet, self.header_row, self.column_map, self.unknown_headers, self.row_numbers, self.data)
+        return (self.sheet, self.header_row, self.column_map, self.ignored_columns, self.row_numbers, self.data)
 
 
 @dataclass(frozen=True)
 class _Request:
     path: Path
-    columns: tuple[Column, ...]
+    columns: tuple[ColumnSpec, ...]
     original_name: str
     max_rows: int
     max_uncompressed_bytes: int
@@ -146,13 +191,13 @@ class _Header:
 
 
 def read_table(
-    path: Path, *, columns: tuple[Column, ...], original_name: str, max_rows: int, max_uncompressed_bytes: int
+    path: Path, *, columns: Sequence[ColumnSpec], original_name: str, max_rows: int, max_uncompressed_bytes: int
 ) -> Table:
     """The table in the file, or FileRefused with a Chinese reason.
 
     Parses in the calling process: a hostile workbook can abort it. Uploads go through read_table_isolated.
     """
-    return _read(_Request(path, columns, original_name, max_rows, max_uncompressed_bytes)).as_table()
+    return _read(_Request(path, tuple(columns), original_name, max_rows, max_uncompressed_bytes)).as_table()
 
 
 def _read(request: _Request) -> _Packed:
@@ -208,49 +253,130 @@ def _inspect_zip(path: Path, max_uncompressed_bytes: int) -> str:
     raise FileRefused(f"文件不是 Excel 工作簿，{UPLOAD_FORMATS}")
 
 
+Merge = tuple[tuple[int, int], tuple[int, int]]
+
+
+class _Candidate(NamedTuple):
+    name: str
+    score: int
+    header: _Header
+    top: list[Sequence[CellValue]]
+    rest: Iterator[Sequence[CellValue]]
+    merged: list[Merge]
+
+
 def _read_workbook(request: _Request) -> _Packed:
-    checked: list[str] = []
+    """The sheet whose header has every required column, the one matching most headers if several do."""
+    lookup = header_lookup(request.columns)
+    findings: list[tuple[str, _Header | None, list[str]]] = []  # sheet, its header, required columns it lacks
+    best: _Candidate | None = None
     try:
         with request.path.open("rb") as file:
             workbook = python_calamine.load_workbook(file)
-        for metadata in workbook.sheets_metadata:
-            if metadata.typ != python_calamine.SheetTypeEnum.WorkSheet or metadata.name.strip() == INSTRUCTIONS_SHEET:
-                continue
-            checked.append(metadata.name)
-            sheet = workbook.get_sheet_by_name(metadata.name)
-            # iter_rows yields every row from the first, but only the columns from the first used one.
-            offset = sheet.start[1] if sheet.start else 0
-            rows: Iterator[Sequence[CellValue]] = (
-                row if offset == 0 else [*([""] * offset), *row] for row in sheet.iter_rows()
-            )
+        for name in _worksheet_names(workbook):
+            sheet = workbook.get_sheet_by_name(name)
+            rows = _sheet_rows(sheet)
             top = list(itertools.islice(rows, HEADER_SCAN_ROWS))
             header = _find_header(top, request.columns)
-            if header is not None:
-                merged = sheet.merged_cell_ranges or []
-                return _collect(request, metadata.name, header, itertools.chain(top, rows), merged)
+            missing = _missing(header, request.columns) if header is not None else []
+            findings.append((name, header, missing))
+            if header is None or missing:
+                continue
+            score = _score(header.texts, lookup)
+            if best is None or score > best.score:
+                # Only the chosen sheet's cells are kept: a summary sheet looked at before is let go.
+                best = _Candidate(name, score, header, top, rows, sheet.merged_cell_ranges or [])
+        if best is not None:
+            return _collect(request, best.name, best.header, itertools.chain(best.top, best.rest), best.merged)
     except python_calamine.CalamineError as error:
         raise FileRefused(CORRUPT) from error
-    raise _no_header(request.columns, checked)
+    raise _no_table(request.columns, findings)
+
+
+def _worksheet_names(workbook: python_calamine.CalamineWorkbook) -> list[str]:
+    """The workbook's worksheets in order, without charts and the template's 说明 sheet."""
+    return [
+        metadata.name
+        for metadata in workbook.sheets_metadata
+        if metadata.typ == python_calamine.SheetTypeEnum.WorkSheet and metadata.name.strip() != INSTRUCTIONS_SHEET
+    ]
+
+
+def _sheet_rows(sheet: python_calamine.CalamineSheet) -> Iterator[Sequence[CellValue]]:
+    """Every row of the sheet from row 1, each from column A."""
+    # iter_rows yields every row from the first, but only the columns from the first used one.
+    offset = sheet.start[1] if sheet.start else 0
+    if offset == 0:
+        return iter(sheet.iter_rows())
+    return ([*([""] * offset), *row] for row in sheet.iter_rows())
+
+
+def table_rows(
+    path: Path, *, columns: Sequence[ColumnSpec], original_name: str, sheet: str, max_bytes: int
+) -> tuple[str, Iterator[Sequence[CellValue]]]:
+    """Every row of the sheet the table was read from (a CSV file's only one), as the reader saw them.
+
+    For the error workbook, run in the isolated child like the reader.
+    """
+    request = _Request(path, tuple(columns), original_name, 0, max_bytes)
+    if _detect_format(request) == "csv":
+        return _csv_rows(request)
+    try:
+        with path.open("rb") as file:
+            workbook = python_calamine.load_workbook(file)
+        names = _worksheet_names(workbook) or [workbook.sheet_names[0]]
+        name = sheet if sheet in workbook.sheet_names else names[0]
+        return name, _sheet_rows(workbook.get_sheet_by_name(name))
+    except (python_calamine.CalamineError, IndexError) as error:
+        raise FileRefused(CORRUPT) from error
 
 
 def _read_csv(request: _Request) -> _Packed:
+    name, rows = _csv_rows(request)
+    try:
+        top: list[Sequence[CellValue]] = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+        header = _find_header(top, request.columns)
+        if header is None:
+            raise _no_header(request.columns, [])
+        missing = _missing(header, request.columns)
+        if missing:
+            raise _missing_columns(missing, header)
+        return _collect(request, name, header, itertools.chain(top, rows), [])
+    except csv.Error as error:
+        line = getattr(rows, "line_num", 0)
+        raise FileRefused(f"CSV 文件格式有误（第{line}行），请在 Excel 中重新保存后再上传") from error
+
+
+def _csv_rows(request: _Request) -> tuple[str, Iterator[Sequence[CellValue]]]:
+    """The file's name and its rows, decoded and split at the delimiter its header row uses."""
     if request.path.stat().st_size > request.max_uncompressed_bytes:
         raise FileRefused(TOO_LARGE)
     data = request.path.read_bytes()
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRefused(f"文件不是文本表格，{UPLOAD_FORMATS}")
     text = _decode(data)
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        top: list[list[str]] = list(itertools.islice(reader, HEADER_SCAN_ROWS))
-        header = _find_header(top, request.columns)
-        if header is None:
-            raise _no_header(request.columns, [])
-        return _collect(request, Path(request.original_name).name, header, itertools.chain(top, reader), [])
-    except csv.Error as error:
-        raise FileRefused(f"CSV 文件格式有误（第{reader.line_num}行），请在 Excel 中重新保存后再上传") from error
+    delimiter = _delimiter(text, request.columns)
+    return Path(request.original_name).name, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _delimiter(text: str, columns: Sequence[ColumnSpec]) -> str:
+    """The delimiter under which the first rows hold the best header; the most frequent one if none does.
+
+    Counting alone misleads: a tab-separated file whose amounts are written "1,234.50" has more commas than tabs.
+    """
+    lines = text[:CSV_SAMPLE_CHARS].splitlines()[:HEADER_SCAN_ROWS]
+    sample = "\n".join(lines)
+    lookup = header_lookup(columns)
+
+    def quality(delimiter: str) -> tuple[int, int]:
+        try:
+            rows = list(csv.reader(lines, delimiter=delimiter))
+        except csv.Error:
+            return (0, 0)
+        best = max((_score([cell.strip() for cell in row], lookup) for row in rows), default=0)
+        return (best, sample.count(delimiter))
+
+    return max(CSV_DELIMITERS, key=quality)
 
 
 def _decode(data: bytes) -> str:
@@ -264,12 +390,13 @@ def _decode(data: bytes) -> str:
     raise FileRefused("无法识别 CSV 文件的编码，请另存为“CSV UTF-8”格式后再上传")
 
 
-def _match(text: str, lookup: dict[str, Column]) -> Column | None:
+def match_header(text: str, lookup: dict[str, ColumnSpec]) -> ColumnSpec | None:
+    """The column a header cell names, if any."""
     return (lookup.get(header_key(text)) or lookup.get(text.replace(" ", ""))) if text else None
 
 
-def _score(texts: list[str], lookup: dict[str, Column]) -> int:
-    return len({column.key for text in texts if (column := _match(text, lookup)) is not None})
+def _score(texts: list[str], lookup: dict[str, ColumnSpec]) -> int:
+    return len({column.key for text in texts if (column := match_header(text, lookup)) is not None})
 
 
 def _stack(upper: list[str], lower: list[str]) -> list[str]:
@@ -277,7 +404,7 @@ def _stack(upper: list[str], lower: list[str]) -> list[str]:
     return [below or above for above, below in itertools.zip_longest(upper, lower, fillvalue="")]
 
 
-def _find_header(top: Sequence[Sequence[CellValue]], columns: tuple[Column, ...]) -> _Header | None:
+def _find_header(top: Sequence[Sequence[CellValue]], columns: Sequence[ColumnSpec]) -> _Header | None:
     """The row among the first ten matching the most headers; stacked with a neighbour if that matches more."""
     lookup = header_lookup(columns)
     texts = [["" if value is None else str(value).strip() for value in row] for row in top]
@@ -296,10 +423,37 @@ def _find_header(top: Sequence[Sequence[CellValue]], columns: tuple[Column, ...]
     return _Header(row=index + 1, texts=header_texts)
 
 
-def _no_header(columns: tuple[Column, ...], sheets: list[str]) -> FileRefused:
+def _missing(header: _Header, columns: Sequence[ColumnSpec]) -> list[str]:
+    """The required columns the header lacks, by their template names."""
+    lookup = header_lookup(columns)
+    found = {column.key for text in header.texts if (column := match_header(text, lookup)) is not None}
+    return [column.header for column in columns if column.required and column.key not in found]
+
+
+def _no_header(columns: Sequence[ColumnSpec], sheets: list[str]) -> FileRefused:
     expected = "、".join(column.header for column in columns if column.required)
     where = f"（已查看工作表：{'、'.join(sheets)}）" if sheets else ""
     return FileRefused(f"未找到表头：前{HEADER_SCAN_ROWS}行中没有“{expected}”等列名{where}，请使用导入模板")
+
+
+def _missing_columns(missing: list[str], header: _Header) -> FileRefused:
+    return FileRefused(f"缺少必需的列：{'、'.join(missing)}（第{header.row}行为表头）")
+
+
+def _no_table(columns: Sequence[ColumnSpec], findings: list[tuple[str, _Header | None, list[str]]]) -> FileRefused:
+    """No sheet has every required column: say, sheet by sheet, what each lacks."""
+    with_header = [(name, header, missing) for name, header, missing in findings if header is not None]
+    if not with_header:
+        return _no_header(columns, [name for name, _, _ in findings])
+    if len(findings) == 1:
+        _, header, missing = with_header[0]
+        assert header is not None
+        return _missing_columns(missing, header)
+    reasons = [
+        f"工作表“{name}”缺少：{'、'.join(missing)}" if header is not None else f"工作表“{name}”未找到表头"
+        for name, header, missing in findings
+    ]
+    return FileRefused(f"没有一个工作表包含全部必需的列：{'；'.join(reasons)}。请使用导入模板")
 
 
 def column_letter(number: int) -> str:
@@ -311,16 +465,17 @@ def column_letter(number: int) -> str:
     return letters
 
 
-def _map_columns(header: _Header, columns: tuple[Column, ...]) -> tuple[dict[str, int], list[str]]:
+def _map_columns(header: _Header, columns: Sequence[ColumnSpec]) -> tuple[dict[str, int], list[str]]:
+    """Column key → column number, and the headers matching no column ("联系方式（F列）")."""
     lookup = header_lookup(columns)
     found: dict[str, list[int]] = {}
-    unknown: list[str] = []
+    ignored: list[str] = []
     for index, text in enumerate(header.texts):
-        column = _match(text, lookup)
+        column = match_header(text, lookup)
         if column is not None:
             found.setdefault(column.key, []).append(index + 1)
         elif text:
-            unknown.append(text)
+            ignored.append(f"{text}（{column_letter(index + 1)}列）")
     headers = {column.key: column.header for column in columns}
     duplicates = [
         f"{headers[key]}（{'、'.join(column_letter(number) for number in numbers)}列）"
@@ -329,24 +484,18 @@ def _map_columns(header: _Header, columns: tuple[Column, ...]) -> tuple[dict[str
     ]
     if duplicates:
         raise FileRefused(f"表头重复：{'；'.join(duplicates)}（第{header.row}行为表头），请删除或改名重复的列")
-    missing = [column.header for column in columns if column.required and column.key not in found]
-    if missing:
-        raise FileRefused(f"缺少必需的列：{'、'.join(missing)}（第{header.row}行为表头）")
-    return {key: numbers[0] for key, numbers in found.items()}, unknown
+    return {key: numbers[0] for key, numbers in found.items()}, ignored
 
 
 def _is_blank(values: Sequence[CellValue]) -> bool:
     return not any(value.strip() if isinstance(value, str) else value is not None for value in values)
 
 
-Merge = tuple[tuple[int, int], tuple[int, int]]
-
-
 def _collect(
     request: _Request, sheet: str, header: _Header, rows: Iterable[Sequence[CellValue]], merged: list[Merge]
 ) -> _Packed:
     """Non-blank rows below the header, values of the mapped columns only."""
-    column_map, unknown = _map_columns(header, request.columns)
+    column_map, ignored = _map_columns(header, request.columns)
     positions = [number - 1 for number in column_map.values()]
     pick = operator.itemgetter(*positions)
     needed_width = max(positions) + 1
@@ -387,7 +536,7 @@ def _collect(
     # Column by column, as the validator reads them. (At least MIN_HEADER_MATCHES columns are
     # mapped, so every row is a tuple of the same width.)
     data: list[Sequence[CellValue]] = list(zip(*packed, strict=True))
-    return _Packed(sheet, header.row, column_map, unknown, numbers, data)
+    return _Packed(sheet, header.row, column_map, ignored, numbers, data)
 
 
 def _fill_merged(
@@ -410,192 +559,55 @@ def _fill_merged(
     active[:] = [entry for entry in active if entry[0] > index]
 
 
-class _SafeUnpickler(pickle.Unpickler):
-    """The child's answer holds plain values only; anything else is refused rather than built."""
+def column_specs(columns: Sequence[ColumnSpec]) -> list[list[Any]]:
+    """Columns as JSON for the isolated child, which rebuilds them as HeaderSpecs."""
+    return [[column.key, column.header, list(column.aliases), column.required] for column in columns]
 
-    ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timedelta")}
 
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"{module}.{name} is not allowed")
-        return super().find_class(module, name)
+def header_specs(specs: list[list[Any]]) -> tuple[HeaderSpec, ...]:
+    return tuple(HeaderSpec(key, header, tuple(aliases), required) for key, header, aliases, required in specs)
 
 
 def read_table_isolated(
     path: Path,
     *,
-    columns: tuple[Column, ...],
+    columns: Sequence[ColumnSpec],
     original_name: str,
     max_rows: int,
     max_uncompressed_bytes: int,
     memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    keep: Path | None = None,
 ) -> Table:
-    """read_table in a forked child that may use memory_limit_bytes more address space and timeout_seconds.
-
-    With `keep`, the parsed table is also saved there for read_table_kept.
-    """
-    # os.fork rather than multiprocessing: Celery's prefork workers are daemonic processes, which
-    # multiprocessing forbids to have children. Forking also means the child needs no Django
-    # setup; it must not touch the database, and os._exit keeps it off the parent's connections.
-    request = _Request(path, columns, original_name, max_rows, max_uncompressed_bytes)
-    digest = _file_digest(path) if keep is not None else ""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        _child(request, read_end, write_end, memory_limit_bytes, timeout_seconds)
-    os.close(write_end)
+    """read_table in a fresh interpreter that may use memory_limit_bytes of address space and timeout_seconds."""
+    arguments = {
+        "path": str(path.resolve()),
+        "columns": column_specs(columns),
+        "original_name": original_name,
+        "max_rows": max_rows,
+        "max_uncompressed_bytes": max_uncompressed_bytes,
+    }
     try:
-        payload = _receive(read_end, timeout_seconds)
-    except BaseException:
-        # The deadline, or the caller itself interrupted (a Celery time limit): leave no orphan.
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        raise
-    finally:
-        os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    if not payload or status != 0:
-        logger.warning("Reader child for %s ended with status %s", original_name, status)
-        raise FileRefused(PARSE_FAILED)
-    kind, body = _SafeUnpickler(io.BytesIO(payload)).load()
+        payload = isolated.run_isolated(
+            f"{__name__}:read_in_child",
+            arguments,
+            memory_limit_bytes=memory_limit_bytes,
+            timeout_seconds=timeout_seconds,
+            label=original_name,
+        )
+        kind, body = isolated.safe_loads(payload)
+    except isolated.IsolatedFailure as failure:
+        raise FileRefused(PARSE_FAILED) from failure
     if kind == "refused":
         raise FileRefused(body)
-    if kind == "error":
-        logger.error("Reader child failed on %s:\n%s", original_name, body)
-        raise FileRefused(PARSE_FAILED)
-    if keep is not None and digest == _file_digest(path):
-        _keep(keep, _kept_header(request, digest), payload)
     return _Packed(*body).as_table()
 
 
-# A parsed table kept between the preview and the confirmation of the same batch: a confirmation
-# that has to plan the file again (prepared.py says when) validates everything against the registry
-# under row locks, but parsing the same bytes again would give the same cells (about 10 s for a
-# 200,000-row workbook). The header ties it to the file's SHA-256 and to everything the parse
-# depended on (this module's code included); any difference means parsing afresh.
-KEPT_FORMAT = 1
-_READER_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-try:
-    _PARSER_VERSION = importlib.metadata.version("python-calamine")
-except importlib.metadata.PackageNotFoundError:  # pragma: no cover
-    _PARSER_VERSION = ""
-
-
-def _file_digest(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
-
-
-def _kept_header(request: _Request, digest: str) -> bytes:
-    parse = repr(
-        (
-            KEPT_FORMAT,
-            _READER_CODE,
-            _PARSER_VERSION,
-            [(c.key, c.header, c.aliases, c.required) for c in request.columns],
-            request.original_name,
-            request.max_rows,
-            request.max_uncompressed_bytes,
-        )
-    )
-    return f"{digest} {hashlib.sha256(parse.encode()).hexdigest()}\n".encode()
-
-
-def _keep(target: Path, header: bytes, payload: bytes) -> None:
-    """Write atomically: a half-written file must never be taken for a table."""
+def read_in_child(
+    *, path: str, columns: list[list[Any]], original_name: str, max_rows: int, max_uncompressed_bytes: int
+) -> tuple[str, Any]:
+    """read_table as the isolated child runs it: ("table", plain values) or ("refused", the message)."""
+    request = _Request(Path(path), header_specs(columns), original_name, max_rows, max_uncompressed_bytes)
     try:
-        partial = target.with_name(target.name + ".partial")
-        partial.write_bytes(header + payload)
-        partial.replace(target)
-    except OSError:
-        logger.warning("Could not keep the parsed table at %s", target, exc_info=True)
-
-
-def read_table_kept(
-    kept: Path,
-    path: Path,
-    *,
-    columns: tuple[Column, ...],
-    original_name: str,
-    max_rows: int,
-    max_uncompressed_bytes: int,
-) -> Table | None:
-    """The table read_table_isolated(keep=kept) saved, if it was parsed from these bytes the same way."""
-    try:
-        data = kept.read_bytes()
-    except OSError:
-        return None
-    request = _Request(path, columns, original_name, max_rows, max_uncompressed_bytes)
-    header, newline, payload = data.partition(b"\n")
-    try:
-        expected = _kept_header(request, _file_digest(path))
-    except OSError:
-        return None
-    if not newline or header + newline != expected:
-        return None
-    try:
-        kind, body = _SafeUnpickler(io.BytesIO(payload)).load()
-    except Exception:
-        logger.warning("Unreadable kept table %s", kept, exc_info=True)
-        return None
-    return _Packed(*body).as_table() if kind == "table" else None
-
-
-def _child(request: _Request, read_end: int, write_end: int, memory_limit_bytes: int, timeout_seconds: float) -> None:
-    status = 1
-    try:
-        os.close(read_end)
-        # An inherited faulthandler (pytest, -X faulthandler) would dump the parent's stack into
-        # its stderr when a parser aborts here; the parent reports the failure itself.
-        faulthandler.disable()
-        # A short-lived process building a few million objects: the cycle collector only slows it.
-        gc.disable()
-        _limit_address_space(memory_limit_bytes)
-        # Should the parent die without killing it, the child still stops soon after its deadline.
-        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-        seconds = math.ceil(timeout_seconds) + 5
-        resource.setrlimit(
-            resource.RLIMIT_CPU, (seconds if hard == resource.RLIM_INFINITY else min(seconds, hard), hard)
-        )
-        try:
-            answer: tuple[str, Any] = ("table", _read(request).as_plain())
-        except FileRefused as refused:
-            answer = ("refused", refused.message)
-        except MemoryError:
-            answer = ("refused", PARSE_FAILED)
-        except Exception:
-            answer = ("error", traceback.format_exc())
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-        status = 0
-    finally:
-        os._exit(status)
-
-
-def _limit_address_space(budget: int) -> None:
-    """Cap the child at what it inherited from the parent plus budget bytes."""
-    try:
-        status = Path("/proc/self/status").read_text()
-        in_use = next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmSize:"))
-    except (OSError, StopIteration):
-        in_use = 0
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = in_use + budget if hard == resource.RLIM_INFINITY else min(in_use + budget, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _receive(read_end: int, timeout_seconds: float) -> bytes:
-    """Everything the child writes before it exits, or FileRefused at the deadline."""
-    deadline = time.monotonic() + timeout_seconds
-    chunks: list[bytes] = []
-    while True:
-        remaining = deadline - time.monotonic()
-        ready = select.select([read_end], [], [], max(remaining, 0))[0] if remaining > 0 else []
-        if not ready:
-            raise FileRefused(PARSE_FAILED)
-        chunk = os.read(read_end, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+        return ("table", _read(request).as_plain())
+    except FileRefused as refused:
+        return ("refused", refused.message)

@@ -8,6 +8,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 import time
 import zipfile
 from decimal import Decimal
@@ -104,14 +105,14 @@ def test_header_aliases_units_stars_and_full_width_spellings_are_matched(tmp_pat
         "wages_migrant_work",
         "per_capita_net_income",
     ]
-    assert table.unknown_headers == ["备注"]
+    assert table.ignored_columns == ["备注（G列）"]
     roster_header = ["户编号", "户类型", "成员姓名", "证件号码", "与户主关系", "劳动技能", "ｄｕｍｍｙ"]
     roster = read(
         write_xlsx(tmp_path / "roster.xlsx", [roster_header, ["H1", "脱贫户", "张三", "x", "户主", "无"]]),
         ROSTER_COLUMNS,
     )
     assert roster.column_map["id_number"] == 4
-    assert roster.unknown_headers == ["ｄｕｍｍｙ"]
+    assert roster.ignored_columns == ["ｄｕｍｍｙ（G列）"]
 
 
 def test_thousands_of_formatted_empty_rows_below_the_data_are_skipped_fast(tmp_path: Path) -> None:
@@ -361,3 +362,103 @@ def test_a_workbook_written_by_libreoffice_is_read(tmp_path: Path, target: str) 
     assert (parsed["year"], parsed["quarter"]) == (2023, 3)
     assert parsed["wages_migrant_work"] == Decimal("1234.50")
     assert parsed["operating_planting"] == Decimal("300.00")
+
+
+def test_a_tab_delimited_file_is_read_column_by_column_even_when_its_cells_hold_commas(tmp_path: Path) -> None:
+    # Amounts written with thousands separators put more commas than tabs in the file.
+    amounts = ["1,234,567,890.50", "1,000,000", "2,000,000", "3,000,000"]
+    rows = [INCOME_HEADER, *([f"H{n}", "张三", "2023", "3", *amounts] for n in range(10))]
+    path = write_csv(tmp_path / "income.csv", rows, encoding="utf-8", delimiter="\t")
+    table = read(path)
+    assert table.column_map["transfer_minimum_living"] == 8
+    assert table.rows[0].values["wages_migrant_work"] == "1,234,567,890.50"
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [("gbk", ";"), ("utf-8-sig", "|"), ("utf-16", "\t")])
+def test_semicolon_pipe_and_tab_delimited_rosters_are_read(tmp_path: Path, encoding: str, delimiter: str) -> None:
+    rows = [ROSTER_HEADER, *([str(value) if value is not None else "" for value in roster_row(n)] for n in range(4))]
+    table = read(write_csv(tmp_path / "roster.csv", rows, encoding=encoding, delimiter=delimiter), ROSTER_COLUMNS)
+    assert table.row_count == 4
+    assert table.column_map["id_number"] == ROSTER_HEADER.index("身份证号") + 1
+    assert table.rows[3].values["id_number"] == id_number_for(3)
+
+
+def test_a_renamed_column_is_reported_as_ignored_with_its_letter(tmp_path: Path) -> None:
+    header = [("联系方式" if text == "联系电话" else text) for text in ROSTER_HEADER]
+    table = read(write_xlsx(tmp_path / "renamed.xlsx", [header, roster_row(0)]), ROSTER_COLUMNS)
+    assert "phone" not in table.column_map
+    assert table.ignored_columns == ["联系方式（J列）", "备注（AD列）"]
+
+
+def test_derived_and_blank_headers_are_not_reported_as_ignored(tmp_path: Path) -> None:
+    header = ["户编号", "年度", "季度", None, "家庭纯收入", "人均纯收入（元）"]
+    table = read(write_xlsx(tmp_path / "derived.xlsx", [header, ["H1", 2023, 3, "x", 1, 2]]))
+    assert table.ignored_columns == []
+
+
+def test_a_summary_sheet_before_the_detail_sheet_does_not_hide_it(tmp_path: Path) -> None:
+    summary: list[list[Any]] = [
+        ["县", "乡镇", "村", "户类型", "户数", "人数"],
+        ["大姚县", "金碧镇", "大村村", "脱贫户", 12, 40],
+    ]
+    path = write_xlsx(
+        tmp_path / "roster.xlsx",
+        summary,
+        title="汇总",
+        extra_sheets=[("明细", [ROSTER_HEADER, *(roster_row(n) for n in range(4))])],
+    )
+    table = read(path, ROSTER_COLUMNS)
+    assert (table.sheet, table.row_count) == ("明细", 4)
+
+
+def test_of_several_complete_sheets_the_one_matching_most_headers_is_chosen(tmp_path: Path) -> None:
+    short = ["户编号", "年度", "季度"]
+    path = write_xlsx(
+        tmp_path / "income.xlsx",
+        [short, ["H1", 2023, 3]],
+        title="简表",
+        extra_sheets=[("收入表", [INCOME_HEADER, *income_rows()])],
+    )
+    assert read(path).sheet == "收入表"
+
+
+def test_when_no_sheet_has_the_required_columns_each_sheet_and_what_it_lacks_is_named(tmp_path: Path) -> None:
+    summary: list[list[Any]] = [
+        ["县", "乡镇", "村", "户类型", "与户主关系", "劳动技能"],
+        ["大姚县", "金碧镇", "大村村", "脱贫户", "户主", "无"],
+    ]
+    path = write_xlsx(tmp_path / "roster.xlsx", summary, title="汇总", extra_sheets=[("Sheet3", [["备忘"]])])
+    message = refusal(path, ROSTER_COLUMNS)
+    assert "工作表“汇总”缺少：成员姓名、身份证号" in message
+    assert "工作表“Sheet3”未找到表头" in message
+
+
+def test_the_isolated_reader_starts_a_fresh_interpreter_and_never_forks_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fork of a threaded web process copies locks other threads hold; a fresh interpreter does not.
+    def no_fork() -> int:
+        raise AssertionError("the reader forked the calling process")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    path = write_xlsx(tmp_path / "income.xlsx", [INCOME_HEADER, *income_rows(3)])
+    table = read_table_isolated(path, columns=INCOME_COLUMNS, original_name=path.name, **LIMITS)
+    assert table.row_count == 3
+
+
+def test_the_isolated_child_imports_no_django(tmp_path: Path) -> None:
+    # The child starts in a fraction of a second only because it never sets Django up.
+    code = (
+        "import sys, households.excel.isolated, households.excel.reader, households.excel.errors_workbook;"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('django', 'regions')))"
+    )
+    project = Path(__file__).resolve().parents[3]
+    result = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_nothing_in_the_import_package_forks() -> None:
+    # A fork of a threaded web process can deadlock its child: the reader spawns a fresh interpreter.
+    package = Path(__file__).resolve().parents[3] / "households" / "excel"
+    sources = {path.name: path.read_text() for path in package.glob("*.py")}
+    assert not [name for name, text in sources.items() if "os.fork" in text or "fork(" in text]

@@ -26,7 +26,7 @@ def table(rows: list[list[Any]]) -> Table:
         sheet="花名册",
         header_row=1,
         column_map={key: n for n, key in enumerate(keys, start=1)},
-        unknown_headers=[],
+        ignored_columns=[],
         row_numbers=list(range(2, len(rows) + 2)),
         data=[list(column) for column in zip(*rows, strict=True)],
     )

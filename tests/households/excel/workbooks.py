@@ -135,9 +135,10 @@ def format_empty_rows(sheet: Any, *, first_row: int, count: int, width: int) -> 
             cell._style = copy.copy(first._style)
 
 
-def write_csv(path: Path, rows: Iterable[Sequence[Any]], *, encoding: str = "utf-8-sig") -> Path:
+def write_csv(path: Path, rows: Iterable[Sequence[Any]], *, encoding: str = "utf-8-sig", delimiter: str = ",") -> Path:
+    """A text table as Excel saves one: "CSV UTF-8" by default; "utf-16" with "\t" is its "Unicode 文本"."""
     with path.open("w", encoding=encoding, newline="") as file:
-        csv.writer(file).writerows(rows)
+        csv.writer(file, delimiter=delimiter).writerows(rows)
     return path
 
 

@@ -1,0 +1,157 @@
+"""Run a parse of an uploaded file in a fresh Python process under memory and CPU limits.
+
+The child is a new interpreter (`python -m households.excel.isolated`), never a fork: a fork of a
+threaded web server copies locks that other threads hold, and Celery's daemonic prefork workers may
+not use multiprocessing. The child imports neither Django nor anything of the caller's state, so it
+starts in a few tens of milliseconds; it limits its own address space and CPU time before it imports
+the parser, reads its request as JSON on stdin and writes the answer on stdout, pickled. The parent
+unpickles that answer with a loader that builds nothing but plain values: a file that subverted the
+parser still cannot make the parent run code.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import io
+import json
+import logging
+import math
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MODULE = "households.excel.isolated"
+# The directory holding the `households` package: the child's working directory, hence its import path.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The first byte of the child's answer says what follows.
+ANSWER, OUT_OF_MEMORY, CRASHED = b"a", b"m", b"e"
+
+
+class IsolatedFailure(Exception):
+    """The child gave no answer: it crashed, ran out of memory or time, or could not be started."""
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """The child's answer holds plain values only; anything else is refused rather than built."""
+
+    ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timedelta")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed")
+        return super().find_class(module, name)
+
+
+def safe_loads(payload: bytes) -> Any:
+    """Unpickle plain values (containers, numbers, text, dates); IsolatedFailure for anything else."""
+    try:
+        return _SafeUnpickler(io.BytesIO(payload)).load()
+    except Exception as error:
+        raise IsolatedFailure(f"unreadable answer: {error}") from error
+
+
+def run_isolated(
+    function: str, arguments: dict[str, Any], *, memory_limit_bytes: int, timeout_seconds: float, label: str
+) -> bytes:
+    """function ("module:name") called with arguments in a fresh interpreter: its result, pickled.
+
+    The child may use memory_limit_bytes of address space and timeout_seconds of wall and CPU time;
+    read the result with safe_loads. Raises IsolatedFailure when the child gives no answer.
+    """
+    request = json.dumps(
+        {
+            "function": function,
+            "arguments": arguments,
+            "memory_limit_bytes": memory_limit_bytes,
+            "timeout_seconds": timeout_seconds,
+        }
+    ).encode()
+    # The project first on the child's path, whatever PYTHONSAFEPATH or the caller's PYTHONPATH say.
+    path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
+    try:
+        child = subprocess.Popen(
+            [sys.executable or "python3", "-m", MODULE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+    except OSError as error:
+        logger.error("Could not start the isolated child for %s: %s", label, error)
+        raise IsolatedFailure("not started") from error
+    try:
+        answer, errors = child.communicate(request, timeout=max(timeout_seconds, 0.001))
+    except subprocess.TimeoutExpired as error:
+        child.kill()
+        child.communicate()
+        raise IsolatedFailure("deadline") from error
+    except BaseException:
+        # The caller itself interrupted (a Celery time limit): leave no orphan.
+        child.kill()
+        child.wait()
+        raise
+    if child.returncode != 0 or not answer:
+        logger.warning(
+            "Isolated child for %s ended with status %s: %s",
+            label,
+            child.returncode,
+            errors[-2000:].decode(errors="replace"),
+        )
+        raise IsolatedFailure(f"status {child.returncode}")
+    kind, body = answer[:1], answer[1:]
+    if kind == OUT_OF_MEMORY:
+        raise IsolatedFailure("out of memory")
+    if kind != ANSWER:
+        logger.error("Isolated child failed on %s:\n%s", label, body.decode(errors="replace"))
+        raise IsolatedFailure("failed")
+    return body
+
+
+def _limit(memory_limit_bytes: int, timeout_seconds: float) -> None:
+    """Cap this process at what it uses now plus memory_limit_bytes, and its CPU time near the deadline."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        in_use = next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmSize:"))
+    except (OSError, StopIteration):
+        in_use = 0
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = in_use + memory_limit_bytes
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    # Should the parent die without killing it, the child still stops soon after its deadline.
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    seconds = math.ceil(timeout_seconds) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds if hard == resource.RLIM_INFINITY else min(seconds, hard), hard))
+
+
+def main() -> None:
+    """The child: one request on stdin, one answer on stdout."""
+    out = sys.stdout.buffer
+    # Whatever a library prints must not end up in the answer.
+    sys.stdout = sys.stderr
+    request = json.loads(sys.stdin.buffer.read())
+    _limit(request["memory_limit_bytes"], request["timeout_seconds"])
+    # A short-lived process building a few million objects: the cycle collector only slows it.
+    gc.disable()
+    try:
+        module, name = request["function"].split(":")
+        result = getattr(importlib.import_module(module), name)(**request["arguments"])
+        answer = ANSWER + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        answer = OUT_OF_MEMORY
+    except Exception:
+        answer = CRASHED + traceback.format_exc().encode()
+    out.write(answer)
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()
