@@ -169,7 +169,9 @@ class ExportJob(models.Model):
     )
     # The list page's query string: the worker reads it through the same filter form as the page.
     query = models.CharField(_("筛选参数"), max_length=1000, blank=True)
-    filters: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(_("筛选条件（结构化）"), default=dict)
+    filters: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(
+        _("筛选条件（结构化）"), default=dict, blank=True
+    )
     description = models.CharField(_("筛选条件"), max_length=500, blank=True)
     household_count = models.PositiveIntegerField(_("户数"), default=0)
     row_count = models.PositiveIntegerField(_("行数"), default=0)
