@@ -18,7 +18,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.forms import Form
 from django.http import QueryDict
 from django.utils import timezone
@@ -28,7 +28,7 @@ from households.excel import export as excel_export
 from households.excel.models import ExportJob, ExportRecord, ExportStatus
 from households.excel.writer import WorkbookKind, rows_workbook_write
 from households.forms import HouseholdFilterForm
-from households.models import Household, RiskType
+from households.models import RiskType
 from regions.models import Level, Region, User
 
 logger = logging.getLogger(__name__)
@@ -89,14 +89,14 @@ def filter_values(form: Form) -> dict[str, Any]:
     return values
 
 
-def export_runs_in_background(*, user: Any, households: QuerySet[Household], village: Region | None) -> bool:
+def export_runs_in_background(*, user: Any, village: Region | None, household_count: int) -> bool:
     """True when the export is above the immediate threshold; one village's export never is."""
     region = getattr(user, "region", None)
     if (village is not None and village.level >= Level.VILLAGE) or (
         region is not None and region.level >= Level.VILLAGE
     ):
         return False
-    return households.count() > settings.EXPORT_IMMEDIATE_MAX_HOUSEHOLDS
+    return household_count > settings.EXPORT_IMMEDIATE_MAX_HOUSEHOLDS
 
 
 def export_job_create(*, by: User, kind: str, form: HouseholdFilterForm, household_count: int) -> ExportJob:

@@ -73,8 +73,10 @@ def export_download(request: HttpRequest, kind: str) -> HttpResponse | FileRespo
         return redirect(f"{reverse('household_list')}?{request.GET.urlencode()}")
     filters = form.selector_filters()
     households = selectors.household_list(user=user, **filters)
-    if export_jobs.export_runs_in_background(user=user, households=households, village=filters.get("village")):
-        return _export_in_background(request, user, kind, form, households.count())
+    household_count = households.count()
+    village = filters.get("village")
+    if export_jobs.export_runs_in_background(user=user, village=village, household_count=household_count):
+        return _export_in_background(request, user, kind, form, household_count)
     reveal = user.has_perm("households.view_personal_data")
     workbook_kind = cast(WorkbookKind, kind)
     rows, _expected = excel_export.workbook_rows(workbook_kind, households=households, reveal_personal_data=reveal)
