@@ -162,7 +162,7 @@ def _claim(job_id: int) -> ExportJob | None:
 
 
 def _write(job: ExportJob) -> None:
-    owner = cast(User, job.requested_by)
+    owner = job.requested_by
     form = filter_form(user=owner, query=QueryDict(job.query))
     if form.is_bound and not form.is_valid():
         raise _JobRefused("筛选条件已失效（例如所选村已不在您的管辖范围内），请在农户台账页重新筛选后导出")

@@ -98,7 +98,11 @@ def export_download(request: HttpRequest, kind: str) -> HttpResponse | FileRespo
 
 
 def _form_errors(form: forms.Form) -> str:
-    return "；".join(f"{form.fields[name].label or name}：{'、'.join(errors)}" for name, errors in form.errors.items())
+    messages_by_field = (
+        f"{form.fields[name].label or name}：{'、'.join(str(error) for error in errors)}"
+        for name, errors in form.errors.items()
+    )
+    return "；".join(messages_by_field)
 
 
 def _export_in_background(

@@ -10,6 +10,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.test import Client
@@ -62,6 +63,10 @@ def sheet_rows(content: bytes) -> list[tuple[Any, ...]]:
 def job_content(job: ExportJob) -> bytes:
     with default_storage.open(job.file.name, "rb") as file:
         return file.read()
+
+
+def export_files() -> list[Path]:
+    return list((Path(django_settings.MEDIA_ROOT) / "exports").rglob("*.xlsx"))
 
 
 def queued_job(user: User, **fields: Any) -> ExportJob:
@@ -140,7 +145,8 @@ def test_only_the_owner_opens_and_downloads_the_job(county: None, staff: Staff, 
     assert "已完成" in page and reverse("export_job_file", args=[job.pk]) in page
     response = owner.get(reverse("export_job_file", args=[job.pk]))
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == job_content(job)
+    content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert content == job_content(job)
     for other in (staff.county_admin, staff.other_township_admin, staff.superuser):
         client = client_for(other)
         assert client.get(reverse("export_job", args=[job.pk])).status_code == 404
@@ -226,7 +232,7 @@ def test_running_a_job_twice_writes_it_once(county: None, staff: Staff) -> None:
     assert (again.status, again.file.name, again.finished_at) == (ExportStatus.DONE, first.file.name, first.finished_at)
     assert job_content(again) == content
     assert ExportRecord.objects.count() == 1
-    assert len(list((Path(default_storage.location) / "exports").rglob("*.xlsx"))) == 1
+    assert len(export_files()) == 1
 
 
 def test_a_job_another_worker_is_running_is_left_alone(county: None, staff: Staff) -> None:
@@ -267,7 +273,7 @@ def test_a_job_swept_while_writing_stops_and_leaves_no_file(
     monkeypatch.setattr(export_jobs, "_with_progress", swept_midway)
     result = export_job_run(job_id=job.pk)
     assert (result.status, result.failure) == (ExportStatus.FAILED, "swept")
-    assert not list((Path(default_storage.location) / "exports").rglob("*.xlsx"))
+    assert not export_files()
     assert not ExportRecord.objects.exists()
 
 
@@ -282,7 +288,7 @@ def test_a_disk_error_fails_the_job_with_a_reason_and_deletes_the_partial_file(
     job = export_job_run(job_id=queued_job(staff.county_viewer).pk)
     assert job.status == ExportStatus.FAILED
     assert job.failure == "写入导出文件失败（No space left on device），请稍后重新导出"
-    assert not list((Path(default_storage.location) / "exports").rglob("*.xlsx"))
+    assert not export_files()
     assert not ExportRecord.objects.exists()
     page = client_for(staff.county_viewer).get(reverse("export_job", args=[job.pk])).content.decode()
     assert "导出失败：写入导出文件失败" in page
@@ -323,4 +329,5 @@ def test_a_large_export_is_written_by_the_task_queue(
         job.refresh_from_db()
     assert job.status == ExportStatus.DONE
     download = client.get(reverse("export_job_file", args=[job.pk]))
-    assert {row[4] for row in sheet_rows(b"".join(download.streaming_content))[1:]} == {"A1", "A2"}
+    content = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+    assert {row[4] for row in sheet_rows(content)[1:]} == {"A1", "A2"}
