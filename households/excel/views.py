@@ -69,7 +69,8 @@ def export_download(request: HttpRequest, kind: str) -> HttpResponse | FileRespo
     form = export_jobs.filter_form(user=user, query=request.GET)
     if form.is_bound and not form.is_valid():
         # Never "everything": an invalid filter value is an error on the list page.
-        messages.error(request, "筛选条件有误，未导出。请检查：" + _form_errors(form))
+        # The list page shows which field is wrong, next to the form.
+        messages.error(request, "筛选条件有误，未导出。请改正后重新导出。")
         return redirect(f"{reverse('household_list')}?{request.GET.urlencode()}")
     filters = form.selector_filters()
     households = selectors.household_list(user=user, **filters)
@@ -95,14 +96,6 @@ def export_download(request: HttpRequest, kind: str) -> HttpResponse | FileRespo
     )
     filename = excel_export.export_filename(workbook_kind, region.name if region else "全部", timezone.localtime())
     return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX)
-
-
-def _form_errors(form: forms.Form) -> str:
-    messages_by_field = (
-        f"{form.fields[name].label or name}：{'、'.join(str(error) for error in errors)}"
-        for name, errors in form.errors.items()
-    )
-    return "；".join(messages_by_field)
 
 
 def _export_in_background(

@@ -213,7 +213,7 @@ def test_an_invalid_filter_is_an_error_never_the_whole_county(
     response = export(client, "roster", query)
     assert response.status_code == 302 and response["Location"] == f"{reverse('household_list')}?{query}"
     page = client.get(response["Location"]).content.decode()
-    assert "筛选条件有误，未导出" in page
+    assert "筛选条件有误，未导出" in page and 'data-testid="filter-errors"' in page
     assert not ExportJob.objects.exists() and not ExportRecord.objects.exists()
 
 
