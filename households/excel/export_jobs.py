@@ -18,7 +18,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.forms import Form
 from django.http import QueryDict
 from django.utils import timezone
@@ -113,6 +113,7 @@ def export_job_create(*, by: User, kind: str, form: HouseholdFilterForm, househo
         description=filter_description(form),
         household_count=household_count,
         masked=not by.has_perm(PERSONAL_DATA_PERMISSION),
+        task_sent_at=timezone.now(),  # the caller sends it once the transaction commits
     )
     job.full_clean(validate_constraints=False)
     try:
@@ -226,16 +227,23 @@ def _delete_file(name: str) -> None:
         logger.exception("could not delete export file %s", name)
 
 
-def export_jobs_waiting() -> list[int]:
-    """Queued jobs that a free slot could run now, oldest first: the ones to (re)send to a worker."""
+def export_jobs_waiting(*, now: datetime | None = None, sent_before: datetime | None = None) -> list[int]:
+    """Queued jobs a free slot could run now, oldest first, marked as sent: the ones to send to a worker.
+
+    With sent_before, only jobs whose task was last sent before then (the sweeper's re-send of lost tasks).
+    """
     running = ExportJob.objects.filter(status=ExportStatus.RUNNING).count()
     free = max(0, settings.EXPORT_MAX_RUNNING - running)
-    queued = ExportJob.objects.filter(status=ExportStatus.QUEUED).order_by("created_at", "pk")
-    return list(queued.values_list("pk", flat=True)[:free])
+    queued = ExportJob.objects.filter(status=ExportStatus.QUEUED)
+    if sent_before is not None:
+        queued = queued.filter(Q(task_sent_at__isnull=True) | Q(task_sent_at__lt=sent_before))
+    ids = list(queued.order_by("created_at", "pk").values_list("pk", flat=True)[:free])
+    ExportJob.objects.filter(pk__in=ids, status=ExportStatus.QUEUED).update(task_sent_at=now or timezone.now())
+    return ids
 
 
 def export_jobs_sweep(*, now: datetime | None = None) -> list[int]:
-    """Fail running jobs whose heartbeat stopped; returns the queued jobs to start (export_jobs_waiting)."""
+    """Fail running jobs whose heartbeat stopped; returns queued jobs to (re)send whose task may be lost."""
     now = now or timezone.now()
     minutes = settings.EXPORT_STALE_MINUTES
     stale = ExportJob.objects.filter(status=ExportStatus.RUNNING, heartbeat_at__lt=now - timedelta(minutes=minutes))
@@ -248,7 +256,7 @@ def export_jobs_sweep(*, now: datetime | None = None) -> list[int]:
         if failed:
             logger.warning("export job %s: no heartbeat since %s, failed", job.pk, job.heartbeat_at)
             _delete_file(job.file.name)
-    return export_jobs_waiting()
+    return export_jobs_waiting(now=now, sent_before=now - timedelta(minutes=minutes))
 
 
 def export_jobs_purge_expired(*, now: datetime | None = None) -> int:

@@ -183,6 +183,8 @@ class ExportJob(models.Model):
     file_name = models.CharField(_("文件名"), max_length=255, blank=True)
     failure = models.TextField(_("失败原因"), blank=True)
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    # When a task for the job was last handed to the broker; the sweeper re-sends only old ones.
+    task_sent_at = models.DateTimeField(_("任务发送时间"), null=True, blank=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     # Touched as rows are written; a running job whose heartbeat stops is failed by the sweeper.
     heartbeat_at = models.DateTimeField(_("任务心跳时间"), null=True, blank=True)
