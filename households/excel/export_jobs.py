@@ -28,7 +28,6 @@ from households.excel import export as excel_export
 from households.excel.models import ExportJob, ExportRecord, ExportStatus
 from households.excel.writer import WorkbookKind, rows_workbook_write
 from households.forms import HouseholdFilterForm
-from households.models import RiskType
 from regions.models import Level, Region, User
 
 logger = logging.getLogger(__name__)
@@ -110,7 +109,7 @@ def export_job_create(*, by: User, kind: str, form: HouseholdFilterForm, househo
         region=by.region,
         query=form.data.urlencode() if isinstance(form.data, QueryDict) else "",
         filters=filter_values(form),
-        description=filter_description(form),
+        description=filter_description(form)[:500],
         household_count=household_count,
         masked=not by.has_perm(PERSONAL_DATA_PERMISSION),
         task_sent_at=timezone.now(),  # the caller sends it once the transaction commits
@@ -177,9 +176,9 @@ def _write(job: ExportJob) -> None:
         raise _JobLost
     path = Path(default_storage.path(job.file.name))
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = list(RiskType.objects.values_list("name", flat=True))
     with open(path, "wb") as target:
-        count = rows_workbook_write(target, kind, _with_progress(rows, job.pk, expected), risk_type_names=names)
+        progress = _with_progress(rows, job.pk, expected)
+        count = rows_workbook_write(target, kind, progress, risk_type_names=excel_export.risk_type_names())
     region = job.region
     file_name = excel_export.export_filename(kind, region.name if region else "全部", now)
     with transaction.atomic():

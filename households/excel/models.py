@@ -168,7 +168,7 @@ class ExportJob(models.Model):
         Region, verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # The list page's query string: the worker reads it through the same filter form as the page.
-    query = models.CharField(_("筛选参数"), max_length=1000, blank=True)
+    query = models.TextField(_("筛选参数"), blank=True)
     filters: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(
         _("筛选条件（结构化）"), default=dict, blank=True
     )

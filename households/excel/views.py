@@ -24,7 +24,6 @@ from households.excel.batches import import_batch_create, import_batch_rollback
 from households.excel.models import ExportJob, ExportRecord, ExportStatus, ImportBatch, ImportKind, ImportStatus
 from households.excel.writer import WorkbookKind, rows_workbook_write, template_workbook
 from households.forms import HouseholdFilterForm
-from households.models import RiskType
 from households.tasks import export_job_run_task, import_batch_check_task, import_batch_confirm_task
 from regions.models import User
 
@@ -37,7 +36,7 @@ class UploadForm(forms.Form):
 
 
 def _risk_names() -> list[str]:
-    return list(RiskType.objects.values_list("name", flat=True))
+    return excel_export.risk_type_names()
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
