@@ -28,4 +28,7 @@ urlpatterns = [
     path("imports/<int:pk>/errors.xlsx", excel_views.import_batch_errors, name="import_batch_errors"),
     path("imports/<int:pk>/file", excel_views.import_batch_file, name="import_batch_file"),
     path("households/export/<str:kind>.xlsx", excel_views.export_download, name="export_download"),
+    path("exports/", excel_views.export_job_list, name="export_jobs"),
+    path("exports/<int:pk>/", excel_views.export_job, name="export_job"),
+    path("exports/<int:pk>/file", excel_views.export_job_file, name="export_job_file"),
 ]

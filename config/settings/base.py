@@ -141,6 +141,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "import-batches-sweep": {"task": "households.tasks.import_batches_sweep_task", "schedule": 60.0},
+    "export-jobs-sweep": {"task": "households.tasks.export_jobs_sweep_task", "schedule": 60.0},
+    "export-jobs-purge-expired": {"task": "households.tasks.export_jobs_purge_expired_task", "schedule": 3600.0},
 }
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50
@@ -152,6 +154,15 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_MB",
 # The parser runs in a child process with this address-space limit, so a hostile file cannot
 # take the web process or the worker down with it.
 IMPORT_PARSER_MEMORY_BYTES = int(os.environ.get("IMPORT_PARSER_MEMORY_MB", "1536")) * 1024 * 1024
+# Uploads, error workbooks and export files are deleted this many days after they were made.
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
+
+# Exports: above this many households (and never for one village) the workbook is written by a
+# worker while the page shows progress; one running export per user, at most EXPORT_MAX_RUNNING
+# at once; a running export whose progress stops for EXPORT_STALE_MINUTES is failed by the sweeper.
+EXPORT_IMMEDIATE_MAX_HOUSEHOLDS = int(os.environ.get("EXPORT_IMMEDIATE_MAX_HOUSEHOLDS", "5000"))
+EXPORT_MAX_RUNNING = int(os.environ.get("EXPORT_MAX_RUNNING", "2"))
+EXPORT_STALE_MINUTES = int(os.environ.get("EXPORT_STALE_MINUTES", "10"))
 
 # An import check or confirmation whose task shows no sign of life for this long is re-sent (a
 # lost message, a killed worker) or, after three tries, ended 失败. The largest checks take ~30 s.

@@ -28,6 +28,7 @@ from django.utils import timezone
 from households.excel import registers
 from households.excel.models import ImportBatch, ImportStatus
 from households.excel.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
+from households.excel.queue import send_task
 from households.excel.reader import FileRefused, read_table_isolated
 from households.excel.staging import LaterChange, Stager, StaleBatch, apply_steps, discard, lock_and_check, undo_steps
 
@@ -82,13 +83,8 @@ def import_batch_create(*, by: Any, kind: str, upload: UploadedFile) -> ImportBa
 
 
 def _send(task: Any, batch_id: int, *args: Any) -> bool:
-    """Hand a task to the broker; False (and the batch left for sweep()) when the broker is down."""
-    try:
-        task.apply_async(args=[batch_id, *args], retry=False)
-    except Exception as error:  # kombu raises its own OperationalError and socket errors
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise
-        logger.warning("Task for batch %s not sent: %s", batch_id, error)
+    """Hand a batch's task to the broker; False (and the batch left for sweep()) when it is down."""
+    if not send_task(task, batch_id, *args):
         return False
     ImportBatch.objects.filter(pk=batch_id).update(task_sent_at=timezone.now())
     return True

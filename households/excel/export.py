@@ -145,6 +145,21 @@ def income_rows(*, records: QuerySet[IncomeRecord], chunk_size: int = CHUNK_SIZE
         }
 
 
+def workbook_rows(
+    kind: WorkbookKind, *, households: QuerySet[Household], reveal_personal_data: bool
+) -> tuple[Iterator[dict[str, Any]], int]:
+    """The rows of a roster or income workbook of these households, and how many there will be.
+
+    The one path of both the immediate and the background export.
+    """
+    pks = households.order_by().values("pk")
+    if kind == "roster":
+        count = Member.objects.filter(household__in=pks, is_active=True).count()
+        return roster_rows(households=households, reveal_personal_data=reveal_personal_data), count
+    records = IncomeRecord.objects.filter(household__in=pks).order_by("household__number", "year", "quarter")
+    return income_rows(records=records), records.count()
+
+
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\s]+')
 
 
