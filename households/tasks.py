@@ -27,3 +27,11 @@ def import_batch_confirm_task(batch_id: int, by_id: int) -> str:
     from households.excel.batches import import_batch_confirm
 
     return import_batch_confirm(batch_id=batch_id, by_id=by_id).status
+
+
+@shared_task(acks_late=True)
+def import_files_purge_task() -> int:
+    """Delete uploads past the retention period (beat runs it daily); returns the batches purged."""
+    from households.excel.retention import import_files_purge
+
+    return import_files_purge().batches

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -136,6 +137,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-import-files": {
+        "task": "households.tasks.import_files_purge_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50
 
@@ -146,6 +153,8 @@ IMPORT_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("IMPORT_MAX_UNCOMPRESSED_MB",
 # The parser runs in a child process with this address-space limit, so a hostile file cannot
 # take the web process or the worker down with it.
 IMPORT_PARSER_MEMORY_BYTES = int(os.environ.get("IMPORT_PARSER_MEMORY_MB", "1536")) * 1024 * 1024
+# Uploads and their error workbooks hold personal data: deleted this many days after upload.
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
 
 LOGGING = {
     "version": 1,
