@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -27,3 +28,17 @@ class LoginThrottleBackend(AxesStandaloneBackend):
             return None
         super().authenticate(request, username, password, **kwargs)
         return None
+
+
+def login_client_address(request: HttpRequest) -> str | None:
+    """The address a login came from, as the trusted reverse proxies (LOGIN_TRUSTED_PROXIES) saw it.
+
+    Behind a proxy REMOTE_ADDR is the proxy itself; counting failures by it would lock a user
+    out from every address at once. Each trusted proxy appends one entry to X-Forwarded-For, so
+    the client is the entry that many places from the right; anything further left is forgeable.
+    """
+    proxies = settings.LOGIN_TRUSTED_PROXIES
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR")

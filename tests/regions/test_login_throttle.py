@@ -100,3 +100,23 @@ def test_a_county_viewer_cannot_see_login_records(staff: Staff) -> None:
 
 def test_the_test_client_login_still_authenticates(staff: Staff) -> None:
     assert Client().login(username="cun", password=PASSWORD)
+
+
+def test_behind_a_trusted_proxy_failures_count_by_the_forwarded_address(
+    staff: Staff, limit: int, settings: pytest.FixtureRequest
+) -> None:
+    settings.LOGIN_TRUSTED_PROXIES = 1  # type: ignore[attr-defined]
+
+    def via_proxy(client_address: str, password: str) -> int:
+        response = Client().post(
+            reverse("login"),
+            {"username": "cun", "password": password},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"6.6.6.6, {client_address}",  # the left entry is the client's own claim
+        )
+        return response.status_code
+
+    for _ in range(limit):
+        via_proxy("10.0.0.1", "wrong")
+    assert via_proxy("10.0.0.1", PASSWORD) == 429
+    assert via_proxy("10.0.0.2", PASSWORD) == 302
