@@ -39,8 +39,9 @@ class PersonalDataAdminMixin:
     """For roles without `households.view_personal_data`: personal fields read-only and masked.
 
     Each name in `personal_fields` is left out of the form and shown through its `masked_<name>`
-    display instead, on the change page, the inline and simple-history's version page alike; the
-    history list masks the same fields in its old → new column, and search never matches them.
+    display instead, in the list columns, on the change page, the inline and simple-history's
+    version page alike; the history list masks the same fields in its old → new column, and
+    search never matches a 身份证号, phone or birth date.
     """
 
     personal_fields: tuple[str, ...] = ()
@@ -70,6 +71,12 @@ class PersonalDataAdminMixin:
         order = {model_field.name: index for index, model_field in enumerate(self.model._meta.get_fields())}  # type: ignore[attr-defined]
         return sorted(fields, key=lambda name: order.get(name.removeprefix("masked_"), len(order)))
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        list_display = super().get_list_display(request)  # type: ignore[misc]
+        if not self._masks(request):
+            return list_display
+        return [f"masked_{name}" if name in self.personal_fields else name for name in list_display]
+
     def get_search_fields(self, request: HttpRequest) -> Any:
         search_fields = super().get_search_fields(request)  # type: ignore[misc]
         if not self._masks(request):
@@ -81,6 +88,11 @@ class PersonalDataAdminMixin:
         if self._masks(request):
             return MaskedHistoryContextHelper(helper.model, historical_record)
         return helper
+
+    @admin.display(description="户编号", ordering="number")
+    def masked_number(self, obj: Any) -> str:
+        # A 户编号 made up locally from the 户主's 身份证号 (L + number) carries the number.
+        return masked_text(obj.number)
 
     @admin.display(description="身份证号")
     def masked_id_number(self, obj: Any) -> str:
@@ -94,7 +106,7 @@ class PersonalDataAdminMixin:
     def masked_helper_phone(self, obj: Any) -> str:
         return shown("helper_phone", obj.helper_phone, reveal=False)
 
-    @admin.display(description="年龄")
+    @admin.display(description="年龄", ordering="birth_date")
     def masked_birth_date(self, obj: Any) -> str:
         return shown("birth_date", obj.birth_date, reveal=False)
 
@@ -180,7 +192,7 @@ class MemberInline(PersonalDataAdminMixin, admin.TabularInline):
 @admin.register(Household)
 class HouseholdAdmin(PersonalDataAdminMixin, ExportingLedgerAdmin):
     resource_classes = [HouseholdResource]
-    personal_fields = ("phone", "helper_phone")
+    personal_fields = ("number", "phone", "helper_phone")
     list_display = ["number", "village", "household_type", "status", "trailing_per_capita", "updated_at"]
     list_filter = ["household_type", "status", "relocated"]
     search_fields = ["number", "members__name", "members__id_number"]
@@ -192,18 +204,12 @@ class HouseholdAdmin(PersonalDataAdminMixin, ExportingLedgerAdmin):
 @admin.register(Member)
 class MemberAdmin(PersonalDataAdminMixin, ExportingLedgerAdmin):
     resource_classes = [MemberResource]
-    personal_fields = ("id_number",)
+    personal_fields = ("id_number", "birth_date")
     list_display = ["name", "relation", "household", "sex", "birth_date", "labour", "is_active"]
     list_filter = ["relation", "labour", "health", "is_active"]
     search_fields = ["name", "id_number", "household__number"]
     list_select_related = ["household"]
     raw_id_fields = ["household"]
-
-    def get_list_display(self, request: HttpRequest) -> Any:
-        list_display = super().get_list_display(request)
-        if not self._masks(request):
-            return list_display
-        return ["masked_birth_date" if name == "birth_date" else name for name in list_display]
 
 
 @admin.register(MonitoringCase)

@@ -25,8 +25,11 @@ PERSONAL_LABELS = {"身份证号": "id_number", "出生日期": "birth_date", "�
 # The people this ledger serves live in China; their age changes at midnight in Beijing time.
 CHINA = ZoneInfo("Asia/Shanghai")
 
-# An 18-character 身份证号 or an 11-digit mobile number inside free text, not part of a longer number.
-_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+# An 18-character 身份证号 (area, a plausible birth date, sequence, check character; a wrong check
+# character is still someone's number) or an 11-digit mobile number inside free text.
+_ID_NUMBER_IN_TEXT = re.compile(
+    r"(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx](?![0-9A-Za-z])"
+)
 _PHONE_IN_TEXT = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
 

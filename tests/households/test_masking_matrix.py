@@ -333,3 +333,18 @@ def test_admin_search_by_id_number_needs_the_permission(
 def test_age_is_counted_in_completed_years_at_the_date_in_china() -> None:
     assert age_on(date(1980, 3, 15), date(2026, 3, 14)) == 45
     assert age_on(date(1980, 3, 15), date(2026, 3, 15)) == 46
+
+
+def test_a_local_household_number_made_of_the_head_id_number_is_masked_too(tree: Tree, staff: Staff) -> None:
+    head = member(birth="19750505")
+    local = household(staff.village_clerk, tree.village_a1, number=f"L{head.id_number}", members=[head])
+    urls = [
+        reverse("household_list"),
+        reverse("household_detail", args=[local.pk]),
+        reverse("admin:households_household_changelist"),
+    ]
+    viewer, clerk = login(staff.county_viewer), login(staff.village_clerk)
+    for url in urls:
+        assert head.id_number not in text_of(viewer.get(url)), url
+        assert f"L{mask_id_number(head.id_number)}" in text_of(viewer.get(url)), url
+        assert local.number in text_of(clerk.get(url)), url
