@@ -17,7 +17,9 @@ def batch_files_downloadable(*, batch: ImportBatch, user: Any) -> bool:
     """
     if batch.file_purged_at is not None or not batch.file:
         return False
-    return batch.uploaded_by_id == user.pk or may_view_personal_data(user)
+    if batch.uploaded_by_id != user.pk and not may_view_personal_data(user):
+        return False
+    return batch.file.storage.exists(batch.file.name)
 
 
 def batch_preview(*, batch: ImportBatch, user: Any) -> dict[str, Any]:

@@ -108,3 +108,12 @@ def test_the_retention_period_comes_from_the_setting(staff: Staff, settings: pyt
     batch_of(staff.village_clerk, age_days=8)
     settings.IMPORT_FILE_RETENTION_DAYS = 7  # type: ignore[attr-defined]
     assert import_files_purge().batches == 1
+
+
+def test_a_file_lost_outside_the_purge_is_a_404_not_an_error(staff: Staff) -> None:
+    batch = batch_of(staff.village_clerk, age_days=1)
+    Path(batch.file.path).unlink()
+    client = Client()
+    client.force_login(staff.village_clerk)
+    assert client.get(reverse("import_batch_file", args=[batch.pk])).status_code == 404
+    assert client.get(reverse("import_batch_errors", args=[batch.pk])).status_code == 404
