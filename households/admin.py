@@ -6,12 +6,16 @@ Non-superusers get read-only views here, so every staff write goes through the s
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any, cast
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.safestring import SafeData, mark_safe
 from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from households.excel.models import ExportRecord, ImportBatch
 from households.models import (
@@ -24,10 +28,110 @@ from households.models import (
     RiskType,
     VersionedModel,
 )
+from households.personal_data import masked_text, may_view_personal_data, shown
 from households.resources import HouseholdResource, IncomeRecordResource, MemberResource, SafeXLSX
 from households.services import claim_next_version
 from regions.admin import RegionScopedAdmin, SuperuserWritesAdmin
 from regions.models import User
+
+
+class PersonalDataAdminMixin:
+    """For roles without `households.view_personal_data`: personal fields read-only and masked.
+
+    Each name in `personal_fields` is left out of the form and shown through its `masked_<name>`
+    display instead, in the list columns, on the change page, the inline and simple-history's
+    version page alike; the history list masks the same fields in its old → new column, and
+    search never matches a 身份证号, phone or birth date.
+    """
+
+    personal_fields: tuple[str, ...] = ()
+
+    def _masks(self, request: HttpRequest) -> bool:
+        return not may_view_personal_data(request.user)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        exclude = list(super().get_exclude(request, obj) or [])  # type: ignore[misc]
+        return [*exclude, *self.personal_fields] if self._masks(request) else exclude or None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if self._masks(request):
+            readonly = [name for name in readonly if name not in self.personal_fields]
+            readonly += [f"masked_{name}" for name in self.personal_fields]
+        return readonly
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_fields(request, obj))  # type: ignore[misc]
+        if not self._masks(request):
+            return fields
+        fields = list(dict.fromkeys(f"masked_{name}" if name in self.personal_fields else name for name in fields))
+        if getattr(self, "fields", None):
+            return fields
+        # Undeclared fields come in model order with the read-only ones last; put each masked one back in its place.
+        order = {model_field.name: index for index, model_field in enumerate(self.model._meta.get_fields())}  # type: ignore[attr-defined]
+        return sorted(fields, key=lambda name: order.get(name.removeprefix("masked_"), len(order)))
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        list_display = super().get_list_display(request)  # type: ignore[misc]
+        if not self._masks(request):
+            return list_display
+        return [f"masked_{name}" if name in self.personal_fields else name for name in list_display]
+
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        search_fields = super().get_search_fields(request)  # type: ignore[misc]
+        if not self._masks(request):
+            return search_fields
+        return [name for name in search_fields if name.rsplit("__", 1)[-1] not in PERSONAL_FIELD_NAMES]
+
+    def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
+        helper = super().get_historical_record_context_helper(request, historical_record)  # type: ignore[misc]
+        if self._masks(request):
+            return MaskedHistoryContextHelper(helper.model, historical_record)
+        return helper
+
+    @admin.display(description="户编号", ordering="number")
+    def masked_number(self, obj: Any) -> str:
+        # A 户编号 made up locally from the 户主's 身份证号 (L + number) carries the number.
+        return masked_text(obj.number)
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, obj: Any) -> str:
+        return shown("id_number", obj.id_number, reveal=False)
+
+    @admin.display(description="联系电话")
+    def masked_phone(self, obj: Any) -> str:
+        return shown("phone", obj.phone, reveal=False)
+
+    @admin.display(description="帮扶责任人电话")
+    def masked_helper_phone(self, obj: Any) -> str:
+        return shown("helper_phone", obj.helper_phone, reveal=False)
+
+    @admin.display(description="年龄", ordering="birth_date")
+    def masked_birth_date(self, obj: Any) -> str:
+        return shown("birth_date", obj.birth_date, reveal=False)
+
+
+PERSONAL_FIELD_NAMES = {"id_number", "phone", "helper_phone", "birth_date"}
+
+
+class MaskedHistoryContextHelper(HistoricalRecordContextHelper):
+    """simple-history's old → new column with personal values masked (an age for a birth date)."""
+
+    def format_delta_change(self, change: Any) -> Any:
+        formatted = super().format_delta_change(change)
+        if change.field in PERSONAL_FIELD_NAMES:
+            return dataclasses.replace(
+                formatted,
+                old=shown(change.field, change.old, reveal=False),
+                new=shown(change.field, change.new, reveal=False),
+            )
+        return dataclasses.replace(formatted, old=_masked_markup(formatted.old), new=_masked_markup(formatted.new))
+
+
+def _masked_markup(value: Any) -> Any:
+    """Numbers masked in already-escaped markup: masking swaps digits for asterisks, so it stays safe."""
+    text = masked_text(str(value))
+    return mark_safe(text) if isinstance(value, SafeData) else text
 
 
 class LedgerAdmin(RegionScopedAdmin, SimpleHistoryAdmin):
@@ -71,8 +175,9 @@ class ExportingLedgerAdmin(ExportMixin, LedgerAdmin):
         return data
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(PersonalDataAdminMixin, admin.TabularInline):
     model = Member
+    personal_fields = ("id_number",)
     fields = ["name", "id_number", "relation", "labour", "health", "is_active"]
     extra = 0
     can_delete = False
@@ -85,8 +190,9 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ExportingLedgerAdmin):
+class HouseholdAdmin(PersonalDataAdminMixin, ExportingLedgerAdmin):
     resource_classes = [HouseholdResource]
+    personal_fields = ("number", "phone", "helper_phone")
     list_display = ["number", "village", "household_type", "status", "trailing_per_capita", "updated_at"]
     list_filter = ["household_type", "status", "relocated"]
     search_fields = ["number", "members__name", "members__id_number"]
@@ -96,8 +202,9 @@ class HouseholdAdmin(ExportingLedgerAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ExportingLedgerAdmin):
+class MemberAdmin(PersonalDataAdminMixin, ExportingLedgerAdmin):
     resource_classes = [MemberResource]
+    personal_fields = ("id_number", "birth_date")
     list_display = ["name", "relation", "household", "sex", "birth_date", "labour", "is_active"]
     list_filter = ["relation", "labour", "health", "is_active"]
     search_fields = ["name", "id_number", "household__number"]
@@ -147,6 +254,34 @@ class ImportBatchAdmin(RegionScopedAdmin):
     list_display = ["id", "file_name", "kind", "status", "uploaded_by", "created_at", "error_count"]
     list_filter = ["kind", "status"]
     readonly_fields = [f.name for f in ImportBatch._meta.fields]
+    # What a batch stores from its file: numbers are masked for roles without the permission,
+    # and the file itself is downloaded from the batch page, where only those allowed may.
+    masked_batch_fields = {"changes": "masked_changes", "errors": "masked_errors", "refusal": "masked_refusal"}
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        reveal = may_view_personal_data(request.user)
+        masked = set(self.masked_batch_fields.values())
+        fields = [str(name) for name in super().get_fields(request, obj)]
+        return [
+            name if reveal else self.masked_batch_fields.get(name, name)
+            for name in fields
+            if name not in ("file", "undo") and name not in masked
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), *self.masked_batch_fields.values()]
+
+    @admin.display(description="变更明细")
+    def masked_changes(self, obj: ImportBatch) -> str:
+        return masked_text(json.dumps(obj.changes, ensure_ascii=False))
+
+    @admin.display(description="错误")
+    def masked_errors(self, obj: ImportBatch) -> str:
+        return masked_text(json.dumps(obj.errors, ensure_ascii=False))
+
+    @admin.display(description="拒绝原因")
+    def masked_refusal(self, obj: ImportBatch) -> str:
+        return masked_text(obj.refusal)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,8 +15,8 @@ from import_export.widgets import ForeignKeyWidget
 from openpyxl import Workbook
 
 from households.excel.writer import FORMULA_TRIGGERS
-from households.id_numbers import mask_id_number, mask_phone
 from households.models import Household, IncomeRecord, Member
+from households.personal_data import may_view_personal_data, shown
 from regions.models import Region
 
 
@@ -50,13 +50,13 @@ class MaskingResource(resources.ModelResource):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
         user = kwargs.get("user")
-        self.reveal = bool(user is not None and user.has_perm("households.view_personal_data"))
+        self.reveal = may_view_personal_data(user)
 
     def export_field(self, field: Any, instance: Any, **kwargs: Any) -> Any:
         value = super().export_field(field, instance, **kwargs)
         if self.reveal or field.column_name not in self.masked_fields or not value:
             return value
-        return mask_id_number(value) if "身份证" in field.column_name else mask_phone(value)
+        return shown(field.column_name, value, reveal=False)
 
 
 class HouseholdResource(MaskingResource):

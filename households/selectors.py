@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
-from households import formulas
+from households import formulas, personal_data
 from households.models import (
     Household,
     HouseholdStatus,
@@ -110,7 +110,10 @@ def household_list(
     if below_threshold:
         households = households.filter(below_threshold_condition())
     if search:
-        households = households.filter(_search_condition(search.strip()))
+        # Matching a 身份证号 would tell a masked role whether a number is registered.
+        households = households.filter(
+            _search_condition(search.strip(), by_id_number=personal_data.may_view_personal_data(user))
+        )
     return households.order_by(*HOUSEHOLD_ORDERINGS.get(ordering, HOUSEHOLD_ORDERINGS["number"]))
 
 
@@ -154,16 +157,18 @@ HOUSEHOLD_ORDERINGS: dict[str, list[str]] = {
 }
 
 
-def _search_condition(text: str) -> Q:
-    """户编号 prefix, any member's 身份证号 prefix, or the 户主's name (full name or surname)."""
+def _search_condition(text: str, *, by_id_number: bool) -> Q:
+    """户编号 prefix, any member's 身份证号 prefix (if by_id_number), or the 户主's name (full name or surname)."""
     from households.id_numbers import normalise_id_number
 
     normalised = normalise_id_number(text)
     members = Member.objects.filter(household=OuterRef("pk")).order_by()
+    if normalised[:1].isdigit() and not by_id_number:
+        return Q(number__startswith=normalised)
     if normalised[:1].isdigit():
         # Digits are a 户编号 or a 身份证号; each prefix match uses its pattern index.
-        by_id_number = Exists(members.filter(id_number__startswith=normalised))
-        return Q(Q(number__startswith=normalised), by_id_number, _connector=Q.OR)
+        id_number_match = Exists(members.filter(id_number__startswith=normalised))
+        return Q(Q(number__startswith=normalised), id_number_match, _connector=Q.OR)
     # Clerks type a full name or a surname: a prefix match uses the name index.
     return Q(Exists(members.filter(relation=Relation.HEAD, name__startswith=text)))
 
@@ -269,20 +274,19 @@ class Change:
     fields: list[tuple[str, str, str]]
 
 
-PERSONAL_FIELDS = {"id_number", "phone", "helper_phone"}
-
-
 def household_history(*, household: Household, reveal_personal_data: bool, limit: int = 100) -> list[Change]:
     """Every recorded change to the household, its members, cases and income, newest first.
 
-    身份证号 and phone numbers are masked unless the viewer's role may see them.
+    身份证号, phone numbers and birth dates are masked (an age for a birth date) unless the
+    viewer's role may see them.
     """
-    from households.id_numbers import mask_id_number, mask_phone
 
     def shown(name: str, text: str) -> str:
-        if reveal_personal_data or name not in PERSONAL_FIELDS or text == "（空）":
+        if reveal_personal_data or text == "（空）":
             return text
-        return mask_id_number(text) if name == "id_number" else mask_phone(text)
+        if name in personal_data.PERSONAL_FIELDS:
+            return personal_data.shown(name, text, reveal=False)
+        return personal_data.masked_text(text)
 
     sources: list[tuple[Any, Q, Any]] = [
         (Household.history, Q(id=household.pk), lambda h: "户信息"),

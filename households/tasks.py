@@ -68,3 +68,11 @@ def export_jobs_purge_expired_task() -> int:
     from households.excel.export_jobs import export_jobs_purge_expired
 
     return export_jobs_purge_expired()
+
+
+@shared_task(acks_late=True)
+def import_files_purge_task() -> int:
+    """Delete uploads past the retention period (beat runs it daily); returns the batches purged."""
+    from households.excel.retention import import_files_purge
+
+    return import_files_purge().batches

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
@@ -91,3 +93,53 @@ class StaffUserAdmin(UserAdmin):
         if request.user.is_superuser:
             return users
         return users.filter(region__in=regions_visible_to(request.user))
+
+
+def _usernames_visible_to(user: Any) -> Any:
+    return User.objects.filter(region__in=regions_visible_to(user)).values("username")
+
+
+class ScopedByUsernameAdmin(admin.ModelAdmin):
+    """Login records of the accounts in the user's subtree; all of them (and unknown names) for the top."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        records = super().get_queryset(request)
+        if request.user.scope_prefix() == "":  # type: ignore[union-attr]
+            return records
+        return records.filter(username__in=_usernames_visible_to(request.user))
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(ScopedByUsernameAdmin, AccessAttemptAdmin):
+    """Failed logins per (username, address); deleting a row (解锁) lifts the lockout, logged as a deletion."""
+
+    actions = ["unlock"]
+
+    @admin.action(description="解锁所选账号（清除失败记录）", permissions=["delete"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        self.log_deletions(request, queryset)
+        count, _ = queryset.delete()
+        self.message_user(request, f"已解锁 {count} 条登录锁定记录")
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(ScopedByUsernameAdmin, AccessLogAdmin):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AccessFailureLog)
+class LoginFailureLogAdmin(ScopedByUsernameAdmin, AccessFailureLogAdmin):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -17,6 +17,13 @@ DATA_MODELS = ["household", "member", "incomerecord", "monitoringcase"]
 REFERENCE_MODELS = ["monitoringthreshold", "risktype", "assistancemeasure", "region"]
 WRITE_ROLES = {Role.VILLAGE_CLERK, Role.TOWNSHIP_ADMIN, Role.COUNTY_ADMIN}
 PERSONAL_DATA_ROLES = WRITE_ROLES | {Role.SYSTEM_ADMIN}
+# County administrators see their accounts' login records and lift lockouts (django-axes).
+LOGIN_RECORD_PERMISSIONS = {
+    "axes.view_accessattempt",
+    "axes.delete_accessattempt",
+    "axes.view_accesslog",
+    "axes.view_accessfailurelog",
+}
 
 
 def role_permission_codenames(role: str) -> set[str]:
@@ -30,6 +37,8 @@ def role_permission_codenames(role: str) -> set[str]:
         codenames |= {f"households.{action}_{model}" for model in DATA_MODELS for action in ("add", "change")}
     if role in PERSONAL_DATA_ROLES:
         codenames.add("households.view_personal_data")
+    if role == Role.COUNTY_ADMIN:
+        codenames |= LOGIN_RECORD_PERMISSIONS
     return codenames
 
 

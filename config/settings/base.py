@@ -1,9 +1,11 @@
 """Settings shared by every environment; everything that differs comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "django_htmx",
+    "axes",
     "regions",
     "households",
     "industries",
@@ -53,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,6 +103,23 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "regions.User"
 LOGIN_URL = "login"
+# Login throttling (django-axes): the backend refuses a (username, address) pair after
+# AXES_FAILURE_LIMIT failures for LOGIN_LOCKOUT_MINUTES; an administrator unlocks it in the admin.
+AUTHENTICATION_BACKENDS = [
+    "regions.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# How many reverse proxies in front of the application append to X-Forwarded-For (0: none, use REMOTE_ADDR).
+LOGIN_TRUSTED_PROXIES = int(os.environ.get("LOGIN_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "regions.backends.login_client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "regions.views.login_locked_out"
+AXES_COOLOFF_MESSAGE = "登录失败次数过多，账号已暂时锁定，请稍后再试或联系管理员解锁。"
+AXES_PERMALOCK_MESSAGE = "登录失败次数过多，账号已锁定，请联系管理员解锁。"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -143,6 +165,10 @@ CELERY_BEAT_SCHEDULE = {
     "import-batches-sweep": {"task": "households.tasks.import_batches_sweep_task", "schedule": 60.0},
     "export-jobs-sweep": {"task": "households.tasks.export_jobs_sweep_task", "schedule": 60.0},
     "export-jobs-purge-expired": {"task": "households.tasks.export_jobs_purge_expired_task", "schedule": 3600.0},
+    "purge-expired-import-files": {
+        "task": "households.tasks.import_files_purge_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50

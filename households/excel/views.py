@@ -21,6 +21,7 @@ from households import selectors
 from households.excel import batches as import_batches
 from households.excel import export as excel_export
 from households.excel import export_jobs
+from households.excel.access import batch_files_downloadable, batch_preview
 from households.excel.batches import (
     QUEUE_DOWN,
     AlreadyClaimed,
@@ -183,6 +184,14 @@ def _batch(request: HttpRequest, pk: int) -> ImportBatch:
     return get_object_or_404(ImportBatch.objects.visible_to(request.user).select_related("uploaded_by"), pk=pk)
 
 
+def _downloadable_batch(request: HttpRequest, pk: int) -> ImportBatch:
+    """A batch whose files the user may download; 404 (not 403) for everyone else, and once purged."""
+    batch = _batch(request, pk)
+    if not batch_files_downloadable(batch=batch, user=request.user):
+        raise Http404
+    return batch
+
+
 @login_required
 def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
@@ -191,7 +200,8 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
             # Finished: reload the whole page, which then shows the preview or the result.
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "households/_import_progress.html", {"batch": batch})
-    return render(request, "households/import_batch.html", {"batch": batch})
+    preview = batch_preview(batch=batch, user=request.user)
+    return render(request, "households/import_batch.html", {"batch": batch, **preview})
 
 
 @login_required
@@ -240,7 +250,7 @@ def import_batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """The uploaded workbook with a 错误说明 column and the bad cells highlighted."""
     from households.excel.errors_workbook import errors_workbook
 
-    batch = _batch(request, pk)
+    batch = _downloadable_batch(request, pk)
     if not batch.error_count:
         raise Http404
     stem = batch.file_name.rsplit(".", 1)[0]
@@ -249,5 +259,5 @@ def import_batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_batch_file(request: HttpRequest, pk: int) -> FileResponse:
-    batch = _batch(request, pk)
+    batch = _downloadable_batch(request, pk)
     return FileResponse(batch.file.open("rb"), as_attachment=True, filename=batch.file_name)

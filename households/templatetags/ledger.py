@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django import template
 
-from households.id_numbers import mask_id_number, mask_phone
+from households.personal_data import shown_to, text_shown_to
 
 register = template.Library()
 
@@ -15,18 +16,25 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def id_number(context: dict[str, Any], value: str | None) -> str:
     """The 身份证号 in full for roles allowed to see it, masked for everyone else."""
-    if not value:
-        return ""
-    user = context["request"].user
-    return value if user.has_perm("households.view_personal_data") else mask_id_number(value)
+    return shown_to(context["request"].user, "id_number", value)
 
 
 @register.simple_tag(takes_context=True)
 def phone(context: dict[str, Any], value: str | None) -> str:
-    if not value:
-        return ""
-    user = context["request"].user
-    return value if user.has_perm("households.view_personal_data") else mask_phone(value)
+    """A phone number in full for roles allowed to see it, masked for everyone else."""
+    return shown_to(context["request"].user, "phone", value)
+
+
+@register.simple_tag(takes_context=True)
+def birth_date(context: dict[str, Any], value: date | None) -> str:
+    """The birth date for roles allowed to see it, the age (e.g. 45岁) for everyone else."""
+    return shown_to(context["request"].user, "birth_date", value)
+
+
+@register.simple_tag(takes_context=True)
+def personal_text(context: dict[str, Any], value: str | None) -> str:
+    """Free text (a 户编号 built from a 身份证号, a message) with numbers masked unless allowed."""
+    return text_shown_to(context["request"].user, value or "")
 
 
 @register.filter
