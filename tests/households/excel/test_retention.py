@@ -39,9 +39,8 @@ def batch_of(user: User, *, age_days: int, status: str = ImportStatus.INVALID) -
     )
     batch.file.save("upload.xlsx", ContentFile(b"PK\x03\x04 not really a workbook"), save=False)
     batch.save()
-    # The preview's side files sit next to the upload.
+    # Files derived from an upload would sit next to it (older versions kept a parsed table there).
     Path(f"{batch.file.path}.table").write_bytes(b"parsed")
-    Path(f"{batch.file.path}.writes").write_bytes(b"prepared")
     ImportBatch.objects.filter(pk=batch.pk).update(created_at=timezone.now() - timedelta(days=age_days))
     batch.refresh_from_db()
     return batch
@@ -56,7 +55,7 @@ def test_batches_past_retention_lose_their_files_and_keep_their_record(staff: St
 
     assert (result.batches, result.files) == (1, 3)
     assert not old_path.exists()
-    assert not Path(f"{old_path}.table").exists() and not Path(f"{old_path}.writes").exists()
+    assert not Path(f"{old_path}.table").exists()
     old.refresh_from_db()
     assert old.file_purged_at is not None and old.error_count == 1
     assert Path(recent.file.path).exists()
@@ -99,7 +98,7 @@ def test_the_command_and_the_beat_task_purge_and_report_counts(staff: Staff, set
     call_command("purge_expired_files", stdout=output)
     assert "已清除 1 个导入批次的文件" in output.getvalue()
     batch_of(staff.village_clerk, age_days=31)
-    assert import_files_purge_task.delay().get() == 1
+    assert import_files_purge_task.apply().get() == 1
     schedule = settings.CELERY_BEAT_SCHEDULE  # type: ignore[attr-defined]
     assert any(entry["task"] == "households.tasks.import_files_purge_task" for entry in schedule.values())
 
