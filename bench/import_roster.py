@@ -150,7 +150,7 @@ def child_prepare(args: argparse.Namespace) -> dict[str, Any]:
     path = Path(args.file)
     if args.reuse:
         # --workbook named a file an earlier run wrote: same N and seed, nothing to generate.
-        from households.excel.reader import read_table
+        from workbooks.reader import read_table
 
         table = read_table(
             path, columns=ROSTER_COLUMNS, original_name=path.name, max_rows=10**7, max_uncompressed_bytes=2**40
@@ -191,15 +191,15 @@ class PhaseClock:
     """Seconds spent in the import's main steps, per measured run, by wrapping their functions."""
 
     STEPS = (
-        ("households.excel.batches", "", "import_batch_create", "create (store + hash)"),
-        ("households.excel.batches", "", "read_table_isolated", "read (parse in the child)"),
-        ("households.excel.batches", "", "read_table_kept", "read the kept table"),
+        ("workbooks.batches", "", "import_batch_create", "create (store + hash)"),
+        ("workbooks.batches", "", "read_table_isolated", "read (parse in the child)"),
+        ("workbooks.batches", "", "read_table_kept", "read the kept table"),
         ("households.excel.roster", "RosterPlanner", "_run", "validate (plan)"),
-        ("households.excel.batches", "", "roster_apply", "write (roster_apply)"),
-        ("households.excel.batches", "PreparedRoster", "save", "keep the prepared writes"),
-        ("households.excel.batches", "PreparedRoster", "load", "load the prepared writes"),
-        ("households.excel.batches", "PreparedRoster", "still_valid", "lock + compare versions"),
-        ("households.excel.batches", "PreparedRoster", "apply", "write the prepared rows"),
+        ("workbooks.batches", "", "roster_apply", "write (roster_apply)"),
+        ("workbooks.batches", "PreparedRoster", "save", "keep the prepared writes"),
+        ("workbooks.batches", "PreparedRoster", "load", "load the prepared writes"),
+        ("workbooks.batches", "PreparedRoster", "still_valid", "lock + compare versions"),
+        ("workbooks.batches", "PreparedRoster", "apply", "write the prepared rows"),
     )
 
     def __init__(self) -> None:
@@ -286,10 +286,11 @@ def child_ours(args: argparse.Namespace) -> dict[str, Any]:
     django_setup(args.settings, Path(args.scratch) / "media")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from households.excel import batches
-    from households.excel.batches import import_batch_check, import_batch_confirm
-    from households.excel.models import ImportBatch, ImportKind, ImportStatus
+    from households.excel.models import ImportKind
     from regions.models import User
+    from workbooks import batches
+    from workbooks.batches import import_batch_check, import_batch_confirm
+    from workbooks.models import ImportBatch, ImportStatus
 
     admin = User.objects.get(username="admin")
     path = Path(args.file)

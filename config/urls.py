@@ -10,5 +10,6 @@ admin.site.index_title = "数据管理"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("regions.urls")),
+    path("", include("workbooks.urls")),
     path("", include("households.urls")),
 ]

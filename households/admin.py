@@ -17,7 +17,7 @@ from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from households.excel.models import ExportRecord, ImportBatch
+from households.excel.models import ExportRecord
 from households.models import (
     AssistanceMeasure,
     Household,
@@ -33,6 +33,7 @@ from households.resources import HouseholdResource, IncomeRecordResource, Member
 from households.services import claim_next_version
 from regions.admin import RegionScopedAdmin, SuperuserWritesAdmin
 from regions.models import User
+from workbooks.models import ImportBatch
 
 
 class PersonalDataAdminMixin:

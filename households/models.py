@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from households import formulas
-from households.excel.models import ImportedHistory
 from households.id_numbers import (
     birth_date_of,
     normalise_id_number,
@@ -25,6 +24,7 @@ from households.id_numbers import (
 )
 from households.quarter import Quarter
 from regions.models import Level, Region, ScopedQuerySet
+from workbooks.models import ImportedHistory
 
 # History tables grow by a row per change of every household and member: a province's imports
 # write millions. Their user column keeps no database foreign key (each inserted row would fire a
@@ -678,5 +678,5 @@ class IncomeRecord(VersionedModel):
         ) or Decimal("0.00")
 
 
-# Import batches and export records live in the excel package; Django finds them through here.
-from households.excel.models import ExportRecord, ImportBatch  # noqa: E402, F401
+# Export records and jobs live in the excel package; Django finds them through here.
+from households.excel.models import ExportJob, ExportRecord  # noqa: E402, F401

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "regions",
+    "workbooks",
     "households",
     "industries",
     "cooperatives",
@@ -162,11 +163,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
-    "import-batches-sweep": {"task": "households.tasks.import_batches_sweep_task", "schedule": 60.0},
+    "import-batches-sweep": {"task": "workbooks.tasks.import_batches_sweep_task", "schedule": 60.0},
     "export-jobs-sweep": {"task": "households.tasks.export_jobs_sweep_task", "schedule": 60.0},
     "export-jobs-purge-expired": {"task": "households.tasks.export_jobs_purge_expired_task", "schedule": 3600.0},
     "purge-expired-import-files": {
-        "task": "households.tasks.import_files_purge_task",
+        "task": "workbooks.tasks.import_files_purge_task",
         "schedule": crontab(hour=3, minute=30),
     },
 }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from households.excel.models import ImportBatch
 from households.personal_data import PERSONAL_LABELS, masked_text, may_view_personal_data, shown
+from workbooks.models import ImportBatch
+from workbooks.registers import Register
 
 MAX_SHOWN_ROWS = 300
 
@@ -52,3 +53,13 @@ def _masked_change(change: dict[str, Any]) -> dict[str, Any]:
 
 def _masked(value: Any) -> Any:
     return masked_text(value) if isinstance(value, str) else value
+
+
+class PersonalDataSheet(Register):
+    """A register whose files and previews carry personal data: masked and guarded as above."""
+
+    def preview(self, *, batch: Any, user: Any) -> dict[str, Any]:
+        return batch_preview(batch=batch, user=user)
+
+    def may_download(self, *, batch: Any, user: Any) -> bool:
+        return batch_files_downloadable(batch=batch, user=user)

@@ -8,23 +8,23 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
+from households.excel.access import PersonalDataSheet
 from households.excel.columns import INCOME_COLUMNS
-from households.excel.models import StagedAction, StagedRow
 from households.excel.normalise import CellError, parse_cell
-from households.excel.plan import Change, Counter, Plan, in_chunks, shown
-from households.excel.reader import Table
-from households.excel.registers import Register
 from households.excel.roster import _create_fields
-from households.excel.rules import FieldRules
-from households.excel.staging import Stager, Step
 from households.models import AMOUNT_FIELDS, Household, HouseholdStatus, IncomeRecord, Member
 from households.services import income_facts_refresh
+from workbooks.models import StagedAction, StagedRow
+from workbooks.plan import Change, Counter, Plan, in_chunks, shown
+from workbooks.reader import Table
+from workbooks.rules import FieldRules
+from workbooks.staging import Stager, Step
 
 COLUMNS = {column.key: column for column in INCOME_COLUMNS}
 TOTALS = ["net_income", "per_capita_net_income"]
 
 
-class IncomeSheet(Register):
+class IncomeSheet(PersonalDataSheet):
     name = "income"
     label = "收入表"
     columns = INCOME_COLUMNS

@@ -18,8 +18,7 @@ from django.core.exceptions import ValidationError
 from households.excel.columns import Column, Kind
 from households.id_numbers import normalised_id_number_error
 from households.models import validate_phone
-
-CellValue = str | int | float | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
+from workbooks.reader import CellValue
 
 ID_NUMBER_AS_NUMBER = "请将身份证号列设置为文本"
 ID_NUMBER_HINT = "（以数字保存的身份证号已丢失末几位，请设为文本格式后重新录入）"

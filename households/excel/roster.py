@@ -8,16 +8,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from households.excel.access import PersonalDataSheet
 from households.excel.columns import ROSTER_COLUMNS, Column
-from households.excel.models import StagedAction
 from households.excel.normalise import FAILED
-from households.excel.plan import Change, Counter, Plan, shown, without_cycle_collection
-from households.excel.reader import Table
-from households.excel.registers import Register
 from households.excel.roster_existing import Existing, read_existing
 from households.excel.roster_rows import COLUMNS, MEMBER_KEYS, Cells, Group, Villages, consistent, group_rows
-from households.excel.rules import FieldRules
-from households.excel.staging import Parent, Stager, Step, staged_ids
 from households.id_numbers import remembering_valid_numbers
 from households.models import (
     LABOUR_CAPABLE,
@@ -30,6 +25,11 @@ from households.models import (
     member_identity,
 )
 from regions.models import Region
+from workbooks.models import StagedAction
+from workbooks.plan import Change, Counter, Plan, shown, without_cycle_collection
+from workbooks.reader import Table
+from workbooks.rules import FieldRules
+from workbooks.staging import Parent, Stager, Step, staged_ids
 
 HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
 # The member fields a roster row sets, besides the 身份证号 it is matched by.
@@ -57,7 +57,7 @@ HOUSEHOLD_PARENT = Parent("household_id", Household, "number")
 PHASE_HOUSEHOLDS, PHASE_MEMBERS, PHASE_HEADS, PHASE_NEW_MEMBERS, PHASE_CASES, PHASE_NEW_CASES = 0, 1, 2, 3, 4, 5
 
 
-class RosterSheet(Register):
+class RosterSheet(PersonalDataSheet):
     name = "roster"
     label = "花名册"
     columns = ROSTER_COLUMNS
@@ -79,7 +79,7 @@ class RosterSheet(Register):
             return RosterPlanner(user=user, sheet=table.sheet, stager=stager).run(table)
 
     def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
-        from households.excel.models import StagedRow
+        from workbooks.models import StagedRow
 
         through: Any = MonitoringCase.risk_types.through
         staged = StagedRow.objects.filter(batch_id=batch_id, target="households.monitoringcase")
@@ -101,7 +101,7 @@ class RosterSheet(Register):
         _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
 
     def before_undo(self, *, batch_id: int) -> None:
-        from households.excel.models import StagedRow
+        from workbooks.models import StagedRow
 
         through: Any = MonitoringCase.risk_types.through
         history: Any = MonitoringCase.history.model

@@ -6,8 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from households.excel.plan import in_chunks
 from households.models import Household, Member, MonitoringCase, Relation
+from workbooks.plan import in_chunks
 
 # The household columns a roster import reads, compares or keeps.
 HOUSEHOLD_READ = [f.attname for f in Household._meta.concrete_fields]

@@ -9,9 +9,9 @@ from typing import Any
 
 from households.excel.columns import ROSTER_COLUMNS, Column
 from households.excel.normalise import FAILED, parse_column
-from households.excel.plan import Plan
 from households.services import MEMBER_FIELDS as SERVICE_MEMBER_FIELDS
 from regions.models import Level, Region, regions_visible_to
+from workbooks.plan import Plan
 
 COLUMNS = {column.key: column for column in ROSTER_COLUMNS}
 # Member field → roster column, for the member fields a roster row sets besides the 身份证号 it is matched by.

@@ -5,44 +5,26 @@ from __future__ import annotations
 import tempfile
 from typing import cast
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
 
 from households import selectors
-from households.excel import batches as import_batches
 from households.excel import export as excel_export
 from households.excel import export_jobs
-from households.excel.access import batch_files_downloadable, batch_preview
-from households.excel.batches import (
-    QUEUE_DOWN,
-    AlreadyClaimed,
-    import_batch_confirm_request,
-    import_batch_create,
-    import_batch_enqueue_check,
-    import_batch_rollback,
-)
-from households.excel.models import ExportJob, ExportRecord, ExportStatus, ImportBatch, ImportKind
-from households.excel.queue import send_task
+from households.excel.models import ExportJob, ExportRecord, ExportStatus, ImportKind
 from households.excel.writer import WorkbookKind, rows_workbook_write, template_workbook
 from households.forms import HouseholdFilterForm
 from households.tasks import export_job_run_task
 from regions.models import User
+from workbooks.queue import send_task
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label="文件类型", choices=ImportKind.choices, widget=forms.RadioSelect)
-    file = forms.FileField(label="选择文件（.xlsx 或 .csv）")
 
 
 def _risk_names() -> list[str]:
@@ -159,105 +141,3 @@ def export_job_file(request: HttpRequest, pk: int) -> FileResponse:
     if job.status != ExportStatus.DONE:
         raise Http404("导出文件不存在或已清除")
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name, content_type=XLSX)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None, initial={"kind": ImportKind.ROSTER})
-    if request.method == "POST" and form.is_valid():
-        try:
-            batch = import_batch_create(
-                by=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
-            )
-        except ValidationError as error:
-            form.add_error("file", error.messages)
-        else:
-            if not import_batch_enqueue_check(batch=batch):
-                messages.warning(request, QUEUE_DOWN)
-            return redirect("import_batch", pk=batch.pk)
-    batches = ImportBatch.objects.visible_to(request.user).select_related("uploaded_by")[:20]
-    return render(request, "households/import_upload.html", {"form": form, "batches": batches})
-
-
-def _batch(request: HttpRequest, pk: int) -> ImportBatch:
-    return get_object_or_404(ImportBatch.objects.visible_to(request.user).select_related("uploaded_by"), pk=pk)
-
-
-def _downloadable_batch(request: HttpRequest, pk: int) -> ImportBatch:
-    """A batch whose files the user may download; 404 (not 403) for everyone else, and once purged."""
-    batch = _batch(request, pk)
-    if not batch_files_downloadable(batch=batch, user=request.user):
-        raise Http404
-    return batch
-
-
-@login_required
-def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _batch(request, pk)
-    if request.htmx:  # type: ignore[attr-defined]
-        if not batch.in_progress:
-            # Finished: reload the whole page, which then shows the preview or the result.
-            return HttpResponse(headers={"HX-Refresh": "true"})
-        return render(request, "households/_import_progress.html", {"batch": batch})
-    preview = batch_preview(batch=batch, user=request.user)
-    return render(request, "households/import_batch.html", {"batch": batch, **preview})
-
-
-@login_required
-@require_POST
-def import_batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _batch(request, pk)
-    if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
-        raise PermissionDenied("只有上传人可以确认导入")
-    try:
-        import_batch_confirm_request(batch=batch, by=request.user)
-    except AlreadyClaimed:
-        # A double click, or a second tab: the first confirmation is the one that counts.
-        messages.info(request, "该批次已确认过，正在导入或已处理，无需重复确认。")
-    return redirect("import_batch", pk=batch.pk)
-
-
-@login_required
-@require_POST
-def import_batch_recheck(request: HttpRequest, pk: int) -> HttpResponse:
-    """重新校验: check an expired batch's file again against the data as it is now."""
-    batch = _batch(request, pk)
-    if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
-        raise PermissionDenied("只有上传人可以重新校验")
-    try:
-        import_batches.import_batch_recheck(batch=batch, by=request.user)
-    except AlreadyClaimed:
-        messages.info(request, "该批次已在重新校验。")
-    return redirect("import_batch", pk=batch.pk)
-
-
-@login_required
-@require_POST
-def import_batch_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _batch(request, pk)
-    try:
-        import_batch_rollback(batch=batch, by=request.user)
-    except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
-    else:
-        messages.success(request, f"已撤销导入批次#{batch.pk}")
-    return redirect("import_batch", pk=batch.pk)
-
-
-@login_required
-def import_batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
-    """The uploaded workbook with a 错误说明 column and the bad cells highlighted."""
-    from households.excel.errors_workbook import errors_workbook
-
-    batch = _downloadable_batch(request, pk)
-    if not batch.error_count:
-        raise Http404
-    stem = batch.file_name.rsplit(".", 1)[0]
-    return _xlsx(errors_workbook(batch), f"{stem}_错误说明.xlsx")
-
-
-@login_required
-def import_batch_file(request: HttpRequest, pk: int) -> FileResponse:
-    batch = _downloadable_batch(request, pk)
-    return FileResponse(batch.file.open("rb"), as_attachment=True, filename=batch.file_name)

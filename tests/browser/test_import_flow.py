@@ -12,14 +12,14 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from households import tasks
-from households.excel.batches import import_batch_check
-from households.excel.models import ImportBatch, ImportStatus
 from households.models import Household, Member
 from tests.browser.test_clerk_flow import assert_page_healthy, log_in
 from tests.conftest import Staff
 from tests.factories import Tree, id_number
 from tests.households.excel.test_import import ROSTER_HEADER
+from workbooks import tasks
+from workbooks.batches import import_batch_check
+from workbooks.models import ImportBatch, ImportStatus
 
 if TYPE_CHECKING:
     from tests.browser.conftest import PageProblems

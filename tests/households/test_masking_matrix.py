@@ -19,13 +19,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import formats, translation
 
-from households.excel.models import ImportBatch, ImportKind, ImportStatus
+from households.excel.models import ImportKind
 from households.id_numbers import mask_id_number, mask_phone
 from households.models import Household, Member, Relation
 from households.personal_data import age_on, today_in_china
 from regions.models import User
 from tests.conftest import Staff
 from tests.factories import Tree, household, id_number, member
+from workbooks.models import ImportBatch, ImportStatus
 
 MASKED_ROLES = ["county_viewer", "city_viewer"]
 REVEALING_ROLES = ["village_clerk", "township_admin", "county_admin", "superuser"]
@@ -265,7 +266,7 @@ def test_the_admin_import_batch_page_masks_its_preview_for_staff_without_the_per
     user = getattr(staff, role)
     # Only superusers open import batches in the admin today; a role granted it must still see masks.
     user.user_permissions.add(Permission.objects.get(codename="view_importbatch"))
-    url = reverse("admin:households_importbatch_change", args=[personal.batch.pk])
+    url = reverse("admin:workbooks_importbatch_change", args=[personal.batch.pk])
     text = text_of(login(User.objects.get(pk=user.pk)).get(url))
     for full, masked in [*changed_phone(personal), *ids(personal)]:
         if role == "superuser":

@@ -1,7 +1,7 @@
 """manage.py import_income FILE [--dry-run]: check and import a 收入表 from the command line."""
 
-from households.excel.command import ImportCommand
 from households.excel.models import ImportKind
+from workbooks.command import ImportCommand
 
 
 class Command(ImportCommand):

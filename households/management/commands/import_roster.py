@@ -1,7 +1,7 @@
 """manage.py import_roster FILE [--dry-run]: check and import a 花名册 from the command line."""
 
-from households.excel.command import ImportCommand
 from households.excel.models import ImportKind
+from workbooks.command import ImportCommand
 
 
 class Command(ImportCommand):

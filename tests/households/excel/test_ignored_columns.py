@@ -11,11 +11,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from households.excel.models import ImportStatus
 from households.models import Household
 from tests.conftest import Staff
 from tests.factories import PASSWORD, Tree
 from tests.households.excel.test_import import ROSTER_HEADER, check, confirm, family, workbook
+from workbooks.models import ImportStatus
 
 PHONE = ROSTER_HEADER.index("联系电话")
 RENAMED = [("联系方式" if text == "联系电话" else text) for text in ROSTER_HEADER]

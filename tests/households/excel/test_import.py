@@ -15,7 +15,13 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from households.excel.batches import (
+from households.excel.models import ExportRecord
+from households.models import Household, IncomeRecord, Member
+from households.services import household_update
+from regions.models import User
+from tests.conftest import Staff
+from tests.factories import PASSWORD, Tree, household, id_number, income
+from workbooks.batches import (
     AlreadyClaimed,
     import_batch_check,
     import_batch_claim,
@@ -23,12 +29,7 @@ from households.excel.batches import (
     import_batch_create,
     import_batch_rollback,
 )
-from households.excel.models import ExportRecord, ImportBatch, ImportStatus
-from households.models import Household, IncomeRecord, Member
-from households.services import household_update
-from regions.models import User
-from tests.conftest import Staff
-from tests.factories import PASSWORD, Tree, household, id_number, income
+from workbooks.models import ImportBatch, ImportStatus
 
 ROSTER_HEADER = [
     "区划代码",
@@ -368,7 +369,7 @@ def test_a_household_without_number_is_matched_by_its_heads_id_number(tree: Tree
 
 
 def test_the_error_workbook_is_the_original_with_reasons_and_marked_cells(tree: Tree, staff: Staff) -> None:
-    from households.excel.errors_workbook import errors_workbook
+    from workbooks.errors_workbook import errors_workbook
 
     rows = family(tree.village_a1.code, "H001", "张三", 2)
     rows[1][9] = "很能干"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from households.excel.plan import Plan
-from households.excel.reader import Table
 from households.excel.roster import RosterPlanner
-from households.excel.staging import Stager
 from households.models import Household, Member
 from tests.conftest import Staff
 from tests.factories import Tree, household, id_number
+from workbooks.plan import Plan
+from workbooks.reader import Table
+from workbooks.staging import Stager
 
 KEYS = ["region_code", "household_number", "household_type", "lifted_year", "phone"]
 MEMBER_KEYS = ["member_name", "id_number", "relation", "labour"]

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from django.db import DataError, connection, connections
 
-from households.excel import batches, staging
-from households.excel.batches import AlreadyClaimed, import_batch_claim, import_batch_confirm
-from households.excel.models import ImportBatch, ImportStatus, StagedRow
 from households.models import Household, Member, MonitoringCase, RiskType
 from households.services import household_update
 from tests.conftest import Staff
 from tests.factories import Tree, household, id_number
 from tests.households.excel.test_import import check, confirm, workbook
+from workbooks import batches, staging
+from workbooks.batches import AlreadyClaimed, import_batch_claim, import_batch_confirm
+from workbooks.models import ImportBatch, ImportStatus, StagedRow
 
 HEADER = [
     "区划代码",

@@ -22,11 +22,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
-from households.excel import isolated, reader
+from workbooks import isolated, reader
 
 if TYPE_CHECKING:
-    from households.excel.models import ImportBatch
-    from households.excel.normalise import CellValue
+    from workbooks.models import ImportBatch
+    from workbooks.reader import CellValue
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def errors_workbook(batch: ImportBatch) -> bytes:
     """
     from django.conf import settings
 
-    from households.excel import registers
+    from workbooks import registers
 
     arguments = {
         "path": str(Path(batch.file.path).resolve()),

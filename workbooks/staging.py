@@ -21,7 +21,7 @@ from typing import Any
 from django.db import connections, models, router
 from django.utils import timezone
 
-from households.excel.models import StagedAction, StagedRow
+from workbooks.models import StagedAction, StagedRow
 
 TABLE = StagedRow._meta.db_table
 # Rows per INSERT on SQLite (executemany) and per COPY chunk on PostgreSQL.

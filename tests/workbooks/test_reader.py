@@ -19,15 +19,6 @@ import pytest
 
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column
 from households.excel.normalise import CellError, parse_cell
-from households.excel.reader import (
-    PARSE_FAILED,
-    TOO_LARGE,
-    XLS_REFUSED,
-    FileRefused,
-    Table,
-    read_table,
-    read_table_isolated,
-)
 from tests.households.excel.workbooks import (
     INCOME_HEADER,
     ROSTER_HEADER,
@@ -38,6 +29,15 @@ from tests.households.excel.workbooks import (
     roster_row,
     write_csv,
     write_xlsx,
+)
+from workbooks.reader import (
+    PARSE_FAILED,
+    TOO_LARGE,
+    XLS_REFUSED,
+    FileRefused,
+    Table,
+    read_table,
+    read_table_isolated,
 )
 
 INCOME = {column.key: column for column in INCOME_COLUMNS}
@@ -449,16 +449,16 @@ def test_the_isolated_reader_starts_a_fresh_interpreter_and_never_forks_the_call
 def test_the_isolated_child_imports_no_django(tmp_path: Path) -> None:
     # The child starts in a fraction of a second only because it never sets Django up.
     code = (
-        "import sys, households.excel.isolated, households.excel.reader, households.excel.errors_workbook;"
+        "import sys, workbooks.isolated, workbooks.reader, workbooks.errors_workbook;"
         "print(sorted(name for name in sys.modules if name.split('.')[0] in ('django', 'regions')))"
     )
-    project = Path(__file__).resolve().parents[3]
+    project = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 
 
 def test_nothing_in_the_import_package_forks() -> None:
     # A fork of a threaded web process can deadlock its child: the reader spawns a fresh interpreter.
-    package = Path(__file__).resolve().parents[3] / "households" / "excel"
+    package = Path(__file__).resolve().parents[2] / "workbooks"
     sources = {path.name: path.read_text() for path in package.glob("*.py")}
     assert not [name for name, text in sources.items() if "os.fork" in text or "fork(" in text]

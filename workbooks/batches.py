@@ -25,12 +25,12 @@ from django.db import DatabaseError, IntegrityError, OperationalError, connectio
 from django.db.models import F, Q
 from django.utils import timezone
 
-from households.excel import registers
-from households.excel.models import ImportBatch, ImportStatus
-from households.excel.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
-from households.excel.queue import send_task
-from households.excel.reader import FileRefused, read_table_isolated
-from households.excel.staging import LaterChange, Stager, StaleBatch, apply_steps, discard, lock_and_check, undo_steps
+from workbooks import registers
+from workbooks.models import ImportBatch, ImportStatus
+from workbooks.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
+from workbooks.queue import send_task
+from workbooks.reader import FileRefused, read_table_isolated
+from workbooks.staging import LaterChange, Stager, StaleBatch, apply_steps, discard, lock_and_check, undo_steps
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _send(task: Any, batch_id: int, *args: Any) -> bool:
 
 def import_batch_enqueue_check(*, batch: ImportBatch) -> bool:
     """Queue the batch's check after the upload's transaction commits; False when the queue is down."""
-    from households.tasks import import_batch_check_task
+    from workbooks.tasks import import_batch_check_task
 
     sent: list[bool] = []
     transaction.on_commit(lambda: sent.append(_send(import_batch_check_task, batch.pk)))
@@ -203,7 +203,7 @@ def import_batch_claim(*, batch: ImportBatch, by: Any) -> None:
 
 def import_batch_confirm_request(*, batch: ImportBatch, by: Any) -> None:
     """Claim a previewed batch and queue its confirmation (the page's 确认导入)."""
-    from households.tasks import import_batch_confirm_task
+    from workbooks.tasks import import_batch_confirm_task
 
     import_batch_claim(batch=batch, by=by)
     transaction.on_commit(lambda: _send(import_batch_confirm_task, batch.pk, by.pk))
@@ -280,7 +280,7 @@ def import_batch_rollback(*, batch: ImportBatch, by: Any) -> ImportBatch:
 
 def import_batches_sweep(*, now: Any = None) -> dict[str, int]:
     """Re-send lost work and end dead work (run by beat every minute); returns what it did."""
-    from households.tasks import import_batch_check_task, import_batch_confirm_task
+    from workbooks.tasks import import_batch_check_task, import_batch_confirm_task
 
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.IMPORT_TASK_STALE_SECONDS)

@@ -11,13 +11,13 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from households.excel import errors_workbook as errors_workbook_module
-from households.excel.errors_workbook import errors_workbook
-from households.excel.models import ImportBatch, ImportStatus
 from tests.conftest import Staff
 from tests.factories import PASSWORD, Tree
 from tests.households.excel.test_import import ROSTER_HEADER, check, family, workbook
 from tests.households.excel.workbooks import write_csv
+from workbooks import errors_workbook as errors_workbook_module
+from workbooks.errors_workbook import errors_workbook
+from workbooks.models import ImportBatch, ImportStatus
 
 LABOUR = ROSTER_HEADER.index("劳动技能") + 1
 ID_NUMBER = ROSTER_HEADER.index("身份证号") + 1

@@ -8,14 +8,14 @@ stages, applies and undoes their files without knowing what they hold.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
 
-from households.excel.columns import Column
-from households.excel.plan import Plan
-from households.excel.reader import Table
-from households.excel.staging import Stager, Step
+from workbooks.plan import Plan
+from workbooks.reader import ColumnSpec, Table
+from workbooks.staging import Stager, Step
 
 
 class Register(ABC):
@@ -23,7 +23,7 @@ class Register(ABC):
 
     name: str  # stored on the batch, e.g. "roster"
     label: str  # 中文名称, e.g. "花名册"
-    columns: tuple[Column, ...]
+    columns: Sequence[ColumnSpec]
     permission: str  # needed to import, e.g. "households.add_household"
     # The write steps, applied phase by phase and undone in reverse.
     steps: tuple[Step, ...]
@@ -35,6 +35,21 @@ class Register(ABC):
     @abstractmethod
     def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
         """Validate every row with the models' rules and stage the writes; errors go in the plan."""
+
+    def preview(self, *, batch: Any, user: Any) -> dict[str, Any]:
+        """What the batch page shows of the stored errors, changes and refusal (a register masks here)."""
+        return {
+            "changes": batch.changes[:300],
+            "errors": batch.errors[:300],
+            "refusal": batch.refusal,
+            "can_download": self.may_download(batch=batch, user=user),
+        }
+
+    def may_download(self, *, batch: Any, user: Any) -> bool:
+        """Whether the user may download the upload and its error workbook (the page found the batch in scope)."""
+        if batch.file_purged_at is not None or not batch.file:
+            return False
+        return bool(batch.uploaded_by_id == user.pk and batch.file.storage.exists(batch.file.name))
 
     def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
         """What set-based steps cannot say (many-to-many rows, derived facts); same transaction."""

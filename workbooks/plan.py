@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import F, Lookup
 
-from households.excel.columns import Column
+from workbooks.reader import ColumnSpec
 
 MAX_STORED_CHANGES = 2000
 MAX_STORED_ERRORS = 5000
@@ -74,8 +74,8 @@ class Plan:
     def has_changes(self) -> bool:
         return any(c.new or c.updated for c in self.counts.values())
 
-    def error(self, row: int, column: Column | str, message: str) -> None:
-        header = column.header if isinstance(column, Column) else column
+    def error(self, row: int, column: ColumnSpec | str, message: str) -> None:
+        header = column if isinstance(column, str) else column.header
         self.errors.append(RowError(self.sheet, row, header, message))
 
     def describe_rows(self, who_by_row: dict[int, str]) -> None:

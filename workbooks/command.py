@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from households.excel.batches import import_batch_check, import_batch_claim, import_batch_confirm, import_batch_create
-from households.excel.models import ImportStatus
+from workbooks.batches import import_batch_check, import_batch_claim, import_batch_confirm, import_batch_create
+from workbooks.models import ImportStatus
 
 
 class ImportCommand(BaseCommand):

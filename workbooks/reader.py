@@ -12,6 +12,7 @@ header, aliases and a required flag (a `Column`, or its plain copy in the child)
 from __future__ import annotations
 
 import csv
+import datetime
 import functools
 import gc
 import io
@@ -23,14 +24,14 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import python_calamine
 
-from households.excel import isolated
+from workbooks import isolated
 
-if TYPE_CHECKING:
-    from households.excel.normalise import CellValue
+# A cell as the parsers hand it over.
+CellValue = str | int | float | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class FileRefused(Exception):
 
 
 class ColumnSpec(Protocol):
-    """What the reader needs to know of a column (households.excel.columns.Column has it all)."""
+    """What the pipeline needs to know of a register's column (a register's own Column type has more)."""
 
     @property
     def key(self) -> str: ...

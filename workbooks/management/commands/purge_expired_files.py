@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from households.excel.retention import import_files_purge
+from workbooks.retention import import_files_purge
 
 
 class Command(BaseCommand):

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from households.excel.models import ImportBatch, ImportStatus
-from households.excel.staging import discard
+from workbooks.models import ImportBatch, ImportStatus
+from workbooks.staging import discard
 
 
 @dataclass

@@ -13,11 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from households.excel.models import ImportBatch, ImportKind, ImportStatus
-from households.excel.retention import import_files_purge
-from households.tasks import import_files_purge_task
+from households.excel.models import ImportKind
 from regions.models import User
 from tests.conftest import Staff
+from workbooks.models import ImportBatch, ImportStatus
+from workbooks.retention import import_files_purge
+from workbooks.tasks import import_files_purge_task
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +54,7 @@ def test_batches_past_retention_lose_their_files_and_keep_their_record(staff: St
 
     result = import_files_purge()
 
-    assert (result.batches, result.files) == (1, 3)
+    assert (result.batches, result.files) == (1, 2)
     assert not old_path.exists()
     assert not Path(f"{old_path}.table").exists()
     old.refresh_from_db()
@@ -100,7 +101,7 @@ def test_the_command_and_the_beat_task_purge_and_report_counts(staff: Staff, set
     batch_of(staff.village_clerk, age_days=31)
     assert import_files_purge_task.apply().get() == 1
     schedule = settings.CELERY_BEAT_SCHEDULE  # type: ignore[attr-defined]
-    assert any(entry["task"] == "households.tasks.import_files_purge_task" for entry in schedule.values())
+    assert any(entry["task"] == "workbooks.tasks.import_files_purge_task" for entry in schedule.values())
 
 
 def test_the_retention_period_comes_from_the_setting(staff: Staff, settings: pytest.FixtureRequest) -> None:

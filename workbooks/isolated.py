@@ -1,6 +1,6 @@
 """Run a parse of an uploaded file in a fresh Python process under memory and CPU limits.
 
-The child is a new interpreter (`python -m households.excel.isolated`), never a fork: a fork of a
+The child is a new interpreter (`python -m workbooks.isolated`), never a fork: a fork of a
 threaded web server copies locks that other threads hold, and Celery's daemonic prefork workers may
 not use multiprocessing. The child imports neither Django nor anything of the caller's state, so it
 starts in a few tens of milliseconds; it limits its own address space and CPU time before it imports
@@ -28,9 +28,9 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-MODULE = "households.excel.isolated"
+MODULE = "workbooks.isolated"
 # The directory holding the `households` package: the child's working directory, hence its import path.
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The first byte of the child's answer says what follows.
 ANSWER, OUT_OF_MEMORY, CRASHED = b"a", b"m", b"e"
 

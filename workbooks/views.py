@@ -1,0 +1,146 @@
+"""Pages of the import pipeline: upload, preview, confirm, 重新校验, undo, and the batch's files."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from workbooks import batches, registers
+from workbooks.batches import (
+    QUEUE_DOWN,
+    AlreadyClaimed,
+    import_batch_confirm_request,
+    import_batch_create,
+    import_batch_enqueue_check,
+    import_batch_rollback,
+)
+from workbooks.models import ImportBatch
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="文件类型", widget=forms.RadioSelect)
+    file = forms.FileField(label="选择文件（.xlsx 或 .csv）")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        choices = [(register.name, register.label) for register in registers.all_registers()]
+        kind = self.fields["kind"]
+        kind.choices = choices  # type: ignore[attr-defined]
+        kind.initial = choices[0][0] if choices else None
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = import_batch_create(
+                by=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
+            )
+        except ValidationError as error:
+            form.add_error("file", error.messages)
+        else:
+            if not import_batch_enqueue_check(batch=batch):
+                messages.warning(request, QUEUE_DOWN)
+            return redirect("import_batch", pk=batch.pk)
+    recent = ImportBatch.objects.visible_to(request.user).select_related("uploaded_by")[:20]
+    return render(request, "workbooks/import_upload.html", {"form": form, "batches": recent})
+
+
+def _batch(request: HttpRequest, pk: int) -> ImportBatch:
+    return get_object_or_404(ImportBatch.objects.visible_to(request.user).select_related("uploaded_by"), pk=pk)
+
+
+def _downloadable_batch(request: HttpRequest, pk: int) -> ImportBatch:
+    """A batch whose files the user may download; 404 (not 403) for everyone else, and once purged."""
+    batch = _batch(request, pk)
+    if not registers.get(batch.kind).may_download(batch=batch, user=request.user):
+        raise Http404
+    return batch
+
+
+@login_required
+def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk)
+    if request.htmx:  # type: ignore[attr-defined]
+        if not batch.in_progress:
+            # Finished: reload the whole page, which then shows the preview or the result.
+            return HttpResponse(headers={"HX-Refresh": "true"})
+        return render(request, "workbooks/_import_progress.html", {"batch": batch})
+    preview = registers.get(batch.kind).preview(batch=batch, user=request.user)
+    return render(request, "workbooks/import_batch.html", {"batch": batch, **preview})
+
+
+@login_required
+@require_POST
+def import_batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk)
+    if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied("只有上传人可以确认导入")
+    try:
+        import_batch_confirm_request(batch=batch, by=request.user)
+    except AlreadyClaimed:
+        # A double click, or a second tab: the first confirmation is the one that counts.
+        messages.info(request, "该批次已确认过，正在导入或已处理，无需重复确认。")
+    return redirect("import_batch", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def import_batch_recheck(request: HttpRequest, pk: int) -> HttpResponse:
+    """重新校验: check an expired batch's file again against the data as it is now."""
+    batch = _batch(request, pk)
+    if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied("只有上传人可以重新校验")
+    try:
+        batches.import_batch_recheck(batch=batch, by=request.user)
+    except AlreadyClaimed:
+        messages.info(request, "该批次已在重新校验。")
+    return redirect("import_batch", pk=batch.pk)
+
+
+@login_required
+@require_POST
+def import_batch_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk)
+    try:
+        import_batch_rollback(batch=batch, by=request.user)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, f"已撤销导入批次#{batch.pk}")
+    return redirect("import_batch", pk=batch.pk)
+
+
+@login_required
+def import_batch_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The uploaded workbook with a 错误说明 column and the bad cells highlighted."""
+    from workbooks.errors_workbook import errors_workbook
+
+    batch = _downloadable_batch(request, pk)
+    if not batch.error_count:
+        raise Http404
+    stem = batch.file_name.rsplit(".", 1)[0]
+    return _xlsx(errors_workbook(batch), f"{stem}_错误说明.xlsx")
+
+
+@login_required
+def import_batch_file(request: HttpRequest, pk: int) -> FileResponse:
+    batch = _downloadable_batch(request, pk)
+    return FileResponse(batch.file.open("rb"), as_attachment=True, filename=batch.file_name)
