@@ -163,6 +163,14 @@ INCOME_COLUMNS: tuple[Column, ...] = (
     Column("head_name", "户主姓名", level=Level.INCOME, aliases=("户主",), help="仅供核对"),
     Column("year", "年度", Kind.YEAR, Level.INCOME, required=True, aliases=("年份",)),
     Column("quarter", "季度", Kind.QUARTER, Level.INCOME, required=True, help="1-4，或“第3季度”“三季度”“Q3”"),
+    Column(
+        "household_size",
+        "家庭人口数",
+        Kind.INT,
+        Level.INCOME,
+        aliases=("家庭人口", "人口数"),
+        help="该季度在户人数，人均纯收入按此计算；为空时取当前在户成员数",
+    ),
     *(
         Column(name, label, Kind.MONEY, Level.INCOME, aliases=aliases, help="元，保留两位小数")
         for name, label, aliases in (

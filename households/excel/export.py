@@ -136,7 +136,7 @@ def income_rows(*, records: QuerySet[IncomeRecord], chunk_size: int = CHUNK_SIZE
     )
     if not records.query.order_by:
         annotated = annotated.order_by("household__number", "year", "quarter")
-    fields = ("year", "quarter", *AMOUNT_FIELDS, "net_income", "per_capita_net_income")
+    fields = ("year", "quarter", "household_size", *AMOUNT_FIELDS, "net_income", "per_capita_net_income")
     for values in annotated.values("export_household_number", "export_head_name", *fields).iterator(chunk_size):
         yield {
             "household_number": values["export_household_number"],

@@ -22,6 +22,8 @@ from workbooks.staging import Stager, Step
 
 COLUMNS = {column.key: column for column in INCOME_COLUMNS}
 TOTALS = ["net_income", "per_capita_net_income"]
+# What an import may change on a recorded quarter (and undo puts back).
+UPDATED = ("household_size", *AMOUNT_FIELDS, *TOTALS)
 
 
 class IncomeSheet(PersonalDataSheet):
@@ -32,7 +34,7 @@ class IncomeSheet(PersonalDataSheet):
     undo_permission = "households.change_incomerecord"
     steps = (
         Step(IncomeRecord, StagedAction.CREATE, 0, _create_fields(IncomeRecord)),
-        Step(IncomeRecord, StagedAction.UPDATE, 0, (*AMOUNT_FIELDS, *TOTALS)),
+        Step(IncomeRecord, StagedAction.UPDATE, 0, UPDATED),
     )
     checked = (Household, IncomeRecord)
 
@@ -139,14 +141,18 @@ class IncomePlanner:
             return
         record = records.get((household.pk, year, quarter))
         is_new = record is None
+        size = values.get("household_size")
         if record is None:
-            size = getattr(household, "active_size", 0)
+            size = size or getattr(household, "active_size", 0)
             if not size:
                 self._error(row, "household_number", "该户没有在户成员，不能计算人均纯收入")
                 return
             record = IncomeRecord(household=household, year=year, quarter=quarter, household_size=size)
-        before = {name: getattr(record, name) for name in (*AMOUNT_FIELDS, *TOTALS)}
+        before = {name: getattr(record, name) for name in UPDATED}
         changed = []
+        if size and record.household_size != size:
+            record.household_size = size
+            changed.append("household_size")
         for name in AMOUNT_FIELDS:
             if name in values:
                 new = values[name] if values[name] is not None else Decimal("0.00")
@@ -184,7 +190,7 @@ class IncomePlanner:
             self.stager.add(phase=0, model=IncomeRecord, action=StagedAction.CREATE, values=values_of, row=row)
             return
         counter.updated += 1
-        names = (*AMOUNT_FIELDS, *TOTALS)
+        names = UPDATED
         self.stager.add(
             phase=0,
             model=IncomeRecord,

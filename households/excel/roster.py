@@ -145,6 +145,7 @@ class RosterPlanner:
         self.household_defaults = _defaults(Household)
         self.member_defaults = _defaults(Member)
         self.case_defaults = _defaults(MonitoringCase)
+        self.local_numbers: dict[int, int] = {}
 
     def run(self, table: Table) -> Plan:
         plan = self.plan
@@ -205,6 +206,19 @@ class RosterPlanner:
 
     # -- one household -------------------------------------------------------------------------
 
+    def _local_number(self, village: Region) -> str:
+        """户编号 for a household the file gives none: L, the village's code and a running number.
+
+        (Never built from the 户主's 身份证号: a 户编号 is shown to roles that may not see that.)
+        """
+        prefix = f"L{village.code}-"
+        following = self.local_numbers.get(village.pk)
+        if following is None:
+            taken = Household.objects.filter(number__startswith=prefix).values_list("number", flat=True)
+            following = 1 + max((int(n[len(prefix) :]) for n in taken if n[len(prefix) :].isdigit()), default=0)
+        self.local_numbers[village.pk] = following + 1
+        return f"{prefix}{following:04d}"
+
     def _in_scope(self, household: dict[str, Any]) -> bool:
         prefix = self.scope_prefix
         code = self.existing.village_codes.get(household["village_id"], "")
@@ -250,7 +264,7 @@ class RosterPlanner:
             return
         wanted = {"village_id": village.pk, **{name: values[name] for name in HOUSEHOLD_FIELDS if name in values}}
         if existing is None:
-            number = values.get("household_number") or (f"L{head_id}" if head_id else None)
+            number = values.get("household_number") or (self._local_number(village) if head_id else None)
             if number is None:
                 plan.error(first.number, COLUMNS["household_number"], "户编号为空时须有户主行（与户主关系为“户主”）")
                 return

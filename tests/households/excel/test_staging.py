@@ -345,3 +345,20 @@ def test_a_database_error_while_staging_ends_the_check_failed(
     batch = check(staff.village_clerk, roster(tree, existing))
     assert batch.status == ImportStatus.FAILED and batch.refusal
     assert not StagedRow.objects.filter(batch=batch).exists()
+
+
+def test_households_without_a_number_get_a_local_one_that_carries_no_identity_number(tree: Tree, staff: Staff) -> None:
+    code = tree.village_a1.code
+    heads = [id_number("19700101"), id_number("19710202")]
+    header = ["区划代码", "户编号", "户主姓名", "户类型", "脱贫年度", "成员姓名", "身份证号", "与户主关系", "劳动技能"]
+    rows = [
+        [code, "", f"户主{n}", "脱贫户", 2019, f"户主{n}", number, "户主", "普通劳动力"]
+        for n, number in enumerate(heads)
+    ]
+    batch = check(staff.village_clerk, workbook(rows, header=header))
+    assert batch.status == ImportStatus.READY, batch.errors
+    assert confirm(batch, staff.village_clerk).status == ImportStatus.APPLIED
+    numbers = sorted(Household.objects.values_list("number", flat=True))
+    assert numbers == [f"L{code}-0001", f"L{code}-0002"]
+    # The same file again finds both households by their 户主: nothing new.
+    assert check(staff.village_clerk, workbook(rows, header=header)).status == ImportStatus.UNCHANGED

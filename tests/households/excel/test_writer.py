@@ -188,7 +188,7 @@ def test_rows_are_written_as_labels_months_text_and_numbers() -> None:
 def test_money_is_a_two_decimal_number_never_text() -> None:
     row = {"household_number": "1", "year": 2025, "quarter": 3, "wages_migrant_work": Decimal("12345.60")}
     sheet = _sheet(rows_workbook("income", [{**row, "net_income": Decimal("-20.05")}], risk_type_names=[]), "收入表")
-    wages = sheet.cell(row=2, column=5)
+    wages = sheet.cell(row=2, column=6)  # after 户编号, 户主姓名, 年度, 季度, 家庭人口数
     assert (wages.value, wages.data_type, wages.number_format) == (12345.6, "n", "0.00")
     assert sheet.cell(row=2, column=len(INCOME_COLUMNS) - 1).value == -20.05
 
