@@ -26,11 +26,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from workbooks import registers
+from workbooks.apply import LaterChange, StaleBatch, apply_steps, lock_and_check, undo_steps
 from workbooks.models import ImportBatch, ImportStatus
 from workbooks.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
 from workbooks.queue import send_task
 from workbooks.reader import FileRefused, read_table_isolated
-from workbooks.staging import LaterChange, Stager, StaleBatch, apply_steps, discard, lock_and_check, undo_steps
+from workbooks.staging import Stager, discard
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +68,29 @@ def import_batch_create(*, by: Any, kind: str, upload: UploadedFile) -> ImportBa
         file_sha256=digest.hexdigest(),
     )
     name = f"{digest.hexdigest()[:16]}{Path(upload.name or '').suffix.lower()[:8]}"
+    field, storage = batch.file.field, batch.file.storage
+    # Named before writing: a write that fails half-way (a full disk) leaves a partial file under
+    # this name, which batch.file does not know yet, and which must not stay and keep the disk full.
+    stored = storage.get_available_name(field.generate_filename(batch, name), max_length=field.max_length)
     try:
-        batch.file.save(name, upload, save=False)
+        batch.file = storage.save(stored, upload, max_length=field.max_length)
         batch.save()
     except OSError as error:
         logger.error("Upload %s not stored: %s", name, error)
-        if batch.file.name:
-            batch.file.storage.delete(batch.file.name)
+        _delete_upload(storage, stored, batch.file.name)
         raise ValidationError(DISK_FULL) from error
     except DatabaseError:
-        if batch.file.name:
-            batch.file.storage.delete(batch.file.name)
+        _delete_upload(storage, stored, batch.file.name)
         raise
     return batch
+
+
+def _delete_upload(storage: Any, *names: str | None) -> None:
+    for name in {name for name in names if name}:
+        try:
+            storage.delete(name)
+        except OSError as error:
+            logger.error("Upload %s not deleted: %s", name, error)
 
 
 def _send(task: Any, batch_id: int, *args: Any) -> bool:
@@ -192,7 +203,8 @@ def import_batch_claim(*, batch: ImportBatch, by: Any) -> None:
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.READY).update(
         status=ImportStatus.APPLYING,
         applied_by=by,
-        attempts=F("attempts") + 1,
+        # The confirmation's first try: MAX_ATTEMPTS counts its tries, not the check's before it.
+        attempts=1,
         heartbeat_at=timezone.now(),
         progress=10,
         progress_message="排队等待导入",

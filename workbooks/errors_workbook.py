@@ -22,7 +22,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 
-from workbooks import isolated, reader
+from workbooks import headers, isolated, reader
 
 if TYPE_CHECKING:
     from workbooks.models import ImportBatch
@@ -122,12 +122,12 @@ def _header_positions(
     """Column header (as errors name it) → 0-based position, whichever alias the file spells it with."""
     lower = [_header_text(value) for value in rows[header_row - 1]] if len(rows) >= header_row else []
     upper = [_header_text(value) for value in rows[header_row - 2]] if 2 <= header_row <= len(rows) + 1 else []
-    lookup = reader.header_lookup(specs)
+    lookup = headers.header_lookup(specs)
     positions: dict[str, int] = {}
     # The lower row of a two-row header where it has text, the merged group text above where not.
     for position, (above, below) in enumerate(itertools.zip_longest(upper, lower, fillvalue="")):
         for text in (below, above):
-            column = reader.match_header(text, lookup)
+            column = headers.match_header(text, lookup)
             if column is not None:
                 positions.setdefault(column.header, position)
                 break
@@ -156,7 +156,7 @@ def _write(
 ) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_TITLE_FORBIDDEN.sub("_", name)[:31] or "Sheet1")
-    sheet.column_dimensions[reader.column_letter(width + 1)].width = 60
+    sheet.column_dimensions[headers.column_letter(width + 1)].width = 60
 
     def cells(number: int, row: Sequence[CellValue]) -> Iterator[Any]:
         marked = bad_cells.get(number, set())

@@ -12,31 +12,40 @@ header, aliases and a required flag (a `Column`, or its plain copy in the child)
 from __future__ import annotations
 
 import csv
-import datetime
 import functools
 import gc
 import io
 import itertools
 import logging
 import operator
-import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import python_calamine
 
 from workbooks import isolated
-
-# A cell as the parsers hand it over.
-CellValue = str | int | float | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
+from workbooks.headers import (
+    HEADER_SCAN_ROWS,
+    CellValue,
+    ColumnSpec,
+    FileRefused,
+    Header,
+    HeaderSpec,
+    find_header,
+    header_lookup,
+    header_score,
+    map_columns,
+    missing_columns,
+    missing_required,
+    no_header,
+    no_table,
+)
 
 logger = logging.getLogger(__name__)
 
-HEADER_SCAN_ROWS = 10
-MIN_HEADER_MATCHES = 3
 INSTRUCTIONS_SHEET = "说明"
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -57,60 +66,6 @@ ENCRYPTED = "文件设置了打开密码，请在 Excel 中取消密码并另存
 CORRUPT = "文件已损坏或格式不正确，无法读取，请在 Excel 中重新保存为 .xlsx 后再上传"
 TOO_LARGE = "文件解压后过大，疑似异常文件，已拒绝"
 PARSE_FAILED = "文件解析失败，可能已损坏或过大"
-
-
-class FileRefused(Exception):
-    """The whole file cannot be imported; `message` tells the user why and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class ColumnSpec(Protocol):
-    """What the pipeline needs to know of a register's column (a register's own Column type has more)."""
-
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def header(self) -> str: ...
-
-    @property
-    def aliases(self) -> tuple[str, ...]: ...
-
-    @property
-    def required(self) -> bool: ...
-
-
-class HeaderSpec(NamedTuple):
-    """A column as the isolated child knows it: plain values that travel as JSON."""
-
-    key: str
-    header: str
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-
-
-_PARENTHESES = re.compile(r"[（(][^）)]*[）)]")
-
-
-def header_key(text: str) -> str:
-    """Normalise a header cell for matching: fold width, drop spaces, *, and (units)."""
-    folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in str(text))
-    folded = folded.replace("\u3000", "").replace(" ", "").replace("\n", "").replace("*", "").strip()
-    without_units = _PARENTHESES.sub("", folded)
-    return without_units or folded
-
-
-def header_lookup(columns: Sequence[ColumnSpec]) -> dict[str, ColumnSpec]:
-    """Every accepted spelling of every header, normalised, mapped to its column."""
-    lookup: dict[str, ColumnSpec] = {}
-    for column in columns:
-        for spelling in (column.header, *column.aliases):
-            lookup.setdefault(header_key(spelling), column)
-            lookup.setdefault(spelling.replace(" ", ""), column)
-    return lookup
 
 
 class RawRow(NamedTuple):
@@ -185,12 +140,6 @@ class _Request:
     max_uncompressed_bytes: int
 
 
-@dataclass
-class _Header:
-    row: int  # 1-based number of the last header row
-    texts: list[str]  # per column, 0-based
-
-
 def read_table(
     path: Path, *, columns: Sequence[ColumnSpec], original_name: str, max_rows: int, max_uncompressed_bytes: int
 ) -> Table:
@@ -260,7 +209,7 @@ Merge = tuple[tuple[int, int], tuple[int, int]]
 class _Candidate(NamedTuple):
     name: str
     score: int
-    header: _Header
+    header: Header
     top: list[Sequence[CellValue]]
     rest: Iterator[Sequence[CellValue]]
     merged: list[Merge]
@@ -269,7 +218,7 @@ class _Candidate(NamedTuple):
 def _read_workbook(request: _Request) -> _Packed:
     """The sheet whose header has every required column, the one matching most headers if several do."""
     lookup = header_lookup(request.columns)
-    findings: list[tuple[str, _Header | None, list[str]]] = []  # sheet, its header, required columns it lacks
+    findings: list[tuple[str, Header | None, list[str]]] = []  # sheet, its header, required columns it lacks
     best: _Candidate | None = None
     try:
         with request.path.open("rb") as file:
@@ -278,12 +227,12 @@ def _read_workbook(request: _Request) -> _Packed:
             sheet = workbook.get_sheet_by_name(name)
             rows = _sheet_rows(sheet)
             top = list(itertools.islice(rows, HEADER_SCAN_ROWS))
-            header = _find_header(top, request.columns)
-            missing = _missing(header, request.columns) if header is not None else []
+            header = find_header(top, request.columns)
+            missing = missing_required(header, request.columns) if header is not None else []
             findings.append((name, header, missing))
             if header is None or missing:
                 continue
-            score = _score(header.texts, lookup)
+            score = header_score(header.texts, lookup)
             if best is None or score > best.score:
                 # Only the chosen sheet's cells are kept: a summary sheet looked at before is let go.
                 best = _Candidate(name, score, header, top, rows, sheet.merged_cell_ranges or [])
@@ -291,7 +240,7 @@ def _read_workbook(request: _Request) -> _Packed:
             return _collect(request, best.name, best.header, itertools.chain(best.top, best.rest), best.merged)
     except python_calamine.CalamineError as error:
         raise FileRefused(CORRUPT) from error
-    raise _no_table(request.columns, findings)
+    raise no_table(request.columns, findings)
 
 
 def _worksheet_names(workbook: python_calamine.CalamineWorkbook) -> list[str]:
@@ -336,12 +285,12 @@ def _read_csv(request: _Request) -> _Packed:
     name, rows = _csv_rows(request)
     try:
         top: list[Sequence[CellValue]] = list(itertools.islice(rows, HEADER_SCAN_ROWS))
-        header = _find_header(top, request.columns)
+        header = find_header(top, request.columns)
         if header is None:
-            raise _no_header(request.columns, [])
-        missing = _missing(header, request.columns)
+            raise no_header(request.columns, [])
+        missing = missing_required(header, request.columns)
         if missing:
-            raise _missing_columns(missing, header)
+            raise missing_columns(missing, header)
         return _collect(request, name, header, itertools.chain(top, rows), [])
     except csv.Error as error:
         line = getattr(rows, "line_num", 0)
@@ -374,7 +323,7 @@ def _delimiter(text: str, columns: Sequence[ColumnSpec]) -> str:
             rows = list(csv.reader(lines, delimiter=delimiter))
         except csv.Error:
             return (0, 0)
-        best = max((_score([cell.strip() for cell in row], lookup) for row in rows), default=0)
+        best = max((header_score([cell.strip() for cell in row], lookup) for row in rows), default=0)
         return (best, sample.count(delimiter))
 
     return max(CSV_DELIMITERS, key=quality)
@@ -391,112 +340,15 @@ def _decode(data: bytes) -> str:
     raise FileRefused("无法识别 CSV 文件的编码，请另存为“CSV UTF-8”格式后再上传")
 
 
-def match_header(text: str, lookup: dict[str, ColumnSpec]) -> ColumnSpec | None:
-    """The column a header cell names, if any."""
-    return (lookup.get(header_key(text)) or lookup.get(text.replace(" ", ""))) if text else None
-
-
-def _score(texts: list[str], lookup: dict[str, ColumnSpec]) -> int:
-    return len({column.key for text in texts if (column := match_header(text, lookup)) is not None})
-
-
-def _stack(upper: list[str], lower: list[str]) -> list[str]:
-    """A two-row header: the lower row's text where present, else the (merged) group text above."""
-    return [below or above for above, below in itertools.zip_longest(upper, lower, fillvalue="")]
-
-
-def _find_header(top: Sequence[Sequence[CellValue]], columns: Sequence[ColumnSpec]) -> _Header | None:
-    """The row among the first ten matching the most headers; stacked with a neighbour if that matches more."""
-    lookup = header_lookup(columns)
-    texts = [["" if value is None else str(value).strip() for value in row] for row in top]
-    scores = [_score(row, lookup) for row in texts]
-    if not scores or max(scores) < MIN_HEADER_MATCHES:
-        return None
-    best = scores.index(max(scores))
-    candidates = [(scores[best], best, texts[best])]
-    if best > 0 and scores[best - 1] > 0:
-        stacked = _stack(texts[best - 1], texts[best])
-        candidates.append((_score(stacked, lookup), best, stacked))
-    if best + 1 < len(texts) and scores[best + 1] > 0:
-        stacked = _stack(texts[best], texts[best + 1])
-        candidates.append((_score(stacked, lookup), best + 1, stacked))
-    _, index, header_texts = max(candidates, key=lambda candidate: candidate[0])
-    return _Header(row=index + 1, texts=header_texts)
-
-
-def _missing(header: _Header, columns: Sequence[ColumnSpec]) -> list[str]:
-    """The required columns the header lacks, by their template names."""
-    lookup = header_lookup(columns)
-    found = {column.key for text in header.texts if (column := match_header(text, lookup)) is not None}
-    return [column.header for column in columns if column.required and column.key not in found]
-
-
-def _no_header(columns: Sequence[ColumnSpec], sheets: list[str]) -> FileRefused:
-    expected = "、".join(column.header for column in columns if column.required)
-    where = f"（已查看工作表：{'、'.join(sheets)}）" if sheets else ""
-    return FileRefused(f"未找到表头：前{HEADER_SCAN_ROWS}行中没有“{expected}”等列名{where}，请使用导入模板")
-
-
-def _missing_columns(missing: list[str], header: _Header) -> FileRefused:
-    return FileRefused(f"缺少必需的列：{'、'.join(missing)}（第{header.row}行为表头）")
-
-
-def _no_table(columns: Sequence[ColumnSpec], findings: list[tuple[str, _Header | None, list[str]]]) -> FileRefused:
-    """No sheet has every required column: say, sheet by sheet, what each lacks."""
-    with_header = [(name, header, missing) for name, header, missing in findings if header is not None]
-    if not with_header:
-        return _no_header(columns, [name for name, _, _ in findings])
-    if len(findings) == 1:
-        _, header, missing = with_header[0]
-        assert header is not None
-        return _missing_columns(missing, header)
-    reasons = [
-        f"工作表“{name}”缺少：{'、'.join(missing)}" if header is not None else f"工作表“{name}”未找到表头"
-        for name, header, missing in findings
-    ]
-    return FileRefused(f"没有一个工作表包含全部必需的列：{'；'.join(reasons)}。请使用导入模板")
-
-
-def column_letter(number: int) -> str:
-    """1 → A, 27 → AA."""
-    letters = ""
-    while number > 0:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
-def _map_columns(header: _Header, columns: Sequence[ColumnSpec]) -> tuple[dict[str, int], list[str]]:
-    """Column key → column number, and the headers matching no column ("联系方式（F列）")."""
-    lookup = header_lookup(columns)
-    found: dict[str, list[int]] = {}
-    ignored: list[str] = []
-    for index, text in enumerate(header.texts):
-        column = match_header(text, lookup)
-        if column is not None:
-            found.setdefault(column.key, []).append(index + 1)
-        elif text:
-            ignored.append(f"{text}（{column_letter(index + 1)}列）")
-    headers = {column.key: column.header for column in columns}
-    duplicates = [
-        f"{headers[key]}（{'、'.join(column_letter(number) for number in numbers)}列）"
-        for key, numbers in found.items()
-        if len(numbers) > 1
-    ]
-    if duplicates:
-        raise FileRefused(f"表头重复：{'；'.join(duplicates)}（第{header.row}行为表头），请删除或改名重复的列")
-    return {key: numbers[0] for key, numbers in found.items()}, ignored
-
-
 def _is_blank(values: Sequence[CellValue]) -> bool:
     return not any(value.strip() if isinstance(value, str) else value is not None for value in values)
 
 
 def _collect(
-    request: _Request, sheet: str, header: _Header, rows: Iterable[Sequence[CellValue]], merged: list[Merge]
+    request: _Request, sheet: str, header: Header, rows: Iterable[Sequence[CellValue]], merged: list[Merge]
 ) -> _Packed:
     """Non-blank rows below the header, values of the mapped columns only."""
-    column_map, ignored = _map_columns(header, request.columns)
+    column_map, ignored = map_columns(header, request.columns)
     positions = [number - 1 for number in column_map.values()]
     pick = operator.itemgetter(*positions)
     needed_width = max(positions) + 1

@@ -13,9 +13,10 @@ from typing import Any
 
 from django.db import models
 
+from workbooks.apply import Step
 from workbooks.plan import Plan
 from workbooks.reader import ColumnSpec, Table
-from workbooks.staging import Stager, Step
+from workbooks.staging import Stager
 
 
 class Register(ABC):

@@ -14,11 +14,12 @@ from households.excel.normalise import CellError, parse_cell
 from households.excel.roster import _create_fields
 from households.models import AMOUNT_FIELDS, Household, HouseholdStatus, IncomeRecord, Member
 from households.services import income_facts_refresh
+from workbooks.apply import Step
 from workbooks.models import StagedAction, StagedRow
 from workbooks.plan import Change, Counter, Plan, in_chunks, shown
 from workbooks.reader import Table
 from workbooks.rules import FieldRules
-from workbooks.staging import Stager, Step
+from workbooks.staging import Stager
 
 COLUMNS = {column.key: column for column in INCOME_COLUMNS}
 TOTALS = ["net_income", "per_capita_net_income"]

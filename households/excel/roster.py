@@ -25,11 +25,12 @@ from households.models import (
     member_identity,
 )
 from regions.models import Region
+from workbooks.apply import Parent, Step
 from workbooks.models import StagedAction
 from workbooks.plan import Change, Counter, Plan, shown, without_cycle_collection
 from workbooks.reader import Table
 from workbooks.rules import FieldRules
-from workbooks.staging import Parent, Stager, Step, staged_ids
+from workbooks.staging import Stager, staged_ids
 
 HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
 # The member fields a roster row sets, besides the 身份证号 it is matched by.

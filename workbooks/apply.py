@@ -1,0 +1,318 @@
+"""Applying a batch's staged rows: lock and check what the preview read, write set-based, undo by batch id.
+
+The confirmation locks the records the preview read and refuses the batch if any version moved
+(StaleBatch); then one statement per step — INSERT … SELECT from the staging table, UPDATE … FROM
+it — writes the rows, and their history rows carry the batch id. Undo deletes what the batch
+created and puts back the `before` values of what it changed, unless a later change touched them.
+Nothing here knows a register: the steps say which model, which fields, in which order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connections, models, router
+from django.utils import timezone
+
+from workbooks.models import StagedAction, StagedRow
+from workbooks.staging import TABLE
+
+
+class StaleBatch(Exception):
+    """A record the preview read has changed since (or a staged create now collides)."""
+
+
+@dataclass(frozen=True)
+class Parent:
+    """How a staged create finds a parent created by the same batch: by the parent's natural key."""
+
+    field: str  # the child's foreign key attname, e.g. "household_id"
+    model: type[models.Model]
+    key: str  # the parent's unique field, e.g. "number"
+
+
+@dataclass(frozen=True)
+class Step:
+    """The staged rows of one model, action and phase, applied in one statement."""
+
+    model: type[models.Model]
+    action: str  # StagedAction.CREATE or UPDATE
+    phase: int
+    # Attnames written: for a create every column but the id and the auto times, for an update
+    # the fields it may change (and that undo puts back).
+    fields: tuple[str, ...]
+    parent: Parent | None = None
+
+    @property
+    def target(self) -> str:
+        return str(self.model._meta.label_lower)
+
+
+class _Sql:
+    """SQL fragments for one connection: reading a staged JSON value as a column's type."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.postgres = connection.vendor == "postgresql"
+        self.quote = connection.ops.quote_name
+
+    def value(self, field: models.Field[Any, Any], column: str = "values", alias: str = "s") -> str:
+        name = field.attname
+        if self.postgres:
+            return f"CAST({alias}.{self.quote(column)} ->> '{name}' AS {field.db_type(self.connection)})"
+        return f"json_extract({alias}.{self.quote(column)}, '$.{name}')"
+
+    def ids(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
+        """`IN …` for a list of ids as one parameter."""
+        if self.postgres:
+            return "= ANY(%s)", [list(ids)]
+        return "IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
+
+
+def _fields(model: type[models.Model], names: Iterable[str]) -> list[models.Field[Any, Any]]:
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    return [by_attname[name] for name in names]
+
+
+def _where(step: Step, action: str | None = None) -> str:
+    return "s.batch_id = %s AND s.target = %s AND s.action = %s AND s.phase = %s"
+
+
+def _where_params(batch_id: int, step: Step, action: str | None = None) -> list[Any]:
+    return [batch_id, step.target, action or step.action, step.phase]
+
+
+def _auto_times(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [
+        f for f in model._meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+
+
+def _history_columns(model: type[models.Model]) -> tuple[str, list[str]]:
+    """The history table and the model columns it copies."""
+    history = model.history.model  # type: ignore[attr-defined]
+    tracked = [f.column for f in history.tracked_fields]
+    return history._meta.db_table, tracked
+
+
+def _write_history(
+    sql: _Sql,
+    cursor: Any,
+    model: type[models.Model],
+    *,
+    source: str,
+    params: list[Any],
+    kind: str,
+    when: datetime,
+    user_id: int | None,
+    reason: str,
+    batch_id: int | None,
+) -> None:
+    """One history row per row of `model` that `source` (a FROM … WHERE clause on alias t) selects."""
+    table, columns = _history_columns(model)
+    quote = sql.quote
+    names = [*columns, "history_date", "history_change_reason", "history_type", "history_user_id", "import_batch_id"]
+    picked = ", ".join(f"t.{quote(c)}" for c in columns)
+    stamp = sql.connection.ops.adapt_datetimefield_value(when)
+    cursor.execute(
+        f"INSERT INTO {quote(table)} ({', '.join(quote(n) for n in names)}) "
+        f"SELECT {picked}, %s, %s, %s, %s, %s {source}",
+        [stamp, reason, kind, user_id, batch_id, *params],
+    )
+
+
+def lock_and_check(batch_id: int, models_in_order: Sequence[type[models.Model]]) -> None:
+    """Lock every record the batch read (in a fixed order) and refuse if any version moved."""
+    connection = connections[router.db_for_write(StagedRow)]
+    sql = _Sql(connection)
+    quote = sql.quote
+    with connection.cursor() as cursor:
+        for model in models_in_order:
+            table = quote(model._meta.db_table)
+            target = model._meta.label_lower
+            staged = (
+                f"SELECT s.object_id FROM {quote(TABLE)} s WHERE s.batch_id = %s AND s.target = %s "
+                "AND s.version IS NOT NULL"
+            )
+            if sql.postgres:
+                cursor.execute(
+                    f"SELECT t.id FROM {table} t WHERE t.id IN ({staged}) ORDER BY t.id FOR UPDATE",
+                    [batch_id, target],
+                )
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {quote(TABLE)} s LEFT JOIN {table} t ON t.id = s.object_id "
+                "WHERE s.batch_id = %s AND s.target = %s AND s.version IS NOT NULL "
+                "AND (t.id IS NULL OR t.version <> s.version)",
+                [batch_id, target],
+            )
+            if cursor.fetchone()[0]:
+                raise StaleBatch(target)
+
+
+def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, reason: str) -> dict[str, list[int]]:
+    """Apply the batch's staged rows step by step; returns the ids created per model label."""
+    connection = connections[router.db_for_write(StagedRow)]
+    sql = _Sql(connection)
+    quote = sql.quote
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    created: dict[str, list[int]] = {}
+    with connection.cursor() as cursor:
+        for step in sorted(steps, key=lambda s: s.phase):
+            model = step.model
+            table = quote(model._meta.db_table)
+            fields = _fields(model, step.fields)
+            autos = _auto_times(model)
+            where = _where(step)
+            params = _where_params(batch_id, step)
+            versioned = any(f.attname == "version" for f in model._meta.concrete_fields)
+            if step.action == StagedAction.CREATE:
+                columns = [f.column for f in fields]
+                values = [sql.value(f) for f in fields]
+                if step.parent is not None:
+                    parent = step.parent
+                    parent_table = quote(parent.model._meta.db_table)
+                    position = [f.attname for f in fields].index(parent.field)
+                    values[position] = (
+                        f"COALESCE({values[position]}, (SELECT p.id FROM {parent_table} p "
+                        f"WHERE p.{quote(parent.key)} = s.parent_key))"
+                    )
+                columns += [f.column for f in autos]
+                values += ["%s"] * len(autos)
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
+                    f"SELECT {', '.join(values)} FROM {quote(TABLE)} s WHERE {where} ORDER BY s.seq RETURNING id",
+                    [*([stamp] * len(autos)), *params],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+                created.setdefault(model._meta.label_lower, []).extend(ids)
+                if ids:
+                    clause, id_params = sql.ids(ids)
+                    _write_history(
+                        sql,
+                        cursor,
+                        model,
+                        source=f"FROM {table} t WHERE t.id {clause}",
+                        params=id_params,
+                        kind="+",
+                        when=now,
+                        user_id=user_id,
+                        reason=reason,
+                        batch_id=batch_id,
+                    )
+                continue
+            assignments = [f"{quote(f.column)} = {sql.value(f)}" for f in fields]
+            if versioned:
+                assignments.append(f"{quote('version')} = {table}.{quote('version')} + 1")
+            assignments += [f"{quote(f.column)} = %s" for f in autos if getattr(f, "auto_now", False)]
+            auto_params = [stamp for f in autos if getattr(f, "auto_now", False)]
+            cursor.execute(
+                f"UPDATE {table} SET {', '.join(assignments)} FROM {quote(TABLE)} s "
+                f"WHERE {where} AND {table}.id = s.object_id",
+                [*auto_params, *params],
+            )
+            _write_history(
+                sql,
+                cursor,
+                model,
+                source=f"FROM {table} t JOIN {quote(TABLE)} s ON t.id = s.object_id WHERE {where}",
+                params=params,
+                kind="~",
+                when=now,
+                user_id=user_id,
+                reason=reason,
+                batch_id=batch_id,
+            )
+    return created
+
+
+class LaterChange(Exception):
+    """A record the batch wrote has been changed since; the batch cannot be undone as a whole."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        super().__init__(str(model._meta.verbose_name))
+        self.model = model
+
+
+def undo_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, reason: str) -> dict[str, list[int]]:
+    """Undo an applied batch: delete what it created, restore what it changed; returns the deleted ids.
+
+    Refused (LaterChange) when any record it wrote has a later history row.
+    """
+    connection = connections[router.db_for_write(StagedRow)]
+    sql = _Sql(connection)
+    quote = sql.quote
+    now = timezone.now()
+    written = {step.model for step in steps}
+    with connection.cursor() as cursor:
+        for model in sorted(written, key=lambda m: m._meta.label_lower):
+            history_table, _ = _history_columns(model)
+            history = quote(history_table)
+            cursor.execute(
+                f"SELECT 1 FROM {history} h WHERE h.import_batch_id = %s AND EXISTS "
+                f"(SELECT 1 FROM {history} later WHERE later.id = h.id AND later.history_id > h.history_id) LIMIT 1",
+                [batch_id],
+            )
+            if cursor.fetchone():
+                raise LaterChange(model)
+        deleted: dict[str, list[int]] = {}
+        for step in sorted(steps, key=lambda s: -s.phase):
+            model = step.model
+            table = quote(model._meta.db_table)
+            if step.action == StagedAction.UPDATE:
+                fields = _fields(model, step.fields)
+                assignments = [f"{quote(f.column)} = {sql.value(f, 'before')}" for f in fields]
+                if any(f.attname == "version" for f in model._meta.concrete_fields):
+                    # Forward, never back to a version an open form or another preview already saw.
+                    assignments.append(f"{quote('version')} = {table}.{quote('version')} + 1")
+                where = _where(step)
+                params = _where_params(batch_id, step)
+                cursor.execute(
+                    f"UPDATE {table} SET {', '.join(assignments)} FROM {quote(TABLE)} s "
+                    f"WHERE {where} AND {table}.id = s.object_id",
+                    params,
+                )
+                _write_history(
+                    sql,
+                    cursor,
+                    model,
+                    source=f"FROM {table} t JOIN {quote(TABLE)} s ON t.id = s.object_id WHERE {where}",
+                    params=params,
+                    kind="~",
+                    when=now,
+                    user_id=user_id,
+                    reason=reason,
+                    batch_id=None,
+                )
+                continue
+            history_table, _ = _history_columns(model)
+            label = model._meta.label_lower
+            if label in deleted:
+                continue
+            cursor.execute(
+                f"SELECT id FROM {quote(history_table)} WHERE import_batch_id = %s AND history_type = '+'",
+                [batch_id],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            deleted[label] = ids
+            if not ids:
+                continue
+            clause, id_params = sql.ids(ids)
+            _write_history(
+                sql,
+                cursor,
+                model,
+                source=f"FROM {table} t WHERE t.id {clause}",
+                params=id_params,
+                kind="-",
+                when=now,
+                user_id=user_id,
+                reason=reason,
+                batch_id=None,
+            )
+            cursor.execute(f"DELETE FROM {table} WHERE id {clause}", id_params)
+    return deleted
