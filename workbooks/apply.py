@@ -316,3 +316,17 @@ def undo_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, rea
             )
             cursor.execute(f"DELETE FROM {table} WHERE id {clause}", id_params)
     return deleted
+
+
+def create_fields(model: type[models.Model]) -> tuple[str, ...]:
+    """Every column a new row gets from the staging table: all but the id and the automatic times."""
+    return tuple(
+        f.attname
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)
+    )
+
+
+def new_row_defaults(model: type[models.Model]) -> dict[str, Any]:
+    """The default of every column create_fields names (a callable default called once: give such fields per row)."""
+    return {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname in create_fields(model)}

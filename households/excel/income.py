@@ -8,16 +8,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
-from households.excel.access import PersonalDataSheet
 from households.excel.columns import INCOME_COLUMNS
 from households.excel.normalise import CellError, parse_cell
-from households.excel.roster import _create_fields
 from households.models import AMOUNT_FIELDS, Household, HouseholdStatus, IncomeRecord, Member
-from households.services import income_facts_refresh
-from workbooks.apply import Step
-from workbooks.models import StagedAction, StagedRow
+from workbooks.apply import create_fields
+from workbooks.models import StagedAction
 from workbooks.plan import Change, Counter, Plan, in_chunks, shown
-from workbooks.reader import Table
 from workbooks.rules import FieldRules
 from workbooks.staging import Stager
 
@@ -25,33 +21,6 @@ COLUMNS = {column.key: column for column in INCOME_COLUMNS}
 TOTALS = ["net_income", "per_capita_net_income"]
 # What an import may change on a recorded quarter (and undo puts back).
 UPDATED = ("household_size", *AMOUNT_FIELDS, *TOTALS)
-
-
-class IncomeSheet(PersonalDataSheet):
-    name = "income"
-    label = "收入表"
-    columns = INCOME_COLUMNS
-    permission = "households.add_incomerecord"
-    undo_permission = "households.change_incomerecord"
-    steps = (
-        Step(IncomeRecord, StagedAction.CREATE, 0, _create_fields(IncomeRecord)),
-        Step(IncomeRecord, StagedAction.UPDATE, 0, UPDATED),
-    )
-    checked = (Household, IncomeRecord)
-
-    def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
-        return IncomePlanner(user=user, sheet=table.sheet, stager=stager).run(table.rows)
-
-    def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
-        income_facts_refresh(household_ids=_households(batch_id))
-
-    def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
-        income_facts_refresh(household_ids=_households(batch_id))
-
-
-def _households(batch_id: int) -> set[int]:
-    rows = StagedRow.objects.filter(batch_id=batch_id, target="households.household").exclude(object_id=None)
-    return {int(pk) for pk in rows.values_list("object_id", flat=True) if pk is not None}
 
 
 class IncomePlanner:
@@ -187,7 +156,7 @@ class IncomePlanner:
             )
         if is_new:
             counter.new += 1
-            values_of = {name: fields[name] for name in _create_fields(IncomeRecord)}
+            values_of = {name: fields[name] for name in create_fields(IncomeRecord)}
             self.stager.add(phase=0, model=IncomeRecord, action=StagedAction.CREATE, values=values_of, row=row)
             return
         counter.updated += 1

@@ -8,12 +8,20 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from households.excel.access import PersonalDataSheet
-from households.excel.columns import ROSTER_COLUMNS, Column
+from households.excel.columns import Column
 from households.excel.normalise import FAILED
-from households.excel.roster_existing import Existing, read_existing
-from households.excel.roster_rows import COLUMNS, MEMBER_KEYS, Cells, Group, Villages, consistent, group_rows
-from households.id_numbers import remembering_valid_numbers
+from households.excel.roster_existing import matching_case, read_existing
+from households.excel.roster_rows import (
+    COLUMNS,
+    MEMBER_KEYS,
+    Cells,
+    Group,
+    Villages,
+    consistent,
+    count_errors,
+    group_rows,
+    one_household_per_person,
+)
 from households.models import (
     LABOUR_CAPABLE,
     MAX_RISK_TYPES,
@@ -25,12 +33,12 @@ from households.models import (
     member_identity,
 )
 from regions.models import Region
-from workbooks.apply import Parent, Step
+from workbooks.apply import new_row_defaults
 from workbooks.models import StagedAction
-from workbooks.plan import Change, Counter, Plan, shown, without_cycle_collection
+from workbooks.plan import Change, Counter, Plan, shown
 from workbooks.reader import Table
 from workbooks.rules import FieldRules
-from workbooks.staging import Stager, staged_ids
+from workbooks.staging import Stager
 
 HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
 # The member fields a roster row sets, besides the 身份证号 it is matched by.
@@ -39,95 +47,9 @@ CASE_FIELDS = ["category", "identified_month", "eliminated_month", "elimination_
 RISKS = "_risk_type_ids"  # staged beside a case's fields; written by after_apply
 
 
-def _create_fields(model: type[models.Model]) -> tuple[str, ...]:
-    """Every column a new row gets from the staging table: all but the id and the automatic times."""
-    return tuple(
-        f.attname
-        for f in model._meta.concrete_fields
-        if not f.primary_key and not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)
-    )
-
-
-def _defaults(model: type[models.Model]) -> dict[str, Any]:
-    return {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname in _create_fields(model)}
-
-
-HOUSEHOLD_PARENT = Parent("household_id", Household, "number")
 # Phases: households; members who are not 户主 after the import, then those who are (one active 户主
 # per household is checked row by row); new members; cases.
 PHASE_HOUSEHOLDS, PHASE_MEMBERS, PHASE_HEADS, PHASE_NEW_MEMBERS, PHASE_CASES, PHASE_NEW_CASES = 0, 1, 2, 3, 4, 5
-
-
-class RosterSheet(PersonalDataSheet):
-    name = "roster"
-    label = "花名册"
-    columns = ROSTER_COLUMNS
-    permission = "households.add_household"
-    undo_permission = "households.change_household"
-    steps = (
-        Step(Household, StagedAction.CREATE, PHASE_HOUSEHOLDS, _create_fields(Household)),
-        Step(Household, StagedAction.UPDATE, PHASE_HOUSEHOLDS, ("village_id", *HOUSEHOLD_FIELDS)),
-        Step(Member, StagedAction.UPDATE, PHASE_MEMBERS, (*MEMBER_FIELDS, "is_active")),
-        Step(Member, StagedAction.UPDATE, PHASE_HEADS, (*MEMBER_FIELDS, "is_active")),
-        Step(Member, StagedAction.CREATE, PHASE_NEW_MEMBERS, _create_fields(Member), HOUSEHOLD_PARENT),
-        Step(MonitoringCase, StagedAction.UPDATE, PHASE_CASES, tuple(CASE_FIELDS)),
-        Step(MonitoringCase, StagedAction.CREATE, PHASE_NEW_CASES, _create_fields(MonitoringCase), HOUSEHOLD_PARENT),
-    )
-    checked = (Household, MonitoringCase)
-
-    def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
-        with without_cycle_collection(), remembering_valid_numbers():
-            return RosterPlanner(user=user, sheet=table.sheet, stager=stager).run(table)
-
-    def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
-        from workbooks.models import StagedRow
-
-        through: Any = MonitoringCase.risk_types.through
-        staged = StagedRow.objects.filter(batch_id=batch_id, target="households.monitoringcase")
-        updated = {row.object_id: row.values[RISKS] for row in staged.filter(action=StagedAction.UPDATE)}
-        through.objects.filter(monitoringcase_id__in=list(updated)).delete()
-        new_cases = dict(
-            MonitoringCase.objects.filter(pk__in=created.get("households.monitoringcase", [])).values_list(
-                "household_id", "pk"
-            )
-        )
-        numbers = dict(Household.objects.filter(pk__in=list(new_cases)).values_list("number", "pk"))
-        risks = list(updated.items())
-        for row in staged.filter(action=StagedAction.CREATE):
-            household_id = row.values.get("household_id") or numbers[row.parent_key]
-            risks.append((new_cases[household_id], row.values[RISKS]))
-        through.objects.bulk_create(
-            [through(monitoringcase_id=case, risktype_id=risk) for case, ids in risks for risk in ids], batch_size=5000
-        )
-        _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
-
-    def before_undo(self, *, batch_id: int) -> None:
-        from workbooks.models import StagedRow
-
-        through: Any = MonitoringCase.risk_types.through
-        history: Any = MonitoringCase.history.model
-        created = history.objects.filter(import_batch_id=batch_id, history_type="+").values_list("id", flat=True)
-        through.objects.filter(monitoringcase_id__in=list(created)).delete()
-        staged = StagedRow.objects.filter(
-            batch_id=batch_id, target="households.monitoringcase", action=StagedAction.UPDATE
-        )
-        before = {row.object_id: row.before[RISKS] for row in staged if row.before is not None}
-        through.objects.filter(monitoringcase_id__in=list(before)).delete()
-        through.objects.bulk_create(
-            [through(monitoringcase_id=case, risktype_id=risk) for case, ids in before.items() for risk in ids]
-        )
-
-    def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
-        _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
-
-
-def _households_moved_on(household_ids: list[int]) -> None:
-    """A household whose members or case an import wrote has moved on: open forms and previews see it."""
-    from django.db.models import F
-
-    ids = sorted(set(household_ids))
-    for start in range(0, len(ids), 5000):
-        Household.objects.filter(pk__in=ids[start : start + 5000]).update(version=F("version") + 1)
 
 
 class RosterPlanner:
@@ -143,9 +65,9 @@ class RosterPlanner:
         self.household_rules = FieldRules(Household)
         self.member_rules = FieldRules(Member)
         self.case_rules = FieldRules(MonitoringCase)
-        self.household_defaults = _defaults(Household)
-        self.member_defaults = _defaults(Member)
-        self.case_defaults = _defaults(MonitoringCase)
+        self.household_defaults = new_row_defaults(Household)
+        self.member_defaults = new_row_defaults(Member)
+        self.case_defaults = new_row_defaults(MonitoringCase)
         self.local_numbers: dict[int, int] = {}
 
     def run(self, table: Table) -> Plan:
@@ -157,53 +79,14 @@ class RosterPlanner:
         cells.find_differing(groups, village_of)
         ids = cells.columns.get("id_number") or []
         id_numbers = [ids[i] for indexes in groups.values() for i in indexes if ids[i] and ids[i] is not FAILED]
-        self._one_household_per_person(cells, groups)
+        one_household_per_person(plan, cells, groups)
         self.existing = read_existing([key[1] for key in groups if key[0] == "number"], id_numbers)
         self.member_columns = [(name, cells.columns[key]) for name, key in MEMBER_KEYS if key in cells.columns]
         for key, indexes in groups.items():
             self._plan_group(Group(key, indexes, cells, village_of))
         if plan.errors:
-            self._count_errors(cells, groups)
+            count_errors(plan, cells, groups)
         return plan
-
-    # -- whole-file checks ---------------------------------------------------------------------
-
-    def _one_household_per_person(self, cells: Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
-        """A 身份证号 listed under two households of the file is an error on the later row."""
-        ids = cells.columns.get("id_number")
-        if ids is None:
-            return
-        first: dict[str, tuple[tuple[Any, ...], int]] = {}
-        for key, indexes in groups.items():
-            for index in indexes:
-                number = ids[index]
-                if not number or number is FAILED:
-                    continue
-                seen_key, seen_row = first.setdefault(number, (key, cells.numbers[index]))
-                if seen_key != key:
-                    self.plan.error(
-                        cells.numbers[index], COLUMNS["id_number"], f"与第{seen_row}行身份证号重复（不同户）"
-                    )
-                    cells.ok[index] = False
-
-    def _count_errors(self, cells: Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
-        """Members and households with errors, and who each error's row is."""
-        plan = self.plan
-        error_rows = {e.row for e in plan.errors}
-        index_of = {number: index for index, number in enumerate(cells.numbers) if number in error_rows}
-        household_of_row = {
-            cells.numbers[i]: key for key, indexes in groups.items() for i in indexes if cells.numbers[i] in error_rows
-        }
-        plan.counts["members"].error = len(error_rows)
-        plan.counts["households"].error = len({household_of_row.get(row, ("row", row)) for row in error_rows})
-        raw_numbers, raw_names = cells.raw.get("household_number"), cells.raw.get("member_name")
-
-        def who(index: int) -> str:
-            number = raw_numbers[index] if raw_numbers is not None else None
-            name = raw_names[index] if raw_names is not None else None
-            return f"{number or ''} {name or ''}"
-
-        plan.describe_rows({row: who(index) for row, index in index_of.items()})
 
     # -- one household -------------------------------------------------------------------------
 
@@ -444,7 +327,7 @@ class RosterPlanner:
         for month in ("identified_month", "eliminated_month"):
             if wanted[month] is not None:
                 wanted[month] = wanted[month].replace(day=1)
-        current = _matching_case(self.existing, household, wanted)
+        current = matching_case(self.existing, household, wanted)
         after = {
             **(current or {**self.case_defaults, "household_id": household["id"] if household else None}),
             **wanted,
@@ -496,22 +379,6 @@ class RosterPlanner:
             "before": {**{name: current[name] for name in CASE_FIELDS}, RISKS: old_risks},
             "row": first.number,
         }
-
-
-def _matching_case(
-    existing: Existing, household: dict[str, Any] | None, wanted: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The registered case the file's case columns describe: the open one, or (for an eliminated case in
-    the file) the one identified in the same month — as an export writes it back."""
-    if household is None:
-        return None
-    cases = existing.cases_of.get(household["id"], [])
-    open_case = next((case for case in cases if case["eliminated_month"] is None), None)
-    if open_case is not None:
-        return open_case
-    if wanted["eliminated_month"] is None:
-        return None  # a new case opens
-    return next((case for case in cases if case["identified_month"] == wanted["identified_month"]), None)
 
 
 def _column_for(field_name: str) -> Column:

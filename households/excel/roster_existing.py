@@ -73,3 +73,19 @@ def read_existing(numbers: list[str], id_numbers: list[str]) -> Existing:
     villages = {row["village_id"] for row in by_pk.values()}
     existing.village_codes = dict(in_chunks(Region.objects.order_by().values_list("id", "code"), "id", list(villages)))
     return existing
+
+
+def matching_case(
+    existing: Existing, household: dict[str, Any] | None, wanted: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The registered case the file's case columns describe: the open one, or (for an eliminated case in
+    the file) the one identified in the same month — as an export writes it back."""
+    if household is None:
+        return None
+    cases = existing.cases_of.get(household["id"], [])
+    open_case = next((case for case in cases if case["eliminated_month"] is None), None)
+    if open_case is not None:
+        return open_case
+    if wanted["eliminated_month"] is None:
+        return None  # a new case opens
+    return next((case for case in cases if case["identified_month"] == wanted["identified_month"]), None)

@@ -226,3 +226,39 @@ def consistent(plan: Plan, group: Group) -> bool:
                 plan.error(row.number, column, f"与同户第{first.number}行不一致")
                 ok = False
     return ok
+
+
+def count_errors(plan: Plan, cells: Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
+    """Members and households with errors, and who each error's row is."""
+    error_rows = {e.row for e in plan.errors}
+    index_of = {number: index for index, number in enumerate(cells.numbers) if number in error_rows}
+    household_of_row = {
+        cells.numbers[i]: key for key, indexes in groups.items() for i in indexes if cells.numbers[i] in error_rows
+    }
+    plan.counts["members"].error = len(error_rows)
+    plan.counts["households"].error = len({household_of_row.get(row, ("row", row)) for row in error_rows})
+    raw_numbers, raw_names = cells.raw.get("household_number"), cells.raw.get("member_name")
+
+    def who(index: int) -> str:
+        number = raw_numbers[index] if raw_numbers is not None else None
+        name = raw_names[index] if raw_names is not None else None
+        return f"{number or ''} {name or ''}"
+
+    plan.describe_rows({row: who(index) for row, index in index_of.items()})
+
+
+def one_household_per_person(plan: Plan, cells: Cells, groups: dict[tuple[Any, ...], list[int]]) -> None:
+    """A 身份证号 listed under two households of the file is an error on the later row."""
+    ids = cells.columns.get("id_number")
+    if ids is None:
+        return
+    first: dict[str, tuple[tuple[Any, ...], int]] = {}
+    for key, indexes in groups.items():
+        for index in indexes:
+            number = ids[index]
+            if not number or number is FAILED:
+                continue
+            seen_key, seen_row = first.setdefault(number, (key, cells.numbers[index]))
+            if seen_key != key:
+                plan.error(cells.numbers[index], COLUMNS["id_number"], f"与第{seen_row}行身份证号重复（不同户）")
+                cells.ok[index] = False
