@@ -18,7 +18,6 @@ import io
 import itertools
 import logging
 import operator
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, NamedTuple
 import python_calamine
 
 from workbooks import isolated
+from workbooks.formats import CORRUPT, TOO_LARGE, UPLOAD_FORMATS, decode_text, detect_format
 from workbooks.headers import (
     HEADER_SCAN_ROWS,
     CellValue,
@@ -47,24 +47,12 @@ from workbooks.headers import (
 logger = logging.getLogger(__name__)
 
 INSTRUCTIONS_SHEET = "说明"
-ZIP_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-# A real workbook has a dozen or two members and compresses its XML about 10:1.
-MAX_ZIP_MEMBERS = 1000
-LARGE_MEMBER_BYTES = 16 * 2**20
-MAX_COMPRESSION_RATIO = 100
-ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 DEFAULT_MEMORY_LIMIT_BYTES = 1536 * 2**20
 DEFAULT_TIMEOUT_SECONDS = 120.0
 # What Excel, WPS and LibreOffice write as "CSV" or "文本文件" in Chinese and European locales.
 CSV_DELIMITERS = (",", "\t", ";", "|")
 CSV_SAMPLE_CHARS = 64 * 1024
 
-UPLOAD_FORMATS = "请上传 .xlsx 或 .csv 文件"
-XLS_REFUSED = "不支持 .xls 格式，请在 Excel 中“另存为” .xlsx 后再上传"
-ENCRYPTED = "文件设置了打开密码，请在 Excel 中取消密码并另存为 .xlsx 后再上传"
-CORRUPT = "文件已损坏或格式不正确，无法读取，请在 Excel 中重新保存为 .xlsx 后再上传"
-TOO_LARGE = "文件解压后过大，疑似异常文件，已拒绝"
 PARSE_FAILED = "文件解析失败，可能已损坏或过大"
 
 
@@ -151,56 +139,9 @@ def read_table(
 
 
 def _read(request: _Request) -> _Packed:
-    if _detect_format(request) == "csv":
+    if detect_format(request.path, request.original_name, request.max_uncompressed_bytes) == "csv":
         return _read_csv(request)
     return _read_workbook(request)
-
-
-def _detect_format(request: _Request) -> str:
-    """'xlsx', 'ods' or 'csv', judged by content first and by the name only for text files."""
-    suffix = Path(request.original_name).suffix.lower()
-    with request.path.open("rb") as file:
-        magic = file.read(8)
-    if not magic:
-        raise FileRefused("文件是空的")
-    if magic.startswith(OLE_MAGIC):
-        # Excel wraps a password-protected .xlsx in the same container as an old .xls.
-        raise FileRefused(ENCRYPTED if suffix in (".xlsx", ".xlsm") else XLS_REFUSED)
-    if magic.startswith(ZIP_MAGIC):
-        return _inspect_zip(request.path, request.max_uncompressed_bytes)
-    if suffix == ".xls":
-        raise FileRefused(XLS_REFUSED)
-    if suffix in (".xlsx", ".xlsm", ".ods"):
-        raise FileRefused(CORRUPT)
-    if suffix not in (".csv", ".txt", ""):
-        raise FileRefused(f"不支持 {suffix} 文件，{UPLOAD_FORMATS}")
-    return "csv"
-
-
-def _inspect_zip(path: Path, max_uncompressed_bytes: int) -> str:
-    """Refuse zip bombs from the directory alone, before anything is decompressed."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            inflated = any(
-                member.file_size > LARGE_MEMBER_BYTES
-                and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
-                for member in members
-            )
-            total = sum(member.file_size for member in members)
-            if len(members) > MAX_ZIP_MEMBERS or total > max_uncompressed_bytes or inflated:
-                raise FileRefused(TOO_LARGE)
-            names = {member.filename for member in members}
-            mimetype = archive.read("mimetype") if "mimetype" in names else b""
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as error:
-        raise FileRefused(CORRUPT) from error
-    if "xl/workbook.xml" in names:
-        return "xlsx"
-    if mimetype.startswith(ODS_MIMETYPE):
-        return "ods"
-    if "xl/workbook.bin" in names:
-        raise FileRefused("不支持 .xlsb 格式，请在 Excel 中“另存为” .xlsx 后再上传")
-    raise FileRefused(f"文件不是 Excel 工作簿，{UPLOAD_FORMATS}")
 
 
 Merge = tuple[tuple[int, int], tuple[int, int]]
@@ -269,7 +210,7 @@ def table_rows(
     For the error workbook, run in the isolated child like the reader.
     """
     request = _Request(path, tuple(columns), original_name, 0, max_bytes)
-    if _detect_format(request) == "csv":
+    if detect_format(request.path, request.original_name, request.max_uncompressed_bytes) == "csv":
         return _csv_rows(request)
     try:
         with path.open("rb") as file:
@@ -304,7 +245,7 @@ def _csv_rows(request: _Request) -> tuple[str, Iterator[Sequence[CellValue]]]:
     data = request.path.read_bytes()
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRefused(f"文件不是文本表格，{UPLOAD_FORMATS}")
-    text = _decode(data)
+    text = decode_text(data)
     delimiter = _delimiter(text, request.columns)
     return Path(request.original_name).name, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
@@ -327,17 +268,6 @@ def _delimiter(text: str, columns: Sequence[ColumnSpec]) -> str:
         return (best, sample.count(delimiter))
 
     return max(CSV_DELIMITERS, key=quality)
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 as Excel's "Unicode 文本" writes it, else GB18030 (GBK)."""
-    encodings = ("utf-16",) if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig", "gb18030")
-    for encoding in encodings:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise FileRefused("无法识别 CSV 文件的编码，请另存为“CSV UTF-8”格式后再上传")
 
 
 def _is_blank(values: Sequence[CellValue]) -> bool:

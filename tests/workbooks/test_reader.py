@@ -30,10 +30,9 @@ from tests.households.excel.workbooks import (
     write_csv,
     write_xlsx,
 )
+from workbooks.formats import TOO_LARGE, XLS_REFUSED
 from workbooks.reader import (
     PARSE_FAILED,
-    TOO_LARGE,
-    XLS_REFUSED,
     FileRefused,
     Table,
     read_table,
