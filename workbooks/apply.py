@@ -78,12 +78,12 @@ def _fields(model: type[models.Model], names: Iterable[str]) -> list[models.Fiel
     return [by_attname[name] for name in names]
 
 
-def _where(step: Step, action: str | None = None) -> str:
-    return "s.batch_id = %s AND s.target = %s AND s.action = %s AND s.phase = %s"
+# The staged rows of one step, with _step_params.
+STEP_ROWS = "s.batch_id = %s AND s.target = %s AND s.action = %s AND s.phase = %s"
 
 
-def _where_params(batch_id: int, step: Step, action: str | None = None) -> list[Any]:
-    return [batch_id, step.target, action or step.action, step.phase]
+def _step_params(batch_id: int, step: Step) -> list[Any]:
+    return [batch_id, step.target, step.action, step.phase]
 
 
 def _auto_times(model: type[models.Model]) -> list[models.Field[Any, Any]]:
@@ -167,8 +167,8 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
             table = quote(model._meta.db_table)
             fields = _fields(model, step.fields)
             autos = _auto_times(model)
-            where = _where(step)
-            params = _where_params(batch_id, step)
+            where = STEP_ROWS
+            params = _step_params(batch_id, step)
             versioned = any(f.attname == "version" for f in model._meta.concrete_fields)
             if step.action == StagedAction.CREATE:
                 columns = [f.column for f in fields]
@@ -269,8 +269,8 @@ def undo_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, rea
                 if any(f.attname == "version" for f in model._meta.concrete_fields):
                     # Forward, never back to a version an open form or another preview already saw.
                     assignments.append(f"{quote('version')} = {table}.{quote('version')} + 1")
-                where = _where(step)
-                params = _where_params(batch_id, step)
+                where = STEP_ROWS
+                params = _step_params(batch_id, step)
                 cursor.execute(
                     f"UPDATE {table} SET {', '.join(assignments)} FROM {quote(TABLE)} s "
                     f"WHERE {where} AND {table}.id = s.object_id",
