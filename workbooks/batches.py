@@ -130,10 +130,6 @@ def _end(batch_id: int, status: str, reason: str) -> ImportBatch:
     return ImportBatch.objects.get(pk=batch_id)
 
 
-class _Discard(Exception):
-    """Roll the staging transaction back: the plan has errors or nothing to write."""
-
-
 def import_batch_check(*, batch_id: int) -> ImportBatch:
     """Parse in isolation, validate, stage: the preview. A second run of the same check does nothing."""
     now = timezone.now()
@@ -159,7 +155,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
             memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
         )
         batch.sheet_name, batch.header_row, batch.row_count = table.sheet, table.header_row, table.row_count
-        batch.ignored_columns = list(getattr(table, "ignored_columns", []))
+        batch.ignored_columns = table.ignored_columns
         _progress(batch_id, 40, f"已读取 {table.row_count} 行，正在校验")
         with transaction.atomic():
             current = ImportBatch.objects.select_for_update().get(pk=batch_id)
