@@ -17,7 +17,11 @@ def send_task(task: Any, *args: Any) -> bool:
     embedded default (tasks run in process) errors are the task's own and propagate.
     """
     try:
-        task.apply_async(args=list(args), retry=False)
+        # A connection of its own that gives up at the first refusal: through the shared pool kombu
+        # keeps reconnecting for broker_connection_timeout in 2 s steps, 6 s per send (and per
+        # batch the sweeper re-sends) while the broker is down.
+        with task.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
+            task.apply_async(args=list(args), retry=False, connection=connection)
     except Exception as error:  # kombu raises its own OperationalError, and socket errors
         if settings.CELERY_TASK_ALWAYS_EAGER:
             raise
