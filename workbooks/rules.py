@@ -7,10 +7,14 @@ to check in bulk; the model's clean() is the register's to call.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+
+# C0 controls but tab and line breaks, and DEL: what no register's text should hold.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class FieldRules:
@@ -39,6 +43,9 @@ class FieldRules:
 
     @staticmethod
     def _judge(field: models.Field[Any, Any], value: Any) -> str | None:
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+            # PostgreSQL stores no NUL in text, and SQLite cuts the text at it: refused as a cell error.
+            return "含有不可见的控制字符（如NUL），请删除后重新上传"
         try:
             field.clean(value, None)
         except ValidationError as error:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from workbooks import batches, registers
 from workbooks.batches import (
+    DISK_FULL,
     QUEUE_DOWN,
     AlreadyClaimed,
     import_batch_confirm_request,
@@ -47,8 +48,13 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    try:
+        form = UploadForm(request.POST or None, request.FILES or None)
+    except OSError:
+        # The upload's temporary file could not be written (a full disk): say so, keep nothing.
+        form = UploadForm()
+        messages.error(request, DISK_FULL)
+    if form.is_bound and form.is_valid():
         try:
             batch = import_batch_create(
                 by=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]

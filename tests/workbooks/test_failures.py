@@ -6,6 +6,7 @@ The broker and worker tests need the PostgreSQL + Redis leg (scripts/with-servic
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -372,3 +373,23 @@ def test_an_upload_that_fills_the_disk_is_refused_in_chinese_and_leaves_no_file(
     # The space is free again: a file that fits is stored.
     fits = import_batch_create(by=staff.village_clerk, kind="roster", upload=SimpleUploadedFile("花名册.csv", b"x"))
     assert files_under(full_disk) == [Path(fits.file.path)]
+
+
+def test_an_upload_whose_temporary_file_fills_the_disk_is_refused_in_chinese(
+    full_disk: Path, staff: Staff, settings: Any
+) -> None:
+    # Django writes an upload over FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file before the view runs.
+    settings.FILE_UPLOAD_TEMP_DIR = str(full_disk)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client = Client()
+    client.login(username=staff.village_clerk.username, password=PASSWORD)
+    too_big = SimpleUploadedFile("花名册.csv", os.urandom(400 * 1024))
+
+    response = client.post(reverse("import_upload"), {"kind": "roster", "file": too_big})
+
+    assert response.status_code == 200
+    assert DISK_FULL in response.content.decode()
+    assert not ImportBatch.objects.exists()
+    del response
+    gc.collect()
+    assert files_under(full_disk) == []

@@ -330,10 +330,6 @@ def test_a_utf16_csv_with_a_nul_byte_and_formulas_is_checked_as_text_and_its_err
     assert_a_valid_roster_still_imports(clerk, tree)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a NUL passes parse_text; SQLite imports 张\\x00丙 cut to 张, PostgreSQL ends 导入失败 (数据库出错)",
-)
 def test_a_nul_byte_in_a_name_is_an_error_on_its_row_not_a_database_failure_or_a_cut_name(
     clerk: Client, tree: Tree, media: Path
 ) -> None:
