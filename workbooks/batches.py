@@ -31,6 +31,7 @@ from workbooks.models import ImportBatch, ImportStatus
 from workbooks.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
 from workbooks.queue import send_task
 from workbooks.reader import FileRefused, read_table_isolated
+from workbooks.rules import printable
 from workbooks.staging import Stager, discard
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def import_batch_create(*, by: Any, kind: str, upload: UploadedFile) -> ImportBa
         kind=kind,
         uploaded_by=by,
         region=by.region,
-        file_name=Path(upload.name or "upload").name[:255],
+        file_name=printable(Path(upload.name or "upload").name)[:255],
         file_sha256=digest.hexdigest(),
     )
     name = f"{digest.hexdigest()[:16]}{Path(upload.name or '').suffix.lower()[:8]}"
@@ -118,14 +119,20 @@ def _progress(batch_id: int, percent: int, message: str) -> None:
 
 def _store(batch: ImportBatch, plan: Plan) -> None:
     batch.counts = plan.summary()
-    batch.errors = [e.as_dict() for e in sorted(plan.errors, key=lambda e: e.row)[:MAX_STORED_ERRORS]]
+    errors = sorted(plan.errors, key=lambda e: e.row)[:MAX_STORED_ERRORS]
+    batch.errors = [_printable(e.as_dict()) for e in errors]
     batch.error_count = len(plan.errors)
-    batch.changes = [c.as_dict() for c in plan.changes[:MAX_STORED_CHANGES]]
+    batch.changes = [_printable(c.as_dict()) for c in plan.changes[:MAX_STORED_CHANGES]]
+
+
+def _printable(values: dict[str, Any]) -> dict[str, Any]:
+    """Cell text as the preview quotes it, control characters shown as �: PostgreSQL's jsonb takes no NUL."""
+    return {key: printable(v) if isinstance(v, str) else v for key, v in values.items()}
 
 
 def _end(batch_id: int, status: str, reason: str) -> ImportBatch:
     ImportBatch.objects.filter(pk=batch_id).update(
-        status=status, refusal=reason, progress=100, progress_message="完成", heartbeat_at=timezone.now()
+        status=status, refusal=printable(reason), progress=100, progress_message="完成", heartbeat_at=timezone.now()
     )
     return ImportBatch.objects.get(pk=batch_id)
 
@@ -154,8 +161,8 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
             max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
             memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
         )
-        batch.sheet_name, batch.header_row, batch.row_count = table.sheet, table.header_row, table.row_count
-        batch.ignored_columns = table.ignored_columns
+        batch.sheet_name, batch.header_row, batch.row_count = printable(table.sheet), table.header_row, table.row_count
+        batch.ignored_columns = [printable(header) for header in table.ignored_columns]
         _progress(batch_id, 40, f"已读取 {table.row_count} 行，正在校验")
         with transaction.atomic():
             current = ImportBatch.objects.select_for_update().get(pk=batch_id)

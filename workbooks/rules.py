@@ -17,6 +17,11 @@ from django.db import models
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def printable(text: str) -> str:
+    """Text a file brought, for storing beside the batch: control characters shown as �."""
+    return CONTROL_CHARACTERS.sub("\ufffd", text)
+
+
 class FieldRules:
     """The per-field rules of one model: validators, choices, blank/null, max_length, digits."""
 

@@ -396,3 +396,14 @@ def test_a_path_in_the_file_name_is_dropped_and_the_file_stored_under_media_root
     assert "/" not in download["Content-Disposition"] and "\\" not in download["Content-Disposition"]
     assert_nothing_written(media)
     assert_a_valid_roster_still_imports(clerk, tree)
+
+
+def test_control_characters_in_an_unknown_header_are_stored_as_replacement_marks(
+    clerk: Client, tree: Tree, media: Path
+) -> None:
+    rows = family(tree.village_a1.code, "H001", "张三", 2)
+    header = [*ROSTER_HEADER, "备\x00注"]
+    result = upload(clerk, "花名册.csv", csv_bytes([header, *[[*row, "x"] for row in rows]], "utf-16", "\t"))
+    assert result.batch is not None
+    assert result.batch.status == ImportStatus.READY, (result.batch.status, result.batch.refusal)
+    assert result.batch.ignored_columns == ["备\ufffd注（K列）"]
