@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -281,39 +281,71 @@ def household_refresh_income_facts(*, household: Household) -> None:
 def income_facts_refresh(*, household_ids: Iterable[int] | None = None, batch_size: int = 2000) -> int:
     """Recompute the precomputed income facts for many households (all when ids is None).
 
-    One query per batch reads the records; households are updated with bulk_update.
+    One query per batch reads the records; one statement per batch writes the facts.
     Returns how many households were refreshed.
     """
-    from households.formulas import sum_per_capita
-
-    households = Household.objects.order_by("pk")
-    if household_ids is not None:
-        households = households.filter(pk__in=list(household_ids))
     refreshed = 0
-    last_pk = 0
-    while True:
-        batch = list(households.filter(pk__gt=last_pk).only("pk")[:batch_size])
-        if not batch:
-            return refreshed
-        last_pk = batch[-1].pk
+    for batch in _household_id_batches(household_ids, batch_size):
         records: dict[int, dict[Quarter, tuple[Decimal, int]]] = {}
-        rows = IncomeRecord.objects.filter(household_id__in=[h.pk for h in batch]).values_list(
+        rows = IncomeRecord.objects.filter(household_id__in=batch).values_list(
             "household_id", "year", "quarter", "net_income", "household_size"
         )
         for household_id, year, number, net_income, size in rows:
             records.setdefault(household_id, {})[Quarter(year, number)] = (net_income, size)
-        for household in batch:
-            own = records.get(household.pk, {})
+        facts = []
+        for pk in batch:
+            own = records.get(pk, {})
             latest = max(own) if own else None
-            household.latest_income_year = latest.year if latest else None
-            household.latest_income_quarter = latest.number if latest else None
             window = [own[q] for q in latest.trailing_four() if q in own] if latest else []
-            household.trailing_per_capita = sum_per_capita(window) if len(window) == 4 else None
+            trailing = formulas.sum_per_capita(window) if len(window) == 4 else None
+            facts.append((pk, latest.year if latest else None, latest.number if latest else None, trailing))
         with transaction.atomic():
-            Household.objects.bulk_update(
-                batch, ["latest_income_year", "latest_income_quarter", "trailing_per_capita"], batch_size=500
-            )
+            _write_income_facts(facts)
         refreshed += len(batch)
+    return refreshed
+
+
+def _household_id_batches(household_ids: Iterable[int] | None, size: int) -> Iterator[list[int]]:
+    """Existing household ids in ascending batches: the given ones, or every household's."""
+    if household_ids is not None:
+        wanted = sorted(set(household_ids))
+        for start in range(0, len(wanted), size):
+            found = Household.objects.filter(pk__in=wanted[start : start + size]).order_by("pk")
+            yield list(found.values_list("pk", flat=True))
+        return
+    last = 0
+    while True:
+        batch = list(Household.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not batch:
+            return
+        last = batch[-1]
+        yield batch
+
+
+def _write_income_facts(facts: list[tuple[int, int | None, int | None, Decimal | None]]) -> None:
+    """(household id, latest year, latest quarter, trailing per capita) written in one statement."""
+    if not facts:
+        return
+    connection = connections[router.db_for_write(Household)]
+    if connection.vendor != "postgresql":
+        Household.objects.bulk_update(
+            [
+                Household(pk=pk, latest_income_year=year, latest_income_quarter=quarter, trailing_per_capita=trailing)
+                for pk, year, quarter, trailing in facts
+            ],
+            ["latest_income_year", "latest_income_quarter", "trailing_per_capita"],
+            batch_size=500,
+        )
+        return
+    columns = list(zip(*facts, strict=True))
+    table = connection.ops.quote_name(Household._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} h SET latest_income_year = v.year, latest_income_quarter = v.quarter, "
+            "trailing_per_capita = v.per_capita FROM unnest(%s::bigint[], %s::smallint[], %s::smallint[], "
+            "%s::numeric[]) AS v(id, year, quarter, per_capita) WHERE h.id = v.id",
+            [list(column) for column in columns],
+        )
 
 
 @dataclass
