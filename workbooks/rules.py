@@ -22,6 +22,9 @@ def printable(text: str) -> str:
     return CONTROL_CHARACTERS.sub("\ufffd", text)
 
 
+MEMO_VALUES_PER_FIELD = 4096
+
+
 class FieldRules:
     """The per-field rules of one model: validators, choices, blank/null, max_length, digits."""
 
@@ -30,6 +33,7 @@ class FieldRules:
             f.attname: f for f in model._meta.concrete_fields if not f.primary_key and not f.is_relation and f.editable
         }
         self.memo: dict[tuple[str, Any], str | None] = {}
+        self.remembered: dict[str, int] = dict.fromkeys(self.fields, 0)
 
     def error(self, name: str, value: Any) -> str | None:
         """The Chinese message for one field's value, or None when the field accepts it."""
@@ -43,7 +47,11 @@ class FieldRules:
             pass
         except TypeError:  # an unhashable value: judged every time
             return self._judge(field, value)
-        message = self.memo[key] = self._judge(field, value)
+        message = self._judge(field, value)
+        # Names and amounts rarely repeat: past a few thousand values a field's answers are not kept.
+        if self.remembered[name] < MEMO_VALUES_PER_FIELD:
+            self.memo[key] = message
+            self.remembered[name] += 1
         return message
 
     @staticmethod

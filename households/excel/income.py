@@ -19,6 +19,7 @@ from workbooks.staging import Stager
 
 COLUMNS = {column.key: column for column in INCOME_COLUMNS}
 TOTALS = ["net_income", "per_capita_net_income"]
+ZERO = Decimal("0.00")
 # What an import may change on a recorded quarter (and undo puts back).
 UPDATED = ("household_size", *AMOUNT_FIELDS, *TOTALS)
 
@@ -79,9 +80,11 @@ class IncomePlanner:
         return {h.number: h for h in households}
 
     @staticmethod
-    def _records(households: dict[str, Household]) -> dict[tuple[int, int, int], IncomeRecord]:
-        records = in_chunks(IncomeRecord.objects.all(), "household_id", [h.pk for h in households.values()])
-        return {(r.household_id, r.year, r.quarter): r for r in records}
+    def _records(households: dict[str, Household]) -> dict[tuple[int, int, int], dict[str, Any]]:
+        """The recorded quarters of these households, as rows (most of a re-imported file is unchanged)."""
+        rows = IncomeRecord.objects.order_by().values("id", "household_id", "year", "quarter", "version", *UPDATED)
+        found = in_chunks(rows, "household_id", [h.pk for h in households.values()])
+        return {(r["household_id"], r["year"], r["quarter"]): r for r in found}
 
     def _error(self, row: int, key: str, message: str) -> None:
         self.plan.error(row, COLUMNS[key], message)
@@ -92,7 +95,7 @@ class IncomePlanner:
         row: int,
         values: dict[str, Any],
         households: dict[str, Household],
-        records: dict[tuple[int, int, int], IncomeRecord],
+        records: dict[tuple[int, int, int], dict[str, Any]],
         seen: dict[tuple[str, int, int], int],
     ) -> None:
         plan = self.plan
@@ -109,26 +112,28 @@ class IncomePlanner:
         if household.status != HouseholdStatus.ACTIVE:
             self._error(row, "household_number", f"户编号 {number} 已注销，不能录入收入")
             return
-        record = records.get((household.pk, year, quarter))
-        is_new = record is None
+        existing = records.get((household.pk, year, quarter))
+        is_new = existing is None
         size = values.get("household_size")
-        if record is None:
+        if existing is None:
             size = size or getattr(household, "active_size", 0)
             if not size:
                 self._error(row, "household_number", "该户没有在户成员，不能计算人均纯收入")
                 return
-            record = IncomeRecord(household=household, year=year, quarter=quarter, household_size=size)
-        before = {name: getattr(record, name) for name in UPDATED}
-        changed = []
-        if size and record.household_size != size:
-            record.household_size = size
-            changed.append("household_size")
-        for name in AMOUNT_FIELDS:
-            if name in values:
-                new = values[name] if values[name] is not None else Decimal("0.00")
-                if getattr(record, name) != new:
-                    setattr(record, name, new)
-                    changed.append(name)
+            before: dict[str, Any] = {"household_size": size, **dict.fromkeys(AMOUNT_FIELDS, ZERO)}
+        else:
+            before = {name: existing[name] for name in UPDATED}
+        after = {name: before[name] for name in ("household_size", *AMOUNT_FIELDS)}
+        if size:
+            after["household_size"] = size
+        after.update({name: ZERO if values[name] is None else values[name] for name in AMOUNT_FIELDS if name in values})
+        changed = [name for name in after if after[name] != before[name]]
+        if not is_new and not changed:
+            counter.unchanged += 1
+            return
+        record = IncomeRecord(household=household, year=year, quarter=quarter, **after)
+        if existing is not None:
+            record.pk, record.version = existing["id"], existing["version"]
         record.compute()
         fields = {f.attname: getattr(record, f.attname) for f in IncomeRecord._meta.concrete_fields}
         errors = self.rules.errors({name: fields[name] for name in self.rules.fields})
@@ -145,9 +150,6 @@ class IncomePlanner:
             if not is_new and len(plan.changes) < 2000:
                 label = str(getattr(IncomeRecord._meta.get_field(name), "verbose_name", name))
                 plan.changes.append(Change(subject, row, label, shown(before[name]), shown(getattr(record, name))))
-        if not is_new and not changed:
-            counter.unchanged += 1
-            return
         if household.pk not in self.checked:
             # The record's household size was read with the household: its members must not move meanwhile.
             self.checked.add(household.pk)
