@@ -8,6 +8,7 @@ to check in bulk; the model's clean() is the register's to call.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -60,6 +61,10 @@ class FieldRules:
             # PostgreSQL stores no NUL in text, and SQLite cuts the text at it: refused as a cell error.
             return "含有不可见的控制字符（如NUL），请删除后重新上传"
         try:
+            if value is not None and value.__class__ is Decimal and isinstance(field, models.DecimalField):
+                # Already a Decimal (amounts rarely repeat): its digits, places and bounds are what remain.
+                field.run_validators(value)
+                return None
             field.clean(value, None)
         except ValidationError as error:
             return "；".join(error.messages)

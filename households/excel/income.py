@@ -20,6 +20,7 @@ from workbooks.staging import Stager
 COLUMNS = {column.key: column for column in INCOME_COLUMNS}
 TOTALS = ["net_income", "per_capita_net_income"]
 ZERO = Decimal("0.00")
+CREATE_FIELDS = create_fields(IncomeRecord)
 # What an import may change on a recorded quarter (and undo puts back).
 UPDATED = ("household_size", *AMOUNT_FIELDS, *TOTALS)
 
@@ -136,7 +137,9 @@ class IncomePlanner:
             record.pk, record.version = existing["id"], existing["version"]
         record.compute()
         fields = {f.attname: getattr(record, f.attname) for f in IncomeRecord._meta.concrete_fields}
-        errors = self.rules.errors({name: fields[name] for name in self.rules.fields})
+        # Amounts left at zero break no rule: the fields the file set (and the totals, the quarter) are judged.
+        judged = [name for name in self.rules.fields if name not in AMOUNT_FIELDS or fields[name] != ZERO]
+        errors = self.rules.errors({name: fields[name] for name in judged})
         try:
             record.clean()
         except ValidationError as error:
@@ -158,7 +161,7 @@ class IncomePlanner:
             )
         if is_new:
             counter.new += 1
-            values_of = {name: fields[name] for name in create_fields(IncomeRecord)}
+            values_of = {name: fields[name] for name in CREATE_FIELDS}
             self.stager.add(phase=0, model=IncomeRecord, action=StagedAction.CREATE, values=values_of, row=row)
             return
         counter.updated += 1
