@@ -11,6 +11,7 @@ import json
 from typing import Any, cast
 
 from django.contrib import admin
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils.safestring import SafeData, mark_safe
 from import_export.admin import ExportMixin
@@ -84,6 +85,13 @@ class PersonalDataAdminMixin:
             return search_fields
         return [name for name in search_fields if name.rsplit("__", 1)[-1] not in PERSONAL_FIELD_NAMES]
 
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        # ?id_number__startswith=5323… would answer digit by digit what the masked pages hide.
+        masked = request is None or self._masks(request)
+        if masked and any(part in PERSONAL_FIELD_NAMES for part in lookup.split("__")):
+            return False
+        return bool(super().lookup_allowed(lookup, value, request))  # type: ignore[misc]
+
     def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any) -> Any:
         helper = super().get_historical_record_context_helper(request, historical_record)  # type: ignore[misc]
         if self._masks(request):
@@ -150,6 +158,9 @@ class LedgerAdmin(RegionScopedAdmin, SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change and isinstance(obj, VersionedModel):
             claim_next_version(obj)
+        elif isinstance(obj, Member):
+            # A member's household moves on with it: open forms and previewed imports must see the edit.
+            Household.objects.filter(pk=obj.household_id).update(version=F("version") + 1)
         super().save_model(request, obj, form, change)
 
 

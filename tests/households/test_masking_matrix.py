@@ -349,3 +349,43 @@ def test_a_local_household_number_made_of_the_head_id_number_is_masked_too(tree:
         assert head.id_number not in text_of(viewer.get(url)), url
         assert f"L{mask_id_number(head.id_number)}" in text_of(viewer.get(url)), url
         assert local.number in text_of(clerk.get(url)), url
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "id_number__startswith={prefix}",
+        "birth_date=1980-03-15",
+        "birth_date__year=1980",
+        "household__phone={phone}",  # (Django allows no relational lookup outside list_filter anyway)
+    ],
+)
+def test_admin_url_lookups_on_personal_fields_answer_nothing_to_masked_roles(
+    personal: Personal, staff: Staff, query: str
+) -> None:
+    url = reverse("admin:households_member_changelist")
+    lookup = query.format(prefix=personal.id_number[:10], phone=PHONE)
+    masked = login(staff.county_viewer).get(f"{url}?{lookup}")
+    assert masked.status_code == 400, masked.status_code
+    if "__phone" not in lookup:
+        assert login(staff.superuser).get(f"{url}?{lookup}").status_code == 200
+
+
+def test_a_household_lookup_by_phone_in_the_admin_answers_nothing_to_masked_roles(
+    personal: Personal, staff: Staff
+) -> None:
+    url = reverse("admin:households_household_changelist")
+    assert login(staff.county_viewer).get(f"{url}?phone={PHONE}").status_code == 400
+
+
+def test_a_member_saved_in_the_admin_moves_its_household_on(personal: Personal, staff: Staff) -> None:
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    before = Household.objects.get(pk=personal.household.pk).version
+    request = RequestFactory().post("/")
+    request.user = staff.superuser
+    head = Member.objects.get(pk=personal.head.pk)
+    head.work_place = "管理员改的"
+    admin.site._registry[Member].save_model(request, head, form=None, change=True)
+    assert Household.objects.get(pk=personal.household.pk).version == before + 1
