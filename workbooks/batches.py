@@ -281,11 +281,25 @@ def import_batch_rollback(*, batch: ImportBatch, by: Any) -> ImportBatch:
     if not batch.staged_rows.exists():
         raise ValidationError("该批次的暂存数据已按保留期限清除，不能撤销")
     try:
-        register.before_undo(batch_id=batch.pk)
-        deleted = undo_steps(batch.pk, register.steps, user_id=by.pk, reason=f"撤销{batch.history_reason}")
+        with transaction.atomic():
+            register.before_undo(batch_id=batch.pk)
+            deleted = undo_steps(batch.pk, register.steps, user_id=by.pk, reason=f"撤销{batch.history_reason}")
+            # Foreign keys are checked at the commit: a record added later to a household this batch
+            # created must refuse the undo here, not fail the page.
+            referring = {
+                rel.related_model._meta.db_table
+                for step in register.steps
+                for rel in step.model._meta.related_objects
+                if not isinstance(rel.related_model, str)
+            }
+            connections[ImportBatch.objects.db].check_constraints(table_names=sorted(referring))
     except LaterChange as change:
         raise ValidationError(
             f"本批次导入的部分记录在导入后已被修改（{change.model._meta.verbose_name}），不能整批撤销"
+        ) from None
+    except IntegrityError:
+        raise ValidationError(
+            "本批次新增的记录在导入后又被登记了其他内容（如收入、成员或监测对象），不能整批撤销"
         ) from None
     register.after_undo(batch_id=batch.pk, deleted=deleted)
     batch.status, batch.rolled_back_at = ImportStatus.ROLLED_BACK, timezone.now()

@@ -362,3 +362,21 @@ def test_households_without_a_number_get_a_local_one_that_carries_no_identity_nu
     assert numbers == [f"L{code}-0001", f"L{code}-0002"]
     # The same file again finds both households by their 户主: nothing new.
     assert check(staff.village_clerk, workbook(rows, header=header)).status == ImportStatus.UNCHANGED
+
+
+def test_undo_is_refused_when_something_was_added_later_to_a_household_the_batch_created(
+    tree: Tree, staff: Staff
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import income
+
+    existing = household(staff.village_clerk, tree.village_a1, number="E001")
+    batch = confirm(check(staff.village_clerk, roster(tree, existing)), staff.village_clerk)
+    assert batch.status == ImportStatus.APPLIED
+    income(staff.village_clerk, Household.objects.get(number="N001"), "2025Q3", wages_other="1000")
+    with pytest.raises(ValidationError) as refused:
+        batches.import_batch_rollback(batch=ImportBatch.objects.get(pk=batch.pk), by=staff.village_clerk)
+    assert "不能整批撤销" in refused.value.messages[0]
+    assert ImportBatch.objects.get(pk=batch.pk).status == ImportStatus.APPLIED
+    assert Household.objects.filter(number="N001").exists()
