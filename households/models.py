@@ -488,6 +488,11 @@ class MonitoringCase(VersionedModel):
             self.identified_month = self.identified_month.replace(day=1)
         if self.eliminated_month:
             self.eliminated_month = self.eliminated_month.replace(day=1)
+        this_month = _today().replace(day=1)
+        if self.identified_month and self.identified_month > this_month:
+            raise ValidationError({"identified_month": _("识别时间不能晚于当前月份")})
+        if self.eliminated_month and self.eliminated_month > this_month:
+            raise ValidationError({"eliminated_month": _("消除时间不能晚于当前月份")})
         household = self.household
         expected_type = (
             {

@@ -314,6 +314,10 @@ class RosterPlanner:
         if not names:
             plan.error(first.number, COLUMNS["risk_type_1"], "监测对象须填写至少一项风险类型")
             return None
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            plan.error(first.number, COLUMNS["risk_type_2"], f"风险类型重复：{'、'.join(repeated)}")
+            return None
         eliminated = values.get("eliminated")
         wanted = {
             "category": values["category"],

@@ -78,14 +78,14 @@ def read_existing(numbers: list[str], id_numbers: list[str]) -> Existing:
 def matching_case(
     existing: Existing, household: dict[str, Any] | None, wanted: dict[str, Any]
 ) -> dict[str, Any] | None:
-    """The registered case the file's case columns describe: the open one, or (for an eliminated case in
-    the file) the one identified in the same month — as an export writes it back."""
+    """The registered case the file's case columns describe, as an export writes them: the open one, or
+    (when the household has none and the file's case is eliminated) the latest eliminated one."""
     if household is None:
         return None
     cases = existing.cases_of.get(household["id"], [])
     open_case = next((case for case in cases if case["eliminated_month"] is None), None)
     if open_case is not None:
         return open_case
-    if wanted["eliminated_month"] is None:
-        return None  # a new case opens
-    return next((case for case in cases if case["identified_month"] == wanted["identified_month"]), None)
+    if wanted["eliminated_month"] is None or not cases:
+        return None  # a new case opens (or is recorded)
+    return max(cases, key=lambda case: (case["eliminated_month"], case["identified_month"], case["id"]))

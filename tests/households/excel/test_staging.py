@@ -380,3 +380,62 @@ def test_undo_is_refused_when_something_was_added_later_to_a_household_the_batch
     assert "不能整批撤销" in refused.value.messages[0]
     assert ImportBatch.objects.get(pk=batch.pk).status == ImportStatus.APPLIED
     assert Household.objects.filter(number="N001").exists()
+
+
+CASE_HEADER = [*HEADER[:8], "风险类型2", *HEADER[8:], "风险是否消除", "消除时间", "消除方式"]
+
+
+HEAD_ID = id_number("19650505")
+
+
+def case_row(code: str, number: str, identified: str, risks: tuple[str, str], eliminated: tuple[str, str, str]) -> list:
+    return [
+        code,
+        number,
+        "脱贫户",
+        2019,
+        "",
+        "脱贫不稳定户",
+        identified,
+        *risks,
+        "王五",
+        HEAD_ID,
+        "户主",
+        "普通劳动力",
+        "",
+        0,
+        *eliminated,
+    ]
+
+
+def test_the_same_risk_type_twice_is_an_error_at_preview(tree: Tree, staff: Staff) -> None:
+    illness = RiskType.objects.get(code="illness").name
+    rows = [case_row(tree.village_a1.code, "N003", "2024-01", (illness, illness), ("否", "", ""))]
+    batch = check(staff.village_clerk, workbook(rows, header=CASE_HEADER))
+    assert batch.status == ImportStatus.INVALID
+    assert [(e["column"], e["message"]) for e in batch.errors] == [("风险类型2", f"风险类型重复：{illness}")]
+
+
+def test_a_future_identification_month_is_an_error_at_preview(tree: Tree, staff: Staff) -> None:
+    illness = RiskType.objects.get(code="illness").name
+    rows = [case_row(tree.village_a1.code, "N003", "2027-05", (illness, ""), ("否", "", ""))]
+    batch = check(staff.village_clerk, workbook(rows, header=CASE_HEADER))
+    assert batch.status == ImportStatus.INVALID
+    assert [(e["column"], e["message"]) for e in batch.errors] == [("识别时间", "识别时间不能晚于当前月份")]
+
+
+def test_a_changed_month_of_the_latest_eliminated_case_updates_it_instead_of_adding_a_case(
+    tree: Tree, staff: Staff
+) -> None:
+    illness = RiskType.objects.get(code="illness").name
+    code = tree.village_a1.code
+    first = [case_row(code, "N003", "2024-01", (illness, ""), ("是", "2024-09", "帮扶消除"))]
+    assert confirm(check(staff.village_clerk, workbook(first, header=CASE_HEADER)), staff.village_clerk).status == (
+        ImportStatus.APPLIED
+    )
+    moved = [case_row(code, "N003", "2023-12", (illness, ""), ("是", "2024-09", "帮扶消除"))]
+    batch = check(staff.village_clerk, workbook(moved, header=CASE_HEADER))
+    assert batch.counts["cases"]["updated"] == 1 and batch.counts["cases"]["new"] == 0, (batch.errors, batch.counts)
+    assert confirm(batch, staff.village_clerk).status == ImportStatus.APPLIED
+    months = list(MonitoringCase.objects.filter(household__number="N003").values_list("identified_month", flat=True))
+    assert [month.isoformat() for month in months] == ["2023-12-01"]
