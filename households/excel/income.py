@@ -110,9 +110,6 @@ class IncomePlanner:
         if household is None:
             self._error(row, "household_number", f"户编号 {number} 不存在或不在您的管辖范围内")
             return
-        if household.status != HouseholdStatus.ACTIVE:
-            self._error(row, "household_number", f"户编号 {number} 已注销，不能录入收入")
-            return
         existing = records.get((household.pk, year, quarter))
         is_new = existing is None
         size = values.get("household_size")
@@ -130,7 +127,10 @@ class IncomePlanner:
         after.update({name: ZERO if values[name] is None else values[name] for name in AMOUNT_FIELDS if name in values})
         changed = [name for name in after if after[name] != before[name]]
         if not is_new and not changed:
-            counter.unchanged += 1
+            counter.unchanged += 1  # (a cancelled household's quarters read back as exported: nothing to do)
+            return
+        if household.status != HouseholdStatus.ACTIVE:
+            self._error(row, "household_number", f"户编号 {number} 已注销，不能录入收入")
             return
         record = IncomeRecord(household=household, year=year, quarter=quarter, **after)
         if existing is not None:

@@ -20,6 +20,8 @@ from households.id_numbers import normalised_id_number_error
 from households.models import validate_phone
 from workbooks.reader import CellValue
 
+# What a masked export holds: it cannot be imported (it would write the asterisks).
+MASKED = "已脱敏（含“*”）：脱敏导出的文件不能用于导入，请由有权查看完整信息的账号导出后再导入"
 ID_NUMBER_AS_NUMBER = "请将身份证号列设置为文本"
 ID_NUMBER_HINT = "（以数字保存的身份证号已丢失末几位，请设为文本格式后重新录入）"
 CENT = Decimal("0.01")
@@ -106,6 +108,8 @@ def parse_text(value: CellValue) -> str:
 def parse_phone(value: CellValue) -> str:
     """A phone number: spaces dropped, then the model's rule (households.models.validate_phone)."""
     text = parse_text(value).replace(" ", "")
+    if "*" in text:
+        raise CellError(MASKED)
     try:
         validate_phone(text)
     except ValidationError as error:
@@ -121,6 +125,8 @@ def parse_id_number(value: CellValue) -> str:
         raise CellError(ID_NUMBER_AS_NUMBER + ID_NUMBER_HINT)
     if not isinstance(value, str):
         raise CellError("身份证号应为18位文本")
+    if "*" in value:
+        raise CellError(MASKED)
     # fold() of ASCII text only collapses whitespace, which is then dropped altogether.
     number = "".join(value.split()).upper() if value.isascii() else fold(value).replace(" ", "").upper()
     if "E" in number and _SCIENTIFIC.match(number):  # (upper-cased) the test alone costs more than a check

@@ -439,3 +439,47 @@ def test_a_changed_month_of_the_latest_eliminated_case_updates_it_instead_of_add
     assert confirm(batch, staff.village_clerk).status == ImportStatus.APPLIED
     months = list(MonitoringCase.objects.filter(household__number="N003").values_list("identified_month", flat=True))
     assert [month.isoformat() for month in months] == ["2023-12-01"]
+
+
+def test_a_cancelled_households_quarters_read_back_unchanged_but_cannot_be_changed(tree: Tree, staff: Staff) -> None:
+    from households.services import household_cancel
+    from tests.factories import income
+    from tests.households.excel.test_import import income_workbook
+
+    target = household(staff.village_clerk, tree.village_a1, number="H001")
+    income(staff.village_clerk, target, "2025Q3", wages_migrant_work="3000")
+    target = Household.objects.get(pk=target.pk)
+    household_cancel(by=staff.village_clerk, household=target, reason_text="迁出", expected_version=target.version)
+    same = [["H001", "", 2025, 3, "3000", "0", "0", "0", ""]]
+    assert check(staff.village_clerk, income_workbook(same), kind="income", name="收入.xlsx").status == (
+        ImportStatus.UNCHANGED
+    )
+    changed = [["H001", "", 2025, 3, "3500", "0", "0", "0", ""]]
+    batch = check(staff.village_clerk, income_workbook(changed), kind="income", name="收入.xlsx")
+    assert batch.status == ImportStatus.INVALID
+    assert "已注销" in batch.errors[0]["message"]
+
+
+def test_a_masked_export_is_refused_cell_by_cell_with_a_message_that_says_why(tree: Tree, staff: Staff) -> None:
+    from households.id_numbers import mask_id_number, mask_phone
+
+    number = id_number("19700101")
+    rows = [
+        [
+            tree.village_a1.code,
+            "H001",
+            "脱贫户",
+            2019,
+            mask_phone("13812345678"),
+            "张三",
+            mask_id_number(number),
+            "户主",
+            "普通劳动力",
+        ]
+    ]
+    batch = check(staff.village_clerk, workbook(rows, header=MEMBERS_HEADER))
+    assert batch.status == ImportStatus.INVALID
+    assert {(e["column"], e["message"].startswith("已脱敏")) for e in batch.errors} == {
+        ("联系电话", True),
+        ("身份证号", True),
+    }
