@@ -163,6 +163,8 @@ def _search_condition(text: str, *, by_id_number: bool) -> Q:
 
     normalised = normalise_id_number(text)
     members = Member.objects.filter(household=OuterRef("pk")).order_by()
+    if normalised[:1] == "L" and normalised[1:2].isdigit():
+        return Q(number__startswith=normalised)  # a local 户编号 (L + village code + running number)
     if normalised[:1].isdigit() and not by_id_number:
         return Q(number__startswith=normalised)
     if normalised[:1].isdigit():

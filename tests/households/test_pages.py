@@ -268,3 +268,10 @@ def test_the_list_filters_by_search_type_and_below_threshold(tree: Tree, staff: 
     assert count(q=head.id_number) == 1
     assert count(q=head.name) == 2  # both heads are named 张三 by the factory
     assert count(q=poor.number) == 1
+
+
+def test_a_local_household_number_is_found_by_the_list_search(tree: Tree, staff: Staff, clerk: Client) -> None:
+    household(staff.village_clerk, tree.village_a1, number=f"L{tree.village_a1.code}-0001")
+    household(staff.village_clerk, tree.village_a1)
+    response = clerk.get(reverse("household_list"), {"q": f"L{tree.village_a1.code}-00"})
+    assert response.context["page"].paginator.count == 1
