@@ -10,7 +10,7 @@ from django.db.models import Count
 
 from households.excel.columns import INCOME_COLUMNS
 from households.excel.normalise import CellError, parse_cell
-from households.models import AMOUNT_FIELDS, Household, HouseholdStatus, IncomeRecord, Member
+from households.models import AMOUNT_FIELDS, Household, HouseholdStatus, IncomeRecord, Member, Relation
 from workbooks.apply import create_fields
 from workbooks.models import StagedAction
 from workbooks.plan import Change, Counter, Plan, in_chunks, shown
@@ -34,6 +34,7 @@ class IncomePlanner:
         self.plan = Plan(sheet=sheet, counts={"income": Counter()})
         self.rules = FieldRules(IncomeRecord)
         self.checked: set[int] = set()
+        self.head_names: dict[int, str] = {}
 
     def run(self, raw_rows: list[Any]) -> Plan:
         plan = self.plan
@@ -76,6 +77,10 @@ class IncomePlanner:
         households = in_chunks(Household.objects.visible_to(self.user), "number", numbers)
         active = Member.objects.filter(is_active=True).order_by().values("household").annotate(n=Count("pk"))
         sizes = {row["household"]: row["n"] for row in in_chunks(active, "household", [h.pk for h in households])}
+        heads = (
+            Member.objects.filter(is_active=True, relation=Relation.HEAD).order_by().values_list("household", "name")
+        )
+        self.head_names = dict(in_chunks(heads, "household", [h.pk for h in households]))
         for household in households:
             household.active_size = sizes.get(household.pk, 0)
         return {h.number: h for h in households}
@@ -109,6 +114,11 @@ class IncomePlanner:
         household = households.get(number)
         if household is None:
             self._error(row, "household_number", f"户编号 {number} 不存在或不在您的管辖范围内")
+            return
+        head_name = values.get("head_name")
+        if head_name and head_name != self.head_names.get(household.pk, head_name):
+            # 仅供核对 means checked: a mistyped 户编号 must not send income to another household.
+            self._error(row, "head_name", f"户主姓名“{head_name}”与户编号 {number} 登记的户主不一致，请核对户编号")
             return
         existing = records.get((household.pk, year, quarter))
         is_new = existing is None

@@ -483,3 +483,12 @@ def test_a_masked_export_is_refused_cell_by_cell_with_a_message_that_says_why(tr
         ("联系电话", True),
         ("身份证号", True),
     }
+
+
+def test_an_income_row_whose_head_is_not_the_households_is_an_error(tree: Tree, staff: Staff) -> None:
+    from tests.households.excel.test_import import income_workbook
+
+    household(staff.village_clerk, tree.village_a1, number="H001")
+    rows = [["H001", "李四", 2025, 3, "3000", "0", "0", "0", ""], ["H001", "张三", 2025, 2, "3000", "0", "0", "0", ""]]
+    batch = check(staff.village_clerk, income_workbook(rows), kind="income", name="收入.xlsx")
+    assert [(e["row"], e["column"]) for e in batch.errors] == [(3, "户主姓名")]
