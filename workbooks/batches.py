@@ -41,6 +41,7 @@ CONFLICT = "导入时与他人的修改冲突，未写入任何数据，请稍�
 UNEXPECTED = "导入时发生意外错误，未写入任何数据。请重试；如仍失败，请联系系统管理员。"
 DISK_FULL = "服务器磁盘空间不足，文件未能保存，请稍后再试或联系系统管理员。"
 QUEUE_DOWN = "任务队列暂时不可用：文件已保存，系统恢复后将自动开始校验，无需重新上传。"
+INTERRUPTED = "导入多次中断，未写入任何数据，请重新确认。"
 # A check or confirmation sent this many times without finishing ends 失败.
 MAX_ATTEMPTS = 3
 
@@ -206,8 +207,8 @@ def import_batch_claim(*, batch: ImportBatch, by: Any) -> None:
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.READY).update(
         status=ImportStatus.APPLYING,
         applied_by=by,
-        # The confirmation's first try: MAX_ATTEMPTS counts its tries, not the check's before it.
-        attempts=1,
+        # Each delivery of the confirmation counts itself when it starts (MAX_ATTEMPTS), not the check's tries.
+        attempts=0,
         heartbeat_at=timezone.now(),
         progress=10,
         progress_message="排队等待导入",
@@ -230,8 +231,11 @@ def import_batch_confirm(*, batch_id: int, by_id: int) -> ImportBatch:
 
     by = User.objects.select_related("region").get(pk=by_id)
     ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(
-        heartbeat_at=timezone.now(), progress=30, progress_message="正在导入"
+        attempts=F("attempts") + 1, heartbeat_at=timezone.now(), progress=30, progress_message="正在导入"
     )
+    # A confirmation that takes its worker down with it is delivered again at once: not forever.
+    if ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING, attempts__gt=MAX_ATTEMPTS).exists():
+        return _end(batch_id, ImportStatus.FAILED, INTERRUPTED)
     try:
         with transaction.atomic():
             batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
@@ -335,12 +339,10 @@ def import_batches_sweep(*, now: Any = None) -> dict[str, int]:
         batch = ImportBatch.objects.get(pk=batch_id)
         if batch.attempts >= MAX_ATTEMPTS:
             done["failed"] += ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(
-                status=ImportStatus.FAILED, refusal="导入多次中断，未写入任何数据，请重新确认。", progress=100
+                status=ImportStatus.FAILED, refusal=INTERRUPTED, progress=100
             )
             continue
-        ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(
-            attempts=F("attempts") + 1, heartbeat_at=now
-        )
+        ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.APPLYING).update(heartbeat_at=now)
         done["resent"] += _send(import_batch_confirm_task, batch_id, batch.applied_by_id)
     return done
 

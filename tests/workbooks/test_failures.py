@@ -273,7 +273,7 @@ def test_a_confirmation_whose_worker_is_killed_writes_nothing_and_is_sent_again(
     resent = sweep_until_resent(services)
     assert resent == 1
     refreshed = ImportBatch.objects.get(pk=batch.pk)
-    assert (refreshed.status, refreshed.attempts) == (ImportStatus.APPLYING, 2)
+    assert (refreshed.status, refreshed.attempts) == (ImportStatus.APPLYING, 1)  # one delivery started so far
     assert Household.objects.get(number="H001").phone == "13800000000"
     assert Household.history.filter(history_change_reason=batch.history_reason).count() == 0
 
@@ -283,6 +283,7 @@ def test_a_confirmation_whose_worker_is_killed_writes_nothing_and_is_sent_again(
         lambda: status_of(batch.pk) == ImportStatus.APPLIED,
     )
     assert Household.objects.get(number="H001").phone == "13999999999"
+    assert ImportBatch.objects.get(pk=batch.pk).attempts == 2
 
 
 @with_services

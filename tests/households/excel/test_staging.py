@@ -492,3 +492,15 @@ def test_an_income_row_whose_head_is_not_the_households_is_an_error(tree: Tree, 
     rows = [["H001", "李四", 2025, 3, "3000", "0", "0", "0", ""], ["H001", "张三", 2025, 2, "3000", "0", "0", "0", ""]]
     batch = check(staff.village_clerk, income_workbook(rows), kind="income", name="收入.xlsx")
     assert [(e["row"], e["column"]) for e in batch.errors] == [(3, "户主姓名")]
+
+
+def test_a_confirmation_delivered_again_and_again_ends_failed_instead_of_looping(tree: Tree, staff: Staff) -> None:
+    existing = household(staff.village_clerk, tree.village_a1, number="E001")
+    batch = check(staff.village_clerk, roster(tree, existing))
+    import_batch_claim(batch=batch, by=staff.village_clerk)
+    # Three deliveries started and took their worker down with them (acks_late redelivers at once).
+    ImportBatch.objects.filter(pk=batch.pk).update(attempts=batches.MAX_ATTEMPTS)
+    before = snapshot()
+    ended = import_batch_confirm(batch_id=batch.pk, by_id=staff.village_clerk.pk)
+    assert ended.status == ImportStatus.FAILED and "多次中断" in ended.refusal
+    assert snapshot() == before
