@@ -123,16 +123,17 @@ class IncomePlanner:
         existing = records.get((household.pk, year, quarter))
         is_new = existing is None
         size = values.get("household_size")
-        if existing is None:
-            size = size or getattr(household, "active_size", 0)
+        if existing is None and size is None:
+            size = getattr(household, "active_size", 0)
             if not size:
                 self._error(row, "household_number", "该户没有在户成员，不能计算人均纯收入")
                 return
+        if existing is None:
             before: dict[str, Any] = {"household_size": size, **dict.fromkeys(AMOUNT_FIELDS, ZERO)}
         else:
             before = {name: existing[name] for name in UPDATED}
         after = {name: before[name] for name in ("household_size", *AMOUNT_FIELDS)}
-        if size:
+        if size is not None:
             after["household_size"] = size
         after.update({name: ZERO if values[name] is None else values[name] for name in AMOUNT_FIELDS if name in values})
         changed = [name for name in after if after[name] != before[name]]
