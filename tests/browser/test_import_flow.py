@@ -156,8 +156,13 @@ def test_a_village_clerk_imports_a_roster_after_fixing_the_row_the_preview_flagg
     rows[BAD_ROW - FIRST_DATA_ROW][ID_COLUMN] = good_id
     write_roster(roster, rows)
     queued: list[int] = []
+
     # The broker takes the task and no worker runs it yet.
-    monkeypatch.setattr(import_batches, "send_task", lambda task, batch_id, *args: queued.append(batch_id) or True)
+    def held_back(task: object, batch_id: int, *args: object) -> bool:
+        queued.append(batch_id)
+        return True
+
+    monkeypatch.setattr(import_batches, "send_task", held_back)
     upload(page, roster)
     progress = page.get_by_test_id("batch-progress")
     expect(progress).to_be_visible()
