@@ -91,17 +91,14 @@ class RosterPlanner:
     # -- one household -------------------------------------------------------------------------
 
     def _local_number(self, village: Region) -> str:
-        """户编号 for a household the file gives none: L, the village's code and a running number.
+        """户编号 for a household the file gives none: L, the village's code, the batch and a running number.
 
-        (Never built from the 户主's 身份证号: a 户编号 is shown to roles that may not see that.)
+        The batch makes it unique when two files add households to one village at the same time; it is
+        never built from the 户主's 身份证号 (a 户编号 is shown to roles that may not see that).
         """
-        prefix = f"L{village.code}-"
-        following = self.local_numbers.get(village.pk)
-        if following is None:
-            taken = Household.objects.filter(number__startswith=prefix).values_list("number", flat=True)
-            following = 1 + max((int(n[len(prefix) :]) for n in taken if n[len(prefix) :].isdigit()), default=0)
+        following = self.local_numbers.get(village.pk, 1)
         self.local_numbers[village.pk] = following + 1
-        return f"{prefix}{following:04d}"
+        return f"L{village.code}-{self.stager.batch_id}-{following:03d}"
 
     def _in_scope(self, household: dict[str, Any]) -> bool:
         prefix = self.scope_prefix

@@ -359,7 +359,7 @@ def test_households_without_a_number_get_a_local_one_that_carries_no_identity_nu
     assert batch.status == ImportStatus.READY, batch.errors
     assert confirm(batch, staff.village_clerk).status == ImportStatus.APPLIED
     numbers = sorted(Household.objects.values_list("number", flat=True))
-    assert numbers == [f"L{code}-0001", f"L{code}-0002"]
+    assert numbers == [f"L{code}-{batch.pk}-001", f"L{code}-{batch.pk}-002"]
     # The same file again finds both households by their 户主: nothing new.
     assert check(staff.village_clerk, workbook(rows, header=header)).status == ImportStatus.UNCHANGED
 
@@ -504,3 +504,19 @@ def test_a_confirmation_delivered_again_and_again_ends_failed_instead_of_looping
     ended = import_batch_confirm(batch_id=batch.pk, by_id=staff.village_clerk.pk)
     assert ended.status == ImportStatus.FAILED and "多次中断" in ended.refusal
     assert snapshot() == before
+
+
+def test_two_files_adding_households_without_a_number_to_one_village_both_apply(tree: Tree, staff: Staff) -> None:
+    code = tree.village_a1.code
+    header = ["区划代码", "户编号", "户主姓名", "户类型", "脱贫年度", "成员姓名", "身份证号", "与户主关系", "劳动技能"]
+    previews = [
+        check(
+            staff.village_clerk,
+            workbook(
+                [[code, "", name, "脱贫户", 2019, name, id_number("19700101"), "户主", "普通劳动力"]], header=header
+            ),
+        )
+        for name in ("甲户主", "乙户主")
+    ]
+    assert [confirm(batch, staff.village_clerk).status for batch in previews] == [ImportStatus.APPLIED] * 2
+    assert Household.objects.count() == 2
