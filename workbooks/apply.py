@@ -162,6 +162,21 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
     stamp = connection.ops.adapt_datetimefield_value(now)
     created: dict[str, list[int]] = {}
     with connection.cursor() as cursor:
+
+        def history(model: type[models.Model], source: str, params: list[Any], kind: str, batch: int | None) -> None:
+            _write_history(
+                sql,
+                cursor,
+                model,
+                source=source,
+                params=params,
+                kind=kind,
+                when=now,
+                user_id=user_id,
+                reason=reason,
+                batch_id=batch,
+            )
+
         for step in sorted(steps, key=lambda s: s.phase):
             model = step.model
             table = quote(model._meta.db_table)
@@ -192,18 +207,7 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
                 created.setdefault(model._meta.label_lower, []).extend(ids)
                 if ids:
                     clause, id_params = sql.ids(ids)
-                    _write_history(
-                        sql,
-                        cursor,
-                        model,
-                        source=f"FROM {table} t WHERE t.id {clause}",
-                        params=id_params,
-                        kind="+",
-                        when=now,
-                        user_id=user_id,
-                        reason=reason,
-                        batch_id=batch_id,
-                    )
+                    history(model, f"FROM {table} t WHERE t.id {clause}", id_params, "+", batch_id)
                 continue
             assignments = [f"{quote(f.column)} = {sql.value(f)}" for f in fields]
             if versioned:
@@ -215,17 +219,12 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
                 f"WHERE {where} AND {table}.id = s.object_id",
                 [*auto_params, *params],
             )
-            _write_history(
-                sql,
-                cursor,
+            history(
                 model,
-                source=f"FROM {table} t JOIN {quote(TABLE)} s ON t.id = s.object_id WHERE {where}",
-                params=params,
-                kind="~",
-                when=now,
-                user_id=user_id,
-                reason=reason,
-                batch_id=batch_id,
+                f"FROM {table} t JOIN {quote(TABLE)} s ON t.id = s.object_id WHERE {where}",
+                params,
+                "~",
+                batch_id,
             )
     return created
 
@@ -249,12 +248,27 @@ def undo_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, rea
     now = timezone.now()
     written = {step.model for step in steps}
     with connection.cursor() as cursor:
+
+        def history(model: type[models.Model], source: str, params: list[Any], kind: str, batch: int | None) -> None:
+            _write_history(
+                sql,
+                cursor,
+                model,
+                source=source,
+                params=params,
+                kind=kind,
+                when=now,
+                user_id=user_id,
+                reason=reason,
+                batch_id=batch,
+            )
+
         for model in sorted(written, key=lambda m: m._meta.label_lower):
             history_table, _ = _history_columns(model)
-            history = quote(history_table)
+            quoted = quote(history_table)
             cursor.execute(
-                f"SELECT 1 FROM {history} h WHERE h.import_batch_id = %s AND EXISTS "
-                f"(SELECT 1 FROM {history} later WHERE later.id = h.id AND later.history_id > h.history_id) LIMIT 1",
+                f"SELECT 1 FROM {quoted} h WHERE h.import_batch_id = %s AND EXISTS "
+                f"(SELECT 1 FROM {quoted} later WHERE later.id = h.id AND later.history_id > h.history_id) LIMIT 1",
                 [batch_id],
             )
             if cursor.fetchone():
@@ -276,17 +290,12 @@ def undo_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, rea
                     f"WHERE {where} AND {table}.id = s.object_id",
                     params,
                 )
-                _write_history(
-                    sql,
-                    cursor,
+                history(
                     model,
-                    source=f"FROM {table} t JOIN {quote(TABLE)} s ON t.id = s.object_id WHERE {where}",
-                    params=params,
-                    kind="~",
-                    when=now,
-                    user_id=user_id,
-                    reason=reason,
-                    batch_id=None,
+                    f"FROM {table} t JOIN {quote(TABLE)} s ON t.id = s.object_id WHERE {where}",
+                    params,
+                    "~",
+                    None,
                 )
                 continue
             history_table, _ = _history_columns(model)
@@ -302,18 +311,7 @@ def undo_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, rea
             if not ids:
                 continue
             clause, id_params = sql.ids(ids)
-            _write_history(
-                sql,
-                cursor,
-                model,
-                source=f"FROM {table} t WHERE t.id {clause}",
-                params=id_params,
-                kind="-",
-                when=now,
-                user_id=user_id,
-                reason=reason,
-                batch_id=None,
-            )
+            history(model, f"FROM {table} t WHERE t.id {clause}", id_params, "-", None)
             cursor.execute(f"DELETE FROM {table} WHERE id {clause}", id_params)
     return deleted
 
