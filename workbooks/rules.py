@@ -18,6 +18,32 @@ from django.db import models
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# Django's own wording ("确保该变量包含不超过 32 字符 (目前字符数 40)。") said the way a clerk reads a cell.
+PLAIN_MESSAGES = {
+    "max_length": "不能超过{limit_value}个字（现有{show_value}个）",
+    "max_value": "不能大于{limit_value}",
+    "min_value": "不能小于{limit_value}",
+    "blank": "必填项为空",
+    "null": "必填项为空",
+    "invalid_choice": "“{value}”不是可选的值",
+    "max_digits": "数字位数过多（最多{max}位）",
+    "max_decimal_places": "最多保留{max}位小数",
+    "max_whole_digits": "整数部分位数过多（最多{max}位）",
+}
+
+
+def _plain(error: ValidationError) -> str:
+    template = PLAIN_MESSAGES.get(error.code or "")
+    # A model's own message (no %(…)s placeholders, e.g. "务工月数不能超过12") is already in the domain's words.
+    own = str(error.message)
+    if template is None or (own and "%(" not in own):
+        return "；".join(error.messages)
+    try:
+        return template.format(**(error.params or {}))
+    except (KeyError, IndexError):
+        return "；".join(error.messages)
+
+
 def printable(text: str) -> str:
     """Text a file brought, for storing beside the batch: control characters shown as �."""
     return CONTROL_CHARACTERS.sub("\ufffd", text)
@@ -67,7 +93,7 @@ class FieldRules:
                 return None
             field.clean(value, None)
         except ValidationError as error:
-            return "；".join(error.messages)
+            return "；".join(_plain(item) for item in error.error_list)
         return None
 
     def errors(self, values: dict[str, Any]) -> dict[str, str]:

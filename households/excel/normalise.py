@@ -75,7 +75,9 @@ def _is_blank(value: CellValue) -> bool:
 
 
 def _shown(value: CellValue) -> str:
-    """The value as quoted back in a message, kept short."""
+    """The value as quoted back in a message, kept short; a whole number as the clerk typed it (13, not 13.0)."""
+    if isinstance(value, float) and (whole := _whole_number(value)) is not None:
+        value = whole
     text = fold(value)
     return text if len(text) <= 30 else text[:30] + "…"
 

@@ -520,3 +520,12 @@ def test_two_files_adding_households_without_a_number_to_one_village_both_apply(
     ]
     assert [confirm(batch, staff.village_clerk).status for batch in previews] == [ImportStatus.APPLIED] * 2
     assert Household.objects.count() == 2
+
+
+def test_field_rule_messages_are_in_the_clerks_words() -> None:
+    from workbooks.rules import FieldRules
+
+    rules = FieldRules(Member)
+    assert rules.error("name", "长" * 40) == "不能超过32个字（现有40个）"
+    assert rules.error("work_months", 13) == "务工月数不能超过12"  # the model's own message stays
+    assert rules.error("relation", "boss") == "“boss”不是可选的值"
