@@ -168,11 +168,16 @@ class RosterPlanner:
         members = self._plan_members(group, existing, after["number"])
         if members is None:
             return
-        staged_members, everyone = members
+        staged_members, everyone, tally = members
         case = self._plan_case(group, existing, instance, everyone)
         if case is None:
             return
         staged_case = case
+        # Members count only once their household is sure to be written (else they are errors).
+        members_counter = plan.counts["members"]
+        members_counter.new += tally.new
+        members_counter.updated += tally.updated
+        members_counter.unchanged += tally.unchanged
         counter = plan.counts["households"]
         stager = self.stager
         if existing is None:
@@ -204,10 +209,10 @@ class RosterPlanner:
 
     def _plan_members(
         self, group: Group, household: dict[str, Any] | None, number: str
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
-        """The staged member writes and every active member after the import, or None on errors."""
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Counter] | None:
+        """The staged member writes, every active member after the import and their tally; None on errors."""
         plan = self.plan
-        counter = plan.counts["members"]
+        counter = Counter()
         cells = group.cells
         ids = cells.columns["id_number"]
         current = {m["id_number"]: m for m in self.existing.members_of.get(household["id"], [])} if household else {}
@@ -292,7 +297,7 @@ class RosterPlanner:
             message = "该户没有户主" if not heads else f"一户只能有一名户主，当前有{len(heads)}名"
             plan.error(group.first.number, COLUMNS["relation"], message)
             return None
-        return writes, everyone
+        return writes, everyone, counter
 
     def _plan_case(
         self, group: Group, household: dict[str, Any] | None, instance: Household, members: list[dict[str, Any]]

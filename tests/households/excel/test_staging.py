@@ -529,3 +529,12 @@ def test_field_rule_messages_are_in_the_clerks_words() -> None:
     assert rules.error("name", "长" * 40) == "不能超过32个字（现有40个）"
     assert rules.error("work_months", 13) == "务工月数不能超过12"  # the model's own message stays
     assert rules.error("relation", "boss") == "“boss”不是可选的值"
+
+
+def test_members_of_a_household_with_an_error_are_not_also_counted_as_new(tree: Tree, staff: Staff) -> None:
+    rows = [
+        case_row(tree.village_a1.code, "N004", "2024-01", ("不存在的风险", ""), ("否", "", "")),
+    ]
+    batch = check(staff.village_clerk, workbook(rows, header=CASE_HEADER))
+    assert batch.status == ImportStatus.INVALID
+    assert batch.counts["members"]["new"] == 0 and batch.counts["households"]["new"] == 0
