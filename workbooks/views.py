@@ -22,7 +22,7 @@ from workbooks.batches import (
     import_batch_enqueue_check,
     import_batch_rollback,
 )
-from workbooks.models import ImportBatch
+from workbooks.models import ImportBatch, ImportStatus
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -102,8 +102,12 @@ def import_batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         import_batch_confirm_request(batch=batch, by=request.user)
     except AlreadyClaimed:
-        # A double click, or a second tab: the first confirmation is the one that counts.
-        messages.info(request, "该批次已确认过，正在导入或已处理，无需重复确认。")
+        batch.refresh_from_db()
+        if batch.status in (ImportStatus.APPLYING, ImportStatus.APPLIED):
+            # A double click, or a second tab: the first confirmation is the one that counts.
+            messages.info(request, "该批次已确认过，正在导入或已处理，无需重复确认。")
+        else:
+            messages.error(request, f"该批次当前为“{batch.get_status_display()}”，不能确认导入。")
     return redirect("import_batch", pk=batch.pk)
 
 
@@ -117,7 +121,11 @@ def import_batch_recheck(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         batches.import_batch_recheck(batch=batch, by=request.user)
     except AlreadyClaimed:
-        messages.info(request, "该批次已在重新校验。")
+        batch.refresh_from_db()
+        if batch.status in (ImportStatus.QUEUED, ImportStatus.PARSING, ImportStatus.READY):
+            messages.info(request, "该批次已在重新校验。")
+        else:
+            messages.error(request, f"该批次当前为“{batch.get_status_display()}”，不能重新校验。")
     return redirect("import_batch", pk=batch.pk)
 
 
