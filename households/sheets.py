@@ -122,7 +122,7 @@ class IncomeSheet(PersonalDataSheet):
     checked = (Household, IncomeRecord)
 
     def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
-        return IncomePlanner(user=user, sheet=table.sheet, stager=stager).run(table.rows)
+        return IncomePlanner(user=user, sheet=table.sheet, stager=stager).run(table)
 
     def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
         income_facts_refresh(household_ids=_households(batch_id))

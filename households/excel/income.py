@@ -9,16 +9,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from households.excel.columns import INCOME_COLUMNS
-from households.excel.normalise import CellError, parse_cell
+from households.excel.normalise import parse_column
 from households.models import AMOUNT_FIELDS, Household, HouseholdStatus, IncomeRecord, Member, Relation
 from workbooks.apply import create_fields
 from workbooks.models import StagedAction
 from workbooks.plan import Change, Counter, Plan, in_chunks, shown
+from workbooks.reader import Table
 from workbooks.rules import FieldRules
 from workbooks.staging import Stager
 
 COLUMNS = {column.key: column for column in INCOME_COLUMNS}
 TOTALS = ["net_income", "per_capita_net_income"]
+REQUIRED = ("household_number", "year", "quarter")
 ZERO = Decimal("0.00")
 CREATE_FIELDS = create_fields(IncomeRecord)
 # What an import may change on a recorded quarter (and undo puts back).
@@ -36,38 +38,54 @@ class IncomePlanner:
         self.checked: set[int] = set()
         self.head_names: dict[int, str] = {}
 
-    def run(self, raw_rows: list[Any]) -> Plan:
+    def run(self, table: Table) -> Plan:
+        """Plan the table's rows; its cells are parsed a column at a time (each distinct value once)."""
         plan = self.plan
+        numbers = table.row_numbers
+        raw = table.take_columns()
+        who = {key: raw.get(key) for key in ("household_number", "head_name")}
+        columns: dict[str, list[Any]] = {}
+        problems: list[tuple[int, int, Any, str]] = []  # (row index, column order, column, message)
+        for order, (key, cells) in enumerate(raw.items()):
+            column = COLUMNS.get(key)
+            if column is None or column.derived:
+                continue
+            columns[key], failures = parse_column(column, cells)
+            problems.extend((index, order, column, message) for index, message in failures)
+        problems.sort(key=lambda problem: problem[:2])
+        bad: set[int] = set()
+        for index, _, column, message in problems:
+            plan.error(numbers[index], column, message)
+            bad.add(index)
         parsed: list[tuple[int, dict[str, Any]]] = []
-        for raw in raw_rows:
-            values: dict[str, Any] = {}
-            ok = True
-            for key, value in raw.values.items():
-                column = COLUMNS.get(key)
-                if column is None or column.derived:
-                    continue
-                try:
-                    values[key] = parse_cell(column, value)
-                except CellError as error:
-                    plan.error(raw.row_number, column, str(error))
-                    ok = False
-            for key in ("household_number", "year", "quarter"):
-                if ok and values.get(key) in (None, ""):
-                    plan.error(raw.row_number, COLUMNS[key], "必填项为空")
-                    ok = False
-            if ok:
-                parsed.append((raw.row_number, values))
-            else:
-                plan.counts["income"].error += 1
+        keys = list(columns)
+        for index, cells_of_row in enumerate(zip(*columns.values(), strict=True) if keys else ()):
+            row = dict(zip(keys, cells_of_row, strict=True))
+            if index not in bad:
+                # (The reader refuses a file without these columns; a blank cell is this row's error.)
+                blank = [key for key in REQUIRED if row.get(key) in (None, "")]
+                if blank:
+                    plan.error(numbers[index], COLUMNS[blank[0]], "必填项为空")
+                    bad.add(index)
+                else:
+                    parsed.append((numbers[index], row))
+        plan.counts["income"].error += len(bad)
         households = self._households({v["household_number"] for _, v in parsed})
         records = self._records(households)
         seen: dict[tuple[str, int, int], int] = {}
-        for row, values in parsed:
-            self._plan_row(row, values, households, records, seen)
+        for row_number, values in parsed:
+            self._plan_row(row_number, values, households, records, seen)
+        error_rows = {error.row for error in plan.errors}
+
+        def raw_cell(key: str, index: int) -> Any:
+            cells = who[key]
+            return (cells[index] if cells is not None else None) or ""
+
         plan.describe_rows(
             {
-                raw.row_number: f"{raw.values.get('household_number') or ''} {raw.values.get('head_name') or ''}"
-                for raw in raw_rows
+                number: f"{raw_cell('household_number', index)} {raw_cell('head_name', index)}"
+                for index, number in enumerate(numbers)
+                if number in error_rows
             }
         )
         return plan
