@@ -477,6 +477,12 @@ class MonitoringCase(VersionedModel):
     def is_open(self) -> bool:
         return self.eliminated_month is None
 
+    def _identification_moved(self) -> bool:
+        if self.pk is None:
+            return True
+        stored = MonitoringCase.objects.filter(pk=self.pk).values_list("identified_month", flat=True).first()
+        return stored != self.identified_month
+
     def _elimination_is_new(self) -> bool:
         if self.pk is None:
             return True
@@ -515,17 +521,20 @@ class MonitoringCase(VersionedModel):
             return
         if not self.elimination_method:
             raise ValidationError({"elimination_method": _("请选择消除方式")})
-        if not self._elimination_is_new():
+        elimination_is_new = self._elimination_is_new()
+        if elimination_is_new or self._identification_moved():
+            # The months between identification and elimination: whichever of the two is changed.
+            months = months_between(self.identified_month, self.eliminated_month)
+            if months < MIN_MONTHS_BEFORE_ELIMINATION:
+                raise ValidationError(
+                    {
+                        "eliminated_month": _("识别后不满6个月不能标注风险消除（识别于%(month)s）")
+                        % {"month": self.identified_month.strftime("%Y年%m月")}
+                    }
+                )
+        if not elimination_is_new:
             # The rules below judge the moment of elimination; later income changes do not undo it.
             return
-        months = months_between(self.identified_month, self.eliminated_month)
-        if months < MIN_MONTHS_BEFORE_ELIMINATION:
-            raise ValidationError(
-                {
-                    "eliminated_month": _("识别后不满6个月不能标注风险消除（识别于%(month)s）")
-                    % {"month": self.identified_month.strftime("%Y年%m月")}
-                }
-            )
         if self.pk is None and self.eliminated_month < _today().replace(day=1):
             # A case entered as already eliminated in an earlier month is a record of the past (an
             # exported roster read back): the rules below judge an elimination made now, against

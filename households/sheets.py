@@ -12,18 +12,15 @@ from households.excel.access import PersonalDataSheet
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS
 from households.excel.income import UPDATED, IncomePlanner
 from households.excel.roster import (
-    CASE_FIELDS,
     HOUSEHOLD_FIELDS,
     MEMBER_FIELDS,
-    PHASE_CASES,
     PHASE_HEADS,
     PHASE_HOUSEHOLDS,
     PHASE_MEMBERS,
-    PHASE_NEW_CASES,
     PHASE_NEW_MEMBERS,
-    RISKS,
     RosterPlanner,
 )
+from households.excel.roster_case import CASE_FIELDS, PHASE_CASES, PHASE_NEW_CASES, RISKS
 from households.id_numbers import remembering_valid_numbers
 from households.models import Household, IncomeRecord, Member, MonitoringCase
 from households.services import income_facts_refresh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -10,7 +11,8 @@ from django.db import models
 
 from households.excel.columns import Column
 from households.excel.normalise import FAILED
-from households.excel.roster_existing import matching_case, read_existing
+from households.excel.roster_case import CasePlanning
+from households.excel.roster_existing import read_existing
 from households.excel.roster_rows import (
     COLUMNS,
     MEMBER_KEYS,
@@ -23,9 +25,8 @@ from households.excel.roster_rows import (
     one_household_per_person,
 )
 from households.models import (
-    LABOUR_CAPABLE,
-    MAX_RISK_TYPES,
     Household,
+    HouseholdStatus,
     Member,
     MonitoringCase,
     Relation,
@@ -43,16 +44,16 @@ from workbooks.staging import Stager
 HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
 # The member fields a roster row sets, besides the 身份证号 it is matched by.
 MEMBER_FIELDS = [name for name, _ in MEMBER_KEYS]
-CASE_FIELDS = ["category", "identified_month", "eliminated_month", "elimination_method"]
-RISKS = "_risk_type_ids"  # staged beside a case's fields; written by after_apply
+# What _local_number makes: never typed into a file by hand (a later batch could make the same).
+LOCAL_NUMBER = re.compile(r"^L\d{12}-\d+-\d{3}$")
 
 
 # Phases: households; members who are not 户主 after the import, then those who are (one active 户主
 # per household is checked row by row); new members; cases.
-PHASE_HOUSEHOLDS, PHASE_MEMBERS, PHASE_HEADS, PHASE_NEW_MEMBERS, PHASE_CASES, PHASE_NEW_CASES = 0, 1, 2, 3, 4, 5
+PHASE_HOUSEHOLDS, PHASE_MEMBERS, PHASE_HEADS, PHASE_NEW_MEMBERS = 0, 1, 2, 3  # then the cases (roster_case)
 
 
-class RosterPlanner:
+class RosterPlanner(CasePlanning):
     """Validates a roster against the registry and the models' rules, and stages the writes."""
 
     def __init__(self, *, user: Any, sheet: str, stager: Stager) -> None:
@@ -144,6 +145,10 @@ class RosterPlanner:
             plan.error(first.number, COLUMNS["household_number"], message)
             return
         wanted = {"village_id": village.pk, **{name: values[name] for name in HOUSEHOLD_FIELDS if name in values}}
+        if existing is None and LOCAL_NUMBER.match(values.get("household_number") or ""):
+            message = "以“L+村代码”开头的户编号由系统生成，新户请留空户编号"
+            plan.error(first.number, COLUMNS["household_number"], message)
+            return
         if existing is None:
             number = values.get("household_number") or (self._local_number(village) if head_id else None)
             if number is None:
@@ -173,6 +178,11 @@ class RosterPlanner:
         if case is None:
             return
         staged_case = case
+        cancelled = existing is not None and existing["status"] != HouseholdStatus.ACTIVE
+        if cancelled and (changed or staged_members or staged_case):
+            # Read back as exported it is unchanged; changed, it is refused as on the household's page.
+            plan.error(first.number, COLUMNS["household_number"], f"户编号 {after['number']} 已注销，不能修改")
+            return
         # Members count only once their household is sure to be written (else they are errors).
         members_counter = plan.counts["members"]
         members_counter.new += tally.new
@@ -298,93 +308,6 @@ class RosterPlanner:
             plan.error(group.first.number, COLUMNS["relation"], message)
             return None
         return writes, everyone, counter
-
-    def _plan_case(
-        self, group: Group, household: dict[str, Any] | None, instance: Household, members: list[dict[str, Any]]
-    ) -> dict[str, Any] | None:
-        """The staged case write ({} when none), or None on errors."""
-        plan = self.plan
-        first = group.first
-        values = first.values
-        if not values.get("category"):
-            return {}
-        names = [values[f"risk_type_{n}"] for n in range(1, MAX_RISK_TYPES + 1) if values.get(f"risk_type_{n}")]
-        unknown = [name for name in names if name not in self.risk_types]
-        if unknown:
-            plan.error(first.number, COLUMNS["risk_type_1"], f"未知的风险类型：{'、'.join(unknown)}")
-            return None
-        if not names:
-            plan.error(first.number, COLUMNS["risk_type_1"], "监测对象须填写至少一项风险类型")
-            return None
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
-            plan.error(first.number, COLUMNS["risk_type_2"], f"风险类型重复：{'、'.join(repeated)}")
-            return None
-        eliminated = values.get("eliminated")
-        wanted = {
-            "category": values["category"],
-            "identified_month": values.get("identified_month"),
-            "eliminated_month": values.get("eliminated_month") if eliminated is not False else None,
-            "elimination_method": (values.get("elimination_method") or "") if eliminated is not False else "",
-        }
-        if wanted["identified_month"] is None:
-            plan.error(first.number, COLUMNS["identified_month"], "监测对象须填写识别时间")
-            return None
-        for month in ("identified_month", "eliminated_month"):
-            if wanted[month] is not None:
-                wanted[month] = wanted[month].replace(day=1)
-        current = matching_case(self.existing, household, wanted)
-        after = {
-            **(current or {**self.case_defaults, "household_id": household["id"] if household else None}),
-            **wanted,
-        }
-        if self._rule_errors(self.case_rules, {name: after[name] for name in CASE_FIELDS}, first.number):
-            return None
-        case = MonitoringCase(
-            **{k: v for k, v in after.items() if k not in ("household_id", "id")}, pk=(current or {}).get("id")
-        )
-        case.household = instance
-        case.household_has_labour = any(m["is_active"] and m["labour"] in LABOUR_CAPABLE for m in members)
-        try:
-            case.clean()
-        except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                plan.error(first.number, COLUMNS.get(name, COLUMNS["category"]), "；".join(messages))
-            return None
-        risk_ids = sorted(self.risk_types[name] for name in names)
-        counter = plan.counts["cases"]
-        if current is None:
-            counter.new += 1
-            return {
-                "phase": PHASE_NEW_CASES,
-                "model": MonitoringCase,
-                "action": StagedAction.CREATE,
-                "values": {**after, RISKS: risk_ids},
-                "parent_key": "" if household else instance.number,
-                "row": first.number,
-            }
-        old_risks = sorted(self.existing.risks_of.get(current["id"], []))
-        changed = [name for name in CASE_FIELDS if current[name] != after[name]]
-        subject = f"{instance.number} 监测对象"
-        for name in changed:
-            self._changed(subject, first.number, MonitoringCase, name, current[name], after[name])
-        if old_risks != risk_ids:
-            old_names = "、".join(self.risk_names[pk] for pk in old_risks)
-            plan.changes.append(Change(subject, first.number, "风险类型", shown(old_names), "、".join(names)))
-        if not changed and old_risks == risk_ids:
-            counter.unchanged += 1
-            return {}
-        counter.updated += 1
-        return {
-            "phase": PHASE_CASES,
-            "model": MonitoringCase,
-            "action": StagedAction.UPDATE,
-            "object_id": current["id"],
-            "version": current["version"],
-            "values": {**{name: after[name] for name in CASE_FIELDS}, RISKS: risk_ids},
-            "before": {**{name: current[name] for name in CASE_FIELDS}, RISKS: old_risks},
-            "row": first.number,
-        }
 
 
 def _column_for(field_name: str) -> Column:

@@ -538,3 +538,37 @@ def test_members_of_a_household_with_an_error_are_not_also_counted_as_new(tree: 
     batch = check(staff.village_clerk, workbook(rows, header=CASE_HEADER))
     assert batch.status == ImportStatus.INVALID
     assert batch.counts["members"]["new"] == 0 and batch.counts["households"]["new"] == 0
+
+
+def test_moving_the_identification_month_of_an_eliminated_case_keeps_the_six_month_rule(
+    tree: Tree, staff: Staff
+) -> None:
+    illness = RiskType.objects.get(code="illness").name
+    code = tree.village_a1.code
+    first = [case_row(code, "N005", "2024-01", (illness, ""), ("是", "2024-09", "帮扶消除"))]
+    confirm(check(staff.village_clerk, workbook(first, header=CASE_HEADER)), staff.village_clerk)
+    for month in ("2024-06", "2024-11"):  # 3 months before the elimination; after it
+        moved = [case_row(code, "N005", month, (illness, ""), ("是", "2024-09", "帮扶消除"))]
+        batch = check(staff.village_clerk, workbook(moved, header=CASE_HEADER))
+        assert batch.status == ImportStatus.INVALID, (month, batch.counts)
+        assert "6个月" in batch.errors[0]["message"]
+
+
+def test_a_typed_local_number_is_refused_and_a_cancelled_household_is_not_changed(tree: Tree, staff: Staff) -> None:
+    from households.services import household_cancel
+
+    code = tree.village_a1.code
+    typed = [[code, f"L{code}-999-001", "脱贫户", 2019, "", "张三", id_number("19700101"), "户主", "普通劳动力"]]
+    batch = check(staff.village_clerk, workbook(typed, header=MEMBERS_HEADER))
+    assert [e["column"] for e in batch.errors] == ["户编号"]
+    target = household(staff.village_clerk, tree.village_a1, number="E009", phone="13700000000")
+    head = target.members.get(relation="head")
+    target = Household.objects.get(pk=target.pk)
+    household_cancel(by=staff.village_clerk, household=target, reason_text="迁出", expected_version=target.version)
+    row = [code, "E009", "脱贫户", 2019, "13700000000", head.name, head.id_number, "户主", "普通劳动力"]
+    spouse = target.members.get(relation="spouse")
+    same = [row, [code, "E009", "脱贫户", 2019, "13700000000", spouse.name, spouse.id_number, "配偶", "普通劳动力"]]
+    assert check(staff.village_clerk, workbook(same, header=MEMBERS_HEADER)).status == ImportStatus.UNCHANGED
+    same[0][4] = same[1][4] = "13900000000"
+    changed = check(staff.village_clerk, workbook(same, header=MEMBERS_HEADER))
+    assert changed.status == ImportStatus.INVALID and "已注销" in changed.errors[0]["message"]
