@@ -22,17 +22,19 @@ TABLE = StagedRow._meta.db_table
 CHUNK_ROWS = 5000
 
 
-def json_value(field: models.Field[Any, Any], value: Any) -> Any:
-    """A field's Python value as the staging table keeps it (and the SQL below reads it back)."""
-    if value is None:
-        return None
-    if isinstance(field, models.UUIDField):
-        return value.hex if isinstance(value, uuid.UUID) else str(value)
+def _json_default(value: Any) -> Any:
+    """Values json cannot write, as the SQL in apply.py reads them back: UUIDs as hex (what SQLite
+    stores; PostgreSQL reads it too), amounts as exact text, dates in ISO form."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
-    return value
+    raise TypeError(f"{type(value).__name__} cannot be staged")
+
+
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
 
 
 class Stager:
@@ -45,19 +47,10 @@ class Stager:
         self.connection = connections[router.db_for_write(StagedRow)]
         self.pending: list[tuple[Any, ...]] = []
         self.count = 0
-        self.fields: dict[type[models.Model], dict[str, models.Field[Any, Any]]] = {}
 
-    def _encode(self, model: type[models.Model], values: dict[str, Any] | None) -> str | None:
-        if values is None:
-            return None
-        fields = self.fields.get(model)
-        if fields is None:
-            fields = self.fields[model] = {f.attname: f for f in model._meta.concrete_fields}
-        return json.dumps(
-            {name: json_value(fields[name], value) if name in fields else value for name, value in values.items()},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+    @staticmethod
+    def _encode(values: dict[str, Any] | None) -> str | None:
+        return None if values is None else _encode_json(values)
 
     def add(
         self,
@@ -84,8 +77,8 @@ class Stager:
                 version,
                 parent_key,
                 row,
-                self._encode(model, values or {}),
-                self._encode(model, before),
+                self._encode(values or {}),
+                self._encode(before),
             )
         )
         if len(self.pending) >= CHUNK_ROWS:
