@@ -100,7 +100,7 @@ class PersonalDataAdminMixin:
 
     @admin.display(description="户编号", ordering="number")
     def masked_number(self, obj: Any) -> str:
-        # A 户编号 made up locally from the 户主's 身份证号 (L + number) carries the number.
+        # Local 户编号 made before issue 7 were L + the 户主's 身份证号: masked like any number in text.
         return masked_text(obj.number)
 
     @admin.display(description="身份证号")
