@@ -10,7 +10,7 @@ Nothing here knows a register: the steps say which model, which fields, in which
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -125,6 +125,28 @@ def _write_history(
     )
 
 
+def _history_writer(
+    sql: _Sql, cursor: Any, *, when: datetime, user_id: int | None, reason: str
+) -> Callable[[type[models.Model], str, list[Any], str, int | None], None]:
+    """history(model, source, params, kind, batch id): _write_history with this run's time, user and reason."""
+
+    def history(model: type[models.Model], source: str, params: list[Any], kind: str, batch: int | None) -> None:
+        _write_history(
+            sql,
+            cursor,
+            model,
+            source=source,
+            params=params,
+            kind=kind,
+            when=when,
+            user_id=user_id,
+            reason=reason,
+            batch_id=batch,
+        )
+
+    return history
+
+
 def lock_and_check(batch_id: int, models_in_order: Sequence[type[models.Model]]) -> None:
     """Lock every record the batch read (in a fixed order) and refuse if any version moved."""
     connection = connections[router.db_for_write(StagedRow)]
@@ -162,20 +184,7 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
     stamp = connection.ops.adapt_datetimefield_value(now)
     created: dict[str, list[int]] = {}
     with connection.cursor() as cursor:
-
-        def history(model: type[models.Model], source: str, params: list[Any], kind: str, batch: int | None) -> None:
-            _write_history(
-                sql,
-                cursor,
-                model,
-                source=source,
-                params=params,
-                kind=kind,
-                when=now,
-                user_id=user_id,
-                reason=reason,
-                batch_id=batch,
-            )
+        history = _history_writer(sql, cursor, when=now, user_id=user_id, reason=reason)
 
         for step in sorted(steps, key=lambda s: s.phase):
             model = step.model
@@ -248,20 +257,7 @@ def undo_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, rea
     now = timezone.now()
     written = {step.model for step in steps}
     with connection.cursor() as cursor:
-
-        def history(model: type[models.Model], source: str, params: list[Any], kind: str, batch: int | None) -> None:
-            _write_history(
-                sql,
-                cursor,
-                model,
-                source=source,
-                params=params,
-                kind=kind,
-                when=now,
-                user_id=user_id,
-                reason=reason,
-                batch_id=batch,
-            )
+        history = _history_writer(sql, cursor, when=now, user_id=user_id, reason=reason)
 
         for model in sorted(written, key=lambda m: m._meta.label_lower):
             history_table, _ = _history_columns(model)
