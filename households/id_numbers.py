@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
@@ -48,12 +48,6 @@ def remembering_valid_numbers() -> Iterator[None]:
     finally:
         if outermost:
             _known_valid = None
-
-
-def remember_valid_numbers(numbers: Iterable[str]) -> None:
-    """Note numbers found valid elsewhere (normalised), inside a remembering_valid_numbers() block."""
-    if _known_valid is not None:
-        _known_valid.update(numbers)
 
 
 def id_number_error(raw: str) -> str | None:

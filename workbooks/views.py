@@ -93,21 +93,36 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "workbooks/import_batch.html", {"batch": batch, **preview})
 
 
+def _uploaders_batch(request: HttpRequest, pk: int, action: str) -> ImportBatch:
+    """A batch only its uploader (or a superuser) may take to its next step."""
+    batch = _batch(request, pk)
+    if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
+        raise PermissionDenied(f"只有上传人可以{action}")
+    return batch
+
+
+def _already_moved_on(
+    request: HttpRequest, batch: ImportBatch, *, underway: tuple[str, ...], said: str, action: str
+) -> None:
+    """What a repeated or stale request is told: the step is under way already, or not possible now."""
+    batch.refresh_from_db()
+    if batch.status in underway:
+        messages.info(request, said)
+    else:
+        messages.error(request, f"该批次当前为“{batch.get_status_display()}”，不能{action}。")
+
+
 @login_required
 @require_POST
 def import_batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = _batch(request, pk)
-    if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
-        raise PermissionDenied("只有上传人可以确认导入")
+    batch = _uploaders_batch(request, pk, "确认导入")
     try:
         import_batch_confirm_request(batch=batch, by=request.user)
     except AlreadyClaimed:
-        batch.refresh_from_db()
-        if batch.status in (ImportStatus.APPLYING, ImportStatus.APPLIED):
-            # A double click, or a second tab: the first confirmation is the one that counts.
-            messages.info(request, "该批次已确认过，正在导入或已处理，无需重复确认。")
-        else:
-            messages.error(request, f"该批次当前为“{batch.get_status_display()}”，不能确认导入。")
+        # A double click, or a second tab: the first confirmation is the one that counts.
+        underway = (ImportStatus.APPLYING, ImportStatus.APPLIED)
+        said = "该批次已确认过，正在导入或已处理，无需重复确认。"
+        _already_moved_on(request, batch, underway=underway, said=said, action="确认导入")
     return redirect("import_batch", pk=batch.pk)
 
 
@@ -115,17 +130,12 @@ def import_batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_batch_recheck(request: HttpRequest, pk: int) -> HttpResponse:
     """重新校验: check an expired batch's file again against the data as it is now."""
-    batch = _batch(request, pk)
-    if batch.uploaded_by_id != request.user.pk and not request.user.is_superuser:
-        raise PermissionDenied("只有上传人可以重新校验")
+    batch = _uploaders_batch(request, pk, "重新校验")
     try:
         batches.import_batch_recheck(batch=batch, by=request.user)
     except AlreadyClaimed:
-        batch.refresh_from_db()
-        if batch.status in (ImportStatus.QUEUED, ImportStatus.PARSING, ImportStatus.READY):
-            messages.info(request, "该批次已在重新校验。")
-        else:
-            messages.error(request, f"该批次当前为“{batch.get_status_display()}”，不能重新校验。")
+        underway = (ImportStatus.QUEUED, ImportStatus.PARSING, ImportStatus.READY)
+        _already_moved_on(request, batch, underway=underway, said="该批次已在重新校验。", action="重新校验")
     return redirect("import_batch", pk=batch.pk)
 
 
