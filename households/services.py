@@ -32,6 +32,7 @@ from households.models import (
 )
 from households.quarter import Quarter
 from households.selectors import threshold_for, trailing_per_capita
+from regions.services import data_changed
 
 
 class ConcurrentEditError(ValidationError):
@@ -68,6 +69,14 @@ def _save(instance: Model, *, by: Any, reason: str = "") -> None:
     if reason:
         instance._change_reason = reason  # type: ignore[attr-defined]
     instance.save()
+    _announce(instance)
+
+
+def _announce(instance: Model) -> None:
+    """The county of the record's household now has newer data than its computed indicators."""
+    household = instance if isinstance(instance, Household) else getattr(instance, "household", None)
+    if household is not None:
+        data_changed(codes=[household.village.code])
 
 
 @dataclass
@@ -297,7 +306,7 @@ def income_facts_refresh(*, household_ids: Iterable[int] | None = None, batch_si
             own = records.get(pk, {})
             latest = max(own) if own else None
             window = [own[q] for q in latest.trailing_four() if q in own] if latest else []
-            trailing = formulas.sum_per_capita(window) if len(window) == 4 else None
+            trailing = formulas.window_per_capita(window) if len(window) == 4 else None
             facts.append((pk, latest.year if latest else None, latest.number if latest else None, trailing))
         with transaction.atomic():
             _write_income_facts(facts)
@@ -450,6 +459,7 @@ def income_record_void(*, record: IncomeRecord, reason: str, by: Any, expected_v
     record._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
     record._change_reason = VOID_PREFIX + reason  # type: ignore[attr-defined]
     record.delete()
+    _announce(record)
     household_refresh_income_facts(household=household)
     return household
 

@@ -24,8 +24,10 @@ from households.excel.roster_case import CASE_FIELDS, PHASE_CASES, PHASE_NEW_CAS
 from households.id_numbers import remembering_valid_numbers
 from households.models import Household, IncomeRecord, Member, MonitoringCase
 from households.services import income_facts_refresh
+from regions.models import Level, Region
+from regions.services import data_changed
 from workbooks.apply import Parent, Step, create_fields
-from workbooks.models import StagedAction, StagedRow
+from workbooks.models import ImportBatch, StagedAction, StagedRow
 from workbooks.plan import Plan, without_cycle_collection
 from workbooks.reader import Table
 from workbooks.registers import register
@@ -76,6 +78,7 @@ class RosterSheet(PersonalDataSheet):
             [through(monitoringcase_id=case, risktype_id=risk) for case, ids in risks for risk in ids], batch_size=5000
         )
         _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
+        _announce(batch_id)
 
     def before_undo(self, *, batch_id: int) -> None:
         from workbooks.models import StagedRow
@@ -95,6 +98,7 @@ class RosterSheet(PersonalDataSheet):
 
     def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
         _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
+        _announce(batch_id)
 
 
 def _households_moved_on(household_ids: list[int]) -> None:
@@ -123,9 +127,23 @@ class IncomeSheet(PersonalDataSheet):
 
     def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
         income_facts_refresh(household_ids=_households(batch_id))
+        _announce(batch_id)
 
     def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
         income_facts_refresh(household_ids=_households(batch_id))
+        _announce(batch_id)
+
+
+def _announce(batch_id: int) -> None:
+    """Mark the counties the batch may have written to as changed (their indicators are now stale)."""
+    region = ImportBatch.objects.select_related("region").get(pk=batch_id).region
+    if region is not None and region.level >= Level.COUNTY:
+        data_changed(codes=[region.code])
+        return
+    counties = Region.objects.filter(level=Level.COUNTY)
+    if region is not None:
+        counties = counties.subtree(region)
+    data_changed(codes=counties.values_list("code", flat=True))
 
 
 def _households(batch_id: int) -> set[int]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
-from regions.models import Level, Region, Role
+from regions import signals
+from regions.models import DataVersion, Level, Region, Role
 
 if TYPE_CHECKING:
     from regions.models import User
@@ -62,6 +66,29 @@ def user_sync_role_group(*, user: User) -> None:
         user.groups.add(*wanted)
 
 
+def county_code_of(code: str) -> str:
+    """The 12-digit code of the county a region code lies in."""
+    return code[:6].ljust(12, "0")
+
+
+def data_changed(*, codes: Iterable[str]) -> None:
+    """Bump the data version of every county these region codes lie in, in the caller's
+    transaction, and tell listeners (the assessment's debounced recompute) once it commits."""
+    counties = sorted({county_code_of(code) for code in codes if len(code) >= 6})
+    if not counties:
+        return
+    now = timezone.now()
+    for county in Region.objects.filter(code__in=counties, level=Level.COUNTY).only("pk", "code"):
+        updated = DataVersion.objects.filter(county=county).update(version=F("version") + 1, changed_at=now)
+        if not updated:
+            DataVersion.objects.get_or_create(county=county, defaults={"version": 1, "changed_at": now})
+
+        def announce(county_code: str = county.code) -> None:
+            signals.data_changed.send(sender=None, county_code=county_code)
+
+        transaction.on_commit(announce)
+
+
 def region_create(*, code: str, name: str, level: int, parent: Region | None) -> Region:
     region = Region(code=code, name=name, level=level, parent=parent)
     region.full_clean()
@@ -79,4 +106,4 @@ def user_create(*, username: str, password: str, role: str, region: Region | Non
     return user
 
 
-__all__ = ["Level", "region_create", "role_groups_ensure", "user_create", "user_sync_role_group"]
+__all__ = ["Level", "data_changed", "region_create", "role_groups_ensure", "user_create", "user_sync_role_group"]
