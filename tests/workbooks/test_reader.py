@@ -461,3 +461,21 @@ def test_nothing_in_the_import_package_forks() -> None:
     package = Path(__file__).resolve().parents[2] / "workbooks"
     sources = {path.name: path.read_text() for path in package.glob("*.py")}
     assert not [name for name, text in sources.items() if "os.fork" in text or "fork(" in text]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_text_file_without_its_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "income.txt"
+    path.write_bytes("\r\n".join(["\t".join(INCOME_HEADER), "H1\t张三\t2023\t3\t1\t2\t3\t4"]).encode(encoding))
+    assert read(path).rows[0].values["head_name"] == "张三"
+
+
+def test_a_csv_with_nul_bytes_is_refused_naming_them_and_how_to_save_it_as_text(tmp_path: Path) -> None:
+    binary = tmp_path / "income.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+    stray = tmp_path / "roster.csv"
+    stray.write_bytes(",".join(INCOME_HEADER).encode() + b"\r\nH1,\xe5\xbc\xa0\x00\xe4\xb8\x89,2023,3,1,2,3,4\r\n")
+    for path in (binary, stray):
+        message = refusal(path)
+        assert message.startswith("文件中含有空字节（NUL）"), message
+        assert "CSV UTF-8" in message
