@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from households.excel.columns import Column, Kind
 from households.id_numbers import normalised_id_number_error
 from households.models import validate_phone
+from workbooks.characters import invisible_character_error
 from workbooks.reader import CellValue
 
 # What a masked export holds: it cannot be imported (it would write the asterisks).
@@ -92,6 +93,10 @@ def _whole_number(value: float) -> int | None:
 def parse_text(value: CellValue) -> str:
     """Free text: folded; numbers Excel typed for us come back without a trailing .0."""
     if value.__class__ is str:
+        # Refused, not dropped: a name with a zero-width space is not the name the clerk sees.
+        invisible = invisible_character_error(value)  # type: ignore[arg-type]
+        if invisible is not None:
+            raise CellError(invisible)
         return fold(value)
     if isinstance(value, bool):
         return "是" if value else "否"
@@ -130,7 +135,12 @@ def parse_id_number(value: CellValue) -> str:
     if "*" in value:
         raise CellError(MASKED)
     # fold() of ASCII text only collapses whitespace, which is then dropped altogether.
-    number = "".join(value.split()).upper() if value.isascii() else fold(value).replace(" ", "").upper()
+    if value.isascii():
+        number = "".join(value.split()).upper()
+    elif (invisible := invisible_character_error(value)) is not None:
+        raise CellError(invisible)
+    else:
+        number = fold(value).replace(" ", "").upper()
     if "E" in number and _SCIENTIFIC.match(number):  # (upper-cased) the test alone costs more than a check
         raise CellError(ID_NUMBER_AS_NUMBER + ID_NUMBER_HINT)
     message = normalised_id_number_error(number)
