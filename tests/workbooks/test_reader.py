@@ -479,3 +479,20 @@ def test_a_csv_with_nul_bytes_is_refused_naming_them_and_how_to_save_it_as_text(
         message = refusal(path)
         assert message.startswith("文件中含有空字节（NUL）"), message
         assert "CSV UTF-8" in message
+
+
+def test_a_required_header_with_a_zero_width_space_is_refused_naming_its_cell_not_missing(tmp_path: Path) -> None:
+    header = [("成员\u200b姓名" if text == "成员姓名" else text) for text in ROSTER_HEADER]
+    message = refusal(write_xlsx(tmp_path / "roster.xlsx", [header, roster_row(0)]), ROSTER_COLUMNS)
+    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[ROSTER_HEADER.index("成员姓名")]
+    assert message.startswith(f"表头“成员\ufffd姓名”（{letter}列，第1行为表头）含有不可见字符（零宽空格 U+200B）")
+    assert "缺少必需的列" not in message
+
+
+def test_an_optional_header_with_a_control_character_is_refused_naming_its_cell_not_ignored(tmp_path: Path) -> None:
+    header = [("联系\x00电话" if text == "联系电话" else text) for text in ROSTER_HEADER]
+    rows = [header, *([str(value) if value is not None else "" for value in roster_row(n)] for n in range(2))]
+    path = write_csv(tmp_path / "roster.csv", rows, encoding="utf-16", delimiter="\t")
+    message = refusal(path, ROSTER_COLUMNS)
+    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[ROSTER_HEADER.index("联系电话")]
+    assert message.startswith(f"表头“联系\ufffd电话”（{letter}列，第1行为表头）含有不可见字符（空字符NUL U+0000）")
