@@ -14,8 +14,9 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
+from households.excel.cell_parsers import CellError, parse_phone
 from households.excel.columns import ROSTER_COLUMNS
-from households.excel.normalise import CellError, parse_cell, parse_phone
+from households.excel.normalise import parse_cell
 from households.models import Household, IncomeRecord, Member, validate_phone
 from households.quarter import Quarter
 from households.services import household_update, income_record_save

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from households.excel.cell_parsers import CellError
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column
-from households.excel.normalise import CellError, parse_cell
+from households.excel.normalise import parse_cell
 from tests.households.excel.workbooks import (
     INCOME_HEADER,
     ROSTER_HEADER,
