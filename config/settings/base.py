@@ -213,6 +213,9 @@ EXPORT_STALE_MINUTES = int(os.environ.get("EXPORT_STALE_MINUTES", "10"))
 # An import check or confirmation whose task shows no sign of life for this long is re-sent (a
 # lost message, a killed worker) or, after three tries, ended 失败. The largest checks take ~30 s.
 IMPORT_TASK_STALE_SECONDS = int(os.environ.get("IMPORT_TASK_STALE_SECONDS", "180"))
+# A queued export whose task has not started it this long after it was sent is sent again, as an
+# import check is; a second message for the same job is harmless (only one claims it).
+EXPORT_TASK_STALE_SECONDS = int(os.environ.get("EXPORT_TASK_STALE_SECONDS", str(IMPORT_TASK_STALE_SECONDS)))
 
 LOGGING = {
     "version": 1,
