@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('households', '0013_import_batches_move_to_workbooks'),
+        ('households', '0014_closedquarter_householdquarterfact_villagepopulation'),
     ]
 
     operations = [
