@@ -57,11 +57,25 @@ def counties_in(scope: Region | None) -> list[Region]:
     return list(counties.filter(code__startswith=scope.prefix))
 
 
+def _advisory_key(key: str) -> list[int]:
+    return [0x5A58, zlib.crc32(key.encode()) & 0x7FFFFFFF]
+
+
+def lock_is_free(key: str) -> bool:
+    """Whether no computation holds the scope's lock now (PostgreSQL; always True on SQLite,
+    where computations run in the process that asks)."""
+    if connection.vendor != "postgresql":
+        return True
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _advisory_key(key))
+        return bool(cursor.fetchone()[0])
+
+
 def _lock(key: str) -> threading.Lock | None:
     """Hold the scope's lock until the surrounding transaction ends; returns a process lock to release."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x5A58, zlib.crc32(key.encode()) & 0x7FFFFFFF])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _advisory_key(key))
         return None
     # SQLite has one writer at a time: writing the lock row takes the database's write lock for the
     # rest of the transaction; the process lock keeps a second thread from waiting on it and timing out.

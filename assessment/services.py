@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from assessment.engine import indicators_compute
+from assessment.engine import indicators_compute, lock_is_free, scope_key
 from assessment.models import ComputeRun, IndicatorValue, RecomputeRequest, RunStatus
 from figures.periods import Quarter
 from regions.models import Level, Region
@@ -75,6 +75,26 @@ def compute_run_execute(*, run_id: int) -> ComputeRun:
     )
     run.refresh_from_db()
     return run
+
+
+def compute_runs_sweep() -> int:
+    """Runs left 计算中 by a worker that died: once nobody holds their scope's lock, end them 失败
+    with a reason and queue them again. Returns how many were re-queued."""
+    cutoff = timezone.now() - timedelta(seconds=settings.COMPUTE_STALE_SECONDS)
+    requeued = 0
+    for run in ComputeRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).select_related("scope"):
+        scope = run.scope
+        if scope is not None and scope.level > Level.COUNTY:
+            scope = Region.objects.get(code=scope.code[:6].ljust(12, "0"))
+        if not lock_is_free(scope_key(scope, run.period)):
+            continue
+        ended = ComputeRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, finished_at=timezone.now(), message="计算进程中断，已自动重新排队"
+        )
+        if ended:
+            compute_run_request(scope=run.scope, period=run.period, by=run.requested_by, reason=run.reason)
+            requeued += 1
+    return requeued
 
 
 def compute_progress(run: ComputeRun) -> dict[str, Any]:

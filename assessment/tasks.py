@@ -16,7 +16,9 @@ def compute_run_task(run_id: int) -> str:
 
 @shared_task(acks_late=True)
 def recompute_due_task() -> int:
-    """Recompute the counties whose data changed and whose debounce delay has passed."""
+    """Recompute the counties whose data changed and whose debounce delay has passed; re-queue
+    runs whose worker died."""
+    services.compute_runs_sweep()
     return services.recompute_due()
 
 

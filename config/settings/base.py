@@ -185,6 +185,8 @@ HOUSEHOLD_LIST_PAGE_SIZE = 50
 # A county's figures are recomputed this long after the first change of a burst of saves (once,
 # not once per save); on the embedded default, at most once per this many seconds.
 RECOMPUTE_DELAY_SECONDS = int(os.environ.get("RECOMPUTE_DELAY_SECONDS", "60"))
+# A run still 计算中 after this long whose scope's lock nobody holds lost its worker: it is re-queued.
+COMPUTE_STALE_SECONDS = int(os.environ.get("COMPUTE_STALE_SECONDS", "60"))
 
 # Progress of long computations, read by the page that shows the progress bar: Redis with workers.
 CACHES = (
