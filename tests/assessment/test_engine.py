@@ -128,6 +128,10 @@ def test_counts_of_households_behind_the_monitoring_indicators(tree: Tree, count
     assert value("monitored_population_share", tree.village_a2).value == d("0.0400")
     assert value("monitored_population_share", tree.township_a).value == d("0.0019")
     assert not IndicatorValue.objects.filter(indicator="monitored_population_share", region=tree.village_b1).exists()
+    # Villages above 3%: 石丫村 of the two villages with a population (湾碧村 has none)
+    over = value("villages_over_monitored_share", tree.county)
+    assert (over.numerator, over.denominator) == (d("1"), d("2"))
+    assert not IndicatorValue.objects.filter(indicator="villages_over_monitored_share", region=tree.village_a2).exists()
 
 
 def test_a_parameter_set_as_data_changes_the_figure(tree: Tree, county: dict) -> None:
