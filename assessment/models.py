@@ -353,3 +353,7 @@ class RecomputeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county_id} @ {self.due_at}"
+
+
+# The quarter-close workflow's models live in their own module; Django finds them through here.
+from assessment.closing_models import QuarterCloseEvent, QuarterSubmission  # noqa: E402, F401

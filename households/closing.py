@@ -1,9 +1,17 @@
-"""Closed quarters (季度关账): a county's locked quarter refuses income edits and imports."""
+"""Closed quarters (季度关账): a county's locked quarter refuses income edits and imports.
+
+The workflow that leads to a lock (villages submit, townships approve) lives in the assessment;
+this module only knows which quarters are locked, so the registers can refuse to change them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from figures.periods import Quarter
@@ -50,3 +58,42 @@ def quarter_is_closed(*, village_code: str, period: Quarter) -> bool:
     return ClosedQuarter.objects.filter(
         county__code=village_code[:6].ljust(12, "0"), year=period.year, quarter=period.number
     ).exists()
+
+
+def closed_message(period: Quarter) -> str:
+    """What a refused edit or import says about a locked quarter."""
+    return f"{period.label}已关账，不能修改收入；如需修改请联系县级管理员重新开账"
+
+
+def require_quarter_open(*, village_code: str, period: Quarter) -> None:
+    """Refuse (ValidationError on the quarter) a change to a quarter the village's county has locked."""
+    if quarter_is_closed(village_code=village_code, period=period):
+        raise ValidationError({"quarter": closed_message(period)})
+
+
+def closed_village_quarters(village_ids: Iterable[int]) -> set[tuple[int, int, int]]:
+    """(village id, year, quarter) of every locked quarter of these villages' counties: loaded once,
+    so an import checks each row against a set. Two queries at most."""
+    closed: dict[str, list[tuple[int, int]]] = {}
+    for code, year, number in ClosedQuarter.objects.values_list("county__code", "year", "quarter"):
+        closed.setdefault(code[:6], []).append((year, number))
+    if not closed:
+        return set()
+    villages = Region.objects.filter(pk__in=set(village_ids)).values_list("pk", "code")
+    return {(pk, year, number) for pk, code in villages for year, number in closed.get(code[:6], ())}
+
+
+def closed_quarter_lock(*, county: Region, period: Quarter, by: Any) -> bool:
+    """Lock the county's quarter; False when it was locked already (a repeated request is a no-op)."""
+    try:
+        with transaction.atomic():
+            ClosedQuarter.objects.create(county=county, year=period.year, quarter=period.number, locked_by=by)
+    except IntegrityError:
+        return False
+    return True
+
+
+def closed_quarter_unlock(*, county: Region, period: Quarter) -> bool:
+    """Reopen the county's quarter; False when it was not locked."""
+    deleted, _ = ClosedQuarter.objects.filter(county=county, year=period.year, quarter=period.number).delete()
+    return bool(deleted)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households import formulas
+from households.closing import require_quarter_open
 from households.id_numbers import normalise_id_number
 from households.models import (
     AMOUNT_FIELDS,
@@ -409,6 +410,7 @@ def income_record_save(
 ) -> tuple[IncomeRecord, list[IncomeWarning]]:
     """Enter or correct one quarter's income; the household size is taken as it is now."""
     _require_in_scope(by, household)
+    require_quarter_open(village_code=household.village.code, period=quarter)
     if record is None:
         require_permission(by, "households.add_incomerecord")
         if household.income_records.filter(year=quarter.year, quarter=quarter.number).exists():
@@ -454,6 +456,7 @@ def income_record_void(*, record: IncomeRecord, reason: str, by: Any, expected_v
         raise ValidationError({"reason": _("作废原因不能超过%(n)d个字") % {"n": VOID_REASON_MAX_LENGTH}})
     if not household.is_active:
         raise ValidationError(_("已注销农户不能修改收入"))
+    require_quarter_open(village_code=household.village.code, period=record.period)
     # Claiming the version refuses a void of a record someone corrected meanwhile, or a second click.
     claim_next_version(record, expected_version)
     record._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]

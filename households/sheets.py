@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
+from households.closing import closed_message, closed_village_quarters
 from households.excel.access import PersonalDataSheet
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS
 from households.excel.income import UPDATED, IncomePlanner
@@ -23,10 +26,11 @@ from households.excel.roster import (
 from households.excel.roster_case import CASE_FIELDS, PHASE_CASES, PHASE_NEW_CASES, RISKS
 from households.id_numbers import remembering_valid_numbers
 from households.models import Household, IncomeRecord, Member, MonitoringCase
+from households.quarter import Quarter
 from households.services import income_facts_refresh
 from regions.models import Level, Region
 from regions.services import data_changed
-from workbooks.apply import Parent, Step, create_fields
+from workbooks.apply import Parent, StaleBatch, Step, create_fields
 from workbooks.models import ImportBatch, StagedAction, StagedRow
 from workbooks.plan import Plan, without_cycle_collection
 from workbooks.reader import Table
@@ -126,12 +130,32 @@ class IncomeSheet(PersonalDataSheet):
         return IncomePlanner(user=user, sheet=table.sheet, stager=stager).run(table)
 
     def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
+        if _locked_quarters_written(batch_id):
+            # Locked after the preview: nothing is written; 重新校验 names the rows.
+            raise StaleBatch("closed quarter")
         income_facts_refresh(household_ids=_households(batch_id))
         _announce(batch_id)
+
+    def before_undo(self, *, batch_id: int) -> None:
+        locked = _locked_quarters_written(batch_id)
+        if locked:
+            raise ValidationError(closed_message(locked[0]).replace("修改收入", "撤销本批次导入"))
 
     def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
         income_facts_refresh(household_ids=_households(batch_id))
         _announce(batch_id)
+
+
+def _locked_quarters_written(batch_id: int) -> list[Quarter]:
+    """The locked quarters among the income records this batch wrote (its history rows name the batch)."""
+    written = (
+        IncomeRecord.history.filter(import_batch_id=batch_id)
+        .order_by()
+        .values_list("household__village_id", "year", "quarter")
+        .distinct()
+    )
+    closed = closed_village_quarters(village_id for village_id, _, _ in written)
+    return sorted({Quarter(year, number) for _, year, number in closed & set(written)})
 
 
 def _announce(batch_id: int) -> None:

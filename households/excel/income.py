@@ -8,9 +8,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
+from households.closing import closed_message, closed_village_quarters
 from households.excel.columns import INCOME_COLUMNS
 from households.excel.normalise import parse_column
 from households.models import AMOUNT_FIELDS, Household, HouseholdStatus, IncomeRecord, Member, Relation
+from households.quarter import Quarter
 from workbooks.apply import create_fields
 from workbooks.models import StagedAction
 from workbooks.plan import Change, Counter, Plan, in_chunks, shown
@@ -37,6 +39,7 @@ class IncomePlanner:
         self.rules = FieldRules(IncomeRecord)
         self.checked: set[int] = set()
         self.head_names: dict[int, str] = {}
+        self.closed: set[tuple[int, int, int]] = set()  # (village id, year, quarter) locked by the county
 
     def run(self, table: Table) -> Plan:
         """Plan the table's rows; its cells are parsed a column at a time (each distinct value once)."""
@@ -71,6 +74,7 @@ class IncomePlanner:
                     parsed.append((numbers[index], row))
         plan.counts["income"].error += len(bad)
         households = self._households({v["household_number"] for _, v in parsed})
+        self.closed = closed_village_quarters({h.village_id for h in households.values()})
         records = self._records(households)
         seen: dict[tuple[str, int, int], int] = {}
         for row_number, values in parsed:
@@ -160,6 +164,9 @@ class IncomePlanner:
             return
         if household.status != HouseholdStatus.ACTIVE:
             self._error(row, "household_number", f"户编号 {number} 已注销，不能录入收入")
+            return
+        if (household.village_id, year, quarter) in self.closed:
+            self._error(row, "quarter", closed_message(Quarter(year, quarter)))
             return
         record = IncomeRecord(household=household, year=year, quarter=quarter, **after)
         if existing is not None:
