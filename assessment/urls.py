@@ -1,10 +1,10 @@
 """Pages of the assessment. Each feature keeps its patterns in its own block."""
 
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
 
 from assessment import closing_views
 
-urlpatterns: list = []
+urlpatterns: list[URLPattern | URLResolver] = []
 
 # --- 季度关账 (quarter close) ---
 urlpatterns += [

@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from figures.periods import Quarter
-from regions.models import Level, Region
+from regions.models import DataVersion, Level, Region
 
 
 class ClosedQuarter(models.Model):
@@ -65,8 +65,20 @@ def closed_message(period: Quarter) -> str:
     return f"{period.label}已关账，不能修改收入；如需修改请联系县级管理员重新开账"
 
 
+def hold_counties(*, within: str) -> None:
+    """Take the data-version row locks of the counties under the code prefix, in the caller's transaction.
+
+    Every write of a county's data takes this row (`data_changed` bumps it); taking it before checking
+    for a lock makes a lock and an edit of the same county serialize on PostgreSQL: the edit then sees
+    the lock, or the lock's final computation sees the edit. (SQLite serializes writers already.)
+    """
+    rows = DataVersion.objects.select_for_update(of=("self",)).filter(county__code__startswith=within[:6])
+    list(rows.order_by("county_id").only("pk"))
+
+
 def require_quarter_open(*, village_code: str, period: Quarter) -> None:
     """Refuse (ValidationError on the quarter) a change to a quarter the village's county has locked."""
+    hold_counties(within=village_code[:6])
     if quarter_is_closed(village_code=village_code, period=period):
         raise ValidationError({"quarter": closed_message(period)})
 
@@ -84,7 +96,10 @@ def closed_village_quarters(village_ids: Iterable[int]) -> set[tuple[int, int, i
 
 
 def closed_quarter_lock(*, county: Region, period: Quarter, by: Any) -> bool:
-    """Lock the county's quarter; False when it was locked already (a repeated request is a no-op)."""
+    """Lock the county's quarter (in the caller's transaction, which should also compute its final
+    figures); False when it was locked already (a repeated request is a no-op)."""
+    DataVersion.objects.get_or_create(county=county)
+    hold_counties(within=county.code[:6])
     try:
         with transaction.atomic():
             ClosedQuarter.objects.create(county=county, year=period.year, quarter=period.number, locked_by=by)

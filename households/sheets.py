@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from households.closing import closed_message, closed_village_quarters
+from households.closing import closed_message, closed_village_quarters, hold_counties
 from households.excel.access import PersonalDataSheet
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS
 from households.excel.income import UPDATED, IncomePlanner
@@ -130,6 +130,8 @@ class IncomeSheet(PersonalDataSheet):
         return IncomePlanner(user=user, sheet=table.sheet, stager=stager).run(table)
 
     def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
+        region = ImportBatch.objects.select_related("region").get(pk=batch_id).region
+        hold_counties(within=region.prefix if region is not None else "")
         if _locked_quarters_written(batch_id):
             # Locked after the preview: nothing is written; 重新校验 names the rows.
             raise StaleBatch("closed quarter")
