@@ -58,12 +58,24 @@ def targets_of(year: int) -> list[TargetSeed]:
         TargetSeed("income_per_capita_lifted_ytd", Comparator.AT_LEAST, lifted, "002", income_clause, quarter=4),
         TargetSeed("income_per_capita_monitored_ytd", Comparator.AT_LEAST, monitored, "002", income_clause, quarter=4),
         TargetSeed("income_growth_lifted", Comparator.AT_LEAST, Decimal("0.192"), "002", "二、年均增长19.2%"),
-        TargetSeed("operating_income_growth_lifted", Comparator.AT_LEAST, Decimal("0.20"), "001", "二(一) 生产经营性收入增长20%"),
-        TargetSeed("property_income_growth_lifted", Comparator.AT_LEAST, Decimal("0.18"), "001", "二(二) 财产性收入增长18%"),
-        TargetSeed("operating_fall_share", Comparator.BETTER_THAN_PARENT, None, "001", "三(四) 每高于上级1个百分点扣0.5分"),
+        TargetSeed(
+            "operating_income_growth_lifted",
+            Comparator.AT_LEAST,
+            Decimal("0.20"),
+            "001",
+            "二(一) 生产经营性收入增长20%",
+        ),
+        TargetSeed(
+            "property_income_growth_lifted", Comparator.AT_LEAST, Decimal("0.18"), "001", "二(二) 财产性收入增长18%"
+        ),
+        TargetSeed(
+            "operating_fall_share", Comparator.BETTER_THAN_PARENT, None, "001", "三(四) 每高于上级1个百分点扣0.5分"
+        ),
         TargetSeed("lifted_below_threshold_unmonitored", Comparator.ZERO, None, "002", "一(一) 应纳尽纳，不漏一户"),
         TargetSeed("zero_employment_with_labour", Comparator.ZERO, None, "002", "三(二) 零就业家庭动态清零"),
-        TargetSeed("monitored_population_share", Comparator.AT_MOST, Decimal("0.03"), "002", "一(二) 超过3%的村重点跟踪"),
+        TargetSeed(
+            "monitored_population_share", Comparator.AT_MOST, Decimal("0.03"), "002", "一(二) 超过3%的村重点跟踪"
+        ),
         TargetSeed("entry_progress", Comparator.AT_LEAST, Decimal("1"), "实践", "季度关账前全部录入"),
     ]
 
@@ -73,11 +85,24 @@ RULES = [
     RuleSeed("income_per_capita_lifted", Decimal("15"), Decimal("0.1"), Decimal("100"), "实践", "每差100元扣0.1分"),
     RuleSeed("income_per_capita_monitored", Decimal("10"), Decimal("0.1"), Decimal("100"), "实践", "每差100元扣0.1分"),
     RuleSeed("income_per_capita_lifted_ytd", Decimal("3"), Decimal("0.1"), Decimal("100"), "实践", "第四季度考核全年"),
-    RuleSeed("income_per_capita_monitored_ytd", Decimal("2"), Decimal("0.1"), Decimal("100"), "实践", "第四季度考核全年"),
+    RuleSeed(
+        "income_per_capita_monitored_ytd", Decimal("2"), Decimal("0.1"), Decimal("100"), "实践", "第四季度考核全年"
+    ),
     RuleSeed("income_growth_lifted", Decimal("10"), Decimal("0.5"), Decimal("0.01"), "实践", "每差1个百分点扣0.5分"),
-    RuleSeed("operating_income_growth_lifted", Decimal("5"), Decimal("0.5"), Decimal("0.01"), "001", "每差1个百分点扣0.5分"),
-    RuleSeed("property_income_growth_lifted", Decimal("5"), Decimal("0.5"), Decimal("0.01"), "001", "每差1个百分点扣0.5分"),
-    RuleSeed("operating_fall_share", Decimal("10"), Decimal("0.5"), Decimal("0.01"), "001", "三(四) 每高于上级1个百分点扣0.5分"),
+    RuleSeed(
+        "operating_income_growth_lifted", Decimal("5"), Decimal("0.5"), Decimal("0.01"), "001", "每差1个百分点扣0.5分"
+    ),
+    RuleSeed(
+        "property_income_growth_lifted", Decimal("5"), Decimal("0.5"), Decimal("0.01"), "001", "每差1个百分点扣0.5分"
+    ),
+    RuleSeed(
+        "operating_fall_share",
+        Decimal("10"),
+        Decimal("0.5"),
+        Decimal("0.01"),
+        "001",
+        "三(四) 每高于上级1个百分点扣0.5分",
+    ),
     RuleSeed("lifted_below_threshold_unmonitored", Decimal("15"), Decimal("1"), Decimal("1"), "实践", "每漏一户扣1分"),
     RuleSeed("zero_employment_with_labour", Decimal("10"), Decimal("1"), Decimal("1"), "实践", "每户扣1分"),
     RuleSeed("monitored_population_share", Decimal("10"), Decimal("1"), Decimal("0.01"), "实践", "每超1个百分点扣1分"),

@@ -25,9 +25,10 @@ def indicator_choices() -> list[tuple[str, str]]:
 def parameter_choices() -> list[tuple[str, str]]:
     """Every parameter an indicator or alert rule declares, by key."""
     found: dict[str, str] = {}
-    for owner in [*registry.indicators(), *alerts.rules()]:
-        for parameter in owner.parameters:
-            found.setdefault(parameter.key, f"{parameter.label}（默认 {parameter.default.normalize():f}）")
+    declared = [parameter for indicator in registry.indicators() for parameter in indicator.parameters]
+    declared += [parameter for rule in alerts.rules() for parameter in rule.parameters]
+    for parameter in declared:
+        found.setdefault(parameter.key, f"{parameter.label}（默认 {parameter.default.normalize():f}）")
     return sorted(found.items(), key=lambda item: item[1])
 
 
@@ -46,6 +47,12 @@ class PolicyRowForm(forms.ModelForm):
 
 class TargetForm(PolicyRowForm):
     indicator = forms.ChoiceField(label="指标", choices=indicator_choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        quarter = self.fields["quarter"]
+        if isinstance(quarter, forms.TypedChoiceField):
+            quarter.choices = [("", "全年"), *[(n, f"第{n}季度") for n in range(1, 5)]]
 
     class Meta:
         model = Target

@@ -110,14 +110,21 @@ RENDERERS: dict[str, tuple[tuple[str, ...], Renderer]] = {
 }
 
 
+def _renderer_for(records: QuerySet[Any]) -> tuple[tuple[str, ...], Renderer]:
+    label: str = records.model._meta.label_lower
+    if label in RENDERERS:
+        return RENDERERS[label]
+    return (), generic
+
+
 def prepare(records: QuerySet[Any]) -> QuerySet[Any]:
     """The queryset with what its renderer reads joined in."""
-    related, _ = RENDERERS.get(records.model._meta.label_lower, ((), generic))
+    related, _ = _renderer_for(records)
     return records.select_related(*related) if related else records
 
 
 def render(records: QuerySet[Any], page: Sequence[Any], user: Any) -> Table:
-    _, renderer = RENDERERS.get(records.model._meta.label_lower, ((), generic))
+    _, renderer = _renderer_for(records)
     return renderer(page, user)
 
 

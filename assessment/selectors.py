@@ -96,7 +96,7 @@ def indicator_or_404(code: str) -> Indicator:
 
 
 def current_data_version(*, region: Region) -> int:
-    """The data version a value of this region is computed from when fresh (the sum over counties above county level)."""
+    """The data version a fresh value of this region carries (above county level: the sum over its counties)."""
     if region.level >= Level.COUNTY:
         county_code = region.code[:6].ljust(12, "0")
         return DataVersion.objects.filter(county__code=county_code).values_list("version", flat=True).first() or 0
@@ -309,12 +309,12 @@ def policy_history(*, user: Any, limit: int = 20) -> list[dict[str, Any]]:
     labels = {"+": "新增", "~": "修改", "-": "删除"}
     for model, kind in ((Target, "目标"), (ScoringRule, "计分规则"), (ParameterValue, "参数")):
         history = (
-            model.history.filter(region__code__startswith=region.prefix)  # type: ignore[attr-defined]
+            model.history.filter(region__code__startswith=region.prefix)
             .select_related("history_user", "region")
             .order_by("-history_date")[:limit]
         )
         for entry in history:
-            subject = getattr(entry, "indicator", None) or getattr(entry, "key", "")
+            subject = str(getattr(entry, "indicator", None) or getattr(entry, "key", ""))
             indicator = registry.get(subject)
             changes.append(
                 {

@@ -55,7 +55,9 @@ def compute_run_request(*, scope: Region | None, period: Quarter, by: Any = None
 
 def compute_run_now(*, scope: Region | None, period: Quarter, reason: str, by: Any = None) -> ComputeRun:
     """Record a computation and run it here, whatever the queue (seeding, management commands)."""
-    run = ComputeRun.objects.create(scope=scope, year=period.year, quarter=period.number, reason=reason, requested_by=by)
+    run = ComputeRun.objects.create(
+        scope=scope, year=period.year, quarter=period.number, reason=reason, requested_by=by
+    )
     return compute_run_execute(run_id=run.pk)
 
 

@@ -128,7 +128,7 @@ def indicator_records(request: HttpRequest, code: str, side: str) -> HttpRespons
             "side_label": indicator.numerator_label if side == "numerator" else indicator.denominator_label,
             "value": selectors.indicator_value(region=region, period=period, indicator=indicator),
             "page": page,
-            "table": records.render(found, page.object_list, request.user),
+            "table": records.render(found, list(page.object_list), request.user),
             "noun": records.noun(found),
             "query": urlencode(query),
         },
@@ -210,9 +210,7 @@ def policy_row_edit(request: HttpRequest, kind: str, pk: int | None = None) -> H
         else:
             messages.success(request, f"已保存{title}。点击指标页的“重新计算”后，指标值按新{title}更新。")
             return redirect(f"{reverse('assessment_targets')}?year={form.instance.year}")
-    return render(
-        request, "assessment/policy_row_form.html", {"form": form, "title": title, "row": row, "kind": kind}
-    )
+    return render(request, "assessment/policy_row_form.html", {"form": form, "title": title, "row": row, "kind": kind})
 
 
 @login_required

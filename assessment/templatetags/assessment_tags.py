@@ -65,9 +65,7 @@ def status_badge(status: str | None) -> SafeString:
     if not status:
         return format_html('<span class="badge text-bg-light border" data-status="">未计算</span>')
     css, sign = STATUS_STYLE.get(Status(status), ("text-bg-light", ""))
-    return format_html(
-        '<span class="badge {}" data-status="{}">{} {}</span>', css, status, sign, Status(status).label
-    )
+    return format_html('<span class="badge {}" data-status="{}">{} {}</span>', css, status, sign, Status(status).label)
 
 
 @register.simple_tag

@@ -34,4 +34,6 @@ class Command(BaseCommand):
         for index in range(latest.index - quarters + 1, latest.index + 1):
             period = Quarter.from_index(index)
             run = compute_run_now(scope=region, period=period, reason="seed")
-            self.stdout.write(f"{period.label}：{run.get_status_display()}，{run.message}，{run.values_written} 个指标值")
+            self.stdout.write(
+                f"{period.label}：{run.get_status_display()}，{run.message}，{run.values_written} 个指标值"
+            )
