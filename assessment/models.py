@@ -234,6 +234,10 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
+class ComputeRunQuerySet(ScopedQuerySet):
+    region_field = "scope"
+
+
 class ComputeRun(models.Model):
     """One computation of a scope's indicators for a quarter: who asked, how far it got, how it ended."""
 
@@ -253,7 +257,7 @@ class ComputeRun(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ComputeRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("计算记录")

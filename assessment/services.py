@@ -12,7 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.engine import indicators_compute, lock_is_free, scope_key
-from assessment.models import ComputeRun, IndicatorValue, RecomputeRequest, RunStatus
+from assessment.models import (
+    ComputeRun,
+    IndicatorValue,
+    ParameterValue,
+    RecomputeRequest,
+    RunStatus,
+    ScoringRule,
+    Target,
+)
 from figures.periods import Quarter
 from regions.models import Level, Region
 
@@ -43,6 +51,14 @@ def compute_run_request(*, scope: Region | None, period: Quarter, by: Any = None
     )
     transaction.on_commit(lambda: send_task(compute_run_task, run.pk))
     return run
+
+
+def compute_run_now(*, scope: Region | None, period: Quarter, reason: str, by: Any = None) -> ComputeRun:
+    """Record a computation and run it here, whatever the queue (seeding, management commands)."""
+    run = ComputeRun.objects.create(
+        scope=scope, year=period.year, quarter=period.number, reason=reason, requested_by=by
+    )
+    return compute_run_execute(run_id=run.pk)
 
 
 def compute_run_execute(*, run_id: int) -> ComputeRun:
@@ -178,3 +194,23 @@ def periods_to_recompute(county: Region) -> list[Quarter]:
 
 def data_changed_received(sender: Any, county_code: str, **kwargs: Any) -> None:
     recompute_schedule(county_code=county_code)
+
+
+# --- target editor: targets, scoring rules and parameters (pages) -----------------------------------
+
+
+PolicyRowModel = Target | ScoringRule | ParameterValue
+
+
+def policy_row_save(*, row: PolicyRowModel, by: Any) -> PolicyRowModel:
+    """Create or change a target, scoring rule or parameter after full_clean; history records who."""
+    row.full_clean()
+    row._history_user = by  # type: ignore[union-attr]
+    row.save()
+    return row
+
+
+def policy_row_delete(*, row: PolicyRowModel, by: Any) -> None:
+    """Delete a target, scoring rule or parameter; the history keeps the deleted row and who deleted it."""
+    row._history_user = by  # type: ignore[union-attr]
+    row.delete()

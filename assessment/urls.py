@@ -1,31 +1,43 @@
-"""Pages of the assessment. Each feature keeps its patterns in its own block."""
+"""Assessment URLs, mounted at /assessment/. Each page family keeps its patterns in its own block."""
 
 from django.urls import URLPattern, URLResolver, path
 
-from assessment import closing_views
+from assessment import closing_views, views
 
-urlpatterns: list[URLPattern | URLResolver] = []
-
-# --- 季度关账 (quarter close) ---
-urlpatterns += [
-    path("assessment/close/", closing_views.close_board_view, name="close_board"),
+# --- indicators, drill-down, scores, targets, recompute (pages) -----------------------------------
+pages = [
+    path("", views.indicator_list, name="assessment_indicators"),
+    path("indicators/<str:code>/", views.indicator_detail, name="assessment_indicator"),
     path(
-        "assessment/close/village/<int:village_id>/<str:quarter>/submit/",
-        closing_views.close_submit,
-        name="close_submit",
+        "indicators/<str:code>/numerator/",
+        views.indicator_records,
+        {"side": "numerator"},
+        name="assessment_numerator",
     ),
     path(
-        "assessment/close/village/<int:village_id>/<str:quarter>/approve/",
-        closing_views.close_approve,
-        name="close_approve",
+        "indicators/<str:code>/denominator/",
+        views.indicator_records,
+        {"side": "denominator"},
+        name="assessment_denominator",
     ),
-    path(
-        "assessment/close/village/<int:village_id>/<str:quarter>/return/",
-        closing_views.close_return,
-        name="close_return",
-    ),
-    path("assessment/close/county/<int:county_id>/<str:quarter>/lock/", closing_views.close_lock, name="close_lock"),
-    path(
-        "assessment/close/county/<int:county_id>/<str:quarter>/reopen/", closing_views.close_reopen, name="close_reopen"
-    ),
+    path("scores/", views.score_table, name="assessment_scores"),
+    path("targets/", views.target_list, name="assessment_targets"),
+    path("targets/<str:kind>/new/", views.policy_row_edit, name="assessment_policy_new"),
+    path("targets/<str:kind>/<int:pk>/", views.policy_row_edit, name="assessment_policy_edit"),
+    path("targets/<str:kind>/<int:pk>/delete/", views.policy_row_delete, name="assessment_policy_delete"),
+    path("compute/", views.compute_request, name="assessment_compute"),
+    path("runs/<int:pk>/", views.compute_run, name="assessment_run"),
+    path("runs/<int:pk>/progress/", views.compute_run_progress, name="assessment_run_progress"),
 ]
+
+# --- 季度关账 (quarter close) ---------------------------------------------------------------------
+closing = [
+    path("close/", closing_views.close_board_view, name="close_board"),
+    path("close/village/<int:village_id>/<str:quarter>/submit/", closing_views.close_submit, name="close_submit"),
+    path("close/village/<int:village_id>/<str:quarter>/approve/", closing_views.close_approve, name="close_approve"),
+    path("close/village/<int:village_id>/<str:quarter>/return/", closing_views.close_return, name="close_return"),
+    path("close/county/<int:county_id>/<str:quarter>/lock/", closing_views.close_lock, name="close_lock"),
+    path("close/county/<int:county_id>/<str:quarter>/reopen/", closing_views.close_reopen, name="close_reopen"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [*pages, *closing]

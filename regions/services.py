@@ -28,6 +28,9 @@ LOGIN_RECORD_PERMISSIONS = {
     "axes.view_accesslog",
     "axes.view_accessfailurelog",
 }
+# Assessment policy every role reads, and what a county administrator sets (targets, scoring, parameters).
+ASSESSMENT_POLICY_MODELS = ["target", "scoringrule", "parametervalue"]
+ASSESSMENT_READ = {f"assessment.view_{model}" for model in [*ASSESSMENT_POLICY_MODELS, "indicatorvalue", "regionscore"]}
 
 
 def role_permission_codenames(role: str) -> set[str]:
@@ -37,12 +40,19 @@ def role_permission_codenames(role: str) -> set[str]:
     codenames = {f"households.view_{model}" for model in DATA_MODELS}
     codenames |= {f"households.view_{model}" for model in REFERENCE_MODELS[:3]}
     codenames.add("regions.view_region")
+    codenames |= ASSESSMENT_READ
     if role in WRITE_ROLES:
         codenames |= {f"households.{action}_{model}" for model in DATA_MODELS for action in ("add", "change")}
     if role in PERSONAL_DATA_ROLES:
         codenames.add("households.view_personal_data")
     if role == Role.COUNTY_ADMIN:
         codenames |= LOGIN_RECORD_PERMISSIONS
+        codenames |= {
+            f"assessment.{action}_{model}"
+            for model in ASSESSMENT_POLICY_MODELS
+            for action in ("add", "change", "delete")
+        }
+        codenames.add("assessment.add_computerun")
     return codenames
 
 

@@ -93,7 +93,9 @@ class MonitoredPopulationShare(Indicator):
             ]
 
     def numerator_records(self, *, period: Quarter, region: Region, parameters: Mapping[str, Decimal]) -> QuerySet[Any]:
-        return facts_in(period=period, region=region).filter(MONITORED)
+        # Only villages with a registered population count, as in the figure.
+        counted = VillagePopulation.objects.filter(year=period.year).values("village__code")
+        return facts_in(period=period, region=region).filter(MONITORED, village_code__in=counted)
 
     def denominator_records(
         self, *, period: Quarter, region: Region, parameters: Mapping[str, Decimal]
