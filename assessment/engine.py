@@ -117,7 +117,11 @@ def indicators_compute(
             upper = [level for level in (Level.PROVINCE, Level.PREFECTURE) if scope is None or level >= scope.level]
             if upper and live:
                 within = "" if scope is None else scope.prefix
-                _compute_levels(indicators, period, within, upper, policy, figures, levels_of)
+                # Region by region, so each reads the parameters set on it or above it.
+                for region in Region.objects.filter(level__in=upper, code__startswith=within).order_by("level", "code"):
+                    _compute_levels(
+                        indicators, period, region.prefix, [region.level], policy, figures, levels_of, region.code
+                    )
             outcome.frozen = sorted(frozen & {county.code for county in counties})
             outcome.values = _store(
                 indicators, period, policy, figures, levels_of, versions, computed_at, scope, frozen
@@ -162,7 +166,7 @@ def _compute_levels(
     for level in levels:
         applicable = [indicator for indicator in indicators if level in indicator.levels]
         where = parameter_code or within.ljust(12, "0")
-        where_level = Level.COUNTY if parameter_code else len_to_level(len(within))
+        where_level = len_to_level(len(within))
         parameters = {
             indicator.code: policy.parameters(indicator.parameters, where, where_level) for indicator in applicable
         }

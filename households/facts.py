@@ -144,16 +144,8 @@ def _refresh_sql(period: Quarter) -> str:
     ytd_length = now - first_of_year + 1
     index = "(i.year * 4 + i.quarter - 1)"
     per_capita = _round_half_up_division("r.trailing_net_fen", "r.size")
-    return f"""
-        INSERT INTO {HouseholdQuarterFact._meta.db_table} ({", ".join(_COLUMNS)})
-        WITH scope AS (
-            SELECT h.id, h.household_type, v.code AS village_code
-            FROM {households} h JOIN {regions} v ON v.id = h.village_id
-            WHERE v.code LIKE %(within)s
-              AND (h.status = 'active' OR h.cancelled_on > %(last_day)s)
-        ),
-        r AS (
-            SELECT i.household_id,
+    window = f"i.year BETWEEN {period.year - 2} AND {period.year} AND {index} BETWEEN {now - 7} AND {now}"
+    income_sums = f"""
                 SUM(CASE WHEN {index} = {now} THEN 1 ELSE 0 END) AS recorded,
                 MAX(CASE WHEN {index} = {now} THEN i.household_size END) AS size,
                 MAX(CASE WHEN {index} = {now} THEN {_fen(_WAGES)} END) AS quarter_wages_fen,
@@ -170,11 +162,43 @@ def _refresh_sql(period: Quarter) -> str:
                 SUM(CASE WHEN {index} <= {now - 4} THEN {_fen(_PROPERTY)} END) AS prior_property_fen,
                 SUM(CASE WHEN {index} >= {first_of_year} THEN 1 ELSE 0 END) AS ytd_count,
                 SUM(CASE WHEN {index} >= {first_of_year} THEN {_fen("i.net_income")} END) AS ytd_net_fen
+    """
+    people_sums = f"""COUNT(*) AS members,
+                MAX(CASE WHEN m.labour IN {LABOUR_CAPABLE_SQL} THEN 1 ELSE 0 END) AS labour,
+                MAX(CASE WHEN m.work_months > 0 THEN 1 ELSE 0 END) AS employed"""
+    if connection.vendor == "postgresql":
+        # One index lookup per household of the scope (income by household/year/quarter, members by
+        # household): a county's refresh reads its own rows, not a hash of the whole province's.
+        income = f"""
+            SELECT s.id AS household_id, w.* FROM scope s CROSS JOIN LATERAL (
+                SELECT {income_sums} FROM {records} i WHERE i.household_id = s.id AND {window}) w
+        """
+        people = f"""
+            SELECT s.id AS household_id, w.* FROM scope s CROSS JOIN LATERAL (
+                SELECT {people_sums} FROM {members} m WHERE m.household_id = s.id AND m.is_active) w
+        """
+    else:
+        income = f"""
+            SELECT i.household_id, {income_sums}
             FROM {records} i JOIN scope s ON s.id = i.household_id
-            WHERE i.year BETWEEN {period.year - 2} AND {period.year}
-              AND {index} BETWEEN {now - 7} AND {now}
+            WHERE {window}
             GROUP BY i.household_id
+        """
+        people = f"""
+            SELECT m.household_id, {people_sums}
+            FROM {members} m JOIN scope s ON s.id = m.household_id
+            WHERE m.is_active
+            GROUP BY m.household_id
+        """
+    return f"""
+        INSERT INTO {HouseholdQuarterFact._meta.db_table} ({", ".join(_COLUMNS)})
+        WITH scope AS (
+            SELECT h.id, h.household_type, v.code AS village_code
+            FROM {households} h JOIN {regions} v ON v.id = h.village_id
+            WHERE v.code LIKE %(within)s
+              AND (h.status = 'active' OR h.cancelled_on > %(last_day)s)
         ),
+        r AS ({income}),
         village_threshold AS (
             SELECT v.code,
                 (SELECT {_fen("t.amount")} FROM {thresholds} t JOIN {regions} tr ON tr.id = t.region_id
@@ -191,14 +215,7 @@ def _refresh_sql(period: Quarter) -> str:
               AND (c.eliminated_month IS NULL OR c.eliminated_month > %(last_day)s)
             GROUP BY c.household_id
         ),
-        people AS (
-            SELECT m.household_id, COUNT(*) AS members,
-                MAX(CASE WHEN m.labour IN {LABOUR_CAPABLE_SQL} THEN 1 ELSE 0 END) AS labour,
-                MAX(CASE WHEN m.work_months > 0 THEN 1 ELSE 0 END) AS employed
-            FROM {members} m JOIN scope s ON s.id = m.household_id
-            WHERE m.is_active
-            GROUP BY m.household_id
-        )
+        people AS ({people})
         SELECT s.id, {period.year}, {period.number}, s.village_code,
             s.household_type = 'lifted',
             oc.household_id IS NOT NULL,

@@ -141,6 +141,16 @@ def test_a_parameter_set_as_data_changes_the_figure(tree: Tree, county: dict) ->
     assert value("below_key_line", tree.county).value == d("1")
 
 
+def test_a_parameter_set_on_the_province_holds_for_the_province_and_prefecture_in_a_full_computation(
+    tree: Tree, county: dict
+) -> None:
+    ParameterValue.objects.create(key="key_household_line", region=tree.province, year=2026, value=d("7000"))
+    indicators_compute(scope=None, period=PERIOD)
+    # Only H1 (6,300) is below a 7,000 line, at every level (10,000 would count more)
+    for region in (tree.province, tree.prefecture, tree.county):
+        assert value("below_key_line", region).value == d("1")
+
+
 def test_targets_are_inherited_downward_unless_a_region_sets_its_own(tree: Tree, county: dict) -> None:
     target("income_per_capita_lifted", tree.county, Comparator.AT_LEAST, "9500", source="002 一")
     target("income_per_capita_lifted", tree.township_b, Comparator.AT_LEAST, "7000")
