@@ -25,7 +25,18 @@ from assessment.models import ComputeLock, IndicatorValue, RegionScore, Status
 from assessment.policy import Policy, competition_ranks, judge
 from figures import registry
 from figures.periods import Quarter
-from figures.registry import FactSource, Indicator, RegionFigure, SourceIndicator, aggregate_source
+from figures.registry import (
+    FactSource,
+    Indicator,
+    RegionFigure,
+    SourceIndicator,
+    Totals,
+    aggregate_source,
+    figure_of,
+    is_additive,
+    roll_up,
+    source_totals,
+)
 from regions.models import PREFIX_LENGTH, DataVersion, Level, Region
 
 COUNTY_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
@@ -91,7 +102,6 @@ def indicators_compute(
 ) -> Outcome:
     """Compute and store every indicator for the scope (a county, or everything under a region,
     or the whole database with None) and the quarter. Idempotent."""
-    indicators = registry.indicators()
     if scope is not None and scope.level > Level.COUNTY:
         scope = Region.objects.get(code=scope.code[:6].ljust(12, "0"))
     counties = counties_in(scope)
@@ -104,28 +114,22 @@ def indicators_compute(
             process_lock = _lock(key)
             computed_at = timezone.now()
             versions = dict(DataVersion.objects.filter(county__in=counties).values_list("county__code", "version"))
-            policy = Policy(period=period)
-            figures: dict[str, dict[str, RegionFigure]] = defaultdict(dict)  # indicator → code → figure
-            levels_of: dict[str, int] = {}
+            run = Computation(period)
             live = [county for county in counties if county.code not in frozen]
+            upper = [level for level in (Level.PROVINCE, Level.PREFECTURE) if scope is None or level >= scope.level]
             total = len(live) + 1
             for done, county in enumerate(live, start=1):
-                _compute_within(indicators, period, county, COUNTY_LEVELS, policy, figures, levels_of)
+                run.county(county)
                 outcome.counties.append(county.code)
                 if progress:
                     progress(done, total, county.name)
-            upper = [level for level in (Level.PROVINCE, Level.PREFECTURE) if scope is None or level >= scope.level]
             if upper and live:
-                within = "" if scope is None else scope.prefix
-                # Region by region, so each reads the parameters set on it or above it.
-                for region in Region.objects.filter(level__in=upper, code__startswith=within).order_by("level", "code"):
-                    _compute_levels(
-                        indicators, period, region.prefix, [region.level], policy, figures, levels_of, region.code
-                    )
+                for county in counties:
+                    if county.code in frozen:
+                        run.village_totals(county)  # the frozen county's facts still count above it
+                run.upper(upper, "" if scope is None else scope.prefix)
             outcome.frozen = sorted(frozen & {county.code for county in counties})
-            outcome.values = _store(
-                indicators, period, policy, figures, levels_of, versions, computed_at, scope, frozen
-            )
+            outcome.values = _store(run, versions, computed_at)
             if progress:
                 progress(total, total, "")
     finally:
@@ -134,82 +138,139 @@ def indicators_compute(
     return outcome
 
 
-def _compute_within(
-    indicators: list[Indicator],
-    period: Quarter,
-    county: Region,
-    levels: tuple[int, ...],
-    policy: Policy,
-    figures: dict[str, dict[str, RegionFigure]],
-    levels_of: dict[str, int],
-) -> None:
-    sources: dict[str, FactSource] = {}
-    for indicator in indicators:
-        for source in indicator.sources():
-            sources.setdefault(source.name, source)
-    for source in sources.values():
-        source.refresh(period=period, within=county.prefix)
-    _compute_levels(indicators, period, county.prefix, levels, policy, figures, levels_of, parameter_code=county.code)
+class Computation:
+    """The figures of one run, level by level.
 
+    Indicators over a fact source whose aggregates are plain sums and counts are computed once per
+    county at village level (one query per source) and added up to the township, the county and
+    the levels above; the others, and custom indicators, take one query per level.
+    """
 
-def _compute_levels(
-    indicators: list[Indicator],
-    period: Quarter,
-    within: str,
-    levels: Sequence[int],
-    policy: Policy,
-    figures: dict[str, dict[str, RegionFigure]],
-    levels_of: dict[str, int],
-    parameter_code: str | None = None,
-) -> None:
-    """Each level: one query per fact source for its indicators, one per custom indicator."""
-    for level in levels:
+    def __init__(self, period: Quarter) -> None:
+        self.period = period
+        self.indicators = registry.indicators()
+        self.policy = Policy(period=period)
+        self.figures: dict[str, dict[str, RegionFigure]] = defaultdict(dict)  # indicator → code → figure
+        self.levels_of: dict[str, int] = {}
+        self.totals: dict[str, dict[str, Totals]] = defaultdict(dict)  # indicator → village prefix → totals
+        self.sources: dict[str, FactSource] = {}
+        for indicator in self.indicators:
+            for source in indicator.sources():
+                self.sources.setdefault(source.name, source)
+
+    def parameters(self, indicators: Sequence[Indicator], code: str, level: int) -> dict[str, dict[str, Decimal]]:
+        return {indicator.code: self.policy.parameters(indicator.parameters, code, level) for indicator in indicators}
+
+    def split(
+        self, parameters: dict[str, dict[str, Decimal]]
+    ) -> tuple[dict[str, list[SourceIndicator]], list[Indicator]]:
+        """Additive source indicators by source; the rest."""
+        additive: dict[str, list[SourceIndicator]] = defaultdict(list)
+        rest: list[Indicator] = []
+        for indicator in self.indicators:
+            if (
+                isinstance(indicator, SourceIndicator)
+                and type(indicator).compute is SourceIndicator.compute
+                and is_additive(indicator, period=self.period, parameters=parameters[indicator.code])
+            ):
+                additive[indicator.source.name].append(indicator)
+            else:
+                rest.append(indicator)
+        return additive, rest
+
+    def county(self, county: Region) -> None:
+        for source in self.sources.values():
+            source.refresh(period=self.period, within=county.prefix)
+        parameters = self.parameters(self.indicators, county.code, Level.COUNTY)
+        additive, rest = self.split(parameters)
+        villages = self.village_totals(county, additive=additive, parameters=parameters)
+        for level in COUNTY_LEVELS:
+            for members in additive.values():
+                for indicator in members:
+                    if level in indicator.levels:
+                        own = {prefix: t[indicator.code] for prefix, t in villages.items() if indicator.code in t}
+                        self.keep(indicator, level, roll_up(own, level))
+            self.per_level(rest, level, county.prefix, parameters)
+
+    def village_totals(
+        self,
+        county: Region,
+        *,
+        additive: dict[str, list[SourceIndicator]] | None = None,
+        parameters: dict[str, dict[str, Decimal]] | None = None,
+    ) -> dict[str, dict[str, Totals]]:
+        """One query per fact source: every village's totals of the additive indicators."""
+        if parameters is None:
+            parameters = self.parameters(self.indicators, county.code, Level.COUNTY)
+        if additive is None:
+            additive, _ = self.split(parameters)
+        villages: dict[str, dict[str, Totals]] = defaultdict(dict)
+        for members in additive.values():
+            found = source_totals(
+                indicators=members, period=self.period, level=Level.VILLAGE, within=county.prefix, parameters=parameters
+            )
+            for prefix, by_indicator in found.items():
+                villages[prefix].update(by_indicator)
+                for code, totals in by_indicator.items():
+                    self.totals[code][prefix] = totals
+        return villages
+
+    def upper(self, levels: Sequence[int], within: str) -> None:
+        """The prefectures and the province: additive indicators from every village's totals; the others
+        region by region, so each reads the parameters set on it or above it."""
+        for region in Region.objects.filter(level__in=levels, code__startswith=within).order_by("level", "code"):
+            parameters = self.parameters(self.indicators, region.code, region.level)
+            additive, rest = self.split(parameters)
+            for members in additive.values():
+                for indicator in members:
+                    if region.level in indicator.levels:
+                        own = {
+                            prefix: totals
+                            for prefix, totals in self.totals[indicator.code].items()
+                            if prefix.startswith(region.prefix)
+                        }
+                        self.keep(indicator, region.level, roll_up(own, region.level))
+            self.per_level(rest, region.level, region.prefix, parameters)
+
+    def per_level(
+        self, indicators: Sequence[Indicator], level: int, within: str, parameters: dict[str, dict[str, Decimal]]
+    ) -> None:
+        """One query per fact source for the batched indicators, one per custom indicator."""
         applicable = [indicator for indicator in indicators if level in indicator.levels]
-        where = parameter_code or within.ljust(12, "0")
-        where_level = len_to_level(len(within))
-        parameters = {
-            indicator.code: policy.parameters(indicator.parameters, where, where_level) for indicator in applicable
-        }
         by_source: dict[str, list[SourceIndicator]] = defaultdict(list)
-        custom: list[Indicator] = []
         for indicator in applicable:
             if isinstance(indicator, SourceIndicator) and type(indicator).compute is SourceIndicator.compute:
                 by_source[indicator.source.name].append(indicator)
             else:
-                custom.append(indicator)
-        results: dict[str, list[RegionFigure]] = {}
+                for row in indicator.compute(
+                    period=self.period, level=level, within=within, parameters=parameters[indicator.code]
+                ):
+                    self.put(indicator.code, level, row)
         for members in by_source.values():
-            results.update(
-                aggregate_source(indicators=members, period=period, level=level, within=within, parameters=parameters)
+            found = aggregate_source(
+                indicators=members, period=self.period, level=level, within=within, parameters=parameters
             )
-        for indicator in custom:
-            results[indicator.code] = indicator.compute(
-                period=period, level=level, within=within, parameters=parameters[indicator.code]
-            )
-        for code, rows in results.items():
-            for row in rows:
-                figures[code][row.code] = row
-                levels_of[row.code] = level
+            for code, rows in found.items():
+                for row in rows:
+                    self.put(code, level, row)
+
+    def keep(self, indicator: SourceIndicator, level: int, totals: dict[str, Totals]) -> None:
+        for prefix, own in totals.items():
+            self.put(indicator.code, level, figure_of(indicator, prefix, own))
+
+    def put(self, code: str, level: int, figure: RegionFigure) -> None:
+        self.figures[code][figure.code] = figure
+        self.levels_of[figure.code] = level
 
 
-def len_to_level(length: int) -> int:
-    for level, size in PREFIX_LENGTH.items():
-        if size == length:
-            return level
-    return Level.PROVINCE
-
-
-def _store(
-    indicators: list[Indicator],
-    period: Quarter,
-    policy: Policy,
-    figures: dict[str, dict[str, RegionFigure]],
-    levels_of: dict[str, int],
-    versions: dict[str, int],
-    computed_at: datetime,
-    scope: Region | None,
-    frozen: set[str],
-) -> int:
+def _store(run: Computation, versions: dict[str, int], computed_at: datetime) -> int:
+    indicators, period, policy, figures, levels_of = (
+        run.indicators,
+        run.period,
+        run.policy,
+        run.figures,
+        run.levels_of,
+    )
     codes = set(levels_of)
     regions = {region.code: region for region in Region.objects.filter(code__in=codes).select_related("parent")}
     last_year = {

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -179,15 +179,18 @@ class SourceIndicator(Indicator):
         return by_indicator[self.code]
 
 
-def aggregate_source(
+Totals = dict[str, Any]
+
+
+def source_totals(
     *,
     indicators: Iterable[SourceIndicator],
     period: Quarter,
     level: int,
     within: str,
     parameters: Mapping[str, Mapping[str, Decimal]],
-) -> dict[str, list[RegionFigure]]:
-    """One query over one fact source for a level: every listed indicator's figures for every region."""
+) -> dict[str, dict[str, Totals]]:
+    """One query over one fact source for a level: code prefix → indicator code → its aggregates."""
     indicators = list(indicators)
     if not indicators:
         return {}
@@ -205,22 +208,65 @@ def aggregate_source(
         .annotate(**named)
         .order_by()
     )
-    results: dict[str, list[RegionFigure]] = {indicator.code: [] for indicator in indicators}
+    results: dict[str, dict[str, Totals]] = {}
     for row in rows:
+        by_indicator = results.setdefault(row["unit_prefix"], {})
         for position, indicator in enumerate(indicators):
             mark = f"i{position}__"
-            totals = {key[len(mark) :]: value for key, value in row.items() if key.startswith(mark)}
-            numerator, denominator, value, records = indicator.figures(totals)
-            results[indicator.code].append(
-                RegionFigure(
-                    code=full_code(row["unit_prefix"]),
-                    numerator=numerator,
-                    denominator=denominator,
-                    value=value,
-                    records=records,
-                )
-            )
+            by_indicator[indicator.code] = {
+                key[len(mark) :]: value for key, value in row.items() if key.startswith(mark)
+            }
     return results
+
+
+def is_additive(indicator: SourceIndicator, *, period: Quarter, parameters: Mapping[str, Decimal]) -> bool:
+    """Whether every aggregate is a plain SUM or COUNT: then a unit's totals are the sums of its
+    villages' totals, and the levels above the village need no query of their own."""
+    expressions = indicator.aggregates(period=period, parameters=parameters).values()
+    return all(
+        isinstance(expression, (Sum, Count)) and not getattr(expression, "distinct", False)
+        for expression in expressions
+    )
+
+
+def roll_up(totals_by_prefix: Mapping[str, Totals], level: int) -> dict[str, Totals]:
+    """Add finer units' totals up to the units of `level` (None counts as nothing)."""
+    length = PREFIX_LENGTH[Level(level)]
+    rolled: dict[str, Totals] = {}
+    for prefix, totals in totals_by_prefix.items():
+        into = rolled.setdefault(prefix[:length], {})
+        for name, amount in totals.items():
+            if amount is not None:
+                into[name] = (into.get(name) or 0) + amount
+            else:
+                into.setdefault(name, None)
+    return rolled
+
+
+def figure_of(indicator: SourceIndicator, prefix: str, totals: Totals) -> RegionFigure:
+    numerator, denominator, value, records = indicator.figures(totals)
+    return RegionFigure(
+        code=full_code(prefix), numerator=numerator, denominator=denominator, value=value, records=records
+    )
+
+
+def aggregate_source(
+    *,
+    indicators: Iterable[SourceIndicator],
+    period: Quarter,
+    level: int,
+    within: str,
+    parameters: Mapping[str, Mapping[str, Decimal]],
+) -> dict[str, list[RegionFigure]]:
+    """One query over one fact source for a level: every listed indicator's figures for every region."""
+    indicators = list(indicators)
+    totals = source_totals(indicators=indicators, period=period, level=level, within=within, parameters=parameters)
+    return {
+        indicator.code: [
+            figure_of(indicator, prefix, by_indicator[indicator.code]) for prefix, by_indicator in totals.items()
+        ]
+        for indicator in indicators
+    }
 
 
 _REGISTRY: dict[str, Indicator] = {}
