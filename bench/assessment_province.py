@@ -822,7 +822,8 @@ def engine_clock() -> Clock:
 
     clock = Clock()
     clock.wrap(HouseholdFacts, "refresh", "facts refresh (DELETE + INSERT … SELECT per county)")
-    clock.wrap(assessment.engine, "aggregate_source", "aggregates over the facts (one query per level)")
+    clock.wrap(assessment.engine, "source_totals", "village totals of the additive indicators (one query per county)")
+    clock.wrap(assessment.engine, "aggregate_source", "other aggregates over the facts (one query per level)")
     clock.wrap(MonitoredPopulationShare, "compute", "监测对象人口占比 (one query per level)")
     clock.wrap(assessment.engine, "Policy", "policy rows (targets, rules, parameters)")
     clock.wrap(assessment.engine, "_store", "judge, score and store values + scores")
@@ -882,8 +883,10 @@ def child_floor(args: argparse.Namespace) -> dict[str, Any]:
 
 def import_change(county_code: str, round_number: int) -> dict[str, Any]:
     """What an income import of one village does to the data: its 2026Q3 wages change (net and per
-    capita follow), the records' versions move, and the county's data version is bumped."""
+    capita follow), the records' versions move, and the county is marked changed in that village."""
     from django.db import connection
+
+    from regions.services import data_changed
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -902,11 +905,10 @@ def import_change(county_code: str, round_number: int) -> dict[str, Any]:
             [village_id, YEAR],
         )
         changed = cursor.rowcount
-        cursor.execute(
-            """UPDATE regions_dataversion SET version = version + 1, changed_at = now()
-               WHERE county_id = (SELECT id FROM regions_region WHERE code = %s)""",
-            [county_code],
-        )
+        cursor.execute("SELECT code FROM regions_region WHERE id = %s", [village_id])
+        village_code = cursor.fetchone()[0]
+        # What the import's after_apply does: the village's county is marked changed, and where.
+        data_changed(codes=[village_code])
     return {"village_id": village_id, "records": changed}
 
 
@@ -973,7 +975,6 @@ def child_explain(args: argparse.Namespace) -> dict[str, Any]:
     django_setup(args.settings)
     from django.db import connection
 
-    from assessment.engine import _compute_levels  # noqa: F401  (the engine's own path below)
     from assessment.policy import Policy
     from figures import registry
     from figures.periods import Quarter

@@ -252,28 +252,100 @@ def _refresh_sql(period: Quarter) -> str:
 
 
 def facts_refresh(*, period: Quarter, within: str) -> int:
-    """Rebuild one quarter's facts for every household whose village code starts with `within`.
+    """Rebuild one quarter's facts for every household whose village code starts with `within`
+    (and drop those of households that have moved out of it).
 
     One DELETE and one INSERT … SELECT, in a transaction: readers see the old facts or the new.
     """
+    from households.models import Household
+    from regions.models import Region
+
     table = HouseholdQuarterFact._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {table} WHERE year = %s AND quarter = %s AND village_code LIKE %s",
-            [period.year, period.number, f"{within}%"],
+            f"""DELETE FROM {table} WHERE year = %(year)s AND quarter = %(quarter)s AND (
+                    village_code LIKE %(within)s OR household_id IN (
+                        SELECT h.id FROM {Household._meta.db_table} h
+                        JOIN {Region._meta.db_table} v ON v.id = h.village_id WHERE v.code LIKE %(within)s))""",
+            {"year": period.year, "quarter": period.number, "within": f"{within}%"},
         )
         cursor.execute(_refresh_sql(period), {"within": f"{within}%", "last_day": period.last_day})
         return cursor.rowcount
 
 
+class FactsBuild(models.Model):
+    """Up to which data version a county's facts of a quarter are current."""
+
+    county = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    version = models.BigIntegerField()
+    built_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("事实表版本")
+        verbose_name_plural = _("事实表版本")
+        constraints = [models.UniqueConstraint(fields=["county", "year", "quarter"], name="facts_build_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} {self.year}Q{self.quarter} v{self.version}"
+
+
+# Above this many changed villages a county's facts are rebuilt whole (one statement beats many).
+MAX_PARTS = 60
+
+
+def changed_parts(*, county_id: int, since: int, until: int) -> list[str] | None:
+    """The code prefixes changed in the county between data versions `since` and `until`, none inside
+    another; None when the record has gaps (pruned) or a change is county-wide: rebuild it all."""
+    from regions.models import DataChange
+
+    if until <= since:
+        return []
+    changes = list(
+        DataChange.objects.filter(county_id=county_id, version__gt=since, version__lte=until).values_list(
+            "version", "prefix"
+        )
+    )
+    if {version for version, _prefix in changes} != set(range(since + 1, until + 1)):
+        return None
+    kept: list[str] = []
+    for prefix in sorted({prefix for _version, prefix in changes}, key=len):
+        if len(prefix) <= 6:
+            return None
+        if not any(prefix.startswith(shorter) for shorter in kept):
+            kept.append(prefix)
+    return None if len(kept) > MAX_PARTS else kept
+
+
 class HouseholdFacts(FactSource):
-    """The fact source the household and income indicators share."""
+    """The fact source the household and income indicators share.
+
+    A county's facts of a quarter are rebuilt whole the first time, then only for the villages
+    (or townships) whose data changed since (regions.DataChange), so a recompute after an import
+    into one village reads that village.
+    """
 
     name: ClassVar[str] = "household_quarter_facts"
     code_field: ClassVar[str] = "village_code"
 
     def refresh(self, *, period: Quarter, within: str) -> int:
-        return facts_refresh(period=period, within=within)
+        from regions.models import DataVersion, Region
+
+        if len(within) != 6:
+            return facts_refresh(period=period, within=within)
+        county = Region.objects.only("pk").get(code=within.ljust(12, "0"))
+        current = DataVersion.objects.filter(county=county).values_list("version", flat=True).first() or 0
+        build = FactsBuild.objects.filter(county=county, year=period.year, quarter=period.number).first()
+        parts = None if build is None else changed_parts(county_id=county.pk, since=build.version, until=current)
+        if parts is None:
+            rows = facts_refresh(period=period, within=within)
+        else:
+            rows = sum(facts_refresh(period=period, within=part) for part in parts)
+        FactsBuild.objects.update_or_create(
+            county=county, year=period.year, quarter=period.number, defaults={"version": current}
+        )
+        return rows
 
     def rows(self, *, period: Quarter) -> QuerySet[Any]:
         return HouseholdQuarterFact.objects.filter(year=period.year, quarter=period.number)

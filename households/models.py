@@ -700,5 +700,5 @@ class IncomeRecord(VersionedModel):
 # Export records and jobs live in the excel package; Django finds them through here.
 from households.closing import ClosedQuarter  # noqa: E402, F401
 from households.excel.models import ExportJob, ExportRecord  # noqa: E402, F401
-from households.facts import HouseholdQuarterFact  # noqa: E402, F401
+from households.facts import FactsBuild, HouseholdQuarterFact  # noqa: E402, F401
 from households.population import VillagePopulation  # noqa: E402, F401

@@ -6,6 +6,7 @@ households/excel/roster.py and income.py validate the rows and stage the writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -81,8 +82,9 @@ class RosterSheet(PersonalDataSheet):
         through.objects.bulk_create(
             [through(monitoringcase_id=case, risktype_id=risk) for case, ids in risks for risk in ids], batch_size=5000
         )
-        _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
-        _announce(batch_id)
+        checked = staged_ids(batch_id, Household, StagedAction.CHECK)
+        _households_moved_on(checked)
+        _announce(batch_id, [*checked, *created.get("households.household", [])])
 
     def before_undo(self, *, batch_id: int) -> None:
         from workbooks.models import StagedRow
@@ -135,8 +137,9 @@ class IncomeSheet(PersonalDataSheet):
         if _locked_quarters_written(batch_id):
             # Locked after the preview: nothing is written; 重新校验 names the rows.
             raise StaleBatch("closed quarter")
-        income_facts_refresh(household_ids=_households(batch_id))
-        _announce(batch_id)
+        households = _households(batch_id)
+        income_facts_refresh(household_ids=households)
+        _announce(batch_id, households)
 
     def before_undo(self, *, batch_id: int) -> None:
         locked = _locked_quarters_written(batch_id)
@@ -144,8 +147,9 @@ class IncomeSheet(PersonalDataSheet):
             raise ValidationError(closed_message(locked[0]).replace("修改收入", "撤销本批次导入"))
 
     def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
-        income_facts_refresh(household_ids=_households(batch_id))
-        _announce(batch_id)
+        households = _households(batch_id)
+        income_facts_refresh(household_ids=households)
+        _announce(batch_id, households)
 
 
 def _locked_quarters_written(batch_id: int) -> list[Quarter]:
@@ -160,8 +164,20 @@ def _locked_quarters_written(batch_id: int) -> list[Quarter]:
     return sorted({Quarter(year, number) for _, year, number in closed & set(written)})
 
 
-def _announce(batch_id: int) -> None:
-    """Mark the counties the batch may have written to as changed (their indicators are now stale)."""
+def _announce(batch_id: int, household_ids: Iterable[int] = ()) -> None:
+    """Mark what the batch wrote to as changed: the villages of its households (their figures are
+    stale, and only their facts need rebuilding), or else everything under the uploader's region."""
+    ids = sorted(set(household_ids))
+    if ids:
+        codes: set[str] = set()
+        for start in range(0, len(ids), 5000):
+            codes.update(
+                Household.objects.filter(pk__in=ids[start : start + 5000])
+                .values_list("village__code", flat=True)
+                .distinct()
+            )
+        data_changed(codes=codes)
+        return
     region = ImportBatch.objects.select_related("region").get(pk=batch_id).region
     if region is not None and region.level >= Level.COUNTY:
         data_changed(codes=[region.code])

@@ -241,3 +241,21 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county_id} v{self.version}"
+
+
+class DataChange(models.Model):
+    """Which part of a county a change touched (a village's code prefix, or wider), by data version:
+    precomputed facts are rebuilt for those parts only."""
+
+    county = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    version = models.BigIntegerField()
+    prefix = models.CharField(max_length=12)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("数据变动")
+        verbose_name_plural = _("数据变动")
+        indexes = [models.Index(fields=["county", "version"])]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} v{self.version} {self.prefix}"

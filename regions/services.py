@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, Permission
@@ -11,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from regions import signals
-from regions.models import DataVersion, Level, Region, Role
+from regions.models import DataChange, DataVersion, Level, Region, Role, code_prefix
 
 if TYPE_CHECKING:
     from regions.models import User
@@ -83,20 +84,38 @@ def county_code_of(code: str) -> str:
 
 def data_changed(*, codes: Iterable[str]) -> None:
     """Bump the data version of every county these region codes lie in, in the caller's
-    transaction, and tell listeners (the assessment's debounced recompute) once it commits."""
-    counties = sorted({county_code_of(code) for code in codes if len(code) >= 6})
+    transaction, record which parts of it changed, and tell listeners (the assessment's debounced
+    recompute) once it commits."""
+    codes = {code for code in codes if len(code) >= 6}
+    counties = sorted({county_code_of(code) for code in codes})
     if not counties:
         return
+    levels = dict(Region.objects.filter(code__in=codes).values_list("code", "level"))
     now = timezone.now()
     for county in Region.objects.filter(code__in=counties, level=Level.COUNTY).only("pk", "code"):
         updated = DataVersion.objects.filter(county=county).update(version=F("version") + 1, changed_at=now)
         if not updated:
             DataVersion.objects.get_or_create(county=county, defaults={"version": 1, "changed_at": now})
+        version = DataVersion.objects.values_list("version", flat=True).get(county=county)
+        prefixes = {
+            code_prefix(code, max(levels.get(code, Level.COUNTY), Level.COUNTY))
+            for code in codes
+            if county_code_of(code) == county.code
+        }
+        DataChange.objects.bulk_create(
+            [DataChange(county=county, version=version, prefix=prefix, changed_at=now) for prefix in sorted(prefixes)]
+        )
 
         def announce(county_code: str = county.code) -> None:
             signals.data_changed.send(sender=None, county_code=county_code)
 
         transaction.on_commit(announce)
+
+
+def data_changes_prune(*, older_than_days: int = 30) -> int:
+    """Forget old change records; facts older than what is left are rebuilt whole."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    return DataChange.objects.filter(changed_at__lt=cutoff).delete()[0]
 
 
 def region_create(*, code: str, name: str, level: int, parent: Region | None) -> Region:

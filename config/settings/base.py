@@ -174,6 +174,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Sweeper for debounced recomputes whose delayed message was lost.
     "indicators-recompute-due": {"task": "assessment.tasks.recompute_due_task", "schedule": 60.0},
+    "data-changes-prune": {"task": "regions.tasks.data_changes_prune_task", "schedule": crontab(hour=3, minute=45)},
     "purge-expired-import-files": {
         "task": "workbooks.tasks.import_files_purge_task",
         "schedule": crontab(hour=3, minute=30),
