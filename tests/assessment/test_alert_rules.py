@@ -38,9 +38,7 @@ from tests.factories import Tree, household, income
 
 
 def flagged(rule: AlertRule, tree: Tree, period: Quarter = PERIOD, **parameters: Decimal) -> dict[int, dict[str, str]]:
-    return dict(
-        rule.find(period=period, within=tree.county.prefix, parameters={**defaults(rule), **parameters})  # type: ignore[arg-type]
-    )
+    return dict(rule.find(period=period, within=tree.county.prefix, parameters={**defaults(rule), **parameters}))
 
 
 def test_every_rule_is_registered_and_the_data_quality_ones_are_marked() -> None:
@@ -131,9 +129,7 @@ def test_a_missing_record_is_flagged_only_once_the_quarter_has_ended(tree: Tree,
     assert flagged(IncomeMissing(), tree, period=current) == {}
 
 
-def test_a_household_cancelled_before_the_quarter_ended_is_not_chased_for_its_income(
-    tree: Tree, staff: Staff
-) -> None:
+def test_a_household_cancelled_before_the_quarter_ended_is_not_chased_for_its_income(tree: Tree, staff: Staff) -> None:
     gone = household(staff.village_clerk, tree.village_a1)
     left_later = household(staff.village_clerk, tree.village_a1)
     for target, day in ((gone, date(2026, 5, 1)), (left_later, date(2026, 8, 1))):
@@ -203,7 +199,9 @@ def test_work_months_on_a_member_unable_to_work_is_a_doubt(tree: Tree, staff: St
         staff.village_clerk, tree.village_a1, members=[person(labour=Labour.LOST, work_place="昆明", work_months=6)]
     )
     worker = household(
-        staff.village_clerk, tree.village_a1, members=[person(labour=Labour.ORDINARY, work_place="昆明", work_months=12)]
+        staff.village_clerk,
+        tree.village_a1,
+        members=[person(labour=Labour.ORDINARY, work_place="昆明", work_months=12)],
     )
 
     found = flagged(WorkMonthsWithoutLabour(), tree)

@@ -59,7 +59,9 @@ def test_raising_inserts_one_alert_per_household_rule_and_quarter_and_a_second_r
 
 def test_a_second_run_keeps_the_status_someone_already_set(tree: Tree, staff: Staff) -> None:
     alert = _one_alert(tree, staff)
-    alert_dismiss(by=staff.village_clerk, alert=alert, reason="身份证号录入有误，已更正", expected_version=alert.version)
+    alert_dismiss(
+        by=staff.village_clerk, alert=alert, reason="身份证号录入有误，已更正", expected_version=alert.version
+    )
 
     assert _raise(tree) == 0
 
@@ -106,7 +108,7 @@ def test_confirming_moves_pending_to_confirmed_and_keeps_history(tree: Tree, sta
     confirmed = alert_confirm(by=staff.township_admin, alert=alert, expected_version=1, note="入户核实属实")
 
     assert (confirmed.status, confirmed.version, confirmed.reason) == (AlertStatus.CONFIRMED, 2, "入户核实属实")
-    entry = confirmed.history.latest()  # type: ignore[attr-defined]
+    entry = confirmed.history.latest()
     assert (entry.status, entry.history_user, entry.history_change_reason) == (
         AlertStatus.CONFIRMED,
         staff.township_admin,
@@ -114,7 +116,7 @@ def test_confirming_moves_pending_to_confirmed_and_keeps_history(tree: Tree, sta
     )
     handled = alert_handle(by=staff.township_admin, alert=confirmed, expected_version=2)
     assert handled.status == AlertStatus.HANDLED
-    assert confirmed.history.count() == 2  # type: ignore[attr-defined]
+    assert confirmed.history.count() == 2
 
 
 def test_dismissing_without_a_reason_is_refused_and_changes_nothing(tree: Tree, staff: Staff) -> None:
@@ -176,7 +178,7 @@ def test_bulk_dismissal_changes_own_open_alerts_and_ignores_foreign_ids(tree: Tr
     assert statuses == {own.pk: AlertStatus.DISMISSED, done.pk: AlertStatus.HANDLED, foreign.pk: AlertStatus.PENDING}
     own.refresh_from_db()
     assert (own.reason, own.version) == ("已入户核实，年龄无误", 2)
-    assert own.history.latest().history_user == staff.township_admin  # type: ignore[attr-defined]
+    assert own.history.latest().history_user == staff.township_admin
 
 
 def test_bulk_dismissal_needs_a_reason(tree: Tree, staff: Staff) -> None:
