@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
 from assessment.closing_models import QuarterCloseEvent, QuarterSubmission, SubmissionStatus
 from assessment.models import Alert
-from figures.alerts import get_rule, rules
+from figures.alerts import data_quality_codes, get_rule
 from figures.periods import Quarter
 from households.closing import locked_county_codes
 from households.models import Household, IncomeRecord, Member, Relation
@@ -19,7 +19,7 @@ from regions.services import county_code_of
 
 def data_quality_rule_codes() -> list[str]:
     """Codes of the alert rules that flag data-quality 疑点 (they must be cleared before submitting)."""
-    return [rule.code for rule in rules() if getattr(rule, "data_quality", False)]
+    return data_quality_codes()
 
 
 def households_missing_income(*, within: str, period: Quarter) -> QuerySet[Household]:

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from assessment.alerts import alerts_raise
 from assessment.engine import indicators_compute, lock_is_free, scope_key
 from assessment.models import (
     ComputeRun,
@@ -74,9 +75,10 @@ def compute_run_execute(*, run_id: int) -> ComputeRun:
         cache.set(PROGRESS_KEY.format(run_id), {"done": done, "total": total, "label": label}, 3600)
 
     try:
-        outcome = indicators_compute(
-            scope=run.scope, period=run.period, frozen_counties=closed_counties(run.period), progress=progress
-        )
+        frozen = closed_counties(run.period)
+        outcome = indicators_compute(scope=run.scope, period=run.period, frozen_counties=frozen, progress=progress)
+        # The facts the rules read were refreshed by the computation, for the same live counties.
+        raised = alerts_raise(scope=run.scope, period=run.period, frozen_counties=frozen)
     except Exception as error:
         logger.exception("Computation %s failed", run_id)
         ComputeRun.objects.filter(pk=run_id).update(
@@ -86,6 +88,8 @@ def compute_run_execute(*, run_id: int) -> ComputeRun:
     message = f"已计算{len(outcome.counties)}个县"
     if outcome.frozen:
         message += f"，{len(outcome.frozen)}个县本季度已关账，指标值保持关账时的结果"
+    if raised:
+        message += f"，新增预警{raised}条"
     ComputeRun.objects.filter(pk=run_id).update(
         status=RunStatus.DONE, finished_at=timezone.now(), values_written=outcome.values, message=message
     )

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from assessment import closing_views, views
+from assessment import alert_views, closing_views, views
 
 # --- indicators, drill-down, scores, targets, recompute (pages) -----------------------------------
 pages = [
@@ -40,4 +40,12 @@ closing = [
     path("close/county/<int:county_id>/<str:quarter>/reopen/", closing_views.close_reopen, name="close_reopen"),
 ]
 
-urlpatterns: list[URLPattern | URLResolver] = [*pages, *closing]
+# --- 预警 (alerts): inbox, one alert, its actions, bulk 排除 -----------------------------------------
+alerts = [
+    path("alerts/", alert_views.alert_list, name="alert_list"),
+    path("alerts/dismiss/", alert_views.alert_dismiss_bulk, name="alert_dismiss_bulk"),
+    path("alerts/<int:pk>/", alert_views.alert_detail, name="alert_detail"),
+    path("alerts/<int:pk>/<str:action>/", alert_views.alert_action, name="alert_action"),
+]
+
+urlpatterns: list[URLPattern | URLResolver] = [*pages, *closing, *alerts]

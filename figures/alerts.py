@@ -22,6 +22,8 @@ class AlertRule(ABC):
     parameters: ClassVar[tuple[Parameter, ...]] = ()
     # Offer 纳入监测 (open the monitoring-case form) when the alert is confirmed.
     suggests_monitoring: ClassVar[bool] = False
+    # A data-quality 疑点 (the record itself looks wrong): a quarter is not closed while one is open.
+    data_quality: ClassVar[bool] = False
     order: ClassVar[int] = 1000
 
     @property
@@ -55,3 +57,8 @@ def rules() -> list[AlertRule]:
 
 def get_rule(code: str) -> AlertRule | None:
     return _RULES.get(code)
+
+
+def data_quality_codes() -> list[str]:
+    """Codes of the registered 疑点 rules (the quarter close refuses while their alerts are open)."""
+    return [rule.code for rule in rules() if rule.data_quality]

@@ -143,7 +143,9 @@ def _refresh_sql(period: Quarter) -> str:
     first_of_year = Quarter(period.year, 1).index
     ytd_length = now - first_of_year + 1
     index = "(i.year * 4 + i.quarter - 1)"
-    per_capita = _round_half_up_division("r.trailing_net_fen", "r.size")
+    # SUM over bigint is numeric on PostgreSQL, where "/" would then divide exactly and the cast on
+    # insert round again (every exact figure a fen high): integer division needs integer operands.
+    per_capita = _round_half_up_division("CAST(r.trailing_net_fen AS BIGINT)", "r.size")
     window = f"i.year BETWEEN {period.year - 2} AND {period.year} AND {index} BETWEEN {now - 7} AND {now}"
     income_sums = f"""
                 SUM(CASE WHEN {index} = {now} THEN 1 ELSE 0 END) AS recorded,
