@@ -866,6 +866,16 @@ def child_floor(args: argparse.Namespace) -> dict[str, Any]:
         cursor.execute(sql)
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    # Villages above the 3% share, counted per unit from the statement's own village rows (untimed:
+    # a pass over a few thousand rows).
+    over: dict[str, list[int]] = {}
+    for row in rows:
+        if len(row["unit"]) == 12 and row.get("population") is not None:
+            above = (row.get("mps_people") or 0) * 10000 > row["population"] * 300
+            for length in (2, 4, 6, 9):
+                counts = over.setdefault(row["unit"][:length], [0, 0])
+                counts[0] += 1 if above else 0
+                counts[1] += 1
     seconds = time.perf_counter() - began
     figures = {
         row["unit"].ljust(12, "0"): {
@@ -873,6 +883,13 @@ def child_floor(args: argparse.Namespace) -> dict[str, Any]:
         }
         for row in rows
     }
+    for unit, (above_count, villages) in over.items():
+        figures.setdefault(unit.ljust(12, "0"), {})["villages_over_monitored_share"] = [
+            str(Decimal(above_count)),
+            str(Decimal(villages)),
+            str(Decimal(above_count)),
+            str(above_count),
+        ]
     return {
         "seconds": seconds,
         "regions": len(rows),
@@ -946,17 +963,24 @@ def child_county(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
         clock.seconds.clear()
-    change = import_change(county.code, args.repeat)
-    announce(args, "compute_run")
-    before = load_average()
-    began = time.perf_counter()
-    run = ComputeRun.objects.create(scope=county, year=period.year, quarter=period.number, reason="bench")
-    run = compute_run_execute(run_id=run.pk)
-    seconds = time.perf_counter() - began
+    # The ComputeRun path also raises the county's alerts: the first run raises every one of them (as the
+    # first nightly run does); the next, after another change, only what changed — the steady state.
+    first_seconds = 0.0
+    for attempt in range(2):
+        change = import_change(county.code, args.repeat + attempt)
+        announce(args, "compute_run")
+        before = load_average()
+        began = time.perf_counter()
+        run = ComputeRun.objects.create(scope=county, year=period.year, quarter=period.number, reason="bench")
+        run = compute_run_execute(run_id=run.pk)
+        seconds = time.perf_counter() - began
+        if attempt == 0:
+            first_seconds, first_message = seconds, run.message
     return {
         "county": county.code,
         "households": households,
         "runs": runs,
+        "compute_run_first": {"seconds": first_seconds, "message": first_message},
         "compute_run": {
             "seconds": seconds,
             "status": run.status,
@@ -1269,9 +1293,12 @@ def format_table(results: dict[str, Any], args: argparse.Namespace) -> str:
         )
         for label, seconds in sorted(county["runs"][0]["phases"].items(), key=lambda item: -item[1]):
             line(f"  {label}", seconds, None, "", "(first run)")
+        first = county.get("compute_run_first")
+        if first:
+            line("county via ComputeRun, first (raises all alerts)", first["seconds"], None, "", first["message"])
         run = county["compute_run"]
         line(
-            "county via ComputeRun (compute_run_execute)",
+            "county via ComputeRun, next after a change",
             run["seconds"],
             county["memory"].get("compute_run"),
             loads(run),
