@@ -18,11 +18,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from assessment.engine import counties_in
-from assessment.models import Alert, AlertStatus
+from assessment.models import Alert, AlertScan, AlertStatus
 from assessment.policy import Policy
 from figures import alerts as alert_registry
 from figures.periods import Quarter
-from regions.models import Level, Region
+from households.facts import changed_parts
+from regions.models import DataVersion, Level, Region
 
 # Handling an alert is keeping the register: the roles that write households may do it; the
 # viewing roles see the inbox only.
@@ -59,30 +60,52 @@ def alerts_raise(*, scope: Region | None, period: Quarter, frozen_counties: Iter
         return 0
     policy = Policy(period=period)
     raised_at = timezone.now()
+    today = timezone.localdate()
     added = 0
     with transaction.atomic():
         for county in counties:
-            in_county = Alert.objects.filter(
-                year=period.year, quarter=period.number, household__village__code__startswith=county.prefix
+            current = DataVersion.objects.filter(county=county).values_list("version", flat=True).first() or 0
+            scan = AlertScan.objects.filter(county=county, year=period.year, quarter=period.number).first()
+            parts: list[str] | None = None
+            if scan is not None and scan.scanned_on == today:
+                parts = changed_parts(county_id=county.pk, since=scan.version, until=current)
+            for within in [county.prefix] if parts is None else parts:
+                added += _raise_within(county, within, period, policy, raised_at)
+            AlertScan.objects.update_or_create(
+                county=county,
+                year=period.year,
+                quarter=period.number,
+                defaults={"version": current, "scanned_on": today},
             )
-            before = in_county.count()
-            rows: list[Alert] = []
-            for rule in alert_registry.rules():
-                parameters = policy.parameters(rule.parameters, county.code, Level.COUNTY)
-                for household_id, figures in rule.find(period=period, within=county.prefix, parameters=parameters):
-                    rows.append(
-                        Alert(
-                            household_id=household_id,
-                            rule=rule.code,
-                            year=period.year,
-                            quarter=period.number,
-                            figures=figures,
-                            raised_at=raised_at,
-                        )
-                    )
-            Alert.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-            added += in_county.count() - before
     return added
+
+
+def _raise_within(county: Region, within: str, period: Quarter, policy: Policy, raised_at: Any) -> int:
+    """Every rule over the households under `within`; the alerts that are new are inserted."""
+    rows: list[Alert] = []
+    for rule in alert_registry.rules():
+        parameters = policy.parameters(rule.parameters, county.code, Level.COUNTY)
+        for household_id, figures in rule.find(period=period, within=within, parameters=parameters):
+            rows.append(
+                Alert(
+                    household_id=household_id,
+                    rule=rule.code,
+                    year=period.year,
+                    quarter=period.number,
+                    figures=figures,
+                    raised_at=raised_at,
+                )
+            )
+    if not rows:
+        return 0
+    existing = set(
+        Alert.objects.filter(
+            year=period.year, quarter=period.number, household__village__code__startswith=within
+        ).values_list("household_id", "rule")
+    )
+    new = [row for row in rows if (row.household_id, row.rule) not in existing]
+    Alert.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+    return len(new)
 
 
 # --- lifecycle --------------------------------------------------------------------------------

@@ -15,7 +15,12 @@ class AssessmentConfig(AppConfig):
         autodiscover_modules("indicators")
         autodiscover_modules("alert_rules")
 
-        from assessment.services import data_changed_received
+        from django.db.models.signals import post_delete, post_save
+
+        from assessment.models import ParameterValue
+        from assessment.services import data_changed_received, parameter_changed_received
         from regions.signals import data_changed
 
         data_changed.connect(data_changed_received, dispatch_uid="assessment-recompute")
+        post_save.connect(parameter_changed_received, sender=ParameterValue, dispatch_uid="parameter-saved")
+        post_delete.connect(parameter_changed_received, sender=ParameterValue, dispatch_uid="parameter-deleted")

@@ -361,3 +361,22 @@ class RecomputeRequest(models.Model):
 
 # The quarter-close workflow's models live in their own module; Django finds them through here.
 from assessment.closing_models import QuarterCloseEvent, QuarterSubmission  # noqa: E402, F401
+
+
+class AlertScan(models.Model):
+    """Up to which data version (and on which day) a county's alerts of a quarter were raised: a later
+    scan that day reads only the villages changed since; the first scan of a day reads the county."""
+
+    county = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    version = models.BigIntegerField()
+    scanned_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("预警扫描")
+        verbose_name_plural = _("预警扫描")
+        constraints = [models.UniqueConstraint(fields=["county", "year", "quarter"], name="alert_scan_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} {self.year}Q{self.quarter} v{self.version}"

@@ -218,3 +218,12 @@ def policy_row_delete(*, row: PolicyRowModel, by: Any) -> None:
     """Delete a target, scoring rule or parameter; the history keeps the deleted row and who deleted it."""
     row._history_user = by  # type: ignore[union-attr]
     row.delete()
+
+
+def parameter_changed_received(sender: Any, instance: ParameterValue, **kwargs: Any) -> None:
+    """A parameter decides which households the alerts flag: the counties under it are rescanned."""
+    from regions.services import data_changed
+
+    region = instance.region
+    counties = [region] if region.level >= Level.COUNTY else Region.objects.subtree(region).filter(level=Level.COUNTY)
+    data_changed(codes=[county.code for county in counties])
