@@ -13,6 +13,8 @@ from figures import alerts as alert_registry
 from figures.periods import Quarter
 from regions.models import Level, Region
 
+MAX_ID = 2**63 - 1  # the largest primary key PostgreSQL and SQLite can store
+
 STATUS_CHOICES = [
     ("open", "待处理（待核实、已核实）"),
     *[(status.value, status.label) for status in AlertStatus],
@@ -78,6 +80,9 @@ class BulkDismissForm(forms.Form):
             cleaned["ids"] = sorted({int(value) for value in raw})
         except ValueError as error:
             raise ValidationError("所选预警无效") from error
+        # A tampered id outside what a primary key can hold would fail in the database, not here.
+        if any(not 0 < pk <= MAX_ID for pk in cleaned["ids"]):
+            raise ValidationError("所选预警无效")
         if not cleaned["ids"]:
             raise ValidationError("请先勾选要排除的预警")
         return cleaned

@@ -248,3 +248,18 @@ def test_the_inbox_runs_a_fixed_number_of_queries_whatever_the_page_holds(
     with django_assert_max_num_queries(14):  # type: ignore[operator]
         response = client.get(reverse("alert_list"))
     assert len(ids_on_page(response)) == 6
+
+
+@pytest.mark.parametrize("bad_id", ["99999999999999999999999", "-1", "0"])
+def test_bulk_dismissal_refuses_an_id_no_alert_can_have_without_an_error_page(
+    staff: Staff, alerts: dict[str, Alert], bad_id: str
+) -> None:
+    client = login(staff.township_admin)
+
+    response = client.post(
+        reverse("alert_dismiss_bulk"), {"ids": [alerts["a1"].pk, bad_id], "reason": "已入户核实"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "所选预警无效" in response.content.decode()
+    assert not Alert.objects.filter(status=AlertStatus.DISMISSED).exists()
