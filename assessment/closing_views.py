@@ -46,7 +46,8 @@ def _region(request: HttpRequest, pk: int, level: int) -> Region:
 
 def _version(request: HttpRequest) -> int | None:
     text = request.POST.get("version", "")
-    return int(text) if text.isdigit() else None
+    # isdigit() alone also accepts "²", which int() refuses: only ASCII digits are a version.
+    return int(text) if text.isascii() and text.isdigit() else -1 if text else None
 
 
 def _back(period: Quarter) -> HttpResponse:

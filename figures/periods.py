@@ -28,7 +28,10 @@ class Quarter:
         match = _PATTERN.match(text)
         if match is None:
             raise ValueError(f"not a quarter like 2025Q3: {text!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
+        year = int(match.group(1))
+        if year < 1:  # no calendar date in year 0: its first and last days could not be computed
+            raise ValueError(f"no quarter in year {year}: {text!r}")
+        return cls(year, int(match.group(2)))
 
     @classmethod
     def containing(cls, day: date) -> Quarter:

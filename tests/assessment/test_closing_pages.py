@@ -108,6 +108,27 @@ def test_the_buttons_walk_the_workflow_and_a_refusal_lists_the_households(tree: 
     assert QuarterCloseEvent.objects.filter(action=CloseAction.REOPENED, acted_by=staff.county_admin).exists()
 
 
+def test_a_quarter_of_year_zero_is_not_found_rather_than_an_error_page(tree: Tree, staff: Staff) -> None:
+    recorded(tree, staff)
+    clerk = client_for(staff.village_clerk)
+
+    response = clerk.post(reverse("close_submit", args=[tree.village_a1.pk, "0000Q1"]))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("version", ["²", "99999999999999999999999"])
+def test_a_tampered_version_is_a_stale_click_not_an_error_page(tree: Tree, staff: Staff, version: str) -> None:
+    recorded(tree, staff)
+    clerk = client_for(staff.village_clerk)
+
+    response = clerk.post(url("close_submit", tree.village_a1.pk), {"version": version}, follow=True)
+
+    assert response.status_code == 200
+    assert "未重复操作" in response.content.decode()
+    assert not QuarterSubmission.objects.filter(status=SubmissionStatus.SUBMITTED).exists()
+
+
 def test_a_clerk_cannot_reach_another_village_by_id(tree: Tree, staff: Staff) -> None:
     other = household(staff.other_village_clerk, tree.village_a2, number="H200")
     income(staff.other_village_clerk, other, "2025Q3", wages_other="1")
