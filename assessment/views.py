@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -241,6 +242,9 @@ def compute_request(request: HttpRequest) -> HttpResponse:
         period = Quarter.parse(request.POST.get("period", ""))
     except ValueError as error:
         raise Http404("季度格式错误") from error
+    if not period.has_begun(timezone.localdate()):
+        # Its values would be empty, and the latest computed quarter is every page's default.
+        raise Http404("该季度尚未开始")
     run = services.compute_run_request(scope=_county_of(region), period=period, by=request.user)
     back = f"{reverse('assessment_indicators')}?{urlencode({'region': region.code, 'period': str(period)})}"
     return redirect(f"{reverse('assessment_run', args=[run.pk])}?{urlencode({'next': back})}")

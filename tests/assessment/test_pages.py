@@ -238,6 +238,20 @@ def test_only_county_admins_may_recompute(demo: Region) -> None:
     assert not ComputeRun.objects.filter(requested_by__isnull=False).exists()
 
 
+def test_a_quarter_that_has_not_begun_cannot_be_computed_and_become_everyones_default(demo: Region) -> None:
+    from django.utils import timezone
+
+    future = Quarter.containing(timezone.localdate()).next()
+    client = client_for("xianadmin")
+
+    response = client.post(reverse("assessment_compute"), {"region": DEMO_COUNTY, "period": str(future)})
+
+    assert response.status_code == 404
+    assert not ComputeRun.objects.filter(requested_by__isnull=False).exists()
+    assert not IndicatorValue.objects.filter(year=future.year, quarter=future.number).exists()
+    assert f"{PERIOD.label}" in client_for("xian").get(reverse("assessment_indicators")).content.decode()
+
+
 def test_a_value_computed_before_a_data_change_is_marked_stale(demo: Region) -> None:
     from regions.models import DataVersion
 
