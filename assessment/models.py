@@ -111,10 +111,18 @@ class ScoringRule(PolicyRow):
     """How an indicator scores: full marks when met, else full − deduction × points short, not below the floor."""
 
     indicator = models.CharField(_("指标"), max_length=64, validators=[validate_indicator_code])
-    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=2, default=Decimal("1"))
-    full_score = models.DecimalField(_("满分"), max_digits=8, decimal_places=2)
+    weight = models.DecimalField(
+        _("权重"), max_digits=6, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(0)]
+    )
+    full_score = models.DecimalField(_("满分"), max_digits=8, decimal_places=2, validators=[MinValueValidator(0)])
     deduction_per_point = models.DecimalField(
-        _("每差1点扣分"), max_digits=8, decimal_places=2, null=True, blank=True, help_text=_("不填则未达标得保底分")
+        _("每差1点扣分"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("不填则未达标得保底分"),
     )
     point = models.DecimalField(
         _("1点的大小"),
@@ -123,7 +131,9 @@ class ScoringRule(PolicyRow):
         default=Decimal("0.01"),
         help_text=_("以指标值的单位计：比例类0.01即1个百分点，金额类如100元"),
     )
-    floor = models.DecimalField(_("保底分"), max_digits=8, decimal_places=2, default=Decimal("0"))
+    floor = models.DecimalField(
+        _("保底分"), max_digits=8, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
 
     history = HistoricalRecords(**HISTORY)
 
@@ -133,11 +143,20 @@ class ScoringRule(PolicyRow):
         ordering = ["indicator", "region__code", "-year"]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "region", "year"], name="scoring_rule_one_per_year"),
-            models.CheckConstraint(condition=Q(point__gt=0), name="scoring_rule_point_positive"),
+            models.CheckConstraint(
+                condition=Q(point__gt=0),
+                name="scoring_rule_point_positive",
+                violation_error_message=_("1点的大小须大于0"),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.region} {self.year} {self.indicator}"
+
+    def clean(self) -> None:
+        # Above full marks the floor would score a missed target higher than a met one.
+        if self.floor is not None and self.full_score is not None and self.floor > self.full_score:
+            raise ValidationError({"floor": _("保底分不能高于满分")})
 
 
 class ParameterValue(PolicyRow):

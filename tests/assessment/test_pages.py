@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from assessment.demo import DEMO_COUNTY, demo_targets_ensure
-from assessment.models import ComputeRun, IndicatorValue, RunStatus, Status, Target
+from assessment.models import ComputeRun, IndicatorValue, RunStatus, ScoringRule, Status, Target
 from assessment.services import compute_run_now
 from figures import registry
 from figures.periods import Quarter
@@ -178,6 +178,39 @@ def test_a_county_admin_changes_a_target_and_the_history_records_who(demo: Regio
     page = client.get(reverse("assessment_targets"), {"year": PERIOD.year}).content.decode()
     assert "季度关账前录入95%" in page
     assert "修改" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"floor": "20"}, "保底分不能高于满分"),
+        ({"deduction_per_point": "-1"}, "确保该值大于或等于0"),
+        ({"weight": "-1"}, "确保该值大于或等于0"),
+        ({"full_score": "-10"}, "确保该值大于或等于0"),
+        ({"floor": "-5"}, "确保该值大于或等于0"),
+        ({"point": "0"}, "1点的大小须大于0"),
+    ],
+)
+def test_a_scoring_rule_that_would_score_a_miss_above_full_marks_or_below_zero_is_refused(
+    demo: Region, change: dict[str, str], message: str
+) -> None:
+    """A floor above full marks, or a negative deduction, would score a missed target higher than a met one."""
+    township = Region.objects.get(code=TOWNSHIP_A)
+    rule = {
+        "indicator": "entry_progress",
+        "region": township.pk,
+        "year": 2026,
+        "weight": "1",
+        "full_score": "10",
+        "deduction_per_point": "1",
+        "point": "0.01",
+        "floor": "0",
+    }
+    response = client_for("xianadmin").post(reverse("assessment_policy_new", args=["rule"]), {**rule, **change})
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ScoringRule.objects.filter(region=township).exists()
 
 
 def test_a_county_admin_cannot_set_a_target_above_their_county(demo: Region) -> None:
