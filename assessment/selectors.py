@@ -24,6 +24,7 @@ from assessment.policy import Policy
 from figures import registry
 from figures.periods import Quarter
 from figures.registry import Indicator
+from households.closing import locked_county_codes
 from regions.models import DataVersion, Level, Region, regions_visible_to
 
 # Share of the siblings at the bottom of a ranking that the scoring table marks 通报 (at least the last one).
@@ -122,14 +123,16 @@ class IndicatorGroup:
 def indicator_groups(*, region: Region, period: Quarter) -> list[IndicatorGroup]:
     """Every registered indicator with the region's stored value, grouped as the registry orders them."""
     values = {value.indicator: value for value in IndicatorValue.objects.for_period(period).filter(region=region)}
-    version = current_data_version(region=region)
+    # A locked quarter's values are frozen on purpose: newer data does not make them stale.
+    version = None if is_frozen(region=region, period=period) else current_data_version(region=region)
     groups: dict[str, IndicatorGroup] = {}
     for indicator in registry.indicators():
         if region.level not in indicator.levels:
             continue
         value = values.get(indicator.code)
         group = groups.setdefault(indicator.group, IndicatorGroup(indicator.group))
-        group.rows.append(IndicatorRow(indicator, value, value is not None and value.data_version < version))
+        stale = value is not None and version is not None and value.data_version < version
+        group.rows.append(IndicatorRow(indicator, value, stale))
     return list(groups.values())
 
 
@@ -152,7 +155,15 @@ def sub_region_values(*, region: Region, period: Quarter, indicator: Indicator) 
     )
 
 
+def is_frozen(*, region: Region, period: Quarter) -> bool:
+    """Whether the region's county has locked the quarter (季度关账): its values stay as they were at locking."""
+    return region.level >= Level.COUNTY and region.code[:6].ljust(12, "0") in locked_county_codes(period)
+
+
 def is_stale(*, value: IndicatorValue, region: Region) -> bool:
+    """Computed before the data last changed, and not frozen by a quarter close."""
+    if is_frozen(region=region, period=value.period):
+        return False
     return value.data_version < current_data_version(region=region)
 
 

@@ -100,6 +100,7 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
             "indicator": indicator,
             "value": value,
             "stale": value is not None and selectors.is_stale(value=value, region=region),
+            "frozen": selectors.is_frozen(region=region, period=period),
             "window": window_label(indicator.period_kind, period),
             "parameters": [(labels[key], amount) for key, amount in parameters.items()],
             "sub_values": selectors.sub_region_values(region=region, period=period, indicator=indicator),

@@ -198,3 +198,21 @@ def test_an_import_cannot_be_undone_once_its_quarter_is_locked(tree: Tree, staff
     with pytest.raises(ValidationError, match="2025年第3季度已关账，不能撤销本批次导入"):
         import_batch_rollback(batch=applied, by=staff.village_clerk)
     assert IncomeRecord.objects.filter(household=target).exists()
+
+
+def test_a_locked_quarter_is_shown_frozen_not_stale_after_later_changes(tree: Tree, staff: Staff) -> None:
+    from assessment.engine import indicators_compute
+
+    recorded(tree, staff)
+    indicators_compute(scope=tree.county, period=Q3)
+    lock(tree, staff)
+    household(staff.village_clerk, tree.village_a1, number="H002")  # newer data: the county's version moves on
+    client = client_for(staff.county_admin)
+    query = {"region": tree.county.code, "period": "2025Q3"}
+
+    listed = client.get(reverse("assessment_indicators"), query).content.decode()
+    page = client.get(reverse("assessment_indicator", args=["entry_progress"]), query).content.decode()
+
+    assert 'data-testid="stale"' not in listed
+    assert 'data-testid="stale"' not in page
+    assert 'data-testid="frozen"' in page
