@@ -63,7 +63,7 @@ def target_text(comparator: str, target: Decimal | None, unit: str) -> str:
 def status_badge(status: str | None) -> SafeString:
     """达标 / 未达标 / 无目标 / 无数据 as a badge with a sign and the word."""
     if not status:
-        return format_html('<span class="badge text-bg-light border" data-status="">未计算</span>')
+        return format_html('<span class="badge text-bg-light border" data-status="">{}</span>', "未计算")
     css, sign = STATUS_STYLE.get(Status(status), ("text-bg-light", ""))
     return format_html('<span class="badge {}" data-status="{}">{} {}</span>', css, status, sign, Status(status).label)
 

@@ -306,3 +306,13 @@ def test_seed_targets_is_idempotent_and_computes_values(demo: Region) -> None:
     call_command("seed_targets", quarters=1)
     assert Target.objects.count() == before
     assert IndicatorValue.objects.for_period(PERIOD).filter(region=demo).exists()
+
+
+def test_the_badge_of_an_uncomputed_value_renders_without_a_deprecated_call() -> None:
+    import warnings
+
+    from assessment.templatetags.assessment_tags import status_badge
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # format_html() without arguments is removed in Django 6
+        assert "未计算" in status_badge(None)
