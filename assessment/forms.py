@@ -8,7 +8,7 @@ from django import forms
 
 from assessment.models import ParameterValue, ScoringRule, Target
 from figures import alerts, registry
-from regions.models import Region
+from regions.models import Level, Region
 
 
 class RegionChoiceField(forms.ModelChoiceField):
@@ -84,6 +84,11 @@ class ScoringRuleForm(PolicyRowForm):
 
 class ParameterValueForm(PolicyRowForm):
     key = forms.ChoiceField(label="参数", choices=parameter_choices)
+
+    def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
+        # The engine reads parameters once per county: a township's own value would be shown but not used.
+        super().__init__(*args, regions=regions.filter(level__lte=Level.COUNTY), **kwargs)
+        self.fields["region"].help_text = "参数在县及以上设定，乡镇、村沿用所在县的取值"
 
     class Meta:
         model = ParameterValue

@@ -171,7 +171,15 @@ def parameters_in_force(*, region: Region, period: Quarter, indicator: Indicator
     """The values of the indicator's parameters for the region (the nearest row, else the default)."""
     if not indicator.parameters:
         return {}
-    return Policy(period=period).parameters(indicator.parameters, region.code, region.level)
+    return Policy(period=period).parameters(indicator.parameters, *_parameter_place(region))
+
+
+def _parameter_place(region: Region) -> tuple[str, int]:
+    """Where parameters are read for a region's figures: the engine reads them once per county for the
+    county, its townships and villages, and on the region itself above; the pages must read the same."""
+    if region.level >= Level.COUNTY:
+        return region.code[:6].ljust(12, "0"), Level.COUNTY
+    return region.code, region.level
 
 
 # --- drill-down ------------------------------------------------------------------------------------
@@ -179,7 +187,7 @@ def parameters_in_force(*, region: Region, period: Quarter, indicator: Indicator
 
 def drill_down(*, region: Region, period: Quarter, indicator: Indicator, side: str) -> QuerySet[Any]:
     """The records behind the numerator or the denominator of one region's figure."""
-    parameters = Policy(period=period).parameters(indicator.parameters, region.code, region.level)
+    parameters = Policy(period=period).parameters(indicator.parameters, *_parameter_place(region))
     if side == "numerator":
         return indicator.numerator_records(period=period, region=region, parameters=parameters)
     return indicator.denominator_records(period=period, region=region, parameters=parameters)

@@ -316,3 +316,34 @@ def test_the_badge_of_an_uncomputed_value_renders_without_a_deprecated_call() ->
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # format_html() without arguments is removed in Django 6
         assert "未计算" in status_badge(None)
+
+
+def test_a_townships_drill_down_uses_the_parameters_its_figure_was_computed_with(demo: Region) -> None:
+    """The engine reads parameters once per county; a row set on a township must not change its list."""
+    from assessment.models import ParameterValue
+
+    township = Region.objects.get(code=TOWNSHIP_A)
+    ParameterValue.objects.create(region=township, year=PERIOD.year, key="key_household_line", value=Decimal("99999"))
+    compute_run_now(scope=demo, period=PERIOD, reason="test")
+    value = IndicatorValue.objects.for_period(PERIOD).get(region=township, indicator="below_key_line")
+    client = client_for("xianadmin")
+    query = {"region": township.code, "period": str(PERIOD)}
+
+    listed = client.get(reverse("assessment_numerator", args=["below_key_line"]), query).content.decode()
+    page = client.get(reverse("assessment_indicator", args=["below_key_line"]), query).content.decode()
+
+    assert shown_count(listed) == value.numerator
+    assert "99,999" not in page
+
+
+def test_parameters_are_set_on_the_county_or_above_only(demo: Region) -> None:
+    from assessment.models import ParameterValue
+
+    township = Region.objects.get(code=TOWNSHIP_A)
+    response = client_for("xianadmin").post(
+        reverse("assessment_policy_new", args=["parameter"]),
+        {"key": "key_household_line", "region": township.pk, "year": PERIOD.year, "value": "12000"},
+    )
+
+    assert response.status_code == 200
+    assert not ParameterValue.objects.filter(region=township).exists()
