@@ -69,7 +69,9 @@ class FieldRules:
         field = self.fields.get(name)
         if field is None:
             return None
-        key = (name, value if value.__class__ is not bool else ("bool", value))
+        kind = value.__class__
+        # 1, True and 1.0 are equal keys, and so are Decimal("1.0") and Decimal("1.000"): not judged alike.
+        key = (name, value if kind is str or kind is int else (kind, str(value) if kind is Decimal else value))
         try:
             return self.memo[key]
         except KeyError:

@@ -11,8 +11,12 @@ from households.models import Household, IncomeRecord, Member
 from workbooks.rules import FieldRules
 
 
-def refused_one_by_one(rules: FieldRules, name: str, values: list[Any], skip: tuple[Any, ...]) -> set[int]:
-    return {index for index, value in enumerate(values) if value not in skip and rules.error(name, value) is not None}
+def refused_one_by_one(model: Any, name: str, values: list[Any], skip: tuple[Any, ...]) -> set[int]:
+    return {
+        index
+        for index, value in enumerate(values)
+        if value not in skip and FieldRules(model).error(name, value) is not None
+    }
 
 
 @pytest.mark.parametrize(
@@ -45,10 +49,16 @@ def refused_one_by_one(rules: FieldRules, name: str, values: list[Any], skip: tu
 )
 def test_failing_finds_the_values_that_error_refuses(model: Any, name: str, values: list[Any]) -> None:
     for skip in ((None,), (None, Decimal("0.00"))):
-        expected = refused_one_by_one(FieldRules(model), name, values, skip)
+        expected = refused_one_by_one(model, name, values, skip)
         assert FieldRules(model).failing(name, values, skip=skip) == expected
     assert FieldRules(model).failing(name, values)  # each list holds a value the field refuses
 
 
 def test_failing_ignores_a_field_the_rules_do_not_judge() -> None:
     assert FieldRules(IncomeRecord).failing("net_income", [Decimal("-1")]) == set()
+
+
+def test_error_tells_apart_equal_numbers_that_differ_in_places() -> None:
+    rules = FieldRules(IncomeRecord)
+    assert rules.error("wages_other", Decimal("1.0")) is None
+    assert rules.error("wages_other", Decimal("1.000")) == "最多保留2位小数"
