@@ -63,6 +63,7 @@ class FieldRules:
         }
         self.memo: dict[tuple[str, Any], str | None] = {}
         self.remembered: dict[str, int] = dict.fromkeys(self.fields, 0)
+        self.quick = {name: _quick_test(field) for name, field in self.fields.items()}
 
     def error(self, name: str, value: Any) -> str | None:
         """The Chinese message for one field's value, or None when the field accepts it."""
@@ -78,7 +79,8 @@ class FieldRules:
             pass
         except TypeError:  # an unhashable value: judged every time
             return self._judge(field, value)
-        message = self._judge(field, value)
+        quick = self.quick[name]
+        message = None if quick is not None and quick(value) else self._judge(field, value)
         # Names and amounts rarely repeat: past a few thousand values a field's answers are not kept.
         if self.remembered[name] < MEMO_VALUES_PER_FIELD:
             self.memo[key] = message
@@ -121,7 +123,7 @@ class FieldRules:
         else:  # 1, True and 1.0 are equal keys that do not judge alike
             distinct = {(value.__class__, value): value for value in values}
             key_of = _typed
-        passes = _quick_test(field)
+        passes = self.quick[name]
         bad = set()
         for key, value in distinct.items():
             if value in skip or (passes is not None and passes(value)):

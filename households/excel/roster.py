@@ -44,6 +44,7 @@ from workbooks.staging import Stager
 HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
 # The member fields a roster row sets, besides the 身份证号 it is matched by.
 MEMBER_FIELDS = [name for name, _ in MEMBER_KEYS]
+RULED_MEMBER_FIELDS = (*MEMBER_FIELDS, "id_number")
 # What _local_number makes: never typed into a file by hand (a later batch could make the same).
 LOCAL_NUMBER = re.compile(r"^L\d{12}-\d+-\d{3}$")
 
@@ -83,6 +84,12 @@ class RosterPlanner(CasePlanning):
         one_household_per_person(plan, cells, groups)
         self.existing = read_existing([key[1] for key in groups if key[0] == "number"], id_numbers)
         self.member_columns = [(name, cells.columns[key]) for name, key in MEMBER_KEYS if key in cells.columns]
+        # Members' cells judged a column at a time; a row is judged in full only when one of them fails.
+        skipped = (None, FAILED)
+        self.member_failing = set().union(
+            *(self.member_rules.failing(name, column, skip=skipped) for name, column in self.member_columns),
+            self.member_rules.failing("id_number", ids, skip=skipped),
+        )
         for key, indexes in groups.items():
             self._plan_group(Group(key, indexes, cells, village_of))
         if plan.errors:
@@ -259,7 +266,8 @@ class RosterPlanner(CasePlanning):
             else:
                 after = {**member, **file_values, "is_active": True}
                 action = StagedAction.UPDATE
-            if self._rule_errors(self.member_rules, {k: after[k] for k in (*MEMBER_FIELDS, "id_number")}, row):
+            judged = not self._member_passes(index, after, file_values, ids[index])
+            if judged and self._rule_errors(self.member_rules, {k: after[k] for k in RULED_MEMBER_FIELDS}, row):
                 ok = False
                 continue
             results.append((action, after))
@@ -308,6 +316,18 @@ class RosterPlanner(CasePlanning):
             plan.error(group.first.number, COLUMNS["relation"], message)
             return None
         return writes, everyone, counter
+
+
+    def _member_passes(self, index: int, after: dict[str, Any], file_values: dict[str, Any], cell: Any) -> bool:
+        """Whether a member's values break no field rule: the file's cells were judged by column, the
+        values it keeps (the registry's, the defaults, the normalised 身份证号 if it differs) are judged here."""
+        if index in self.member_failing:
+            return False
+        error = self.member_rules.error
+        for name in MEMBER_FIELDS:
+            if name not in file_values and error(name, after[name]) is not None:
+                return False
+        return after["id_number"] == cell or error("id_number", after["id_number"]) is None
 
 
 def _column_for(field_name: str) -> Column:

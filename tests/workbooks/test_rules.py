@@ -12,11 +12,9 @@ from workbooks.rules import FieldRules
 
 
 def refused_one_by_one(model: Any, name: str, values: list[Any], skip: tuple[Any, ...]) -> set[int]:
-    return {
-        index
-        for index, value in enumerate(values)
-        if value not in skip and FieldRules(model).error(name, value) is not None
-    }
+    """The values field.clean() refuses, judged in full one by one (no memo, no quick test)."""
+    field = FieldRules(model).fields[name]
+    return {index for index, value in enumerate(values) if value not in skip and FieldRules._judge(field, value)}
 
 
 @pytest.mark.parametrize(
@@ -52,6 +50,8 @@ def test_failing_finds_the_values_that_error_refuses(model: Any, name: str, valu
         expected = refused_one_by_one(model, name, values, skip)
         assert FieldRules(model).failing(name, values, skip=skip) == expected
     assert FieldRules(model).failing(name, values)  # each list holds a value the field refuses
+    rules, field = FieldRules(model), FieldRules(model).fields[name]
+    assert [rules.error(name, value) for value in values] == [FieldRules._judge(field, value) for value in values]
 
 
 def test_failing_ignores_a_field_the_rules_do_not_judge() -> None:
