@@ -317,7 +317,6 @@ class RosterPlanner(CasePlanning):
             return None
         return writes, everyone, counter
 
-
     def _member_passes(self, index: int, after: dict[str, Any], file_values: dict[str, Any], cell: Any) -> bool:
         """Whether a member's values break no field rule: the file's cells were judged by column, the
         values it keeps (the registry's, the defaults, the normalised 身份证号 if it differs) are judged here."""
