@@ -206,7 +206,7 @@ def _quick_test(field: models.Field[Any, Any]) -> Callable[[Any], bool] | None:
                 and value.is_finite()
                 and low <= value <= high
                 and -below < value < below
-                and value.as_tuple().exponent >= -places  # type: ignore[operator]
+                and value.as_tuple().exponent >= -places
             )
 
         return amount_passes

@@ -314,7 +314,7 @@ class IncomePlanner:
     ) -> bool:
         """Report the errors of a row that breaks a rule, worded as the model words them for a form."""
         record = IncomeRecord(household=household, year=year, quarter=quarter, **after)
-        if record_id is not None:
+        if record_id is not None and version is not None:
             record.pk, record.version = record_id, version
         record.compute()
         fields = {f.attname: getattr(record, f.attname) for f in IncomeRecord._meta.concrete_fields}
