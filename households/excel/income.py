@@ -74,6 +74,7 @@ class IncomePlanner:
         # Amounts the file has no column for: a recorded quarter keeps its own, which are judged row by row.
         self._kept_amounts = [name for name in AMOUNT_FIELDS if name not in columns]
         self._periods: dict[tuple[int, int], bool] = {}
+        self._new_amounts: dict[str, Any] = {**dict.fromkeys(AMOUNT_FIELDS, ZERO), "household_size": None}
         count = len(numbers)
         bad = set(self._unreadable)
         blank_cells = [columns.get(key) or [None] * count for key in REQUIRED]
@@ -183,6 +184,16 @@ class IncomePlanner:
             after[name] = ZERO if value is None else value
         return after
 
+    def _new_values(self, index: int, size: int) -> dict[str, Any]:
+        """_file_values of a quarter not recorded yet (household size given): amounts not in the file are zero."""
+        after = dict(self._new_amounts)
+        after["household_size"] = size
+        for name, column in self._amount_columns:
+            value = column[index]
+            if value is not None:
+                after[name] = value
+        return after
+
     def _compare(self, keys: dict[tuple[int, int, int], tuple[int, Any]]) -> dict[int, Any]:
         """Row index → UNCHANGED or (id, version, values before) for the rows whose quarter is recorded.
 
@@ -236,11 +247,12 @@ class IncomePlanner:
                 if not size:
                     self._error(row, "household_number", "该户没有在户成员，不能计算人均纯收入")
                     return
-            before: dict[str, Any] = {"household_size": size, **dict.fromkeys(AMOUNT_FIELDS, ZERO)}
             record_id = version = None
+            before: dict[str, Any] = {}
+            after = self._new_values(index, size)
         else:
             record_id, version, before = existing
-        after = self._file_values(index, {name: before[name] for name in COMPARED})
+            after = self._file_values(index, {name: before[name] for name in COMPARED})
         if household.status != HouseholdStatus.ACTIVE:
             self._error(row, "household_number", f"户编号 {number} 已注销，不能录入收入")
             return
@@ -265,7 +277,6 @@ class IncomePlanner:
         if is_new:
             counter.new += 1
             values = {**self.defaults, **after, "household_id": household.pk, "year": year, "quarter": quarter}
-            values = {name: values[name] for name in CREATE_FIELDS}
             self.stager.add(phase=0, model=IncomeRecord, action=StagedAction.CREATE, values=values, row=row)
             return
         counter.updated += 1
