@@ -7,3 +7,15 @@ class AssessmentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "assessment"
     verbose_name = "考核评估"
+
+    def ready(self) -> None:
+        # Every app's indicators.py and alert_rules.py register themselves on import, as admin.py does.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("indicators")
+        autodiscover_modules("alert_rules")
+
+        from assessment.services import data_changed_received
+        from regions.signals import data_changed
+
+        data_changed.connect(data_changed_received, dispatch_uid="assessment-recompute")

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("regions.urls")),
     path("", include("workbooks.urls")),
     path("", include("households.urls")),
+    path("assessment/", include("assessment.urls")),
 ]

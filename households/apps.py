@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class HouseholdsConfig(AppConfig):
@@ -11,3 +12,9 @@ class HouseholdsConfig(AppConfig):
     def ready(self) -> None:
         # The Excel registers this app declares, known to the import pipeline from here on.
         from households import sheets  # noqa: F401
+        from households.models import MonitoringThreshold, VillagePopulation
+        from households.signals import reference_data_changed
+
+        for model in (MonitoringThreshold, VillagePopulation):
+            post_save.connect(reference_data_changed, sender=model, dispatch_uid=f"changed-{model.__name__}")
+            post_delete.connect(reference_data_changed, sender=model, dispatch_uid=f"deleted-{model.__name__}")

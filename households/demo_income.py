@@ -101,9 +101,11 @@ def trailing_facts(rows: Sequence[IncomeRow]) -> tuple[int, int, Decimal | None]
     """Latest quarter and the trailing four-quarter per-capita income, as the service computes them."""
     latest = max(row.period for row in rows)
     wanted = set(latest.trailing_four())
-    window = [row for row in rows if row.period in wanted]
+    window = sorted((row for row in rows if row.period in wanted), key=lambda row: row.period)
     trailing = (
-        formulas.sum_per_capita((row.net_income, row.household_size) for row in window) if len(window) == 4 else None
+        formulas.window_per_capita([(row.net_income, row.household_size) for row in window])
+        if len(window) == 4
+        else None
     )
     return latest.year, latest.number, trailing
 

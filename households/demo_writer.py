@@ -23,6 +23,7 @@ from households.models import (
     MonitoringThreshold,
     RiskType,
 )
+from households.population import VillagePopulation
 from regions.models import Level, Region, Role, User
 from regions.services import region_create, role_groups_ensure, user_create
 
@@ -262,10 +263,39 @@ def demo_households_write(
     return written
 
 
+# Rural population ÷ registered members, by village (cycled): the ledger holds most but not all of a
+# village's people, so the 监测对象 share lands on both sides of 002's 3% line.
+POPULATION_FACTORS = (1.4, 1.8, 1.6, 2.0, 1.5)
+POPULATION_SOURCE = "演示数据（非官方）：村农村人口"
+
+
+def demo_populations_ensure(*, years: Iterable[int]) -> int:
+    """Each demo village's rural population for the years, from its registered members; returns rows added."""
+    members = dict(
+        Member.objects.filter(is_active=True, household__village__code__startswith=COUNTY[0][:6])
+        .values("household__village_id")
+        .annotate(count=models.Count("pk"))
+        .values_list("household__village_id", "count")
+    )
+    added = 0
+    for index, village in enumerate(Region.objects.filter(code__startswith=COUNTY[0][:6], level=Level.VILLAGE)):
+        people = members.get(village.pk, 0)
+        if not people:
+            continue
+        population = max(10, round(people * POPULATION_FACTORS[index % len(POPULATION_FACTORS)], -1))
+        for year in years:
+            _row, created = VillagePopulation.objects.get_or_create(
+                village=village, year=year, defaults={"population": population, "source": POPULATION_SOURCE}
+            )
+            added += int(created)
+    return added
+
+
 def demo_seed(*, households: int, seed: int, on_chunk: Callable[[int], None] | None = None) -> list[DemoAccount]:
-    """Regions, thresholds, accounts and `households` generated households; returns the accounts."""
+    """Regions, thresholds, accounts, `households` generated households and the villages' populations."""
     regions = demo_regions_ensure()
     demo_thresholds_ensure(province=regions[PROVINCE[0]])
     accounts = demo_users_ensure()
     demo_households_write(generate_households(count=households, seed=seed), on_chunk=on_chunk)
+    demo_populations_ensure(years=THRESHOLDS)
     return accounts

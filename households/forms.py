@@ -30,6 +30,7 @@ from households.models import (
 from households.quarter import Quarter
 from households.services import VOID_REASON_MAX_LENGTH, MemberData
 from regions.models import Region
+from workbooks.rules import validate_visible_text
 
 
 class VillageChoiceField(forms.ModelChoiceField):
@@ -108,13 +109,15 @@ class HouseholdForm(BootstrapMixin, forms.ModelForm):
 
 class MemberForm(BootstrapMixin, forms.Form):
     pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    name = forms.CharField(label=_("姓名"), max_length=32)
+    name = forms.CharField(label=_("姓名"), max_length=32, validators=[validate_visible_text])
     id_number = forms.CharField(label=_("身份证号"), max_length=24)
     relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices)
     labour = forms.ChoiceField(label=_("劳动技能"), choices=Labour.choices)
     health = forms.ChoiceField(label=_("健康状况"), choices=Health.choices)
     schooling = forms.ChoiceField(label=_("在校生状况"), choices=Schooling.choices)
-    work_place = forms.CharField(label=_("务工地点"), max_length=100, required=False)
+    work_place = forms.CharField(
+        label=_("务工地点"), max_length=100, required=False, validators=[validate_visible_text]
+    )
     work_months = forms.IntegerField(label=_("务工月数"), min_value=0, max_value=12, initial=0)
     medical_insurance = forms.BooleanField(label=_("参加医保"), required=False, initial=True)
     remove = forms.BooleanField(label=_("减员"), required=False)
@@ -274,7 +277,9 @@ class MonitoringCaseForm(BootstrapMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    note = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_visible_text]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -297,7 +302,9 @@ class EliminationForm(BootstrapMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     eliminated_month = MonthField(label=_("风险消除时间"))
     elimination_method = forms.ChoiceField(label=_("消除方式"), choices=EliminationMethod.choices)
-    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_visible_text]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -312,7 +319,7 @@ class EliminationForm(BootstrapMixin, forms.Form):
 
 class CancelForm(BootstrapMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    reason = forms.CharField(label=_("注销原因"), max_length=200)
+    reason = forms.CharField(label=_("注销原因"), max_length=200, validators=[validate_visible_text])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

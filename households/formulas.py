@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -68,21 +68,16 @@ def growth(*, current: Decimal | None, previous: Decimal | None) -> Decimal | No
     return ((current - previous) / previous).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
-def sum_per_capita(records: Iterable[tuple[Decimal, int]]) -> Decimal | None:
-    """Per-capita net income over several quarters: Σ each quarter's net ÷ that quarter's size.
+def window_per_capita(records: Sequence[tuple[Decimal, int]]) -> Decimal | None:
+    """Per-capita net income over several quarters, oldest first: Σ 家庭纯收入 ÷ 家庭人口.
 
-    Summing per-quarter per-capita figures keeps every quarter divided by the household size
-    it had at the time.
+    家庭人口 is the size at the window's end (its last quarter's record, DOMAIN §9), and the
+    quotient is rounded once, at the end: never a sum of already-rounded quarterly figures.
+    None for an empty window or a household of nobody.
     """
-    total = ZERO
-    seen = False
-    for net_income, household_size in records:
-        share = per_capita(net_income=net_income, household_size=household_size)
-        if share is None:
-            continue
-        total += share
-        seen = True
-    return money(total) if seen else None
+    if not records:
+        return None
+    return per_capita(net_income=sum((net for net, _ in records), ZERO), household_size=records[-1][1])
 
 
 def is_sharp_fall(*, current: Decimal | None, previous: Decimal | None, limit: Decimal) -> bool:

@@ -26,6 +26,7 @@ from households.id_numbers import (
 from households.quarter import Quarter
 from regions.models import Level, Region, ScopedQuerySet
 from workbooks.models import ImportedHistory
+from workbooks.rules import validate_visible_text
 
 # History tables grow by a row per change of every household and member: a province's imports
 # write millions. Their user column keeps no database foreign key (each inserted row would fire a
@@ -159,7 +160,11 @@ class HouseholdQuerySet(ScopedQuerySet):
 class Household(VersionedModel):
     uuid = models.UUIDField(_("唯一标识"), default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(
-        _("户编号"), max_length=32, unique=True, help_text=_("全国防返贫监测信息系统户编号；未知时可填本地编号")
+        _("户编号"),
+        max_length=32,
+        unique=True,
+        validators=[validate_visible_text],
+        help_text=_("全国防返贫监测信息系统户编号；未知时可填本地编号"),
     )
     village = models.ForeignKey(Region, verbose_name=_("所属村"), on_delete=models.PROTECT, related_name="households")
     household_type = models.CharField(_("户类型"), max_length=16, choices=HouseholdType.choices)
@@ -168,12 +173,12 @@ class Household(VersionedModel):
     )
     relocated = models.BooleanField(_("易地搬迁户"), default=False)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True, validators=[validate_phone])
-    address = models.CharField(_("住址"), max_length=200, blank=True)
-    helper_name = models.CharField(_("帮扶责任人"), max_length=32, blank=True)
-    helper_unit = models.CharField(_("帮扶责任人单位"), max_length=100, blank=True)
+    address = models.CharField(_("住址"), max_length=200, blank=True, validators=[validate_visible_text])
+    helper_name = models.CharField(_("帮扶责任人"), max_length=32, blank=True, validators=[validate_visible_text])
+    helper_unit = models.CharField(_("帮扶责任人单位"), max_length=100, blank=True, validators=[validate_visible_text])
     helper_phone = models.CharField(_("帮扶责任人电话"), max_length=20, blank=True, validators=[validate_phone])
     status = models.CharField(_("状态"), max_length=16, choices=HouseholdStatus.choices, default=HouseholdStatus.ACTIVE)
-    cancelled_reason = models.CharField(_("注销原因"), max_length=200, blank=True)
+    cancelled_reason = models.CharField(_("注销原因"), max_length=200, blank=True, validators=[validate_visible_text])
     cancelled_on = models.DateField(_("注销日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
@@ -304,7 +309,7 @@ class MemberQuerySet(ScopedQuerySet):
 
 class Member(models.Model):
     household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT, related_name="members")
-    name = models.CharField(_("姓名"), max_length=32)
+    name = models.CharField(_("姓名"), max_length=32, validators=[validate_visible_text])
     # Unique by the constraint below, whose index also serves prefix search.
     id_number = models.CharField(_("身份证号"), max_length=18)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, editable=False)
@@ -315,13 +320,13 @@ class Member(models.Model):
     schooling = models.CharField(
         _("在校生状况"), max_length=16, choices=Schooling.choices, default=Schooling.NOT_IN_SCHOOL
     )
-    work_place = models.CharField(_("务工地点"), max_length=100, blank=True)
+    work_place = models.CharField(_("务工地点"), max_length=100, blank=True, validators=[validate_visible_text])
     work_months = models.PositiveSmallIntegerField(
         _("务工月数"), default=0, validators=[MaxValueValidator(12, message=_("务工月数不能超过12"))]
     )
     medical_insurance = models.BooleanField(_("参加基本医疗保险"), default=True)
     is_active = models.BooleanField(_("在户"), default=True)
-    left_reason = models.CharField(_("减员原因"), max_length=100, blank=True)
+    left_reason = models.CharField(_("减员原因"), max_length=100, blank=True, validators=[validate_visible_text])
 
     history = HistoricalRecords(**HISTORY_OPTIONS, no_db_index=["id_number"])
     objects = MemberQuerySet.as_manager()
@@ -443,7 +448,7 @@ class MonitoringCase(VersionedModel):
     measures = models.ManyToManyField(AssistanceMeasure, verbose_name=_("帮扶措施"), blank=True, related_name="+")
     eliminated_month = models.DateField(_("风险消除时间"), null=True, blank=True)
     elimination_method = models.CharField(_("消除方式"), max_length=16, choices=EliminationMethod.choices, blank=True)
-    note = models.CharField(_("备注"), max_length=500, blank=True)
+    note = models.CharField(_("备注"), max_length=500, blank=True, validators=[validate_visible_text])
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     history = HistoricalRecords(**HISTORY_OPTIONS, m2m_fields=[risk_types, measures], excluded_fields=["created_at"])
@@ -710,4 +715,7 @@ def income_figures(amounts: Mapping[str, Decimal], household_size: int) -> tuple
 
 
 # Export records and jobs live in the excel package; Django finds them through here.
+from households.closing import ClosedQuarter  # noqa: E402, F401
 from households.excel.models import ExportJob, ExportRecord  # noqa: E402, F401
+from households.facts import FactsBuild, HouseholdQuarterFact  # noqa: E402, F401
+from households.population import VillagePopulation  # noqa: E402, F401

@@ -209,7 +209,9 @@ def household_income_ledger(*, household: Household) -> list[YearRow]:
     for record in records:
         row = years.setdefault(record.year, YearRow(year=record.year))
         earlier = by_quarter.get(record.period.year_earlier())
-        year_to_date = formulas.sum_per_capita((r.net_income, r.household_size) for r in [*row_records(row), record])
+        year_to_date = formulas.window_per_capita(
+            [(r.net_income, r.household_size) for r in [*row_records(row), record]]
+        )
         row.quarters.append(
             QuarterRow(
                 record=record,
@@ -245,7 +247,8 @@ def trailing_per_capita(*, household: Household, ending: Quarter) -> Decimal | N
     records = [r for r in household.income_records.filter(year__in={q.year for q in quarters}) if r.period in quarters]
     if len(records) < 4:
         return None
-    return formulas.sum_per_capita((r.net_income, r.household_size) for r in records)
+    records.sort(key=lambda record: record.period)
+    return formulas.window_per_capita([(r.net_income, r.household_size) for r in records])
 
 
 def household_detail(*, user: Any, pk: int) -> Household:
@@ -397,3 +400,14 @@ def home_summary(*, user: Any, current: Quarter, today: date | None = None) -> d
         "missing_income": households.count() - reported.count(),
         "eligible_for_review": open_cases.filter(identified_month__lte=review_cutoff).count(),
     }
+
+
+def latest_income_quarter(*, within: str) -> Quarter | None:
+    """The latest quarter with any income record under the code prefix."""
+    latest = (
+        IncomeRecord.objects.filter(household__village__code__startswith=within)
+        .order_by("-year", "-quarter")
+        .values_list("year", "quarter")
+        .first()
+    )
+    return Quarter(*latest) if latest else None

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households import formulas
+from households.closing import require_quarter_open
 from households.id_numbers import normalise_id_number
 from households.models import (
     AMOUNT_FIELDS,
@@ -32,6 +33,7 @@ from households.models import (
 )
 from households.quarter import Quarter
 from households.selectors import threshold_for, trailing_per_capita
+from regions.services import data_changed
 
 
 class ConcurrentEditError(ValidationError):
@@ -68,6 +70,14 @@ def _save(instance: Model, *, by: Any, reason: str = "") -> None:
     if reason:
         instance._change_reason = reason  # type: ignore[attr-defined]
     instance.save()
+    _announce(instance)
+
+
+def _announce(instance: Model) -> None:
+    """The county of the record's household now has newer data than its computed indicators."""
+    household = instance if isinstance(instance, Household) else getattr(instance, "household", None)
+    if household is not None:
+        data_changed(codes=[household.village.code])
 
 
 @dataclass
@@ -297,7 +307,7 @@ def income_facts_refresh(*, household_ids: Iterable[int] | None = None, batch_si
             own = records.get(pk, {})
             latest = max(own) if own else None
             window = [own[q] for q in latest.trailing_four() if q in own] if latest else []
-            trailing = formulas.sum_per_capita(window) if len(window) == 4 else None
+            trailing = formulas.window_per_capita(window) if len(window) == 4 else None
             facts.append((pk, latest.year if latest else None, latest.number if latest else None, trailing))
         with transaction.atomic():
             _write_income_facts(facts)
@@ -400,6 +410,7 @@ def income_record_save(
 ) -> tuple[IncomeRecord, list[IncomeWarning]]:
     """Enter or correct one quarter's income; the household size is taken as it is now."""
     _require_in_scope(by, household)
+    require_quarter_open(village_code=household.village.code, period=quarter)
     if record is None:
         require_permission(by, "households.add_incomerecord")
         if household.income_records.filter(year=quarter.year, quarter=quarter.number).exists():
@@ -445,11 +456,13 @@ def income_record_void(*, record: IncomeRecord, reason: str, by: Any, expected_v
         raise ValidationError({"reason": _("作废原因不能超过%(n)d个字") % {"n": VOID_REASON_MAX_LENGTH}})
     if not household.is_active:
         raise ValidationError(_("已注销农户不能修改收入"))
+    require_quarter_open(village_code=household.village.code, period=record.period)
     # Claiming the version refuses a void of a record someone corrected meanwhile, or a second click.
     claim_next_version(record, expected_version)
     record._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
     record._change_reason = VOID_PREFIX + reason  # type: ignore[attr-defined]
     record.delete()
+    _announce(record)
     household_refresh_income_facts(household=household)
     return household
 

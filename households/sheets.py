@@ -6,8 +6,12 @@ households/excel/roster.py and income.py validate the rows and stage the writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
+from households.closing import closed_message, closed_village_quarters, hold_counties
 from households.excel.access import PersonalDataSheet
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS
 from households.excel.income import UPDATED, IncomePlanner
@@ -23,9 +27,12 @@ from households.excel.roster import (
 from households.excel.roster_case import CASE_FIELDS, PHASE_CASES, PHASE_NEW_CASES, RISKS
 from households.id_numbers import remembering_valid_numbers
 from households.models import Household, IncomeRecord, Member, MonitoringCase
+from households.quarter import Quarter
 from households.services import income_facts_refresh
-from workbooks.apply import Parent, Step, create_fields
-from workbooks.models import StagedAction, StagedRow
+from regions.models import Level, Region
+from regions.services import data_changed
+from workbooks.apply import Parent, StaleBatch, Step, create_fields
+from workbooks.models import ImportBatch, StagedAction, StagedRow
 from workbooks.plan import Plan, without_cycle_collection
 from workbooks.reader import Table
 from workbooks.registers import register
@@ -75,7 +82,9 @@ class RosterSheet(PersonalDataSheet):
         through.objects.bulk_create(
             [through(monitoringcase_id=case, risktype_id=risk) for case, ids in risks for risk in ids], batch_size=5000
         )
-        _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
+        checked = staged_ids(batch_id, Household, StagedAction.CHECK)
+        _households_moved_on(checked)
+        _announce(batch_id, [*checked, *created.get("households.household", [])])
 
     def before_undo(self, *, batch_id: int) -> None:
         from workbooks.models import StagedRow
@@ -95,6 +104,7 @@ class RosterSheet(PersonalDataSheet):
 
     def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
         _households_moved_on(staged_ids(batch_id, Household, StagedAction.CHECK))
+        _announce(batch_id)
 
 
 def _households_moved_on(household_ids: list[int]) -> None:
@@ -122,10 +132,60 @@ class IncomeSheet(PersonalDataSheet):
         return IncomePlanner(user=user, sheet=table.sheet, stager=stager).run(table)
 
     def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
-        income_facts_refresh(household_ids=_households(batch_id))
+        region = ImportBatch.objects.select_related("region").get(pk=batch_id).region
+        hold_counties(within=region.prefix if region is not None else "")
+        if _locked_quarters_written(batch_id):
+            # Locked after the preview: nothing is written; 重新校验 names the rows.
+            raise StaleBatch("closed quarter")
+        households = _households(batch_id)
+        income_facts_refresh(household_ids=households)
+        _announce(batch_id, households)
+
+    def before_undo(self, *, batch_id: int) -> None:
+        locked = _locked_quarters_written(batch_id)
+        if locked:
+            raise ValidationError(closed_message(locked[0]).replace("修改收入", "撤销本批次导入"))
 
     def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
-        income_facts_refresh(household_ids=_households(batch_id))
+        households = _households(batch_id)
+        income_facts_refresh(household_ids=households)
+        _announce(batch_id, households)
+
+
+def _locked_quarters_written(batch_id: int) -> list[Quarter]:
+    """The locked quarters among the income records this batch wrote (its history rows name the batch)."""
+    written = (
+        IncomeRecord.history.filter(import_batch_id=batch_id)
+        .order_by()
+        .values_list("household__village_id", "year", "quarter")
+        .distinct()
+    )
+    closed = closed_village_quarters(village_id for village_id, _, _ in written)
+    return sorted({Quarter(year, number) for _, year, number in closed & set(written)})
+
+
+def _announce(batch_id: int, household_ids: Iterable[int] = ()) -> None:
+    """Mark what the batch wrote to as changed: the villages of its households (their figures are
+    stale, and only their facts need rebuilding), or else everything under the uploader's region."""
+    ids = sorted(set(household_ids))
+    if ids:
+        codes: set[str] = set()
+        for start in range(0, len(ids), 5000):
+            codes.update(
+                Household.objects.filter(pk__in=ids[start : start + 5000])
+                .values_list("village__code", flat=True)
+                .distinct()
+            )
+        data_changed(codes=codes)
+        return
+    region = ImportBatch.objects.select_related("region").get(pk=batch_id).region
+    if region is not None and region.level >= Level.COUNTY:
+        data_changed(codes=[region.code])
+        return
+    counties = Region.objects.filter(level=Level.COUNTY)
+    if region is not None:
+        counties = counties.subtree(region)
+    data_changed(codes=counties.values_list("code", flat=True))
 
 
 def _households(batch_id: int) -> set[int]:

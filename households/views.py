@@ -27,7 +27,13 @@ from households.forms import (
     MonitoringCaseForm,
     member_initial,
 )
-from households.models import INCOME_GROUPS, IncomeRecord, MonitoringCase
+from households.models import (
+    INCOME_GROUPS,
+    HouseholdType,
+    IncomeRecord,
+    MonitoringCase,
+    MonitoringCategory,
+)
 from households.quarter import Quarter
 
 
@@ -293,12 +299,25 @@ def income_void(request: HttpRequest, pk: int, period: str) -> HttpResponse:
     return redirect("household_detail", pk=household.pk)
 
 
+def _case_initial(household: Any, query: Any) -> dict[str, Any]:
+    """What the 纳入监测 form starts with: the category the household's type calls for, this month,
+    and a note passed in the link (e.g. by an alert: "由预警…纳入")."""
+    category = MonitoringCategory.UNSTABLE if household.household_type == HouseholdType.LIFTED else ""
+    if household.household_type == HouseholdType.ORDINARY:
+        category = MonitoringCategory.MARGINAL
+    return {
+        "category": category,
+        "identified_month": timezone.localdate().replace(day=1),
+        "note": str(query.get("note", ""))[:500],
+    }
+
+
 @login_required
 @permission_required("households.add_monitoringcase", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def monitoring_case_register(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
-    form = MonitoringCaseForm(request.POST or None)
+    form = MonitoringCaseForm(request.POST or None, initial=_case_initial(household, request.GET))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -221,3 +221,41 @@ def regions_visible_to(user: Any) -> RegionQuerySet:
     if prefix is None:
         return RegionQuerySet(Region).none()
     return RegionQuerySet(Region).filter(code__startswith=prefix)
+
+
+class DataVersion(models.Model):
+    """How many times a county's data has changed: a figure computed from an older version is stale.
+
+    Every write to a county's registers bumps it in the same transaction (`data_changed`).
+    """
+
+    county = models.OneToOneField(
+        Region, verbose_name=_("县"), on_delete=models.CASCADE, primary_key=True, related_name="data_version"
+    )
+    version = models.BigIntegerField(_("数据版本"), default=0)
+    changed_at = models.DateTimeField(_("最近修改时间"), null=True)
+
+    class Meta:
+        verbose_name = _("数据版本")
+        verbose_name_plural = _("数据版本")
+
+    def __str__(self) -> str:
+        return f"{self.county_id} v{self.version}"
+
+
+class DataChange(models.Model):
+    """Which part of a county a change touched (a village's code prefix, or wider), by data version:
+    precomputed facts are rebuilt for those parts only."""
+
+    county = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    version = models.BigIntegerField()
+    prefix = models.CharField(max_length=12)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("数据变动")
+        verbose_name_plural = _("数据变动")
+        indexes = [models.Index(fields=["county", "version"])]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} v{self.version} {self.prefix}"

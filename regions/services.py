@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
-from regions.models import Level, Region, Role
+from regions import signals
+from regions.models import DataChange, DataVersion, Level, Region, Role, code_prefix
 
 if TYPE_CHECKING:
     from regions.models import User
@@ -24,6 +29,9 @@ LOGIN_RECORD_PERMISSIONS = {
     "axes.view_accesslog",
     "axes.view_accessfailurelog",
 }
+# Assessment policy every role reads, and what a county administrator sets (targets, scoring, parameters).
+ASSESSMENT_POLICY_MODELS = ["target", "scoringrule", "parametervalue"]
+ASSESSMENT_READ = {f"assessment.view_{model}" for model in [*ASSESSMENT_POLICY_MODELS, "indicatorvalue", "regionscore"]}
 
 
 def role_permission_codenames(role: str) -> set[str]:
@@ -33,12 +41,19 @@ def role_permission_codenames(role: str) -> set[str]:
     codenames = {f"households.view_{model}" for model in DATA_MODELS}
     codenames |= {f"households.view_{model}" for model in REFERENCE_MODELS[:3]}
     codenames.add("regions.view_region")
+    codenames |= ASSESSMENT_READ
     if role in WRITE_ROLES:
         codenames |= {f"households.{action}_{model}" for model in DATA_MODELS for action in ("add", "change")}
     if role in PERSONAL_DATA_ROLES:
         codenames.add("households.view_personal_data")
     if role == Role.COUNTY_ADMIN:
         codenames |= LOGIN_RECORD_PERMISSIONS
+        codenames |= {
+            f"assessment.{action}_{model}"
+            for model in ASSESSMENT_POLICY_MODELS
+            for action in ("add", "change", "delete")
+        }
+        codenames.add("assessment.add_computerun")
     return codenames
 
 
@@ -62,6 +77,47 @@ def user_sync_role_group(*, user: User) -> None:
         user.groups.add(*wanted)
 
 
+def county_code_of(code: str) -> str:
+    """The 12-digit code of the county a region code lies in."""
+    return code[:6].ljust(12, "0")
+
+
+def data_changed(*, codes: Iterable[str]) -> None:
+    """Bump the data version of every county these region codes lie in, in the caller's
+    transaction, record which parts of it changed, and tell listeners (the assessment's debounced
+    recompute) once it commits."""
+    codes = {code for code in codes if len(code) >= 6}
+    counties = sorted({county_code_of(code) for code in codes})
+    if not counties:
+        return
+    levels = dict(Region.objects.filter(code__in=codes).values_list("code", "level"))
+    now = timezone.now()
+    for county in Region.objects.filter(code__in=counties, level=Level.COUNTY).only("pk", "code"):
+        updated = DataVersion.objects.filter(county=county).update(version=F("version") + 1, changed_at=now)
+        if not updated:
+            DataVersion.objects.get_or_create(county=county, defaults={"version": 1, "changed_at": now})
+        version = DataVersion.objects.values_list("version", flat=True).get(county=county)
+        prefixes = {
+            code_prefix(code, max(levels.get(code, Level.COUNTY), Level.COUNTY))
+            for code in codes
+            if county_code_of(code) == county.code
+        }
+        DataChange.objects.bulk_create(
+            [DataChange(county=county, version=version, prefix=prefix, changed_at=now) for prefix in sorted(prefixes)]
+        )
+
+        def announce(county_code: str = county.code) -> None:
+            signals.data_changed.send(sender=None, county_code=county_code)
+
+        transaction.on_commit(announce)
+
+
+def data_changes_prune(*, older_than_days: int = 30) -> int:
+    """Forget old change records; facts older than what is left are rebuilt whole."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    return DataChange.objects.filter(changed_at__lt=cutoff).delete()[0]
+
+
 def region_create(*, code: str, name: str, level: int, parent: Region | None) -> Region:
     region = Region(code=code, name=name, level=level, parent=parent)
     region.full_clean()
@@ -79,4 +135,4 @@ def user_create(*, username: str, password: str, role: str, region: Region | Non
     return user
 
 
-__all__ = ["Level", "region_create", "role_groups_ensure", "user_create", "user_sync_role_group"]
+__all__ = ["Level", "data_changed", "region_create", "role_groups_ensure", "user_create", "user_sync_role_group"]

@@ -55,3 +55,18 @@ def celery_worker(transactional_db: None) -> Iterator[None]:
 
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def reference_lists(request: pytest.FixtureRequest) -> None:
+    """Put back the rows a migration seeds (risk types, assistance measures) for a transactional test:
+    the flush after the previous transactional test emptied them, so without this a test would pass
+    or fail by which transactional test ran before it."""
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("households.migrations.0003_seed_reference_lists").seed(apps, None)

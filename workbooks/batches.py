@@ -27,11 +27,11 @@ from django.utils import timezone
 
 from workbooks import registers
 from workbooks.apply import LaterChange, StaleBatch, apply_steps, lock_and_check, undo_steps
+from workbooks.characters import printable
 from workbooks.models import ImportBatch, ImportStatus
 from workbooks.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
 from workbooks.queue import send_task
 from workbooks.reader import FileRefused, read_table_isolated
-from workbooks.rules import printable
 from workbooks.staging import Stager, discard
 
 logger = logging.getLogger(__name__)

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
+from workbooks.characters import INVISIBLE_CHARACTERS, invisible_character, printable
+
 # A cell as the parsers hand it over.
 CellValue = str | int | float | bool | datetime.date | datetime.datetime | datetime.time | datetime.timedelta | None
 
@@ -56,8 +58,12 @@ _PARENTHESES = re.compile(r"[（(][^）)]*[）)]")
 
 
 def header_key(text: str) -> str:
-    """Normalise a header cell for matching: fold width, drop spaces, *, and (units)."""
+    """Normalise a header cell for matching: fold width, drop spaces, *, (units) and invisible characters.
+
+    A header with an invisible character is matched so that map_columns can say which cell holds it.
+    """
     folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in str(text))
+    folded = INVISIBLE_CHARACTERS.sub("", folded)
     folded = folded.replace("\u3000", "").replace(" ", "").replace("\n", "").replace("*", "").strip()
     without_units = _PARENTHESES.sub("", folded)
     return without_units or folded
@@ -162,6 +168,12 @@ def map_columns(header: Header, columns: Sequence[ColumnSpec]) -> tuple[dict[str
     for index, text in enumerate(header.texts):
         column = match_header(text, lookup)
         if column is not None:
+            if (invisible := invisible_character(text)) is not None:
+                # Read as it is, the column would quietly not be imported (or be "missing"): say why.
+                raise FileRefused(
+                    f"表头“{printable(text)}”（{column_letter(index + 1)}列，第{header.row}行为表头）含有不可见字符"
+                    f"（{invisible}），请在 Excel 中删除该字符（可重新输入列名）后再上传"
+                )
             found.setdefault(column.key, []).append(index + 1)
         elif text:
             ignored.append(f"{text}（{column_letter(index + 1)}列）")

@@ -10,7 +10,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
-def send_task(task: Any, *args: Any) -> bool:
+def send_task(task: Any, *args: Any, countdown: float | None = None) -> bool:
     """Send a task once, without kombu's retries; False when the broker cannot be reached.
 
     The work's own record stays queued, and a sweeper (beat) sends it again later. In the
@@ -21,7 +21,7 @@ def send_task(task: Any, *args: Any) -> bool:
         # keeps reconnecting for broker_connection_timeout in 2 s steps, 6 s per send (and per
         # batch the sweeper re-sends) while the broker is down.
         with task.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
-            task.apply_async(args=list(args), retry=False, connection=connection)
+            task.apply_async(args=list(args), retry=False, connection=connection, countdown=countdown)
     except Exception as error:  # kombu raises its own OperationalError, and socket errors
         if settings.CELERY_TASK_ALWAYS_EAGER:
             raise

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import python_calamine
 
 from workbooks import isolated
-from workbooks.formats import CORRUPT, TOO_LARGE, UPLOAD_FORMATS, decode_text, detect_format
+from workbooks.formats import CORRUPT, TOO_LARGE, decode_text, detect_format
 from workbooks.headers import (
     HEADER_SCAN_ROWS,
     CellValue,
@@ -243,8 +243,6 @@ def _csv_rows(request: _Request) -> tuple[str, Iterator[Sequence[CellValue]]]:
     if request.path.stat().st_size > request.max_uncompressed_bytes:
         raise FileRefused(TOO_LARGE)
     data = request.path.read_bytes()
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileRefused(f"文件不是文本表格，{UPLOAD_FORMATS}")
     text = decode_text(data)
     delimiter = _delimiter(text, request.columns)
     return Path(request.original_name).name, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

@@ -7,7 +7,6 @@ to check in bulk; the model's clean() is the register's to call.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
 from typing import Any
@@ -16,8 +15,14 @@ from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import models
 
-# C0 controls but tab and line breaks, and DEL: what no register's text should hold.
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from workbooks.characters import INVISIBLE_CHARACTERS, invisible_character_error
+
+
+def validate_visible_text(value: str) -> None:
+    """Refuse text holding a control, zero-width or bidi character; forms, the admin, imports and the API apply it."""
+    message = invisible_character_error(value)
+    if message is not None:
+        raise ValidationError(message, code="invisible_character")
 
 
 # Django's own wording ("确保该变量包含不超过 32 字符 (目前字符数 40)。") said the way a clerk reads a cell.
@@ -44,11 +49,6 @@ def _plain(error: ValidationError) -> str:
         return template.format(**(error.params or {}))
     except (KeyError, IndexError):
         return "；".join(error.messages)
-
-
-def printable(text: str) -> str:
-    """Text a file brought, for storing beside the batch: control characters shown as �."""
-    return CONTROL_CHARACTERS.sub("\ufffd", text)
 
 
 MEMO_VALUES_PER_FIELD = 4096
@@ -89,9 +89,9 @@ class FieldRules:
 
     @staticmethod
     def _judge(field: models.Field[Any, Any], value: Any) -> str | None:
-        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
-            # PostgreSQL stores no NUL in text, and SQLite cuts the text at it: refused as a cell error.
-            return "含有不可见的控制字符（如NUL），请删除后重新上传"
+        if isinstance(value, str) and (invisible := invisible_character_error(value)) is not None:
+            # Every register's text, with or without the model validator: a NUL would not even reach the database.
+            return invisible
         try:
             if value is not None and value.__class__ is Decimal and isinstance(field, models.DecimalField):
                 # Already a Decimal (amounts rarely repeat): its digits, places and bounds are what remain.
@@ -160,12 +160,14 @@ def _quick_test(field: models.Field[Any, Any]) -> Callable[[Any], bool] | None:
     if isinstance(field, models.CharField | models.TextField):
         max_length = field.max_length
         blank = field.blank
+        # (No invisible character is part of the test below: validate_visible_text need not run again.)
         extra = [
             v
             for v in field.validators
             if not isinstance(v, validators.MaxLengthValidator | validators.ProhibitNullCharactersValidator)
+            and v is not validate_visible_text
         ]
-        search = CONTROL_CHARACTERS.search
+        search = INVISIBLE_CHARACTERS.search
 
         def text_passes(value: Any) -> bool:
             if value.__class__ is not str:

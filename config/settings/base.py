@@ -166,6 +166,15 @@ CELERY_BEAT_SCHEDULE = {
     "import-batches-sweep": {"task": "workbooks.tasks.import_batches_sweep_task", "schedule": 60.0},
     "export-jobs-sweep": {"task": "households.tasks.export_jobs_sweep_task", "schedule": 60.0},
     "export-jobs-purge-expired": {"task": "households.tasks.export_jobs_purge_expired_task", "schedule": 3600.0},
+    # Indicators: every night for the current quarter; on the first day of a quarter for the one just ended.
+    "indicators-nightly": {"task": "assessment.tasks.compute_all_task", "schedule": crontab(hour=1, minute=15)},
+    "indicators-quarter-start": {
+        "task": "assessment.tasks.compute_quarter_just_ended_task",
+        "schedule": crontab(hour=2, minute=15, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+    # Sweeper for debounced recomputes whose delayed message was lost.
+    "indicators-recompute-due": {"task": "assessment.tasks.recompute_due_task", "schedule": 60.0},
+    "data-changes-prune": {"task": "regions.tasks.data_changes_prune_task", "schedule": crontab(hour=3, minute=45)},
     "purge-expired-import-files": {
         "task": "workbooks.tasks.import_files_purge_task",
         "schedule": crontab(hour=3, minute=30),
@@ -173,6 +182,19 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50
+
+# A county's figures are recomputed this long after the first change of a burst of saves (once,
+# not once per save); on the embedded default, at most once per this many seconds.
+RECOMPUTE_DELAY_SECONDS = int(os.environ.get("RECOMPUTE_DELAY_SECONDS", "60"))
+# A run still 计算中 after this long whose scope's lock nobody holds lost its worker: it is re-queued.
+COMPUTE_STALE_SECONDS = int(os.environ.get("COMPUTE_STALE_SECONDS", "60"))
+
+# Progress of long computations, read by the page that shows the progress bar: Redis with workers.
+CACHES = (
+    {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    if REDIS_URL
+    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
 
 # Excel/CSV imports: refuse oversized uploads, absurd row counts and zip bombs before parsing.
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_MB", "50")) * 1024 * 1024
@@ -194,6 +216,9 @@ EXPORT_STALE_MINUTES = int(os.environ.get("EXPORT_STALE_MINUTES", "10"))
 # An import check or confirmation whose task shows no sign of life for this long is re-sent (a
 # lost message, a killed worker) or, after three tries, ended 失败. The largest checks take ~30 s.
 IMPORT_TASK_STALE_SECONDS = int(os.environ.get("IMPORT_TASK_STALE_SECONDS", "180"))
+# A queued export whose task has not started it this long after it was sent is sent again, as an
+# import check is; a second message for the same job is harmless (only one claims it).
+EXPORT_TASK_STALE_SECONDS = int(os.environ.get("EXPORT_TASK_STALE_SECONDS", str(IMPORT_TASK_STALE_SECONDS)))
 
 LOGGING = {
     "version": 1,

@@ -255,7 +255,8 @@ def export_jobs_sweep(*, now: datetime | None = None) -> list[int]:
         if failed:
             logger.warning("export job %s: no heartbeat since %s, failed", job.pk, job.heartbeat_at)
             _delete_file(job.file.name)
-    return export_jobs_waiting(now=now, sent_before=now - timedelta(minutes=minutes))
+    # A lost message is re-sent sooner than a silent job is failed: writing a large workbook may pause for minutes.
+    return export_jobs_waiting(now=now, sent_before=now - timedelta(seconds=settings.EXPORT_TASK_STALE_SECONDS))
 
 
 def export_jobs_purge_expired(*, now: datetime | None = None) -> int:

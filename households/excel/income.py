@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
+from households.closing import closed_message, closed_village_quarters
 from households.excel.columns import INCOME_COLUMNS
 from households.excel.normalise import parse_column
 from households.models import (
@@ -28,6 +29,7 @@ from households.models import (
     Relation,
     income_figures,
 )
+from households.quarter import Quarter
 from workbooks.apply import create_fields, new_row_defaults
 from workbooks.models import StagedAction
 from workbooks.plan import Change, Counter, Plan, in_chunks, shown
@@ -60,6 +62,7 @@ class IncomePlanner:
         self.checked: set[int] = set()
         self.head_names: dict[int, str] = {}
         self.defaults = new_row_defaults(IncomeRecord)
+        self.closed: set[tuple[int, int, int]] = set()  # (village id, year, quarter) locked by the county
 
     def run(self, table: Table) -> Plan:
         """Plan the table's rows; its cells are parsed a column at a time (each distinct value once)."""
@@ -92,6 +95,7 @@ class IncomePlanner:
         plan.counts["income"].error += len(bad)
         first_planned = len(plan.errors)
         households = self._households({columns["household_number"][index] for index in rows})
+        self.closed = closed_village_quarters({h.village_id for h in households.values()})
         keys = self._match(rows, households)
         found = self._compare(keys)
         self.cell_errors = self._judge_columns()
@@ -255,6 +259,9 @@ class IncomePlanner:
             after = self._file_values(index, {name: before[name] for name in COMPARED})
         if household.status != HouseholdStatus.ACTIVE:
             self._error(row, "household_number", f"户编号 {number} 已注销，不能录入收入")
+            return
+        if (household.village_id, year, quarter) in self.closed:
+            self._error(row, "quarter", closed_message(Quarter(year, quarter)))
             return
         if not self._passes(index, year, quarter, after) and self._report(
             row, household, year, quarter, after, record_id, version

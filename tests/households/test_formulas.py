@@ -60,11 +60,19 @@ def test_growth_is_undefined_without_a_positive_base(previous: Decimal | None) -
     assert formulas.growth(current=D("100"), previous=previous) is None
 
 
-def test_year_per_capita_divides_each_quarter_by_its_own_household_size() -> None:
-    # A member joined in Q3: 4 quarters of 6000 net, sizes 2, 2, 3, 3.
+def test_window_per_capita_divides_the_window_by_the_size_at_its_end() -> None:
+    # A member joined in Q3: 4 quarters of 6000 net, sizes 2, 2, 3, 3 — 24,000 over 3 people.
     records = [(D("6000"), 2), (D("6000"), 2), (D("6000"), 3), (D("6000"), 3)]
-    assert formulas.sum_per_capita(records) == D("10000.00")
-    assert formulas.sum_per_capita([]) is None
+    assert formulas.window_per_capita(records) == D("8000.00")
+    assert formulas.window_per_capita([]) is None
+
+
+def test_window_per_capita_rounds_once_at_the_end() -> None:
+    # 14,723.63 over two people is 7,361.815 → 7,361.82; summing the four quarters' rounded
+    # per-capita figures (1,840.455 → 1,840.46 each, and so on) would give 7,361.83.
+    records = [(D("3680.91"), 2), (D("3680.91"), 2), (D("3680.91"), 2), (D("3680.90"), 2)]
+    assert sum(formulas.per_capita(net_income=net, household_size=2) or 0 for net, _ in records) == D("7361.83")
+    assert formulas.window_per_capita(records) == D("7361.82")
 
 
 def test_a_fall_of_more_than_thirty_percent_is_sharp() -> None:

@@ -15,12 +15,17 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from households.excel.normalise import CellError, parse_phone
-from households.models import Household, IncomeRecord, validate_phone
+from households.excel.cell_parsers import CellError, parse_phone
+from households.excel.columns import ROSTER_COLUMNS
+from households.excel.normalise import parse_cell
+from households.models import Household, IncomeRecord, Member, validate_phone
 from households.quarter import Quarter
 from households.services import household_update, income_record_save
 from tests.conftest import Staff
 from tests.factories import PASSWORD, Tree, household
+from workbooks.rules import validate_visible_text
+
+ROSTER = {column.key: column for column in ROSTER_COLUMNS}
 
 
 @pytest.fixture
@@ -83,6 +88,58 @@ def test_the_importer_uses_the_models_phone_validator() -> None:
     assert import_error.value.message == model_error.value.messages[0]
     assert parse_phone(" 0878-612 3456 ") == "0878-6123456"
     assert parse_phone(13812345678) == "13812345678"
+
+
+# Invisible characters: one rule (workbooks.characters) for the model, the forms and the importer
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u202e", "\u2066", "\x07"]
+
+
+@pytest.mark.parametrize("character", INVISIBLE)
+def test_a_name_with_an_invisible_character_is_refused_by_the_model(tree: Tree, staff: Staff, character: str) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    member = target.members.all()[0]
+    member.name = f"张{character}三"
+    with pytest.raises(ValidationError) as error:
+        member.full_clean()
+    assert "含有不可见字符（" in error.value.message_dict["name"][0]
+    assert f"U+{ord(character):04X}" in error.value.message_dict["name"][0]
+    target.helper_name = f"李{character}四"
+    with pytest.raises(ValidationError) as error:
+        household_update(by=staff.village_clerk, household=target)
+    assert "helper_name" in error.value.message_dict
+    assert Household.objects.get(pk=target.pk).helper_name == ""
+
+
+def test_the_household_form_refuses_a_member_name_with_a_zero_width_space(
+    tree: Tree, staff: Staff, clerk: Client
+) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    page = clerk.get(reverse("household_edit", args=[target.pk])).context
+    data = {k: v for k, v in page["form"].initial.items() if v is not None}
+    data.update({"village": target.village_id, "version": target.version, "address": "大村\u202e村"})
+    data.update({f"members-{k}": v for k, v in page["formset"].management_form.initial.items()})
+    for index, form in enumerate(page["formset"].forms):
+        data.update({f"members-{index}-{k}": v for k, v in form.initial.items() if k != "medical_insurance"})
+    data["members-0-name"] = "张\u200b三"
+    response = clerk.post(reverse("household_edit", args=[target.pk]), data)
+    assert response.status_code == 200
+    page_text = response.content.decode()
+    assert "含有不可见字符（零宽空格 U+200B），请删除后重新填写" in page_text
+    assert "含有不可见字符（文字方向控制符 U+202E），请删除后重新填写" in page_text
+    first = Member.objects.get(pk=data["members-0-pk"])
+    assert first.name == page["formset"].forms[0].initial["name"]
+    assert Household.objects.get(pk=target.pk).address == ""
+
+
+@pytest.mark.parametrize("character", INVISIBLE)
+def test_the_importer_refuses_invisible_characters_with_the_models_message(character: str) -> None:
+    with pytest.raises(ValidationError) as model_error:
+        validate_visible_text(f"张{character}三")
+    for column in (ROSTER["member_name"], ROSTER["village"], ROSTER["relation"], ROSTER["id_number"]):
+        with pytest.raises(CellError) as import_error:
+            parse_cell(column, f"张{character}三")
+        assert import_error.value.message == model_error.value.messages[0], column.key
 
 
 # Quarters that have not begun

@@ -36,3 +36,23 @@ def test_regions_imports_neither_the_pipeline_nor_any_app_above_it() -> None:
         if imported_packages(path) & (APPS_ABOVE | {"workbooks"})
     }
     assert offenders == {}
+
+
+def test_the_indicator_declarations_import_no_app_above_regions() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_packages(path) & (APPS_ABOVE | {"workbooks"}))
+        for path in (ROOT / "figures").rglob("*.py")
+        if imported_packages(path) & (APPS_ABOVE | {"workbooks"})
+    }
+    assert offenders == {}
+
+
+def test_no_app_reads_the_assessment() -> None:
+    apps = ["regions", "workbooks", "figures", "households", "industries", "cooperatives", "funds"]
+    offenders = {
+        str(path.relative_to(ROOT))
+        for app in apps
+        for path in (ROOT / app).rglob("*.py")
+        if "assessment" in imported_packages(path)
+    }
+    assert offenders == set()

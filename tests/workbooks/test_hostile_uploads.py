@@ -342,6 +342,24 @@ def test_a_nul_byte_in_a_name_is_an_error_on_its_row_not_a_database_failure_or_a
     assert_nothing_written(media)
 
 
+def test_zero_width_and_bidi_characters_in_text_cells_are_errors_naming_their_row_and_column(
+    clerk: Client, tree: Tree, media: Path
+) -> None:
+    rows = family(tree.village_a1.code, "H001", "张三", 3)
+    rows[1][ROSTER_HEADER.index("户主姓名")] = "张三\u202e"
+    rows[2][ROSTER_HEADER.index("成员姓名")] = "张\u200b丙"
+    result = upload(clerk, "花名册.csv", csv_bytes([ROSTER_HEADER, *rows]))
+    assert result.batch is not None
+    assert result.batch.status == ImportStatus.INVALID, (result.batch.status, result.batch.refusal)
+    found = sorted((error["row"], error["column"], error["message"]) for error in result.batch.errors)
+    assert found == [
+        (3, "户主姓名", "含有不可见字符（文字方向控制符 U+202E），请删除后重新填写"),
+        (4, "成员姓名", "含有不可见字符（零宽空格 U+200B），请删除后重新填写"),
+    ]
+    assert "含有不可见字符（零宽空格 U+200B）" in result.page
+    assert_nothing_written(media)
+
+
 def test_a_header_row_of_ten_thousand_columns_is_refused_or_warned_column_by_column(
     clerk: Client, tree: Tree, media: Path
 ) -> None:

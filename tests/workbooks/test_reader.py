@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from households.excel.cell_parsers import CellError
 from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column
-from households.excel.normalise import CellError, parse_cell
+from households.excel.normalise import parse_cell
 from tests.households.excel.workbooks import (
     INCOME_HEADER,
     ROSTER_HEADER,
@@ -461,3 +462,38 @@ def test_nothing_in_the_import_package_forks() -> None:
     package = Path(__file__).resolve().parents[2] / "workbooks"
     sources = {path.name: path.read_text() for path in package.glob("*.py")}
     assert not [name for name, text in sources.items() if "os.fork" in text or "fork(" in text]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_text_file_without_its_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "income.txt"
+    path.write_bytes("\r\n".join(["\t".join(INCOME_HEADER), "H1\t张三\t2023\t3\t1\t2\t3\t4"]).encode(encoding))
+    assert read(path).rows[0].values["head_name"] == "张三"
+
+
+def test_a_csv_with_nul_bytes_is_refused_naming_them_and_how_to_save_it_as_text(tmp_path: Path) -> None:
+    binary = tmp_path / "income.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+    stray = tmp_path / "roster.csv"
+    stray.write_bytes(",".join(INCOME_HEADER).encode() + b"\r\nH1,\xe5\xbc\xa0\x00\xe4\xb8\x89,2023,3,1,2,3,4\r\n")
+    for path in (binary, stray):
+        message = refusal(path)
+        assert message.startswith("文件中含有空字节（NUL）"), message
+        assert "CSV UTF-8" in message
+
+
+def test_a_required_header_with_a_zero_width_space_is_refused_naming_its_cell_not_missing(tmp_path: Path) -> None:
+    header = [("成员\u200b姓名" if text == "成员姓名" else text) for text in ROSTER_HEADER]
+    message = refusal(write_xlsx(tmp_path / "roster.xlsx", [header, roster_row(0)]), ROSTER_COLUMNS)
+    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[ROSTER_HEADER.index("成员姓名")]
+    assert message.startswith(f"表头“成员\ufffd姓名”（{letter}列，第1行为表头）含有不可见字符（零宽空格 U+200B）")
+    assert "缺少必需的列" not in message
+
+
+def test_an_optional_header_with_a_control_character_is_refused_naming_its_cell_not_ignored(tmp_path: Path) -> None:
+    header = [("联系\x00电话" if text == "联系电话" else text) for text in ROSTER_HEADER]
+    rows = [header, *([str(value) if value is not None else "" for value in roster_row(n)] for n in range(2))]
+    path = write_csv(tmp_path / "roster.csv", rows, encoding="utf-16", delimiter="\t")
+    message = refusal(path, ROSTER_COLUMNS)
+    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[ROSTER_HEADER.index("联系电话")]
+    assert message.startswith(f"表头“联系\ufffd电话”（{letter}列，第1行为表头）含有不可见字符（空字符NUL U+0000）")

@@ -203,6 +203,15 @@ def test_the_sweeper_resends_only_tasks_that_seem_lost(staff: Staff, settings: A
     assert export_jobs_sweep(now=later) == []  # just sent again
 
 
+def test_a_lost_export_task_is_resent_within_minutes_as_an_import_check_is(staff: Staff) -> None:
+    # The default settings: a lost message must not leave the clerk waiting ten minutes.
+    sent = timezone.now()
+    job = queued_job(staff.county_viewer, task_sent_at=sent)
+    assert export_jobs_sweep(now=sent + timedelta(minutes=2)) == []
+    assert export_jobs_sweep(now=sent + timedelta(minutes=4)) == [job.pk]
+    assert django_settings.EXPORT_TASK_STALE_SECONDS == django_settings.IMPORT_TASK_STALE_SECONDS
+
+
 def test_two_running_jobs_never_share_a_slot(staff: Staff) -> None:
     queued_job(staff.county_admin, status=ExportStatus.RUNNING, slot=1)
     with pytest.raises(IntegrityError), transaction.atomic():

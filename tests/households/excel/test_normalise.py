@@ -7,13 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column, Kind
-from households.excel.normalise import (
+from households.excel.cell_parsers import (
     CellError,
     CellValue,
     fold,
     parse_bool,
-    parse_cell,
     parse_choice,
     parse_id_number,
     parse_int,
@@ -25,6 +23,8 @@ from households.excel.normalise import (
     parse_text,
     parse_year,
 )
+from households.excel.columns import INCOME_COLUMNS, ROSTER_COLUMNS, Column, Kind
+from households.excel.normalise import parse_cell
 from households.id_numbers import id_number_with_check_digit
 
 VALID_ID = id_number_with_check_digit("53232619900101123")

@@ -1,0 +1,441 @@
+"""The computation: every registered indicator, for every region of a scope, for one quarter.
+
+`indicators_compute` runs in one transaction holding the scope's lock (an advisory lock on
+PostgreSQL; the lock row and a process lock on SQLite), so two runs never interleave and a run
+killed half-way leaves the previous values as they were. Per county it refreshes the fact sources,
+computes each level with one query per fact source (or per custom indicator), then resolves
+targets and scoring rules, and writes the values and scores with a few bulk statements.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from assessment.models import ComputeLock, IndicatorValue, RegionScore, Status
+from assessment.policy import Policy, competition_ranks, judge
+from figures import registry
+from figures.periods import Quarter
+from figures.registry import (
+    FactSource,
+    Indicator,
+    RegionFigure,
+    SourceIndicator,
+    Totals,
+    aggregate_source,
+    figure_of,
+    is_additive,
+    roll_up,
+    source_totals,
+)
+from regions.models import PREFIX_LENGTH, DataVersion, Level, Region
+
+COUNTY_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
+_process_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+_process_locks_guard = threading.Lock()
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Outcome:
+    """What a computation did: values written, counties skipped because their quarter is closed."""
+
+    values: int = 0
+    counties: list[str] = field(default_factory=list)
+    frozen: list[str] = field(default_factory=list)
+
+
+def scope_key(scope: Region | None, period: Quarter) -> str:
+    return f"{scope.code if scope else 'all'}:{period}"
+
+
+def counties_in(scope: Region | None) -> list[Region]:
+    counties = Region.objects.filter(level=Level.COUNTY).order_by("code")
+    if scope is None:
+        return list(counties)
+    if scope.level >= Level.COUNTY:
+        return [Region.objects.get(code=scope.code[:6].ljust(12, "0"))]
+    return list(counties.filter(code__startswith=scope.prefix))
+
+
+def _advisory_key(key: str) -> list[int]:
+    return [0x5A58, zlib.crc32(key.encode()) & 0x7FFFFFFF]
+
+
+def lock_is_free(key: str) -> bool:
+    """Whether no computation holds the scope's lock now (PostgreSQL; always True on SQLite,
+    where computations run in the process that asks)."""
+    if connection.vendor != "postgresql":
+        return True
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _advisory_key(key))
+        return bool(cursor.fetchone()[0])
+
+
+def _lock(key: str) -> threading.Lock | None:
+    """Hold the scope's lock until the surrounding transaction ends; returns a process lock to release."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _advisory_key(key))
+        return None
+    # SQLite has one writer at a time: writing the lock row takes the database's write lock for the
+    # rest of the transaction; the process lock keeps a second thread from waiting on it and timing out.
+    with _process_locks_guard:
+        process_lock = _process_locks[key]
+    process_lock.acquire()
+    ComputeLock.objects.update_or_create(key=key, defaults={"holder": threading.current_thread().name})
+    return process_lock
+
+
+def indicators_compute(
+    *, scope: Region | None, period: Quarter, frozen_counties: set[str] | None = None, progress: Progress | None = None
+) -> Outcome:
+    """Compute and store every indicator for the scope (a county, or everything under a region,
+    or the whole database with None) and the quarter. Idempotent."""
+    if scope is not None and scope.level > Level.COUNTY:
+        scope = Region.objects.get(code=scope.code[:6].ljust(12, "0"))
+    counties = counties_in(scope)
+    frozen = frozen_counties or set()
+    key = scope_key(scope, period)
+    outcome = Outcome()
+    process_lock = None
+    try:
+        with transaction.atomic():
+            process_lock = _lock(key)
+            computed_at = timezone.now()
+            versions = dict(DataVersion.objects.filter(county__in=counties).values_list("county__code", "version"))
+            run = Computation(period)
+            live = [county for county in counties if county.code not in frozen]
+            upper = [level for level in (Level.PROVINCE, Level.PREFECTURE) if scope is None or level >= scope.level]
+            total = len(live) + 1
+            for done, county in enumerate(live, start=1):
+                run.county(county)
+                outcome.counties.append(county.code)
+                if progress:
+                    progress(done, total, county.name)
+            if upper and live:
+                for county in counties:
+                    if county.code in frozen:
+                        run.village_totals(county)  # the frozen county's facts still count above it
+                run.upper(upper, "" if scope is None else scope.prefix)
+            outcome.frozen = sorted(frozen & {county.code for county in counties})
+            outcome.values = _store(run, versions, computed_at)
+            if progress:
+                progress(total, total, "")
+    finally:
+        if process_lock is not None:
+            process_lock.release()
+    return outcome
+
+
+class Computation:
+    """The figures of one run, level by level.
+
+    Indicators over a fact source whose aggregates are plain sums and counts are computed once per
+    county at village level (one query per source) and added up to the township, the county and
+    the levels above; the others, and custom indicators, take one query per level.
+    """
+
+    def __init__(self, period: Quarter) -> None:
+        self.period = period
+        self.indicators = registry.indicators()
+        self.policy = Policy(period=period)
+        self.figures: dict[str, dict[str, RegionFigure]] = defaultdict(dict)  # indicator → code → figure
+        self.levels_of: dict[str, int] = {}
+        self.totals: dict[str, dict[str, Totals]] = defaultdict(dict)  # indicator → village prefix → totals
+        self.sources: dict[str, FactSource] = {}
+        for indicator in self.indicators:
+            for source in indicator.sources():
+                self.sources.setdefault(source.name, source)
+
+    def parameters(self, indicators: Sequence[Indicator], code: str, level: int) -> dict[str, dict[str, Decimal]]:
+        return {indicator.code: self.policy.parameters(indicator.parameters, code, level) for indicator in indicators}
+
+    def split(
+        self, parameters: dict[str, dict[str, Decimal]]
+    ) -> tuple[dict[str, list[SourceIndicator]], list[Indicator]]:
+        """Additive source indicators by source; the rest."""
+        additive: dict[str, list[SourceIndicator]] = defaultdict(list)
+        rest: list[Indicator] = []
+        for indicator in self.indicators:
+            if (
+                isinstance(indicator, SourceIndicator)
+                and type(indicator).compute is SourceIndicator.compute
+                and is_additive(indicator, period=self.period, parameters=parameters[indicator.code])
+            ):
+                additive[indicator.source.name].append(indicator)
+            else:
+                rest.append(indicator)
+        return additive, rest
+
+    def county(self, county: Region) -> None:
+        for source in self.sources.values():
+            source.refresh(period=self.period, within=county.prefix)
+        parameters = self.parameters(self.indicators, county.code, Level.COUNTY)
+        additive, rest = self.split(parameters)
+        villages = self.village_totals(county, additive=additive, parameters=parameters)
+        for level in COUNTY_LEVELS:
+            for members in additive.values():
+                for indicator in members:
+                    if level in indicator.levels:
+                        own = {prefix: t[indicator.code] for prefix, t in villages.items() if indicator.code in t}
+                        self.keep(indicator, level, roll_up(own, level))
+            self.per_level(rest, level, county.prefix, parameters)
+
+    def village_totals(
+        self,
+        county: Region,
+        *,
+        additive: dict[str, list[SourceIndicator]] | None = None,
+        parameters: dict[str, dict[str, Decimal]] | None = None,
+    ) -> dict[str, dict[str, Totals]]:
+        """One query per fact source: every village's totals of the additive indicators."""
+        if parameters is None:
+            parameters = self.parameters(self.indicators, county.code, Level.COUNTY)
+        if additive is None:
+            additive, _ = self.split(parameters)
+        villages: dict[str, dict[str, Totals]] = defaultdict(dict)
+        for members in additive.values():
+            found = source_totals(
+                indicators=members, period=self.period, level=Level.VILLAGE, within=county.prefix, parameters=parameters
+            )
+            for prefix, by_indicator in found.items():
+                villages[prefix].update(by_indicator)
+                for code, totals in by_indicator.items():
+                    self.totals[code][prefix] = totals
+        return villages
+
+    def upper(self, levels: Sequence[int], within: str) -> None:
+        """The prefectures and the province: additive indicators from every village's totals; the others
+        region by region, so each reads the parameters set on it or above it."""
+        for region in Region.objects.filter(level__in=levels, code__startswith=within).order_by("level", "code"):
+            parameters = self.parameters(self.indicators, region.code, region.level)
+            additive, rest = self.split(parameters)
+            for members in additive.values():
+                for indicator in members:
+                    if region.level in indicator.levels:
+                        own = {
+                            prefix: totals
+                            for prefix, totals in self.totals[indicator.code].items()
+                            if prefix.startswith(region.prefix)
+                        }
+                        self.keep(indicator, region.level, roll_up(own, region.level))
+            self.per_level(rest, region.level, region.prefix, parameters)
+
+    def per_level(
+        self, indicators: Sequence[Indicator], level: int, within: str, parameters: dict[str, dict[str, Decimal]]
+    ) -> None:
+        """One query per fact source for the batched indicators, one per custom indicator."""
+        applicable = [indicator for indicator in indicators if level in indicator.levels]
+        by_source: dict[str, list[SourceIndicator]] = defaultdict(list)
+        for indicator in applicable:
+            if isinstance(indicator, SourceIndicator) and type(indicator).compute is SourceIndicator.compute:
+                by_source[indicator.source.name].append(indicator)
+            else:
+                for row in indicator.compute(
+                    period=self.period, level=level, within=within, parameters=parameters[indicator.code]
+                ):
+                    self.put(indicator.code, level, row)
+        for members in by_source.values():
+            found = aggregate_source(
+                indicators=members, period=self.period, level=level, within=within, parameters=parameters
+            )
+            for code, rows in found.items():
+                for row in rows:
+                    self.put(code, level, row)
+
+    def keep(self, indicator: SourceIndicator, level: int, totals: dict[str, Totals]) -> None:
+        for prefix, own in totals.items():
+            self.put(indicator.code, level, figure_of(indicator, prefix, own))
+
+    def put(self, code: str, level: int, figure: RegionFigure) -> None:
+        self.figures[code][figure.code] = figure
+        self.levels_of[figure.code] = level
+
+
+def _store(run: Computation, versions: dict[str, int], computed_at: datetime) -> int:
+    indicators, period, policy, figures, levels_of = (
+        run.indicators,
+        run.period,
+        run.policy,
+        run.figures,
+        run.levels_of,
+    )
+    codes = set(levels_of)
+    regions = {region.code: region for region in Region.objects.filter(code__in=codes).select_related("parent")}
+    last_year = {
+        (value.indicator, value.region.code): value.value
+        for value in IndicatorValue.objects.for_period(period.year_earlier())
+        .filter(region__code__in=codes)
+        .select_related("region")
+    }
+    parents_outside = _parent_values(period, regions, codes)
+    rows: list[tuple[Any, ...]] = []
+    totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+    for indicator in indicators:
+        by_code = figures.get(indicator.code, {})
+        for code, figure in by_code.items():
+            region = regions.get(code)
+            if region is None:
+                continue
+            level = levels_of[code]
+            resolved = policy.target(indicator.code, code, level)
+            target = resolved.target if resolved else None
+            reference = None
+            if target is not None and target.comparator == "not_below_last_year":
+                reference = last_year.get((indicator.code, code))
+            elif target is not None and target.comparator == "better_than_parent" and region.parent_id:
+                parent_code = region.parent.code if region.parent else ""
+                parent = by_code.get(parent_code)
+                reference = parent.value if parent else parents_outside.get((indicator.code, parent_code))
+            rule = policy.rule(indicator.code, code, level)
+            judgement = judge(
+                indicator=indicator,
+                value=figure.value,
+                comparator=target.comparator if target else None,
+                target_value=target.value if target else None,
+                reference=reference,
+                rule=rule if target else None,
+            )
+            target_region = regions.get(resolved.region_code) if resolved else None
+            rows.append(
+                (
+                    region.pk,
+                    period.year,
+                    period.number,
+                    indicator.code,
+                    figure.numerator,
+                    figure.denominator,
+                    figure.value,
+                    figure.records,
+                    target.comparator if target else "",
+                    judgement.target,
+                    target_region.pk if target_region else None,
+                    target.source if target else "",
+                    judgement.status,
+                    judgement.score,
+                    judgement.full_score,
+                    _version_of(code, level, versions),
+                    computed_at,
+                )
+            )
+            if judgement.full_score is not None and judgement.status in (Status.MET, Status.MISSED):
+                total = totals[code]
+                total[0] += judgement.score or 0
+                total[1] += judgement.full_score
+                total[2] += 1 if judgement.status == Status.MISSED else 0
+    region_ids = [regions[code].pk for code in codes if code in regions]
+    IndicatorValue.objects.for_period(period).filter(region_id__in=region_ids).delete()
+    _write_values(rows)
+    _store_scores(period, regions, totals, computed_at)
+    return len(rows)
+
+
+VALUE_COLUMNS = [
+    "region_id",
+    "year",
+    "quarter",
+    "indicator",
+    "numerator",
+    "denominator",
+    "value",
+    "records",
+    "comparator",
+    "target",
+    "target_region_id",
+    "target_source",
+    "status",
+    "score",
+    "full_score",
+    "data_version",
+    "computed_at",
+]
+
+
+def _write_values(rows: list[tuple[Any, ...]]) -> None:
+    """The run's values in one COPY on PostgreSQL (tens of thousands in a full run); in batches elsewhere."""
+    table = IndicatorValue._meta.db_table
+    if connection.vendor == "postgresql":
+        columns = ", ".join(VALUE_COLUMNS)
+        with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    IndicatorValue.objects.bulk_create(
+        [IndicatorValue(**dict(zip(VALUE_COLUMNS, row, strict=True))) for row in rows], batch_size=2000
+    )
+
+
+def _parent_values(
+    period: Quarter, regions: dict[str, Region], codes: set[str]
+) -> dict[tuple[str, str], Decimal | None]:
+    """Stored values of the parents that this run does not compute (the scope's own parent)."""
+    outside = {region.parent_id for region in regions.values() if region.parent_id} - {
+        region.pk for region in regions.values()
+    }
+    if not outside:
+        return {}
+    return {
+        (value.indicator, value.region.code): value.value
+        for value in IndicatorValue.objects.for_period(period).filter(region_id__in=outside).select_related("region")
+    }
+
+
+def _version_of(code: str, level: int, versions: dict[str, int]) -> int:
+    """A county's own version for it and the regions below; the sum of its counties' for a region above."""
+    if level < Level.COUNTY:
+        prefix = code[: PREFIX_LENGTH[Level(level)]]
+        return sum(version for county_code, version in versions.items() if county_code.startswith(prefix))
+    return versions.get(code[:6].ljust(12, "0"), 0)
+
+
+def _store_scores(
+    period: Quarter, regions: dict[str, Region], totals: dict[str, list[Decimal]], computed_at: datetime
+) -> None:
+    siblings: dict[int | None, dict[str, Decimal]] = defaultdict(dict)
+    for code, (score, _full, _missed) in totals.items():
+        siblings[regions[code].parent_id][code] = score
+    ranks: dict[str, int] = {}
+    for group in siblings.values():
+        ranks.update(competition_ranks(group))
+    RegionScore.objects.for_period(period).filter(region_id__in=[r.pk for r in regions.values()]).delete()
+    RegionScore.objects.bulk_create(
+        [
+            RegionScore(
+                region=regions[code],
+                year=period.year,
+                quarter=period.number,
+                score=score,
+                full_score=full,
+                missed=int(missed),
+                rank=ranks[code],
+                computed_at=computed_at,
+            )
+            for code, (score, full, missed) in totals.items()
+        ],
+        batch_size=2000,
+    )
+
+
+def stale_counties(period: Quarter) -> dict[str, int]:
+    """County code → current data version, for counties whose stored values are older than their data."""
+    current = dict(DataVersion.objects.values_list("county__code", "version"))
+    computed = dict(
+        IndicatorValue.objects.for_period(period)
+        .filter(region__level=Level.COUNTY)
+        .values("region__code")
+        .annotate(version=Min("data_version"))
+        .values_list("region__code", "version")
+    )
+    return {code: version for code, version in current.items() if computed.get(code, -1) < version}
