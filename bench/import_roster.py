@@ -268,7 +268,7 @@ class PhaseClock:
         ("workbooks.reader", "", "read_table_isolated", "unpickle the answer into a Table"),
         ("households.excel.roster_existing", "", "read_existing", "read existing households/members/cases"),
         ("households.excel.income", "IncomePlanner", "_households", "read existing households + sizes"),
-        ("households.excel.income", "IncomePlanner", "_records", "read existing income records"),
+        ("households.excel.income", "IncomePlanner", "_compare", "read + compare recorded quarters"),
         ("households.excel.roster", "RosterPlanner", "run", "validate + encode staged rows (RosterPlanner.run)"),
         ("households.excel.income", "IncomePlanner", "run", "validate + encode staged rows (IncomePlanner.run)"),
         ("workbooks.staging", "Stager", "flush", "COPY into the staging table (Stager.flush)"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -233,6 +234,10 @@ class Household(VersionedModel):
 
     def __str__(self) -> str:
         return self.number
+
+    # The fields clean() reads: an import judges a county's households once per distinct combination
+    # of them (tests/households/test_rules.py holds clean() to this list).
+    CLEAN_READS = ("village", "household_type", "lifted_year", "status", "cancelled_reason")
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
@@ -691,10 +696,22 @@ class IncomeRecord(VersionedModel):
 
     def compute(self) -> None:
         """Set the stored totals from the sub-items; bulk writers call this before saving."""
-        self.net_income = formulas.money(self.totals().net)
-        self.per_capita_net_income = formulas.per_capita(
-            net_income=self.net_income, household_size=self.household_size or 0
-        ) or Decimal("0.00")
+        amounts = {name: Decimal(getattr(self, name) or 0) for name in AMOUNT_FIELDS}
+        self.net_income, self.per_capita_net_income = income_figures(amounts, self.household_size or 0)
+
+
+def income_figures(amounts: Mapping[str, Decimal], household_size: int) -> tuple[Decimal, Decimal]:
+    """家庭纯收入 and 人均纯收入 (0.00 for a household of nobody) from a quarter's sub-items, as stored."""
+    net = formulas.money(
+        formulas.income_totals(
+            wages=[amounts[name] for name in WAGE_FIELDS],
+            operating=[amounts[name] for name in OPERATING_FIELDS],
+            property_income=[amounts[name] for name in PROPERTY_FIELDS],
+            transfers=[amounts[name] for name in TRANSFER_FIELDS],
+            operating_costs=amounts["operating_costs"],
+        ).net
+    )
+    return net, formulas.per_capita(net_income=net, household_size=household_size) or Decimal("0.00")
 
 
 # Export records and jobs live in the excel package; Django finds them through here.

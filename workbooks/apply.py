@@ -66,6 +66,18 @@ class _Sql:
             return f"CAST({alias}.{self.quote(column)} ->> '{name}' AS {field.db_type(self.connection)})"
         return f"json_extract({alias}.{self.quote(column)}, '$.{name}')"
 
+    def staged(self, model: type[models.Model], column: str = "values") -> tuple[str, Callable[[Any], str]]:
+        """The staged rows (alias s) for a FROM clause, and how a field's staged value is read from them.
+
+        PostgreSQL reads each staged row's JSON into the model's row type once (jsonb_populate_record,
+        the column types' own input functions) instead of one ->> and cast per field and row.
+        """
+        staged = f"{self.quote(TABLE)} s"
+        if not self.postgres:
+            return staged, lambda field: self.value(field, column)
+        record = f"jsonb_populate_record(NULL::{self.quote(model._meta.db_table)}, s.{self.quote(column)})"
+        return f"{staged} CROSS JOIN LATERAL {record} r", lambda field: f"r.{self.quote(field.column)}"
+
     def ids(self, ids: Sequence[int]) -> tuple[str, list[Any]]:
         """`IN …` for a list of ids as one parameter."""
         if self.postgres:
@@ -113,16 +125,34 @@ def _write_history(
     batch_id: int | None,
 ) -> None:
     """One history row per row of `model` that `source` (a FROM … WHERE clause on alias t) selects."""
+    statement, values = _history_insert(
+        sql, model, source=source, kind=kind, when=when, user_id=user_id, reason=reason, batch_id=batch_id
+    )
+    cursor.execute(statement, [*values, *params])
+
+
+def _history_insert(
+    sql: _Sql,
+    model: type[models.Model],
+    *,
+    source: str,
+    kind: str,
+    when: datetime,
+    user_id: int | None,
+    reason: str,
+    batch_id: int | None,
+) -> tuple[str, list[Any]]:
+    """The INSERT … SELECT of _write_history and its parameters (the source's own come after them)."""
     table, columns = _history_columns(model)
     quote = sql.quote
     names = [*columns, "history_date", "history_change_reason", "history_type", "history_user_id", "import_batch_id"]
     picked = ", ".join(f"t.{quote(c)}" for c in columns)
     stamp = sql.connection.ops.adapt_datetimefield_value(when)
-    cursor.execute(
+    statement = (
         f"INSERT INTO {quote(table)} ({', '.join(quote(n) for n in names)}) "
-        f"SELECT {picked}, %s, %s, %s, %s, %s {source}",
-        [stamp, reason, kind, user_id, batch_id, *params],
+        f"SELECT {picked}, %s, %s, %s, %s, %s {source}"
     )
+    return statement, [stamp, reason, kind, user_id, batch_id]
 
 
 def _history_writer(
@@ -186,6 +216,13 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
     with connection.cursor() as cursor:
         history = _history_writer(sql, cursor, when=now, user_id=user_id, reason=reason)
 
+        def history_insert(
+            model: type[models.Model], source: str, kind: str, batch: int | None
+        ) -> tuple[str, list[Any]]:
+            return _history_insert(
+                sql, model, source=source, kind=kind, when=now, user_id=user_id, reason=reason, batch_id=batch
+            )
+
         for step in sorted(steps, key=lambda s: s.phase):
             model = step.model
             table = quote(model._meta.db_table)
@@ -196,7 +233,8 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
             versioned = any(f.attname == "version" for f in model._meta.concrete_fields)
             if step.action == StagedAction.CREATE:
                 columns = [f.column for f in fields]
-                values = [sql.value(f) for f in fields]
+                staged, value = sql.staged(model)
+                values = [value(f) for f in fields]
                 if step.parent is not None:
                     parent = step.parent
                     parent_table = quote(parent.model._meta.db_table)
@@ -207,27 +245,46 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
                     )
                 columns += [f.column for f in autos]
                 values += ["%s"] * len(autos)
-                cursor.execute(
+                insert = (
                     f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
-                    f"SELECT {', '.join(values)} FROM {quote(TABLE)} s WHERE {where} ORDER BY s.seq RETURNING id",
-                    [*([stamp] * len(autos)), *params],
+                    f"SELECT {', '.join(values)} FROM {staged} WHERE {where} ORDER BY s.seq"
                 )
+                insert_params = [*([stamp] * len(autos)), *params]
+                if sql.postgres:
+                    # The history rows from the inserted rows themselves, in the same statement: the
+                    # new rows are not looked up again by their ids.
+                    written, history_params = history_insert(model, "FROM inserted t", "+", batch_id)
+                    cursor.execute(
+                        f"WITH inserted AS ({insert} RETURNING *), written AS ({written}) SELECT id FROM inserted",
+                        [*insert_params, *history_params],
+                    )
+                    ids = [row[0] for row in cursor.fetchall()]
+                    created.setdefault(model._meta.label_lower, []).extend(ids)
+                    continue
+                cursor.execute(f"{insert} RETURNING id", insert_params)
                 ids = [row[0] for row in cursor.fetchall()]
                 created.setdefault(model._meta.label_lower, []).extend(ids)
                 if ids:
                     clause, id_params = sql.ids(ids)
                     history(model, f"FROM {table} t WHERE t.id {clause}", id_params, "+", batch_id)
                 continue
-            assignments = [f"{quote(f.column)} = {sql.value(f)}" for f in fields]
+            staged, value = sql.staged(model)
+            assignments = [f"{quote(f.column)} = {value(f)}" for f in fields]
             if versioned:
                 assignments.append(f"{quote('version')} = {table}.{quote('version')} + 1")
             assignments += [f"{quote(f.column)} = %s" for f in autos if getattr(f, "auto_now", False)]
             auto_params = [stamp for f in autos if getattr(f, "auto_now", False)]
-            cursor.execute(
-                f"UPDATE {table} SET {', '.join(assignments)} FROM {quote(TABLE)} s "
-                f"WHERE {where} AND {table}.id = s.object_id",
-                [*auto_params, *params],
+            update = (
+                f"UPDATE {table} SET {', '.join(assignments)} FROM {staged} WHERE {where} AND {table}.id = s.object_id"
             )
+            if sql.postgres:
+                written, history_params = history_insert(model, "FROM updated t", "~", batch_id)
+                cursor.execute(
+                    f"WITH updated AS ({update} RETURNING {table}.*) {written}",
+                    [*auto_params, *params, *history_params],
+                )
+                continue
+            cursor.execute(update, [*auto_params, *params])
             history(
                 model,
                 f"FROM {table} t JOIN {quote(TABLE)} s ON t.id = s.object_id WHERE {where}",

@@ -125,7 +125,13 @@ class StagedRow(models.Model):
     then applies them set-based (INSERT … SELECT, UPDATE … FROM); undo restores `before`.
     """
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="staged_rows")
+    # No database foreign key and no index of its own: a preview writes 250,000 rows in one transaction,
+    # and each would queue a constraint check for the commit. The Stager writes only its own batch's
+    # id (locked while it checks), Django still cascades a batch's deletion, and the index below
+    # starts with the batch.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="staged_rows", db_constraint=False, db_index=False
+    )
     # Apply order: a register's steps run phase by phase (households before their members …).
     phase = models.PositiveSmallIntegerField()
     seq = models.PositiveIntegerField()

@@ -44,6 +44,7 @@ from workbooks.staging import Stager
 HOUSEHOLD_FIELDS = ["household_type", "lifted_year", "relocated", "phone"]
 # The member fields a roster row sets, besides the 身份证号 it is matched by.
 MEMBER_FIELDS = [name for name, _ in MEMBER_KEYS]
+RULED_MEMBER_FIELDS = (*MEMBER_FIELDS, "id_number")
 # What _local_number makes: never typed into a file by hand (a later batch could make the same).
 LOCAL_NUMBER = re.compile(r"^L\d{12}-\d+-\d{3}$")
 
@@ -83,6 +84,23 @@ class RosterPlanner(CasePlanning):
         one_household_per_person(plan, cells, groups)
         self.existing = read_existing([key[1] for key in groups if key[0] == "number"], id_numbers)
         self.member_columns = [(name, cells.columns[key]) for name, key in MEMBER_KEYS if key in cells.columns]
+        # Members' cells judged a column at a time; a row is judged in full only when one of them fails.
+        skipped = (None, FAILED)
+        self.member_failing = set().union(
+            *(self.member_rules.failing(name, column, skip=skipped) for name, column in self.member_columns),
+            self.member_rules.failing("id_number", ids, skip=skipped),
+        )
+        # And the households' cells, at every row (a household's rows agree: consistent()).
+        numbers = cells.columns.get("household_number")
+        self.household_failing = set().union(
+            *(
+                self.household_rules.failing(name, cells.columns[name], skip=(FAILED,))
+                for name in HOUSEHOLD_FIELDS
+                if name in cells.columns
+            ),
+            self.household_rules.failing("number", numbers, skip=(None, "", FAILED)) if numbers is not None else set(),
+        )
+        self.household_cleaned: dict[tuple[Any, ...], dict[str, list[str]]] = {}
         for key, indexes in groups.items():
             self._plan_group(Group(key, indexes, cells, village_of))
         if plan.errors:
@@ -158,13 +176,15 @@ class RosterPlanner(CasePlanning):
             after.setdefault("household_type", "")
         else:
             after = {**existing, **wanted}
-        if self._rule_errors(self.household_rules, {k: v for k, v in after.items() if k != "village_id"}, first.number):
+        judged = {k: v for k, v in after.items() if k != "village_id"}
+        file_number = cells.get("household_number", group.indexes[0])
+        if not self._household_passes(group.indexes[0], judged, wanted, file_number) and self._rule_errors(
+            self.household_rules, judged, first.number
+        ):
             return
-        instance = Household(**{k: v for k, v in after.items() if k != "village_id"}, village=village)
-        try:
-            instance.clean()
-        except ValidationError as error:
-            for name, messages in error.message_dict.items():
+        cleaned = self._household_clean(after, village)
+        if cleaned:
+            for name, messages in cleaned.items():
                 plan.error(first.number, _column_for(name), "；".join(messages))
             return
         changed = [name for name in wanted if existing is not None and existing[name] != after[name]]
@@ -174,7 +194,7 @@ class RosterPlanner(CasePlanning):
         if members is None:
             return
         staged_members, everyone, tally = members
-        case = self._plan_case(group, existing, instance, everyone)
+        case = self._plan_case(group, existing, after, village, everyone)
         if case is None:
             return
         staged_case = case
@@ -259,7 +279,8 @@ class RosterPlanner(CasePlanning):
             else:
                 after = {**member, **file_values, "is_active": True}
                 action = StagedAction.UPDATE
-            if self._rule_errors(self.member_rules, {k: after[k] for k in (*MEMBER_FIELDS, "id_number")}, row):
+            judged = not self._member_passes(index, after, file_values, ids[index])
+            if judged and self._rule_errors(self.member_rules, {k: after[k] for k in RULED_MEMBER_FIELDS}, row):
                 ok = False
                 continue
             results.append((action, after))
@@ -308,6 +329,44 @@ class RosterPlanner(CasePlanning):
             plan.error(group.first.number, COLUMNS["relation"], message)
             return None
         return writes, everyone, counter
+
+    def _household_passes(self, index: int, after: dict[str, Any], wanted: dict[str, Any], file_number: Any) -> bool:
+        """Whether a household's values break no field rule: the file's cells were judged by column, the
+        values it keeps (the registry's, the defaults, a generated 户编号) are judged here."""
+        if index in self.household_failing:
+            return False
+        error = self.household_rules.error
+        for name in self.household_rules.fields:
+            if name in wanted or (name == "number" and after["number"] == file_number):
+                continue
+            if error(name, after[name]) is not None:
+                return False
+        return True
+
+    def _household_clean(self, after: dict[str, Any], village: Region) -> dict[str, list[str]]:
+        """Household.clean()'s messages for these values, once per distinct combination of what it reads."""
+        reads = [name for name in Household.CLEAN_READS if name != "village"]
+        key = (village.pk, *(after[name] for name in reads))
+        found = self.household_cleaned.get(key)
+        if found is None:
+            try:
+                Household(**{name: after[name] for name in reads}, village=village).clean()
+                found = {}
+            except ValidationError as error:
+                found = error.message_dict
+            self.household_cleaned[key] = found
+        return found
+
+    def _member_passes(self, index: int, after: dict[str, Any], file_values: dict[str, Any], cell: Any) -> bool:
+        """Whether a member's values break no field rule: the file's cells were judged by column, the
+        values it keeps (the registry's, the defaults, the normalised 身份证号 if it differs) are judged here."""
+        if index in self.member_failing:
+            return False
+        error = self.member_rules.error
+        for name in MEMBER_FIELDS:
+            if name not in file_values and error(name, after[name]) is not None:
+                return False
+        return after["id_number"] == cell or error("id_number", after["id_number"]) is None
 
 
 def _column_for(field_name: str) -> Column:

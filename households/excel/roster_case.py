@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from households.excel.roster_existing import Existing, matching_case
 from households.excel.roster_rows import COLUMNS, Group
 from households.models import LABOUR_CAPABLE, MAX_RISK_TYPES, Household, MonitoringCase
+from regions.models import Region
 from workbooks.models import StagedAction
 from workbooks.plan import Change, Plan, shown
 from workbooks.rules import FieldRules
@@ -35,7 +36,12 @@ class CasePlanning:
         raise NotImplementedError
 
     def _plan_case(
-        self, group: Group, household: dict[str, Any] | None, instance: Household, members: list[dict[str, Any]]
+        self,
+        group: Group,
+        household: dict[str, Any] | None,
+        after_household: dict[str, Any],
+        village: Region,
+        members: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
         """The staged case write ({} when none), or None on errors."""
         plan = self.plan
@@ -81,6 +87,7 @@ class CasePlanning:
         case = MonitoringCase(
             **{k: v for k, v in after.items() if k not in ("household_id", "id")}, pk=(current or {}).get("id")
         )
+        instance = Household(**{k: v for k, v in after_household.items() if k != "village_id"}, village=village)
         case.household = instance
         case.household_has_labour = any(m["is_active"] and m["labour"] in LABOUR_CAPABLE for m in members)
         try:

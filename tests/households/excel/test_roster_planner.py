@@ -86,3 +86,16 @@ def test_one_person_under_two_households_of_the_file_is_an_error(tree: Tree, sta
     assert [(e.row, e.column, e.message) for e in plan.errors] == [(4, "身份证号", "与第2行身份证号重复（不同户）")]
     assert plan.counts["households"].new == 1
     assert plan.counts["households"].error == 1
+
+
+def test_member_cells_that_break_a_field_rule_are_reported_on_their_row_and_column(tree: Tree, staff: Staff) -> None:
+    from tests.households.excel.test_import import check, family, workbook
+
+    rows = family(tree.village_a1.code, "H001", "张三", 2) + family(tree.village_a1.code, "H002", "李四", 3)
+    rows[1][6] = "长" * 33  # the first household's spouse
+    rows[4][6] = "长" * 32  # the longest name a member may have
+    batch = check(staff.village_clerk, workbook(rows))
+    assert [(e["row"], e["column"], e["message"]) for e in batch.errors] == [
+        (4, "成员姓名", "不能超过32个字（现有33个）")
+    ]
+    assert batch.counts["households"]["new"] == 1 and batch.counts["members"]["new"] == 3

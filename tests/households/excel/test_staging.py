@@ -572,3 +572,15 @@ def test_a_typed_local_number_is_refused_and_a_cancelled_household_is_not_change
     same[0][4] = same[1][4] = "13900000000"
     changed = check(staff.village_clerk, workbook(same, header=MEMBERS_HEADER))
     assert changed.status == ImportStatus.INVALID and "已注销" in changed.errors[0]["message"]
+
+
+def test_deleting_a_batch_deletes_its_staged_rows(tree: Tree, staff: Staff) -> None:
+    # The staged rows keep no database foreign key (one constraint check per row at the commit):
+    # Django's cascade is what removes them.
+    existing = household(staff.village_clerk, tree.village_a1, number="E001", phone="13700000000")
+    batch = check(staff.village_clerk, roster(tree, existing))
+    other = check(staff.village_clerk, roster(tree, existing))
+    assert StagedRow.objects.filter(batch=batch).exists() and StagedRow.objects.filter(batch=other).exists()
+    ImportBatch.objects.filter(pk=batch.pk).delete()
+    assert not StagedRow.objects.filter(batch_id=batch.pk).exists()
+    assert StagedRow.objects.filter(batch=other).exists()
