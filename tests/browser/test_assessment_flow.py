@@ -52,6 +52,7 @@ def assessed_county(transactional_db: None) -> Region:
 
 def test_a_county_admin_lowers_a_target_recomputes_and_sees_a_township_flip(
     assessed_county: Region,
+    celery_worker: None,  # with REDIS_URL (the PostgreSQL leg) a real worker computes while the page polls
     live_server: Any,
     page: Page,
     screenshot: Screenshot,
