@@ -403,13 +403,30 @@ def _version_of(code: str, level: int, versions: dict[str, int]) -> int:
 def _store_scores(
     period: Quarter, regions: dict[str, Region], totals: dict[str, list[Decimal]], computed_at: datetime
 ) -> None:
+    """Scores of the run's regions, ranked among all their siblings: those outside the run (the other
+    counties of a prefecture when one county is recomputed) take part with their stored scores, and
+    their ranks are brought up to date too."""
     siblings: dict[int | None, dict[str, Decimal]] = defaultdict(dict)
     for code, (score, _full, _missed) in totals.items():
         siblings[regions[code].parent_id][code] = score
+    run_ids = [region.pk for region in regions.values()]
+    outside = {
+        row.region.code: row
+        for row in RegionScore.objects.for_period(period)
+        .filter(region__parent_id__in=[parent for parent in siblings if parent is not None])
+        .exclude(region_id__in=run_ids)
+        .select_related("region")
+    }
+    for row in outside.values():
+        siblings[row.region.parent_id][row.region.code] = row.score
     ranks: dict[str, int] = {}
     for group in siblings.values():
         ranks.update(competition_ranks(group))
-    RegionScore.objects.for_period(period).filter(region_id__in=[r.pk for r in regions.values()]).delete()
+    moved = [row for code, row in outside.items() if row.rank != ranks[code]]
+    for row in moved:
+        row.rank = ranks[row.region.code]
+    RegionScore.objects.bulk_update(moved, ["rank"], batch_size=2000)
+    RegionScore.objects.for_period(period).filter(region_id__in=run_ids).delete()
     RegionScore.objects.bulk_create(
         [
             RegionScore(

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -48,7 +48,7 @@ class PolicyRow(models.Model):
     region below sets its own."""
 
     region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2016)])
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2016), MaxValueValidator(2100)])
     source_document = models.CharField(_("依据文件"), max_length=100, blank=True)
     clause = models.CharField(_("条款"), max_length=100, blank=True)
 
@@ -163,7 +163,8 @@ class ParameterValue(PolicyRow):
     """A number an indicator or alert rule reads (e.g. the 10,000 line of 002), by region and year."""
 
     key = models.CharField(_("参数"), max_length=64)
-    value = models.DecimalField(_("取值"), max_digits=16, decimal_places=4)
+    # Every parameter is a line, a share, an age or a number of months: none is negative.
+    value = models.DecimalField(_("取值"), max_digits=16, decimal_places=4, validators=[MinValueValidator(0)])
 
     history = HistoricalRecords(**HISTORY)
 

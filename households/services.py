@@ -419,8 +419,9 @@ def income_record_save(
     else:
         require_permission(by, "households.change_incomerecord")
         claim_next_version(record, expected_version)
-    if not household.is_active:
-        raise ValidationError(_("已注销农户不能录入收入"))
+    if not household.is_active and not (household.cancelled_on and quarter.last_day < household.cancelled_on):
+        # It is still counted in the quarters that ended before it was cancelled: those can be completed.
+        raise ValidationError(_("已注销农户只能补录注销日期之前结束的季度的收入"))
     unknown = set(amounts) - set(AMOUNT_FIELDS)
     if unknown:
         raise ValidationError(_("未知的收入项目：%(f)s") % {"f": ", ".join(sorted(unknown))})

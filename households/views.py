@@ -206,7 +206,7 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
     needed = "households.change_incomerecord" if record else "households.add_incomerecord"
     if not request.user.has_perm(needed):
         raise PermissionDenied("您的角色没有录入收入的权限")
-    if not household.is_active:
+    if not household.is_active and household.cancelled_on is None:
         raise PermissionDenied("已注销农户不能录入收入")
     default_quarter = record.period if record else _reported_quarter()
     from households.forms import QuarterChoiceForm

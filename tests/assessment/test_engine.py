@@ -284,3 +284,39 @@ def test_an_indicator_defined_outside_the_assessment_app_is_computed_scored_and_
         assert [fact.household_id for fact in records] == [county["H2"].pk]
     finally:
         registry.unregister("large_households")
+
+
+def test_a_county_recomputed_alone_is_ranked_among_the_stored_scores_of_its_neighbours(
+    tree: Tree, county: dict
+) -> None:
+    neighbour = Region.objects.create(code="532322000000", name="双柏县", level=3, parent=tree.prefecture)
+    RegionScore.objects.create(
+        region=neighbour,
+        year=2026,
+        quarter=2,
+        score=d("9"),
+        full_score=d("10"),
+        missed=0,
+        rank=1,
+        computed_at="2026-07-01T00:00:00+08:00",
+    )
+    target("income_per_capita_lifted", tree.province, Comparator.AT_LEAST, "9500")
+    rule("income_per_capita_lifted", tree.province, "10", deduction="1", point="100")
+    compute(tree)
+    # 大姚县 scores 5.46 (see above) against 双柏县's stored 9: second of two, and 双柏县 stays first
+    ours = RegionScore.objects.get(region=tree.county, year=2026, quarter=2)
+    assert (ours.score, ours.rank) == (d("5.46"), 2)
+    assert RegionScore.objects.get(region=neighbour, year=2026, quarter=2).rank == 1
+
+
+def test_a_negative_parameter_or_a_far_year_is_refused(tree: Tree) -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        ParameterValue(key="key_household_line", region=tree.county, year=2026, value=d("-1")).full_clean()
+    assert "value" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        Target(
+            indicator="entry_progress", region=tree.county, year=30000, comparator=Comparator.AT_LEAST, value=d("1")
+        ).full_clean()
+    assert "year" in refused.value.message_dict

@@ -128,3 +128,23 @@ def test_a_guessed_household_of_another_township_is_404_and_a_viewer_403(tree: T
         not in login(staff.county_viewer).get(reverse("household_detail", args=[target.pk])).content.decode()
     )
     assert IncomeRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_a_cancelled_household_can_complete_a_quarter_that_ended_before_it_was_cancelled(
+    tree: Tree, staff: Staff
+) -> None:
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    from households.models import HouseholdStatus
+
+    target = household(staff.village_clerk, tree.village_a1)
+    Household.objects.filter(pk=target.pk).update(
+        status=HouseholdStatus.CANCELLED, cancelled_on=date(2026, 8, 15), cancelled_reason="整户迁出"
+    )
+    target.refresh_from_db()
+    # Still counted in 2026Q2 (registered at its end): its missing record can be entered.
+    assert income(staff.village_clerk, target, "2026Q2", wages_migrant_work="100").pk
+    with pytest.raises(ValidationError, match="注销日期之前"):
+        income(staff.village_clerk, target, "2026Q3", wages_migrant_work="100")
