@@ -826,7 +826,7 @@ def engine_clock() -> Clock:
     clock.wrap(assessment.engine, "aggregate_source", "other aggregates over the facts (one query per level)")
     clock.wrap(MonitoredPopulationShare, "compute", "监测对象人口占比 (one query per level)")
     clock.wrap(assessment.engine, "Policy", "policy rows (targets, rules, parameters)")
-    clock.wrap(assessment.engine, "_store", "judge, score and store values + scores")
+    clock.wrap(assessment.engine, "store", "judge, score and store values + scores")
     return clock
 
 
