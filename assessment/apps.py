@@ -14,6 +14,7 @@ class AssessmentConfig(AppConfig):
 
         autodiscover_modules("indicators")
         autodiscover_modules("alert_rules")
+        autodiscover_modules("dashboards")
 
         from django.db.models.signals import post_delete, post_save
 

@@ -26,6 +26,7 @@ from assessment.storing import store
 from figures import registry
 from figures.periods import Quarter
 from figures.registry import (
+    Breakdown,
     FactSource,
     Indicator,
     RegionFigure,
@@ -33,6 +34,7 @@ from figures.registry import (
     Totals,
     aggregate_source,
     figure_of,
+    full_code,
     is_additive,
     roll_up,
     source_totals,
@@ -127,6 +129,7 @@ def indicators_compute(
                 for county in counties:
                     if county.code in frozen:
                         run.village_totals(county)  # the frozen county's facts still count above it
+                        run.breakdown_village_totals(county)
                 run.upper(upper, "" if scope is None else scope.prefix)
             outcome.frozen = sorted(frozen & {county.code for county in counties})
             outcome.values = store(run, versions, computed_at)
@@ -153,9 +156,14 @@ class Computation:
         self.figures: dict[str, dict[str, RegionFigure]] = defaultdict(dict)  # indicator → code → figure
         self.levels_of: dict[str, int] = {}
         self.totals: dict[str, dict[str, Totals]] = defaultdict(dict)  # indicator → village prefix → totals
+        self.breakdowns = registry.breakdowns()
+        # breakdown → region code → named counts; and the villages' own, for the levels above a county
+        self.distributions: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+        self.village_distributions: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
         self.sources: dict[str, FactSource] = {}
-        for indicator in self.indicators:
-            for source in indicator.sources():
+        declared: list[Indicator | Breakdown] = [*self.indicators, *self.breakdowns]
+        for each in declared:
+            for source in each.sources():
                 self.sources.setdefault(source.name, source)
 
     def parameters(self, indicators: Sequence[Indicator], code: str, level: int) -> dict[str, dict[str, Decimal]]:
@@ -191,6 +199,22 @@ class Computation:
                         own = {prefix: t[indicator.code] for prefix, t in villages.items() if indicator.code in t}
                         self.keep(indicator, level, roll_up(own, level))
             self.per_level(rest, level, county.prefix, parameters)
+        villages_by_breakdown = self.breakdown_village_totals(county)
+        for code, villages_of in villages_by_breakdown.items():
+            for level in COUNTY_LEVELS:
+                for prefix, counts in roll_up(villages_of, level).items():
+                    self.distributions[code][full_code(prefix)] = counts
+
+    def breakdown_village_totals(self, county: Region) -> dict[str, dict[str, dict[str, int]]]:
+        """One query per breakdown: every village's counts."""
+        found: dict[str, dict[str, dict[str, int]]] = {}
+        for breakdown in self.breakdowns:
+            parameters = self.policy.parameters(breakdown.parameters, county.code, Level.COUNTY)
+            found[breakdown.code] = breakdown.village_totals(
+                period=self.period, within=county.prefix, parameters=parameters
+            )
+            self.village_distributions[breakdown.code].update(found[breakdown.code])
+        return found
 
     def village_totals(
         self,
@@ -231,6 +255,10 @@ class Computation:
                         }
                         self.keep(indicator, region.level, roll_up(own, region.level))
             self.per_level(rest, region.level, region.prefix, parameters)
+            for code, villages_of in self.village_distributions.items():
+                own = {prefix: counts for prefix, counts in villages_of.items() if prefix.startswith(region.prefix)}
+                for prefix, counts in roll_up(own, region.level).items():
+                    self.distributions[code][full_code(prefix)] = counts
 
     def per_level(
         self, indicators: Sequence[Indicator], level: int, within: str, parameters: dict[str, dict[str, Decimal]]

@@ -400,3 +400,26 @@ class AlertScan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county_id} {self.year}Q{self.quarter} v{self.version}"
+
+
+class BreakdownValue(models.Model):
+    """A distribution a dashboard chart draws, for one region and quarter (named counts, JSON)."""
+
+    region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    quarter = models.PositiveSmallIntegerField(_("季度"))
+    breakdown = models.CharField(_("分布"), max_length=64)
+    data = models.JSONField(_("数据"), default=dict)
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    objects = IndicatorValueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("分布")
+        verbose_name_plural = _("分布")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year", "quarter", "breakdown"], name="breakdown_value_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.year}Q{self.quarter} {self.breakdown}"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from assessment.models import IndicatorValue, RegionScore, Status
+from assessment.models import BreakdownValue, IndicatorValue, RegionScore, Status
 from assessment.policy import competition_ranks, judge
 from figures.periods import Quarter
 from regions.models import PREFIX_LENGTH, Level, Region
@@ -93,6 +93,7 @@ def store(run: Computation, versions: dict[str, int], computed_at: datetime) -> 
     region_ids = [regions[code].pk for code in codes if code in regions]
     IndicatorValue.objects.for_period(period).filter(region_id__in=region_ids).delete()
     _write_values(rows)
+    _store_distributions(run, period, computed_at)
     _store_scores(period, regions, totals, computed_at)
     return len(rows)
 
@@ -129,6 +130,28 @@ def _write_values(rows: list[tuple[Any, ...]]) -> None:
         return
     IndicatorValue.objects.bulk_create(
         [IndicatorValue(**dict(zip(VALUE_COLUMNS, row, strict=True))) for row in rows], batch_size=2000
+    )
+
+
+def _store_distributions(run: Computation, period: Quarter, computed_at: datetime) -> None:
+    codes = {code for by_region in run.distributions.values() for code in by_region}
+    regions = dict(Region.objects.filter(code__in=codes).values_list("code", "pk"))
+    BreakdownValue.objects.for_period(period).filter(region_id__in=regions.values()).delete()
+    BreakdownValue.objects.bulk_create(
+        [
+            BreakdownValue(
+                region_id=regions[code],
+                year=period.year,
+                quarter=period.number,
+                breakdown=breakdown,
+                data=counts,
+                computed_at=computed_at,
+            )
+            for breakdown, by_region in run.distributions.items()
+            for code, counts in by_region.items()
+            if code in regions
+        ],
+        batch_size=2000,
     )
 
 

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from django.db import models
 from django.db.models import Count, QuerySet, Sum
@@ -182,9 +182,21 @@ class SourceIndicator(Indicator):
 Totals = dict[str, Any]
 
 
+class Aggregated(Protocol):
+    """Anything summed over a fact source in the shared query: a source indicator or a breakdown."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def source(self) -> FactSource: ...
+
+    def aggregates(self, *, period: Quarter, parameters: Mapping[str, Decimal]) -> dict[str, Any]: ...
+
+
 def source_totals(
     *,
-    indicators: Iterable[SourceIndicator],
+    indicators: Iterable[Aggregated],
     period: Quarter,
     level: int,
     within: str,
@@ -267,6 +279,65 @@ def aggregate_source(
         ]
         for indicator in indicators
     }
+
+
+class Breakdown(ABC):
+    """A distribution a chart draws (households by income band, cases by category and risk…): named
+    counts per village, added up to every level above and stored with the indicator values."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    parameters: ClassVar[tuple[Parameter, ...]] = ()
+
+    def sources(self) -> tuple[FactSource, ...]:
+        return ()
+
+    @abstractmethod
+    def village_totals(
+        self, *, period: Quarter, within: str, parameters: Mapping[str, Decimal]
+    ) -> dict[str, dict[str, int]]:
+        """Village code → named counts, for every village under `within` (one query)."""
+
+
+class SourceBreakdown(Breakdown):
+    """A breakdown over a fact source: its counts come from the same kind of query as the indicators."""
+
+    source: ClassVar[FactSource]
+
+    def sources(self) -> tuple[FactSource, ...]:
+        return (self.source,)
+
+    @abstractmethod
+    def aggregates(self, *, period: Quarter, parameters: Mapping[str, Decimal]) -> dict[str, Any]:
+        """Named Count/Sum expressions over the source's rows."""
+
+    def village_totals(
+        self, *, period: Quarter, within: str, parameters: Mapping[str, Decimal]
+    ) -> dict[str, dict[str, int]]:
+        found = source_totals(
+            indicators=[self], period=period, level=Level.VILLAGE, within=within, parameters={self.code: parameters}
+        )
+        return {prefix: {k: v or 0 for k, v in own[self.code].items()} for prefix, own in found.items()}
+
+
+_BREAKDOWNS: dict[str, Breakdown] = {}
+
+
+def register_breakdown(breakdown: Breakdown) -> Breakdown:
+    _BREAKDOWNS[breakdown.code] = breakdown
+    return breakdown
+
+
+def unregister_breakdown(code: str) -> None:
+    _BREAKDOWNS.pop(code, None)
+
+
+def breakdowns() -> list[Breakdown]:
+    return sorted(_BREAKDOWNS.values(), key=lambda breakdown: breakdown.code)
+
+
+def get_breakdown(code: str) -> Breakdown | None:
+    return _BREAKDOWNS.get(code)
 
 
 _REGISTRY: dict[str, Indicator] = {}

@@ -20,6 +20,10 @@ from figures.registry import FactSource
 _WAGES = "i.wages_migrant_work + i.wages_public_welfare_job + i.wages_other"
 _OPERATING = "i.operating_planting + i.operating_breeding + i.operating_forestry_fruit + i.operating_other"
 _PROPERTY = "i.property_dividends + i.property_land_transfer + i.property_other"
+_TRANSFERS = (
+    "i.transfer_family_planning + i.transfer_minimum_living + i.transfer_extreme_poverty + i.transfer_pension"
+    " + i.transfer_ecological + i.transfer_other"
+)
 LABOUR_CAPABLE_SQL = "('skilled', 'ordinary', 'weak')"
 
 
@@ -57,6 +61,9 @@ class HouseholdQuarterFact(models.Model):
     trailing_net_fen = models.BigIntegerField(null=True)
     trailing_operating_fen = models.BigIntegerField(null=True)
     trailing_property_fen = models.BigIntegerField(null=True)
+    trailing_wages_fen = models.BigIntegerField(null=True)
+    trailing_transfers_fen = models.BigIntegerField(null=True)
+    trailing_costs_fen = models.BigIntegerField(null=True)
     prior_complete = models.BooleanField()
     prior_size = models.PositiveSmallIntegerField(null=True)
     prior_net_fen = models.BigIntegerField(null=True)
@@ -108,6 +115,9 @@ _COLUMNS = [
     "trailing_net_fen",
     "trailing_operating_fen",
     "trailing_property_fen",
+    "trailing_wages_fen",
+    "trailing_transfers_fen",
+    "trailing_costs_fen",
     "prior_complete",
     "prior_size",
     "prior_net_fen",
@@ -157,6 +167,9 @@ def _refresh_sql(period: Quarter) -> str:
                 SUM(CASE WHEN {index} > {now - 4} THEN {_fen("i.net_income")} END) AS trailing_net_fen,
                 SUM(CASE WHEN {index} > {now - 4} THEN {_fen(_OPERATING)} END) AS trailing_operating_fen,
                 SUM(CASE WHEN {index} > {now - 4} THEN {_fen(_PROPERTY)} END) AS trailing_property_fen,
+                SUM(CASE WHEN {index} > {now - 4} THEN {_fen(_WAGES)} END) AS trailing_wages_fen,
+                SUM(CASE WHEN {index} > {now - 4} THEN {_fen(_TRANSFERS)} END) AS trailing_transfers_fen,
+                SUM(CASE WHEN {index} > {now - 4} THEN {_fen("i.operating_costs")} END) AS trailing_costs_fen,
                 SUM(CASE WHEN {index} <= {now - 4} THEN 1 ELSE 0 END) AS prior_count,
                 MAX(CASE WHEN {index} = {now - 4} THEN i.household_size END) AS prior_size,
                 SUM(CASE WHEN {index} <= {now - 4} THEN {_fen("i.net_income")} END) AS prior_net_fen,
@@ -235,6 +248,9 @@ def _refresh_sql(period: Quarter) -> str:
             r.trailing_net_fen,
             r.trailing_operating_fen,
             r.trailing_property_fen,
+            r.trailing_wages_fen,
+            r.trailing_transfers_fen,
+            r.trailing_costs_fen,
             COALESCE(r.prior_count, 0) = 4,
             r.prior_size,
             r.prior_net_fen,

@@ -5,7 +5,9 @@ DOMAIN §9: a household is in a window's income figures when it is registered at
 and has a record for every quarter of the window; 家庭人口 is the size on the window's last record.
 """
 
-from figures.registry import register
+from figures.registry import register, register_breakdown
+from households.indicators.breakdowns import BREAKDOWNS
+from households.indicators.composition import COMPOSITION_INDICATORS
 from households.indicators.income import (
     AllPerCapita,
     AllPerCapitaYearToDate,
@@ -46,5 +48,7 @@ INDICATORS = [
     VillagesOverMonitoredShare(),
     EntryProgress(),
 ]
-for _indicator in INDICATORS:
+for _indicator in [*INDICATORS, *COMPOSITION_INDICATORS]:
     register(_indicator)
+for _breakdown in BREAKDOWNS:
+    register_breakdown(_breakdown)

@@ -320,3 +320,28 @@ def test_a_negative_parameter_or_a_far_year_is_refused(tree: Tree) -> None:
             indicator="entry_progress", region=tree.county, year=30000, comparator=Comparator.AT_LEAST, value=d("1")
         ).full_clean()
     assert "year" in refused.value.message_dict
+
+
+def test_breakdowns_count_households_by_band_and_cases_by_category_and_risk(tree: Tree, county: dict) -> None:
+    from assessment.models import BreakdownValue
+
+    compute(tree)
+    bands = BreakdownValue.objects.get(region=tree.county, year=2026, quarter=2, breakdown="per_capita_bands").data
+    # H1 6,300 · H5 7,361.82 · H3 8,000 · H2 12,000 (H4 lacks a quarter)
+    assert {key: count for key, count in bands.items() if count} == {"b06": 1, "b07": 1, "b08": 1, "b12": 1}
+    village = BreakdownValue.objects.get(region=tree.village_b1, year=2026, quarter=2, breakdown="per_capita_bands")
+    assert {key: count for key, count in village.data.items() if count} == {"b07": 1}
+    matrix = BreakdownValue.objects.get(region=tree.township_a, year=2026, quarter=2, breakdown="monitoring_matrix")
+    assert matrix.data == {"marginal|illness|open": 1}
+
+
+def test_the_four_wheels_add_up_to_the_per_capita_net_income(tree: Tree, county: dict) -> None:
+    compute(tree)
+    parts = {
+        code: value(code, tree.county).value
+        for code in ("composition_wages", "composition_operating", "composition_property", "composition_transfers")
+    }
+    costs = value("composition_costs", tree.county).value
+    # Each part is rounded once; together within a fen per part of the 人均纯收入 8,813.74
+    total = sum(parts.values(), d("0")) - costs
+    assert abs(total - value("income_per_capita_all", tree.county).value) <= d("0.05")
