@@ -19,6 +19,8 @@ from tests.conftest import Staff
 from tests.factories import Tree, household, income, member, threshold
 
 if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
+
     from tests.browser.conftest import PageProblems
 
 pytestmark = pytest.mark.browser
@@ -29,7 +31,7 @@ PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-z])")
 
 
 # The printable area of A4 inside the card's @page margins (210 − 2 × 14 mm by 297 − 2 × 12 mm) in CSS px.
-A4_CONTENT = {"width": round(182 / 25.4 * 96), "height": round(273 / 25.4 * 96)}
+A4_CONTENT: ViewportSize = {"width": round(182 / 25.4 * 96), "height": round(273 / 25.4 * 96)}
 
 
 def print_view(page: Page) -> None:
