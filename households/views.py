@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from households import selectors, services
+from households import cards, selectors, services
 from households.forms import (
     BaseMemberFormSet,
     CancelForm,
@@ -114,6 +114,49 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_enter_income": request.user.has_perm("households.add_incomerecord") and household.is_active,
             "reported_quarter": _reported_quarter(),
         },
+    )
+
+
+def _card_period(request: HttpRequest) -> Quarter:
+    """The quarter a 明白卡 is asked for (?period=2026Q3), the last ended one by default; 404 if malformed."""
+    text = request.GET.get("period", "").strip()
+    if not text:
+        return cards.default_card_period()
+    try:
+        return Quarter.parse(text)
+    except ValueError as error:
+        raise Http404("季度格式错误，应如 2026Q3") from error
+
+
+@login_required
+def household_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """One household's 明白卡 for a quarter, a printable A4 page."""
+    period = _card_period(request)
+    card = cards.household_card(user=request.user, pk=pk, period=period)
+    return render(
+        request,
+        "households/cards.html",
+        {"cards": [card], "period": period, "title": f"明白卡 · {card.head_name}户", "household": card.household},
+    )
+
+
+@login_required
+def village_cards(request: HttpRequest) -> HttpResponse:
+    """A village's 明白卡, one household a page; without a village, the choice of one."""
+    period = _card_period(request)
+    village_id = request.GET.get("village", "").strip()
+    if not village_id:
+        villages = selectors.villages_for_filter(user=request.user)
+        return render(request, "households/cards_pick.html", {"villages": villages, "period": period})
+    if not village_id.isdigit():
+        raise Http404("村不存在或不在您的管辖范围内")
+    village = cards.card_village_get(user=request.user, pk=int(village_id))
+    village_cards = cards.village_cards(village=village, period=period)
+    cards.cards_print_record(by=request.user, village=village, period=period, household_count=len(village_cards))
+    return render(
+        request,
+        "households/cards.html",
+        {"cards": village_cards, "period": period, "title": f"明白卡 · {village.name}", "village": village},
     )
 
 
