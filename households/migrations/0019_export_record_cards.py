@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('households', '0017_factsbuild'),
+        ('households', '0018_facts_income_composition'),
     ]
 
     operations = [
