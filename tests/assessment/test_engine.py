@@ -337,11 +337,14 @@ def test_breakdowns_count_households_by_band_and_cases_by_category_and_risk(tree
 
 def test_the_four_wheels_add_up_to_the_per_capita_net_income(tree: Tree, county: dict) -> None:
     compute(tree)
-    parts = {
-        code: value(code, tree.county).value
-        for code in ("composition_wages", "composition_operating", "composition_property", "composition_transfers")
-    }
-    costs = value("composition_costs", tree.county).value
+
+    def amount(code: str) -> Decimal:
+        found = value(code, tree.county).value
+        assert found is not None
+        return found
+
+    parts = [amount(code) for code in ("composition_wages", "composition_operating", "composition_property")]
+    parts.append(amount("composition_transfers"))
     # Each part is rounded once; together within a fen per part of the 人均纯收入 8,813.74
-    total = sum(parts.values(), d("0")) - costs
-    assert abs(total - value("income_per_capita_all", tree.county).value) <= d("0.05")
+    total = sum(parts, d("0")) - amount("composition_costs")
+    assert abs(total - amount("income_per_capita_all")) <= d("0.05")
