@@ -26,10 +26,12 @@ from assessment.storing import store
 from figures import registry
 from figures.periods import Quarter
 from figures.registry import (
+    Aggregated,
     Breakdown,
     FactSource,
     Indicator,
     RegionFigure,
+    SourceBreakdown,
     SourceIndicator,
     Totals,
     aggregate_source,
@@ -206,9 +208,14 @@ class Computation:
                     self.distributions[code][full_code(prefix)] = counts
 
     def breakdown_village_totals(self, county: Region) -> dict[str, dict[str, dict[str, int]]]:
-        """One query per breakdown: every village's counts."""
+        """Every village's counts of every breakdown: those over a fact source come with the
+        indicators' query (village_totals); the others take one query each."""
         found: dict[str, dict[str, dict[str, int]]] = {}
         for breakdown in self.breakdowns:
+            if isinstance(breakdown, SourceBreakdown):
+                own = self.village_distributions[breakdown.code]
+                found[breakdown.code] = {prefix: c for prefix, c in own.items() if prefix.startswith(county.prefix)}
+                continue
             parameters = self.policy.parameters(breakdown.parameters, county.code, Level.COUNTY)
             found[breakdown.code] = breakdown.village_totals(
                 period=self.period, within=county.prefix, parameters=parameters
@@ -223,20 +230,32 @@ class Computation:
         additive: dict[str, list[SourceIndicator]] | None = None,
         parameters: dict[str, dict[str, Decimal]] | None = None,
     ) -> dict[str, dict[str, Totals]]:
-        """One query per fact source: every village's totals of the additive indicators."""
+        """One query per fact source: every village's totals of the additive indicators and the
+        counts of the breakdowns over that source."""
         if parameters is None:
             parameters = self.parameters(self.indicators, county.code, Level.COUNTY)
         if additive is None:
             additive, _ = self.split(parameters)
+        source_breakdowns = [b for b in self.breakdowns if isinstance(b, SourceBreakdown)]
+        parameters = {
+            **parameters,
+            **{b.code: self.policy.parameters(b.parameters, county.code, Level.COUNTY) for b in source_breakdowns},
+        }
         villages: dict[str, dict[str, Totals]] = defaultdict(dict)
-        for members in additive.values():
+        for name in {*additive, *(b.source.name for b in source_breakdowns)}:
+            breakdowns_here = [b for b in source_breakdowns if b.source.name == name]
+            members: list[Aggregated] = [*additive.get(name, []), *breakdowns_here]
             found = source_totals(
                 indicators=members, period=self.period, level=Level.VILLAGE, within=county.prefix, parameters=parameters
             )
-            for prefix, by_indicator in found.items():
-                villages[prefix].update(by_indicator)
-                for code, totals in by_indicator.items():
-                    self.totals[code][prefix] = totals
+            counted = {b.code for b in breakdowns_here}
+            for prefix, by_code in found.items():
+                for code, totals in by_code.items():
+                    if code in counted:
+                        self.village_distributions[code][prefix] = {k: v or 0 for k, v in totals.items()}
+                    else:
+                        villages[prefix][code] = totals
+                        self.totals[code][prefix] = totals
         return villages
 
     def upper(self, levels: Sequence[int], within: str) -> None:

@@ -451,6 +451,21 @@ def floor_sql(*, year: int, quarter: int, key_line: str) -> str:
     wages = "i.wages_migrant_work + i.wages_public_welfare_job + i.wages_other"
     operating = "i.operating_planting + i.operating_breeding + i.operating_forestry_fruit + i.operating_other"
     prop = "i.property_dividends + i.property_land_transfer + i.property_other"
+    transfers = (
+        "i.transfer_family_planning + i.transfer_minimum_living + i.transfer_extreme_poverty + i.transfer_pension"
+        " + i.transfer_ecological + i.transfer_other"
+    )
+    # The dashboard's 人均纯收入 bands (households.indicators.breakdowns): 1,000 yuan each, below 0 and 40,000+.
+    bands: list[tuple[str, int | None, int | None]] = [("below_zero", None, 0)]
+    bands += [(f"b{n:02d}", n * 1000, (n + 1) * 1000) for n in range(40)]
+    bands.append(("top", 40000, None))
+    band_counts = ", ".join(
+        "COUNT(*) FILTER (WHERE f.t_ok AND f.pc IS NOT NULL"
+        + ("" if low is None else f" AND f.pc >= {low}")
+        + ("" if high is None else f" AND f.pc < {high}")
+        + f") AS band_{key}"
+        for key, low, high in bands
+    )
     sets = ", ".join(f"(SUBSTR(f.village_code, 1, {length}))" for length in LEVEL_LENGTHS.values())
     unit = "COALESCE(" + ", ".join(f"SUBSTR(f.village_code, 1, {n})" for n in reversed(LEVEL_LENGTHS.values())) + ")"
     pop_sets = ", ".join(f"(SUBSTR(v.code, 1, {length}))" for length in LEVEL_LENGTHS.values())
@@ -498,6 +513,12 @@ def floor_sql(*, year: int, quarter: int, key_line: str) -> str:
             "SUM(f.members) FILTER (WHERE f.monitored AND f.has_population) AS mps_people, "
             "COUNT(*) FILTER (WHERE f.monitored AND f.has_population) AS mps_n",
             count("ent", "TRUE", "f.recorded"),
+            per_capita("cwg", "TRUE", "f.t_ok", "f.t_wages"),
+            per_capita("cop", "TRUE", "f.t_ok", "f.t_oper"),
+            per_capita("cpr", "TRUE", "f.t_ok", "f.t_prop"),
+            per_capita("ctr", "TRUE", "f.t_ok", "f.t_trans"),
+            per_capita("cco", "TRUE", "f.t_ok", "f.t_costs"),
+            band_counts,
         ]
     )
     return f"""
@@ -517,6 +538,9 @@ def floor_sql(*, year: int, quarter: int, key_line: str) -> str:
                 SUM(i.net_income) FILTER (WHERE {idx} > {now - 4}) AS t_net,
                 SUM({operating}) FILTER (WHERE {idx} > {now - 4}) AS t_oper,
                 SUM({prop}) FILTER (WHERE {idx} > {now - 4}) AS t_prop,
+                SUM({wages}) FILTER (WHERE {idx} > {now - 4}) AS t_wages,
+                SUM({transfers}) FILTER (WHERE {idx} > {now - 4}) AS t_trans,
+                SUM(i.operating_costs) FILTER (WHERE {idx} > {now - 4}) AS t_costs,
                 COUNT(*) FILTER (WHERE {idx} <= {now - 4}) AS p_n,
                 MAX(i.household_size) FILTER (WHERE {idx} = {now - 4}) AS p_size,
                 SUM(i.net_income) FILTER (WHERE {idx} <= {now - 4}) AS p_net,
@@ -556,7 +580,7 @@ def floor_sql(*, year: int, quarter: int, key_line: str) -> str:
                 COALESCE(p.members, 0) AS members, COALESCE(p.labour, FALSE) AS labour,
                 COALESCE(p.employed, FALSE) AS employed, COALESCE(i.recorded, 0) = 1 AS recorded,
                 i.size, i.q_wages, i.q_oper, i.pq_oper,
-                COALESCE(i.t_n, 0) = 4 AS t_ok, i.t_net, i.t_oper, i.t_prop,
+                COALESCE(i.t_n, 0) = 4 AS t_ok, i.t_net, i.t_oper, i.t_prop, i.t_wages, i.t_trans, i.t_costs,
                 COALESCE(i.p_n, 0) = 4 AS p_ok, i.p_size, i.p_net, i.p_oper, i.p_prop,
                 COALESCE(i.y_n, 0) = {ytd_length} AS y_ok, i.y_net,
                 CASE WHEN i.t_n = 4 AND i.size > 0 THEN ROUND(i.t_net / i.size, 2) END AS pc,
@@ -633,6 +657,11 @@ PER_CAPITA = {
     "income_per_capita_lifted_ytd": "ytl",
     "income_per_capita_monitored_ytd": "ytm",
     "income_per_capita_all_ytd": "yta",
+    "composition_wages": "cwg",
+    "composition_operating": "cop",
+    "composition_property": "cpr",
+    "composition_transfers": "ctr",
+    "composition_costs": "cco",
 }
 GROWTH = {
     "income_growth_lifted": "gn",

@@ -87,7 +87,6 @@ class HouseholdQuarterFact(models.Model):
                 name="household_fact_period_code",
                 opclasses=["int2_ops", "int2_ops", "varchar_pattern_ops"],
             ),
-            models.Index(fields=["household", "year", "quarter"], name="household_fact_household"),
         ]
 
     def __str__(self) -> str:
