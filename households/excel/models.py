@@ -16,6 +16,14 @@ class ImportKind(models.TextChoices):
     INCOME = "income", _("收入表")
 
 
+class ExportKind(models.TextChoices):
+    """What an ExportRecord took out: the two registers, or a dashboard's report (figures, no personal data)."""
+
+    ROSTER = "roster", _("花名册")
+    INCOME = "income", _("收入表")
+    DASHBOARD = "dashboard", _("考核看板报表")
+
+
 class ExportRecordQuerySet(ScopedQuerySet):
     region_field = "region"
 
@@ -23,7 +31,7 @@ class ExportRecordQuerySet(ScopedQuerySet):
 class ExportRecord(models.Model):
     """An export: who took which rows out of the ledger, and whether personal data was masked."""
 
-    kind = models.CharField(_("类型"), max_length=16, choices=ImportKind.choices)
+    kind = models.CharField(_("类型"), max_length=16, choices=ExportKind.choices)
     exported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("导出人"), on_delete=models.PROTECT, related_name="+"
     )
