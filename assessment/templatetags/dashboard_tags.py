@@ -21,9 +21,9 @@ SPARK_HEIGHT = 28
 def change_text(change: Decimal | None, unit: str, direction: str) -> SafeString:
     """▲ +1.2个百分点 / ▼ −310.00 元/人 / 持平, coloured by whether it is better, with the sign in words."""
     if change is None:
-        return format_html('<span class="text-muted" data-testid="change">—</span>')
+        return format_html('<span class="text-muted" data-testid="change">{}</span>', "—")
     if change == 0:
-        return format_html('<span class="text-muted" data-testid="change">持平</span>')
+        return format_html('<span class="text-muted" data-testid="change">{}</span>', "持平")
     up = change > 0
     better = up == (direction == Direction.HIGHER)
     css = "text-success" if better else "text-danger"
