@@ -62,6 +62,9 @@ def charts(board: Dashboard) -> dict[str, list[ChartView]]:
         views = [BUILDERS.get(chart.kind, _by_subregion)(board, chart) for chart in group.group.charts]
         for view in views:
             view.key = f"{group.group.code}-{view.chart.code}"
+            for series in view.option.get("series", []):
+                if series.get("type") == "bar":
+                    series.setdefault("barMaxWidth", 36)
         built[group.group.code] = views
     return built
 
@@ -71,8 +74,11 @@ def _indicators(codes: tuple[str, ...]) -> list[Indicator]:
 
 
 def _base(categories: list[str], *, horizontal: bool = False) -> dict[str, Any]:
-    category_axis = {"type": "category", "data": categories, "axisLabel": {"interval": 0, "rotate": 0}}
-    value_axis = {"type": "value"}
+    # Region names (on the vertical axis of horizontal bars) are all shown; quarters and bands drop
+    # the labels that would overlap on a phone.
+    labels = {"interval": 0} if horizontal else {"hideOverlap": True}
+    category_axis = {"type": "category", "data": categories, "axisLabel": labels}
+    value_axis: dict[str, Any] = {"type": "value"}
     return {
         "animation": False,
         "color": PALETTE,
@@ -152,7 +158,7 @@ def _distribution(board: Dashboard, chart: Chart) -> ChartView:
     bands = band_keys()
     labels = [_band_label(key, lower, upper) for key, lower, upper in bands]
     option = _base(labels)
-    option["xAxis"]["axisLabel"] = {"interval": 4, "rotate": 0}
+    option["yAxis"]["minInterval"] = 1
     option["legend"] = {"show": False}
     lines = []
     if board.threshold is not None:
@@ -222,6 +228,7 @@ def _matrix(board: Dashboard, chart: Chart) -> ChartView:
     risks += [(code, code) for code in sorted(used - {code for code, _ in board.risk_types})]
     option = _base([name for _, name in risks], horizontal=True)
     option["yAxis"]["inverse"] = True
+    option["xAxis"]["minInterval"] = 1
     headers: list[tuple[str, bool]] = [("风险类型", False)]
     for state, state_label in STATES.items():
         for category in MonitoringCategory:
@@ -251,6 +258,7 @@ def _progress(board: Dashboard, chart: Chart) -> ChartView:
     option = _base([place.name for place in places], horizontal=True)
     option["yAxis"]["inverse"] = True
     option["color"] = ["#2e7d32", "#c62828"]
+    option["xAxis"]["minInterval"] = 1
     entered: list[dict[str, Any]] = []
     missing: list[dict[str, Any]] = []
     table = Table(headers=[("区划", False), ("在册户数", True), ("已录入", True), ("未录入", True), ("进度", True)])
