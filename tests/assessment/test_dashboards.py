@@ -82,8 +82,9 @@ def test_each_user_opens_their_own_regions_dashboard(demo: Region) -> None:
     township = Region.objects.get(code=TOWNSHIP_A)
     html = client_for("xiang").get(reverse("assessment_dashboard")).content.decode()
     assert f"{township.name} · 考核看板" in html
-    clerk = User.objects.get(username="cun")
-    assert f"{clerk.region.name} · 考核看板" in client_for("cun").get(reverse("assessment_dashboard")).content.decode()
+    village = User.objects.get(username="cun").region
+    assert village is not None
+    assert f"{village.name} · 考核看板" in client_for("cun").get(reverse("assessment_dashboard")).content.decode()
 
 
 def test_tiles_show_the_stored_value_target_status_and_change(demo: Region) -> None:
@@ -193,8 +194,9 @@ def test_every_dashboard_url_is_404_above_or_beside_the_users_region(
 ) -> None:
     other_village = Region.objects.filter(parent__code=TOWNSHIP_B, level=Level.VILLAGE).first()
     assert other_village is not None
-    clerk = User.objects.get(username="cun")
-    sibling = Region.objects.filter(parent=clerk.region.parent).exclude(pk=clerk.region.pk).first()
+    village = User.objects.get(username="cun").region
+    assert village is not None
+    sibling = Region.objects.filter(parent=village.parent).exclude(pk=village.pk).first()
     assert sibling is not None
     forbidden = {
         "xiang": [DEMO_COUNTY, TOWNSHIP_B, other_village.code],
