@@ -33,10 +33,13 @@ def log_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
+    expect(page.get_by_test_id("user-region")).to_be_attached()
 
 
 def log_out(page: Page) -> None:
+    """Log out and wait for the login page, so that the next navigation does not abort the redirect."""
     page.get_by_role("button", name="退出").click()
+    expect(page.get_by_label("用户名")).to_be_visible()
 
 
 @pytest.fixture
