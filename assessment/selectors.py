@@ -186,11 +186,16 @@ def _parameter_place(region: Region) -> tuple[str, int]:
 
 
 def drill_down(*, region: Region, period: Quarter, indicator: Indicator, side: str) -> QuerySet[Any]:
-    """The records behind the numerator or the denominator of one region's figure."""
+    """The records behind the numerator or the denominator of one region's figure, or the denominator's
+    records that the numerator does not count ("complement": e.g. the households not yet entered)."""
     parameters = Policy(period=period).parameters(indicator.parameters, *_parameter_place(region))
+    numerator = indicator.numerator_records(period=period, region=region, parameters=parameters)
     if side == "numerator":
-        return indicator.numerator_records(period=period, region=region, parameters=parameters)
-    return indicator.denominator_records(period=period, region=region, parameters=parameters)
+        return numerator
+    denominator = indicator.denominator_records(period=period, region=region, parameters=parameters)
+    if side == "complement":
+        return denominator.exclude(pk__in=numerator.order_by().values("pk"))
+    return denominator
 
 
 def household_heads(*, household_ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -226,7 +231,12 @@ def score_table(*, region: Region, period: Quarter, sort: str) -> list[ScoreRow]
         .values_list("region_id", "indicator", "status")
     ):
         statuses[region_id][code] = status
-    rows = [ScoreRow(child, scores.get(child.pk), statuses[child.pk]) for child in children]
+    rows = mark_lagging([ScoreRow(child, scores.get(child.pk), statuses[child.pk]) for child in children])
+    return sorted(rows, key=_sort_key(sort), reverse=sort.startswith("-"))
+
+
+def mark_lagging(rows: list[ScoreRow]) -> list[ScoreRow]:
+    """Mark the bottom LAGGING_SHARE of the ranked rows (at least the last one) for the 通报 list."""
     ranked = [row for row in rows if row.score is not None]
     if ranked:
         marked = max(1, int(len(ranked) * LAGGING_SHARE))
@@ -234,7 +244,7 @@ def score_table(*, region: Region, period: Quarter, sort: str) -> list[ScoreRow]
         cutoff = min(worst_ranks)
         for row in ranked:
             row.lagging = len(ranked) > 1 and row.score is not None and row.score.rank >= cutoff
-    return sorted(rows, key=_sort_key(sort), reverse=sort.startswith("-"))
+    return rows
 
 
 def _sort_key(sort: str) -> Any:

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from assessment import alert_views, closing_views, views
+from assessment import alert_views, closing_views, dashboard_views, views
 
 # --- indicators, drill-down, scores, targets, recompute (pages) -----------------------------------
 pages = [
@@ -20,6 +20,12 @@ pages = [
         {"side": "denominator"},
         name="assessment_denominator",
     ),
+    path(
+        "indicators/<str:code>/complement/",
+        views.indicator_records,
+        {"side": "complement"},
+        name="assessment_complement",
+    ),
     path("scores/", views.score_table, name="assessment_scores"),
     path("targets/", views.target_list, name="assessment_targets"),
     path("targets/<str:kind>/new/", views.policy_row_edit, name="assessment_policy_new"),
@@ -28,6 +34,13 @@ pages = [
     path("compute/", views.compute_request, name="assessment_compute"),
     path("runs/<int:pk>/", views.compute_run, name="assessment_run"),
     path("runs/<int:pk>/progress/", views.compute_run_progress, name="assessment_run_progress"),
+]
+
+# --- 看板 (dashboards): the screen, its print view, its Excel report ---------------------------------
+dashboards = [
+    path("dashboard/", dashboard_views.dashboard, name="assessment_dashboard"),
+    path("dashboard/print/", dashboard_views.dashboard_print, name="assessment_dashboard_print"),
+    path("dashboard/report.xlsx", dashboard_views.dashboard_excel, name="assessment_dashboard_excel"),
 ]
 
 # --- 季度关账 (quarter close) ---------------------------------------------------------------------
@@ -48,4 +61,4 @@ alerts = [
     path("alerts/<int:pk>/<str:action>/", alert_views.alert_action, name="alert_action"),
 ]
 
-urlpatterns: list[URLPattern | URLResolver] = [*pages, *closing, *alerts]
+urlpatterns: list[URLPattern | URLResolver] = [*pages, *dashboards, *closing, *alerts]

@@ -127,7 +127,7 @@ def indicator_records(request: HttpRequest, code: str, side: str) -> HttpRespons
             **_common(request, region, period),
             "indicator": indicator,
             "side": side,
-            "side_label": indicator.numerator_label if side == "numerator" else indicator.denominator_label,
+            "side_label": side_label(indicator, side),
             "value": selectors.indicator_value(region=region, period=period, indicator=indicator),
             "page": page,
             "table": records.render(found, list(page.object_list), request.user),
@@ -135,6 +135,15 @@ def indicator_records(request: HttpRequest, code: str, side: str) -> HttpRespons
             "query": urlencode(query),
         },
     )
+
+
+def side_label(indicator: Any, side: str) -> str:
+    """What a drill-down list holds: the numerator's records, the denominator's, or those the numerator misses."""
+    if side == "numerator":
+        return str(indicator.numerator_label)
+    if side == "complement":
+        return f"{indicator.denominator_label}（不含{indicator.numerator_label}）"
+    return str(indicator.denominator_label)
 
 
 @login_required

@@ -3,12 +3,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from assessment.dashboard_views import home
+
 admin.site.site_header = "振兴台账 管理后台"
 admin.site.site_title = "振兴台账"
 admin.site.index_title = "数据管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # County users open on their dashboard; the ledger's own home page is served through this view.
+    path("", home, name="home"),
     path("", include("regions.urls")),
     path("", include("workbooks.urls")),
     path("", include("households.urls")),

@@ -17,11 +17,13 @@ class ImportKind(models.TextChoices):
 
 
 class ExportKind(models.TextChoices):
-    """What an export record took out: the two registers, or a village's printed 明白卡."""
+    """What an export record took out: the two registers, a village's printed 明白卡, or a dashboard's
+    report (figures, no personal data)."""
 
     ROSTER = "roster", _("花名册")
     INCOME = "income", _("收入表")
     CARDS = "cards", _("明白卡")
+    DASHBOARD = "dashboard", _("考核看板报表")
 
 
 class ExportRecordQuerySet(ScopedQuerySet):

@@ -258,7 +258,7 @@ def _lay_out_sheet(sheet: Worksheet, columns: tuple[Column, ...]) -> None:
     """Header row, column widths, text-formatted columns and the frozen header."""
     for index, column in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index)
-        _set_text(cell, column.header)
+        set_text(cell, column.header)
         cell.font = Font(bold=column.required)
         cell.fill = DERIVED_FILL if column.derived else REQUIRED_FILL if column.required else OPTIONAL_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -272,7 +272,7 @@ def _lay_out_sheet(sheet: Worksheet, columns: tuple[Column, ...]) -> None:
     sheet.freeze_panes = "A2"
 
 
-def _set_text(cell: Cell, text: str) -> None:
+def set_text(cell: Cell, text: str) -> None:
     """Put text in an openpyxl cell so that it can never be read as a formula."""
     cell.value = text
     cell.data_type = "s"
@@ -300,7 +300,7 @@ def _add_drop_downs(
             if labels not in listed:
                 options_column = len(listed) + 1
                 for row, label in enumerate(labels, start=1):
-                    _set_text(options.cell(row=row, column=options_column), label)
+                    set_text(options.cell(row=row, column=options_column), label)
                 letter = get_column_letter(options_column)
                 listed[labels] = f"'{OPTIONS_TITLE}'!${letter}$1:${letter}${len(labels)}"
             source = listed[labels]
@@ -327,16 +327,16 @@ def _add_notes(workbook: Workbook, kind: WorkbookKind, columns: tuple[Column, ..
     """The 说明 sheet: general rules, then one row per column."""
     notes = workbook.create_sheet(NOTES_TITLE)
     title = notes.cell(row=1, column=1)
-    _set_text(title, f"{SHEET_TITLES[kind]}填写说明")
+    set_text(title, f"{SHEET_TITLES[kind]}填写说明")
     title.font = Font(bold=True, size=14)
     row = 2
     for number, note in enumerate((*GENERAL_NOTES[kind], *COMMON_NOTES), start=1):
-        _set_text(notes.cell(row=row, column=1), f"{number}. {note}")
+        set_text(notes.cell(row=row, column=1), f"{number}. {note}")
         row += 1
     row += 1
     for index, heading in enumerate(("列名", "是否必填", "可用别名", "填写说明", "可选值"), start=1):
         cell = notes.cell(row=row, column=index)
-        _set_text(cell, heading)
+        set_text(cell, heading)
         cell.font = Font(bold=True)
         cell.fill = OPTIONAL_FILL
     for column in columns:
@@ -346,7 +346,7 @@ def _add_notes(workbook: Workbook, kind: WorkbookKind, columns: tuple[Column, ..
         for index, text in enumerate((*values, _allowed_values(column, risk_type_names)), start=1):
             cell = notes.cell(row=row, column=index)
             if text:
-                _set_text(cell, text)
+                set_text(cell, text)
             cell.alignment = Alignment(vertical="top", wrap_text=index > 2)
     for letter, width in zip("ABCDE", (18, 20, 36, 50, 60), strict=True):
         notes.column_dimensions[letter].width = width

@@ -1,4 +1,5 @@
-"""manage.py seed_targets: the demo county's targets and scoring rules, then its last four quarters computed."""
+"""manage.py seed_targets: the demo county's targets and scoring rules, then its last eight quarters computed
+(the dashboards draw 8-quarter trends)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from regions.models import Level, Region
 
 
 class Command(BaseCommand):
-    help = "为演示县（大姚县）写入考核目标和计分规则（引用文件条款），并计算最近四个季度的指标"
+    help = (
+        "为演示县（大姚县）写入考核目标和计分规则（引用文件条款），并计算最近八个季度的指标（看板的趋势图画近8个季度）"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--county", default=DEMO_COUNTY, help="县级区划代码（默认大姚县 532326000000）")
-        parser.add_argument("--quarters", type=int, default=4, help="计算最近几个有收入数据的季度（默认4）")
+        parser.add_argument("--quarters", type=int, default=8, help="计算最近几个有收入数据的季度（默认8）")
 
     def handle(self, *args: Any, county: str, quarters: int, **options: Any) -> None:
         region = Region.objects.filter(code=county, level=Level.COUNTY).first()

@@ -1,0 +1,299 @@
+"""The dashboards' charts: for each declared Chart, an ECharts option and the same numbers as a table.
+
+Every bar or point that stands for records carries the link of the drill-down list behind it
+(`link` on the data item); the page's script follows it on click.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from assessment.dashboard_selectors import Dashboard, trend_periods
+from assessment.records import Cell, Table
+from assessment.templatetags.assessment_tags import figure
+from figures import registry
+from figures.dashboards import Chart, ChartKind
+from figures.periods import Quarter
+from figures.registry import Indicator, Unit
+from households.indicators.breakdowns import band_keys
+from households.models import MonitoringCategory
+from regions.models import Region
+
+PALETTE = ["#2e7d32", "#1565c0", "#f9a825", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#ef6c00"]
+STATES = {"open": "未消除", "eliminated": "已消除"}
+
+
+@dataclass
+class ChartView:
+    chart: Chart
+    option: dict[str, Any]
+    table: Table
+    key: str = ""  # unique on the page: group code and chart code
+
+    @property
+    def empty(self) -> bool:
+        return not self.table.rows
+
+
+def drill_link(indicator: str, side: str, region: Region, period: Quarter) -> str:
+    route = {"numerator": "assessment_numerator", "denominator": "assessment_denominator"}.get(
+        side, "assessment_complement"
+    )
+    return f"{reverse(route, args=[indicator])}?{urlencode({'region': region.code, 'period': str(period)})}"
+
+
+def plotted(value: Decimal | None, unit: str) -> float | None:
+    """The number a chart draws: percentages in percent, everything else as stored."""
+    if value is None:
+        return None
+    return round(float(value * 100 if unit == Unit.PERCENT else value), 2)
+
+
+def charts(board: Dashboard) -> dict[str, list[ChartView]]:
+    """group code → its charts, ready to draw."""
+    built: dict[str, list[ChartView]] = {}
+    for group in board.groups:
+        views = [BUILDERS.get(chart.kind, _by_subregion)(board, chart) for chart in group.group.charts]
+        for view in views:
+            view.key = f"{group.group.code}-{view.chart.code}"
+            for series in view.option.get("series", []):
+                if series.get("type") == "bar":
+                    series.setdefault("barMaxWidth", 36)
+        built[group.group.code] = views
+    return built
+
+
+def _indicators(codes: tuple[str, ...]) -> list[Indicator]:
+    return [indicator for code in codes if (indicator := registry.get(code)) is not None]
+
+
+def _base(categories: list[str], *, horizontal: bool = False) -> dict[str, Any]:
+    # Region names (on the vertical axis of horizontal bars) are all shown; quarters and bands drop
+    # the labels that would overlap on a phone.
+    labels = {"interval": 0} if horizontal else {"hideOverlap": True}
+    category_axis = {"type": "category", "data": categories, "axisLabel": labels}
+    value_axis: dict[str, Any] = {"type": "value"}
+    return {
+        "animation": False,
+        "color": PALETTE,
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"top": 0, "type": "scroll"},
+        "grid": {"left": 8, "right": 16, "top": 40, "bottom": 8, "containLabel": True},
+        "xAxis": value_axis if horizontal else category_axis,
+        "yAxis": category_axis if horizontal else value_axis,
+        "series": [],
+    }
+
+
+def _stacked(board: Dashboard, chart: Chart) -> ChartView:
+    """Composition by sub-region: each part stacked, the subtracted parts below zero."""
+    places = board.bars
+    parts = _indicators(chart.indicators)
+    negatives = _indicators(chart.negative)
+    option = _base([place.name for place in places], horizontal=True)
+    option["yAxis"]["inverse"] = True
+    table = Table(
+        headers=[("区划", False)] + [(i.name, True) for i in parts] + [(f"减：{i.name}", True) for i in negatives]
+    )
+    rows: dict[int, list[Cell]] = {place.pk: [Cell(place.name)] for place in places}
+    for sign, indicators in ((1, parts), (-1, negatives)):
+        for indicator in indicators:
+            data = []
+            for place in places:
+                stored = board.value(place, indicator.code)
+                number = plotted(stored.value if stored else None, indicator.unit)
+                link = drill_link(indicator.code, "numerator", place, board.period)
+                data.append({"value": None if number is None else sign * number, "link": link})
+                text = figure(stored.value if stored else None, indicator.unit)
+                rows[place.pk].append(Cell(text, link=link if stored else "", numeric=True))
+            # The chart's title says 人均; the legend keeps the part's own name short enough to read.
+            name = indicator.name.removeprefix("人均")
+            option["series"].append({"name": name, "type": "bar", "stack": "total", "data": data})
+    table.rows = [rows[place.pk] for place in places]
+    return ChartView(chart, option, table)
+
+
+def _by_subregion(board: Dashboard, chart: Chart) -> ChartView:
+    """Each indicator's value per sub-region, side by side."""
+    places = board.bars
+    indicators = _indicators(chart.indicators)
+    option = _base([place.name for place in places])
+    table = Table(headers=[("区划", False)] + [(indicator.name, True) for indicator in indicators])
+    table.rows = [[Cell(place.name)] for place in places]
+    for indicator in indicators:
+        data = []
+        for row, place in zip(table.rows, places, strict=True):
+            stored = board.value(place, indicator.code)
+            link = drill_link(indicator.code, "numerator", place, board.period)
+            data.append({"value": plotted(stored.value if stored else None, indicator.unit), "link": link})
+            row.append(Cell(figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
+        option["series"].append({"name": indicator.name, "type": "bar", "data": data})
+    return ChartView(chart, option, table)
+
+
+def _band_label(key: str, lower: int | None, upper: int | None) -> str:
+    if lower is None:
+        return "<0"
+    if upper is None:
+        return f"≥{lower // 1000}千"
+    return f"{lower // 1000}–{upper // 1000}千"
+
+
+def _band_of(amount: Decimal) -> str:
+    for key, lower, upper in band_keys():
+        if (lower is None or amount >= lower) and (upper is None or amount < upper):
+            return _band_label(key, lower, upper)
+    return ""
+
+
+def _distribution(board: Dashboard, chart: Chart) -> ChartView:
+    """Households by 人均纯收入 band, with the year's 监测范围 and the 重点户 line marked."""
+    counts = board.breakdowns.get(chart.breakdown or "", {})
+    bands = band_keys()
+    labels = [_band_label(key, lower, upper) for key, lower, upper in bands]
+    option = _base(labels)
+    option["yAxis"]["minInterval"] = 1
+    option["legend"] = {"show": False}
+    lines = []
+    if board.threshold is not None:
+        # The two lines often fall in neighbouring bands: one label at the top, the other at the bottom.
+        lines.append(
+            {
+                "xAxis": _band_of(board.threshold),
+                "name": f"监测范围 {board.threshold:,.0f}元",
+                "label": {"position": "insideStartTop"},
+            }
+        )
+    lines.append(
+        {
+            "xAxis": _band_of(board.key_line),
+            "name": f"重点户线 {board.key_line:,.0f}元",
+            "label": {"position": "insideEndTop"},
+        }
+    )
+    option["series"].append(
+        {
+            "name": "户数",
+            "type": "bar",
+            "barCategoryGap": "10%",
+            "data": [counts.get(key, 0) for key, _, _ in bands],
+            "markLine": {
+                "symbol": "none",
+                "label": {"formatter": "{b}"},
+                "lineStyle": {"color": "#c62828", "type": "dashed"},
+                "data": lines,
+            },
+        }
+    )
+    table = Table(headers=[("人均纯收入（元）", False), ("户数", True)])
+    if counts:
+        table.rows = [
+            [Cell(label), Cell(f"{counts.get(key, 0):,}", numeric=True)]
+            for label, (key, _, _) in zip(labels, bands, strict=True)
+        ]
+    return ChartView(chart, option, table)
+
+
+def _trends(board: Dashboard, chart: Chart) -> ChartView:
+    """The region's last eight quarters of each indicator."""
+    quarters = trend_periods(board.period)
+    indicators = _indicators(chart.indicators)
+    option = _base([str(quarter) for quarter in quarters])
+    option["tooltip"] = {"trigger": "axis"}
+    option["yAxis"]["scale"] = True
+    table = Table(headers=[("季度", False)] + [(indicator.name, True) for indicator in indicators])
+    table.rows = [[Cell(quarter.label)] for quarter in quarters]
+    for indicator in indicators:
+        data = []
+        for row, quarter in zip(table.rows, quarters, strict=True):
+            stored = board.value(board.region, indicator.code, quarter)
+            link = drill_link(indicator.code, "numerator", board.region, quarter) if stored else ""
+            data.append({"value": plotted(stored.value if stored else None, indicator.unit), "link": link})
+            row.append(Cell(figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
+        option["series"].append({"name": indicator.name, "type": "line", "connectNulls": False, "data": data})
+    return ChartView(chart, option, table)
+
+
+def _matrix(board: Dashboard, chart: Chart) -> ChartView:
+    """Monitored households by risk type: one bar for open, one for eliminated, each stacked by category."""
+    counts = board.breakdowns.get(chart.breakdown or "", {})
+    used = {key.split("|")[1] for key in counts}
+    risks = [(code, name) for code, name in board.risk_types if code in used]
+    risks += [(code, code) for code in sorted(used - {code for code, _ in board.risk_types})]
+    option = _base([name for _, name in risks], horizontal=True)
+    option["yAxis"]["inverse"] = True
+    option["xAxis"]["minInterval"] = 1
+    headers: list[tuple[str, bool]] = [("风险类型", False)]
+    for state, state_label in STATES.items():
+        for category in MonitoringCategory:
+            headers.append((f"{category.label}（{state_label}）", True))
+            option["series"].append(
+                {
+                    "name": f"{category.label}·{state_label}",
+                    "type": "bar",
+                    "stack": state,
+                    "data": [counts.get(f"{category.value}|{code}|{state}", 0) for code, _ in risks],
+                }
+            )
+    table = Table(headers=headers)
+    for code, name in risks:
+        cells = [Cell(name)]
+        for state in STATES:
+            for category in MonitoringCategory:
+                cells.append(Cell(f"{counts.get(f'{category.value}|{code}|{state}', 0):,}", numeric=True))
+        table.rows.append(cells)
+    return ChartView(chart, option, table)
+
+
+def _progress(board: Dashboard, chart: Chart) -> ChartView:
+    """Entered and missing by sub-region; the missing part links to the households not entered."""
+    places = board.bars
+    code = chart.indicators[0]
+    option = _base([place.name for place in places], horizontal=True)
+    option["yAxis"]["inverse"] = True
+    option["color"] = ["#2e7d32", "#c62828"]
+    option["xAxis"]["minInterval"] = 1
+    entered: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+    table = Table(headers=[("区划", False), ("在册户数", True), ("已录入", True), ("未录入", True), ("进度", True)])
+    for place in places:
+        stored = board.value(place, code)
+        if stored is None or stored.denominator is None:
+            entered.append({"value": None})
+            missing.append({"value": None})
+            continue
+        done, total = int(stored.numerator), int(stored.denominator)
+        done_link = drill_link(code, "numerator", place, board.period)
+        missing_link = drill_link(code, "complement", place, board.period)
+        entered.append({"value": done, "link": done_link})
+        missing.append({"value": total - done, "link": missing_link})
+        table.rows.append(
+            [
+                Cell(place.name),
+                Cell(f"{total:,}", link=drill_link(code, "denominator", place, board.period), numeric=True),
+                Cell(f"{done:,}", link=done_link, numeric=True),
+                Cell(f"{total - done:,}", link=missing_link if total > done else "", numeric=True),
+                Cell(figure(stored.value, Unit.PERCENT), numeric=True),
+            ]
+        )
+    option["series"] = [
+        {"name": "已录入", "type": "bar", "stack": "households", "data": entered},
+        {"name": "未录入", "type": "bar", "stack": "households", "data": missing},
+    ]
+    return ChartView(chart, option, table)
+
+
+BUILDERS: dict[str, Callable[[Dashboard, Chart], ChartView]] = {
+    ChartKind.STACKED: _stacked,
+    ChartKind.BY_SUBREGION: _by_subregion,
+    ChartKind.DISTRIBUTION: _distribution,
+    ChartKind.TRENDS: _trends,
+    ChartKind.MATRIX: _matrix,
+    ChartKind.PROGRESS: _progress,
+}

@@ -1,0 +1,301 @@
+"""Reads of the dashboards: one region's stored figures for a quarter, its sub-regions', and the area's
+alerts and quarter close, in a fixed number of queries whatever the level (no query reads households)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q
+
+from assessment.closing_models import QuarterSubmission, SubmissionStatus
+from assessment.models import Alert, BreakdownValue, IndicatorValue, ParameterValue, RegionScore, Status
+from assessment.policy import ancestor_codes
+from assessment.selectors import ScoreRow, mark_lagging
+from figures import alerts as alert_registry
+from figures import registry
+from figures.dashboards import DashboardGroup, groups
+from figures.periods import Quarter
+from figures.registry import Indicator
+from households.closing import locked_county_codes
+from households.models import RiskType
+from households.selectors import threshold_for
+from regions.models import DataVersion, Level, Region
+from regions.services import county_code_of
+
+TREND_QUARTERS = 8
+COMPARISONS = {"previous": "上一季度", "year_earlier": "上年同期"}
+KEY_LINE = "key_household_line"
+KEY_LINE_DEFAULT = Decimal("10000")
+
+
+def compared_period(period: Quarter, compare: str) -> Quarter:
+    return period.year_earlier() if compare == "year_earlier" else period.previous()
+
+
+def trend_periods(period: Quarter) -> list[Quarter]:
+    """The last TREND_QUARTERS quarters up to the period, oldest first."""
+    return [Quarter.from_index(index) for index in range(period.index - TREND_QUARTERS + 1, period.index + 1)]
+
+
+@dataclass
+class Tile:
+    indicator: Indicator
+    value: IndicatorValue | None
+    compared: IndicatorValue | None
+    trend: list[tuple[Quarter, Decimal | None]]
+    stale: bool
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.value is None or self.compared is None or self.value.value is None or self.compared.value is None:
+            return None
+        return self.value.value - self.compared.value
+
+
+@dataclass
+class GroupTiles:
+    group: DashboardGroup
+    tiles: list[Tile]
+
+
+@dataclass
+class AlertCount:
+    rule: str
+    name: str
+    count: int
+
+
+@dataclass
+class CloseStatus:
+    villages: int
+    by_status: dict[str, int]
+    locked: bool
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        """(status, label, villages) in the workflow's order; 填报中 is every village not yet further."""
+        further = sum(self.by_status.values())
+        counts = {**self.by_status, SubmissionStatus.FILLING.value: self.villages - further}
+        return [(status.value, str(status.label), counts.get(status.value, 0)) for status in SubmissionStatus]
+
+
+@dataclass
+class Dashboard:
+    region: Region
+    period: Quarter
+    compare: str
+    children: list[Region]
+    # (region id, indicator code, quarter) → stored value; the region's 8 quarters, its children's one.
+    values: dict[tuple[int, str, Quarter], IndicatorValue]
+    groups: list[GroupTiles]
+    ranking: list[ScoreRow]
+    ranking_columns: list[Indicator]
+    breakdowns: dict[str, dict[str, int]]
+    threshold: Decimal | None
+    key_line: Decimal
+    risk_types: list[tuple[str, str]]
+    alerts: list[AlertCount]
+    close: CloseStatus
+    computed_at: datetime | None
+    stale_regions: set[int] = field(default_factory=set)
+
+    @property
+    def compared(self) -> Quarter:
+        return compared_period(self.period, self.compare)
+
+    @property
+    def compare_label(self) -> str:
+        return COMPARISONS.get(self.compare, COMPARISONS["previous"])
+
+    @property
+    def bars(self) -> list[Region]:
+        """What charts by sub-region draw: the sub-regions, or the region itself when it has none (a village)."""
+        return self.children or [self.region]
+
+    def value(self, region: Region, code: str, period: Quarter | None = None) -> IndicatorValue | None:
+        return self.values.get((region.pk, code, period or self.period))
+
+
+def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
+    """Everything a dashboard shows, from stored values only: the same queries for a village and a province."""
+    children = list(Region.objects.filter(parent=region, level__lte=Level.VILLAGE).order_by("code"))
+    codes = _indicator_codes()
+    window = Q()
+    for quarter in trend_periods(period):
+        window |= Q(year=quarter.year, quarter=quarter.number)
+    stored = IndicatorValue.objects.filter(indicator__in=codes).filter(
+        (Q(region=region) & window) | Q(region__parent=region, year=period.year, quarter=period.number)
+    )
+    values = {(value.region_id, value.indicator, value.period): value for value in stored}
+    scores = {score.region_id: score for score in RegionScore.objects.for_period(period).filter(region__parent=region)}
+    breakdowns = {row.breakdown: row.data for row in BreakdownValue.objects.for_period(period).filter(region=region)}
+    stale_regions = _stale_regions(region=region, children=children, period=period, values=values)
+    tiles = [
+        GroupTiles(
+            group, [_tile(region, indicator, period, compare, values, stale_regions) for indicator in indicators]
+        )
+        for group in groups()
+        if (indicators := _tile_indicators(group, region.level))
+    ]
+    ranking, columns = _ranking(children, scores, values, period)
+    threshold = threshold_for(region=region, year=period.year)
+    return Dashboard(
+        region=region,
+        period=period,
+        compare=compare if compare in COMPARISONS else "previous",
+        children=children,
+        values=values,
+        groups=tiles,
+        ranking=ranking,
+        ranking_columns=columns,
+        breakdowns=breakdowns,
+        threshold=threshold.amount if threshold else None,
+        key_line=_key_line(region=region, period=period),
+        risk_types=list(RiskType.objects.order_by("sort_order", "code").values_list("code", "name")),
+        alerts=_alerts(region=region, period=period),
+        close=_close(region=region, period=period),
+        computed_at=max(
+            (value.computed_at for (region_id, _, quarter), value in values.items() if quarter == period),
+            default=None,
+        ),
+        stale_regions=stale_regions,
+    )
+
+
+def _indicator_codes() -> set[str]:
+    codes: set[str] = set()
+    for group in groups():
+        codes.update(group.tiles)
+        for chart in group.charts:
+            codes.update(chart.indicators)
+            codes.update(chart.negative)
+    return codes
+
+
+def _tile_indicators(group: DashboardGroup, level: int) -> list[Indicator]:
+    found = [registry.get(code) for code in group.tiles]
+    return [indicator for indicator in found if indicator is not None and level in indicator.levels]
+
+
+def _tile(
+    region: Region,
+    indicator: Indicator,
+    period: Quarter,
+    compare: str,
+    values: dict[tuple[int, str, Quarter], IndicatorValue],
+    stale_regions: set[int],
+) -> Tile:
+    value = values.get((region.pk, indicator.code, period))
+    trend = []
+    for quarter in trend_periods(period):
+        stored = values.get((region.pk, indicator.code, quarter))
+        trend.append((quarter, stored.value if stored else None))
+    return Tile(
+        indicator=indicator,
+        value=value,
+        compared=values.get((region.pk, indicator.code, compared_period(period, compare))),
+        trend=trend,
+        stale=value is not None and region.pk in stale_regions,
+    )
+
+
+def _stale_regions(
+    *, region: Region, children: list[Region], period: Quarter, values: dict[tuple[int, str, Quarter], IndicatorValue]
+) -> set[int]:
+    """Regions (the region and its children) whose values of the period are older than their data,
+    unless the county locked the quarter (its values are frozen on purpose): one query for the versions."""
+    if region.level >= Level.COUNTY:
+        scope = Q(county__code=county_code_of(region.code))
+    else:
+        scope = Q(county__code__startswith=region.prefix)
+    versions = dict(DataVersion.objects.filter(scope).values_list("county__code", "version"))
+    locked = locked_county_codes(period)
+
+    def current(place: Region) -> int | None:
+        if place.level >= Level.COUNTY:
+            county = county_code_of(place.code)
+            return None if county in locked else versions.get(county, 0)
+        return sum(version for code, version in versions.items() if code.startswith(place.prefix))
+
+    oldest: dict[int, int] = {}
+    for (region_id, _, quarter), value in values.items():
+        if quarter == period:
+            oldest[region_id] = min(oldest.get(region_id, value.data_version), value.data_version)
+    stale = set()
+    for place in [region, *children]:
+        version = current(place)
+        if version is not None and place.pk in oldest and oldest[place.pk] < version:
+            stale.add(place.pk)
+    return stale
+
+
+def _ranking(
+    children: list[Region],
+    scores: dict[int, RegionScore],
+    values: dict[tuple[int, str, Quarter], IndicatorValue],
+    period: Quarter,
+) -> tuple[list[ScoreRow], list[Indicator]]:
+    """The sub-regions by rank with each tile indicator's status; the columns are the tile indicators
+    some sub-region is judged on."""
+    statuses: dict[int, dict[str, str]] = defaultdict(dict)
+    judged: set[str] = set()
+    for (region_id, code, quarter), value in values.items():
+        if quarter == period:
+            statuses[region_id][code] = value.status
+            if value.status in (Status.MET, Status.MISSED):
+                judged.add(code)
+    rows = mark_lagging([ScoreRow(child, scores.get(child.pk), statuses[child.pk]) for child in children])
+    rows.sort(key=lambda row: (row.score.rank if row.score else 10**6, row.region.code))
+    tile_codes = [code for group in groups() for code in group.tiles]
+    columns = [indicator for code in tile_codes if code in judged and (indicator := registry.get(code)) is not None]
+    return rows, columns
+
+
+def _key_line(*, region: Region, period: Quarter) -> Decimal:
+    """重点户收入线 where the engine reads it (the county for its townships and villages), else its default."""
+    code, level = region.code, int(region.level)
+    if level >= Level.COUNTY:
+        code, level = county_code_of(region.code), int(Level.COUNTY)
+    rows = dict(
+        ParameterValue.objects.filter(
+            key=KEY_LINE, year=period.year, region__code__in=ancestor_codes(code, level)
+        ).values_list("region__code", "value")
+    )
+    return next((rows[each] for each in ancestor_codes(code, level) if each in rows), KEY_LINE_DEFAULT)
+
+
+def _alerts(*, region: Region, period: Quarter) -> list[AlertCount]:
+    """Open alerts (待核实 + 已核实) of the quarter in the area, by rule, in the rules' order."""
+    counts = dict(
+        Alert.objects.open()
+        .filter(year=period.year, quarter=period.number, household__village__code__startswith=region.prefix)
+        .order_by()
+        .values_list("rule")
+        .annotate(count=Count("pk"))
+        .values_list("rule", "count")
+    )
+    found = [
+        AlertCount(rule.code, rule.name, counts.pop(rule.code))
+        for rule in alert_registry.rules()
+        if rule.code in counts
+    ]
+    return found + [AlertCount(code, code, count) for code, count in sorted(counts.items())]
+
+
+def _close(*, region: Region, period: Quarter) -> CloseStatus:
+    """The area's villages by 季度关账 state (submissions counted by status) and the county's lock."""
+    villages = Region.objects.filter(level=Level.VILLAGE, code__startswith=region.prefix)
+    by_status = dict(
+        QuarterSubmission.objects.for_period(period)
+        .filter(village__code__startswith=region.prefix)
+        .exclude(status=SubmissionStatus.FILLING)
+        .order_by()
+        .values_list("status")
+        .annotate(count=Count("pk"))
+        .values_list("status", "count")
+    )
+    total = villages.count()
+    locked = region.level >= Level.COUNTY and county_code_of(region.code) in locked_county_codes(period)
+    return CloseStatus(villages=total, by_status=by_status, locked=locked)

@@ -1,0 +1,56 @@
+// The dashboards: draw each chart from its JSON option, follow a bar's drill-down link on click,
+// toggle a chart's 数据表, and sort tables by a header click (client-side, the rows are few).
+(function () {
+  "use strict";
+  const charts = [];
+
+  function draw(element) {
+    const source = document.getElementById(element.dataset.option);
+    if (!source || !window.echarts) return;
+    const chart = window.echarts.init(element, null, { renderer: "svg" });
+    chart.setOption(JSON.parse(source.textContent));
+    chart.on("click", function (params) {
+      const link = params.data && params.data.link;
+      if (link) window.location.href = link;
+    });
+    charts.push(chart);
+  }
+
+  function toggleTable(button) {
+    const card = button.closest(".chart-card");
+    const table = card.querySelector(".chart-table");
+    const shown = table.classList.toggle("d-none") === false;
+    button.setAttribute("aria-expanded", String(shown));
+    button.textContent = shown ? "隐藏数据表" : "数据表";
+  }
+
+  function sortBy(header) {
+    const table = header.closest("table");
+    const column = Array.from(header.parentNode.children).indexOf(header);
+    const numeric = header.dataset.sort === "number";
+    const ascending = header.dataset.order !== "asc";
+    table.querySelectorAll("th[data-sort]").forEach(function (other) { delete other.dataset.order; });
+    header.dataset.order = ascending ? "asc" : "desc";
+    const body = table.tBodies[0];
+    const rows = Array.from(body.rows);
+    rows.sort(function (a, b) {
+      const x = a.cells[column].dataset.value || "";
+      const y = b.cells[column].dataset.value || "";
+      const order = numeric ? parseFloat(x) - parseFloat(y) : x.localeCompare(y, "zh-CN");
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".chart[data-option]").forEach(draw);
+    document.querySelectorAll(".table-toggle").forEach(function (button) {
+      button.addEventListener("click", function () { toggleTable(button); });
+    });
+    document.querySelectorAll("table.sortable th[data-sort]").forEach(function (header) {
+      header.addEventListener("click", function () { sortBy(header); });
+    });
+    window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
+    window.addEventListener("beforeprint", function () { charts.forEach(function (chart) { chart.resize(); }); });
+  });
+})();
