@@ -1052,7 +1052,9 @@ def child_explain(args: argparse.Namespace) -> dict[str, Any]:
             "AND village_code LIKE %s",
             [period.year, period.number, f"{county.prefix}%"],
         )
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + _refresh_sql(period), params)
+        village_ids = Region.objects.filter(code__startswith=county.prefix, level=5).values_list("pk", flat=True)
+        villages = ", ".join(str(pk) for pk in village_ids)
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + _refresh_sql(period, villages), params)
         plans["facts INSERT … SELECT (one county)"] = "\n".join(row[0] for row in cursor.fetchall())
         policy = Policy(period=period)
         indicators = [i for i in registry.indicators() if isinstance(i, registry.SourceIndicator)]

@@ -138,7 +138,7 @@ def _round_half_up_division(numerator: str, denominator: str) -> str:
     )
 
 
-def _refresh_sql(period: Quarter) -> str:
+def _refresh_sql(period: Quarter, villages: str) -> str:
     from households.models import Household, IncomeRecord, Member, MonitoringCase, MonitoringThreshold
     from regions.models import Region
 
@@ -209,7 +209,7 @@ def _refresh_sql(period: Quarter) -> str:
         WITH scope AS (
             SELECT h.id, h.household_type, v.code AS village_code
             FROM {households} h JOIN {regions} v ON v.id = h.village_id
-            WHERE v.code LIKE %(within)s
+            WHERE h.village_id IN ({villages})
               AND (h.status = 'active' OR h.cancelled_on > %(last_day)s)
         ),
         r AS ({income}),
@@ -278,6 +278,10 @@ def facts_refresh(*, period: Quarter, within: str) -> int:
     from regions.models import Region
 
     table = HouseholdQuarterFact._meta.db_table
+    # The villages as a list of ids: the households are then found through their village index
+    # (a LIKE on the joined codes leaves the planner guessing, and it reads every household).
+    ids = list(Region.objects.filter(code__startswith=within, level=5).values_list("pk", flat=True))
+    villages = ", ".join(str(int(pk)) for pk in ids) or "NULL"
     with transaction.atomic(), connection.cursor() as cursor:
         # Two statements, each through its own index (an OR of the two would read the whole quarter).
         cursor.execute(
@@ -286,11 +290,10 @@ def facts_refresh(*, period: Quarter, within: str) -> int:
         )
         cursor.execute(
             f"""DELETE FROM {table} WHERE year = %(year)s AND quarter = %(quarter)s AND household_id IN (
-                    SELECT h.id FROM {Household._meta.db_table} h
-                    JOIN {Region._meta.db_table} v ON v.id = h.village_id WHERE v.code LIKE %(within)s)""",
-            {"year": period.year, "quarter": period.number, "within": f"{within}%"},
+                    SELECT h.id FROM {Household._meta.db_table} h WHERE h.village_id IN ({villages}))""",
+            {"year": period.year, "quarter": period.number},
         )
-        cursor.execute(_refresh_sql(period), {"within": f"{within}%", "last_day": period.last_day})
+        cursor.execute(_refresh_sql(period, villages), {"within": f"{within}%", "last_day": period.last_day})
         return cursor.rowcount
 
 
