@@ -288,11 +288,22 @@ def facts_refresh(*, period: Quarter, within: str) -> int:
             f"DELETE FROM {table} WHERE year = %(year)s AND quarter = %(quarter)s AND village_code LIKE %(within)s",
             {"year": period.year, "quarter": period.number, "within": f"{within}%"},
         )
-        cursor.execute(
-            f"""DELETE FROM {table} WHERE year = %(year)s AND quarter = %(quarter)s AND household_id IN (
-                    SELECT h.id FROM {Household._meta.db_table} h WHERE h.village_id IN ({villages}))""",
-            {"year": period.year, "quarter": period.number},
-        )
+        if len(within) > 6:
+            # A township or village (a partial rebuild): its households' ids, looked up one by one in
+            # the unique index, instead of a join the planner answers by reading the whole quarter.
+            household_ids = list(Household.objects.filter(village_id__in=ids).values_list("pk", flat=True))
+            for start in range(0, len(household_ids), 5000):
+                chunk = ", ".join(str(int(pk)) for pk in household_ids[start : start + 5000])
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE year = %s AND quarter = %s AND household_id IN ({chunk})",
+                    [period.year, period.number],
+                )
+        else:
+            cursor.execute(
+                f"""DELETE FROM {table} WHERE year = %(year)s AND quarter = %(quarter)s AND household_id IN (
+                        SELECT h.id FROM {Household._meta.db_table} h WHERE h.village_id IN ({villages}))""",
+                {"year": period.year, "quarter": period.number},
+            )
         cursor.execute(_refresh_sql(period, villages), {"within": f"{within}%", "last_day": period.last_day})
         return cursor.rowcount
 
