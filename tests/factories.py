@@ -17,18 +17,18 @@ from regions.models import Level, Region, Role, User
 from regions.services import user_create
 
 PASSWORD = "test-password-123"
-# One counter per (birth date, sex, area): a number keeps the birth date asked for until 500 numbers
-# share it, however many other numbers the run has made before (one shared counter moved the day
-# as soon as the whole run had made 500, so a test's birth date depended on the tests before it).
+# One counter per (birth date, sex, area): a number always keeps the birth date asked for, however
+# many other numbers the run has made before (a test's birth date never depends on the tests before it).
 _sequences: defaultdict[tuple[str, str, str], Iterator[int]] = defaultdict(lambda: itertools.count(1))
 
 
 def id_number(birth: str = "19800101", area: str = "532326", sex: str = "M") -> str:
     """A fresh valid 身份证号 for the birth date and sex (odd 17th digit: male); unique per run."""
     serial = next(_sequences[birth, sex, area])
-    day = int(birth[6:]) + serial // 500 % 20
+    # Past 500 numbers for one birth date the area's last two digits move, never the birth date.
+    area = f"{area[:4]}{(int(area[4:]) + serial // 500) % 100:02d}"
     sequence = (serial % 500) * 2 + (1 if sex == "M" else 0)
-    return id_number_with_check_digit(f"{area}{birth[:6]}{day:02d}{sequence:03d}")
+    return id_number_with_check_digit(f"{area}{birth}{sequence:03d}")
 
 
 @dataclass
