@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar, Protocol
 
 from django.db import models
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -215,7 +215,8 @@ def source_totals(
     rows = (
         source.rows(period=period)
         .filter(**{f"{source.code_field}__startswith": within})
-        .annotate(unit_prefix=level_key(source.code_field, level))
+        # At village level the code itself: rows come in its index order and group without a sort.
+        .annotate(unit_prefix=F(source.code_field) if level == Level.VILLAGE else level_key(source.code_field, level))
         .values("unit_prefix")
         .annotate(**named)
         .order_by()

@@ -130,6 +130,11 @@ _COLUMNS = [
 ]
 
 
+_UPDATES = ", ".join(
+    f"{column} = excluded.{column}" for column in _COLUMNS if column not in ("household_id", "year", "quarter")
+)
+
+
 def _round_half_up_division(numerator: str, denominator: str) -> str:
     """numerator ÷ denominator in integers, rounded half away from zero (Decimal's ROUND_HALF_UP)."""
     return (
@@ -265,6 +270,8 @@ def _refresh_sql(period: Quarter, villages: str) -> str:
         LEFT JOIN open_case oc ON oc.household_id = s.id
         LEFT JOIN people p ON p.household_id = s.id
         LEFT JOIN village_threshold vt ON vt.code = s.village_code
+        WHERE TRUE
+        ON CONFLICT (year, quarter, household_id) DO UPDATE SET {_UPDATES}
     """
 
 
@@ -274,7 +281,6 @@ def facts_refresh(*, period: Quarter, within: str) -> int:
 
     One DELETE and one INSERT … SELECT, in a transaction: readers see the old facts or the new.
     """
-    from households.models import Household
     from regions.models import Region
 
     table = HouseholdQuarterFact._meta.db_table
@@ -283,27 +289,12 @@ def facts_refresh(*, period: Quarter, within: str) -> int:
     ids = list(Region.objects.filter(code__startswith=within, level=5).values_list("pk", flat=True))
     villages = ", ".join(str(int(pk)) for pk in ids) or "NULL"
     with transaction.atomic(), connection.cursor() as cursor:
-        # Two statements, each through its own index (an OR of the two would read the whole quarter).
+        # The part's old rows by their code (through the index); a household that moved in from
+        # elsewhere keeps its one row, updated by the INSERT's ON CONFLICT clause.
         cursor.execute(
             f"DELETE FROM {table} WHERE year = %(year)s AND quarter = %(quarter)s AND village_code LIKE %(within)s",
             {"year": period.year, "quarter": period.number, "within": f"{within}%"},
         )
-        if len(within) > 6:
-            # A township or village (a partial rebuild): its households' ids, looked up one by one in
-            # the unique index, instead of a join the planner answers by reading the whole quarter.
-            household_ids = list(Household.objects.filter(village_id__in=ids).values_list("pk", flat=True))
-            for start in range(0, len(household_ids), 5000):
-                chunk = ", ".join(str(int(pk)) for pk in household_ids[start : start + 5000])
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE year = %s AND quarter = %s AND household_id IN ({chunk})",
-                    [period.year, period.number],
-                )
-        else:
-            cursor.execute(
-                f"""DELETE FROM {table} WHERE year = %(year)s AND quarter = %(quarter)s AND household_id IN (
-                        SELECT h.id FROM {Household._meta.db_table} h WHERE h.village_id IN ({villages}))""",
-                {"year": period.year, "quarter": period.number},
-            )
         cursor.execute(_refresh_sql(period, villages), {"within": f"{within}%", "last_day": period.last_day})
         return cursor.rowcount
 
