@@ -59,8 +59,11 @@ class Outcome:
     frozen: list[str] = field(default_factory=list)
 
 
-def scope_key(scope: Region | None, period: Quarter) -> str:
-    return f"{scope.code if scope else 'all'}:{period}"
+def scope_keys(scope: Region | None, period: Quarter) -> list[str]:
+    """The locks a run of the scope takes: one per county it computes, in code order, so a county's
+    run and a run of everything above it never interleave (and two runs never deadlock)."""
+    counties = counties_in(scope)
+    return [f"{county.code}:{period}" for county in counties] or [f"{scope.code if scope else 'all'}:{period}"]
 
 
 def counties_in(scope: Region | None) -> list[Region]:
@@ -76,29 +79,37 @@ def _advisory_key(key: str) -> list[int]:
     return [0x5A58, zlib.crc32(key.encode()) & 0x7FFFFFFF]
 
 
-def lock_is_free(key: str) -> bool:
-    """Whether no computation holds the scope's lock now (PostgreSQL; always True on SQLite,
+def locks_are_free(keys: list[str]) -> bool:
+    """Whether no computation holds any of these locks now (PostgreSQL; always True on SQLite,
     where computations run in the process that asks)."""
     if connection.vendor != "postgresql":
         return True
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _advisory_key(key))
-        return bool(cursor.fetchone()[0])
+        for key in keys:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _advisory_key(key))
+            if not cursor.fetchone()[0]:
+                return False
+    return True
 
 
-def _lock(key: str) -> threading.Lock | None:
-    """Hold the scope's lock until the surrounding transaction ends; returns a process lock to release."""
+def _lock(keys: list[str]) -> list[threading.Lock]:
+    """Hold the locks until the surrounding transaction ends; returns the process locks to release."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _advisory_key(key))
-        return None
-    # SQLite has one writer at a time: writing the lock row takes the database's write lock for the
-    # rest of the transaction; the process lock keeps a second thread from waiting on it and timing out.
-    with _process_locks_guard:
-        process_lock = _process_locks[key]
-    process_lock.acquire()
-    ComputeLock.objects.update_or_create(key=key, defaults={"holder": threading.current_thread().name})
-    return process_lock
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _advisory_key(key))
+        return []
+    # SQLite has one writer at a time: writing a lock row takes the database's write lock for the
+    # rest of the transaction; the process locks keep a second thread from waiting on it and timing out.
+    taken: list[threading.Lock] = []
+    for key in keys:
+        with _process_locks_guard:
+            process_lock = _process_locks[key]
+        process_lock.acquire()
+        taken.append(process_lock)
+    for key in keys:
+        ComputeLock.objects.update_or_create(key=key, defaults={"holder": threading.current_thread().name})
+    return taken
 
 
 def indicators_compute(
@@ -110,12 +121,12 @@ def indicators_compute(
         scope = Region.objects.get(code=scope.code[:6].ljust(12, "0"))
     counties = counties_in(scope)
     frozen = frozen_counties or set()
-    key = scope_key(scope, period)
+    keys = scope_keys(scope, period)
     outcome = Outcome()
-    process_lock = None
+    process_locks: list[threading.Lock] = []
     try:
         with transaction.atomic():
-            process_lock = _lock(key)
+            process_locks = _lock(keys)
             computed_at = timezone.now()
             versions = dict(DataVersion.objects.filter(county__in=counties).values_list("county__code", "version"))
             run = Computation(period)
@@ -138,7 +149,7 @@ def indicators_compute(
             if progress:
                 progress(total, total, "")
     finally:
-        if process_lock is not None:
+        for process_lock in reversed(process_locks):
             process_lock.release()
     return outcome
 

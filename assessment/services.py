@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.alerts import alerts_raise
-from assessment.engine import indicators_compute, lock_is_free, scope_key
+from assessment.engine import indicators_compute, locks_are_free, scope_keys
 from assessment.models import (
     ComputeRun,
     IndicatorValue,
@@ -103,10 +103,7 @@ def compute_runs_sweep() -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.COMPUTE_STALE_SECONDS)
     requeued = 0
     for run in ComputeRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).select_related("scope"):
-        scope = run.scope
-        if scope is not None and scope.level > Level.COUNTY:
-            scope = Region.objects.get(code=scope.code[:6].ljust(12, "0"))
-        if not lock_is_free(scope_key(scope, run.period)):
+        if not locks_are_free(scope_keys(run.scope, run.period)):
             continue
         ended = ComputeRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, finished_at=timezone.now(), message="计算进程中断，已自动重新排队"
