@@ -13,8 +13,7 @@ from figures.alerts import data_quality_codes, get_rule
 from figures.periods import Quarter
 from households.closing import locked_county_codes
 from households.models import Household, IncomeRecord, Member, Relation
-from regions.models import Level, Region, regions_visible_to
-from regions.services import county_code_of
+from regions.models import Level, Region, county_code_of, regions_visible_to
 
 
 def data_quality_rule_codes() -> list[str]:

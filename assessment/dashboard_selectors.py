@@ -22,8 +22,7 @@ from figures.registry import Indicator
 from households.closing import locked_county_codes
 from households.models import RiskType
 from households.selectors import threshold_for
-from regions.models import DataVersion, Level, Region
-from regions.services import county_code_of
+from regions.models import DataVersion, Level, Region, county_code_of
 
 TREND_QUARTERS = 8
 COMPARISONS = {"previous": "上一季度", "year_earlier": "上年同期"}

@@ -41,7 +41,7 @@ from figures.registry import (
     roll_up,
     source_totals,
 )
-from regions.models import DataVersion, Level, Region
+from regions.models import DataVersion, Level, Region, county_code_of
 
 COUNTY_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
 _process_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -71,7 +71,7 @@ def counties_in(scope: Region | None) -> list[Region]:
     if scope is None:
         return list(counties)
     if scope.level >= Level.COUNTY:
-        return [Region.objects.get(code=scope.code[:6].ljust(12, "0"))]
+        return [Region.objects.get(code=county_code_of(scope.code))]
     return list(counties.filter(code__startswith=scope.prefix))
 
 
@@ -118,7 +118,7 @@ def indicators_compute(
     """Compute and store every indicator for the scope (a county, or everything under a region,
     or the whole database with None) and the quarter. Idempotent."""
     if scope is not None and scope.level > Level.COUNTY:
-        scope = Region.objects.get(code=scope.code[:6].ljust(12, "0"))
+        scope = Region.objects.get(code=county_code_of(scope.code))
     counties = counties_in(scope)
     frozen = frozen_counties or set()
     keys = scope_keys(scope, period)

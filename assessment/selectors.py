@@ -25,7 +25,7 @@ from figures import registry
 from figures.periods import Quarter
 from figures.registry import Indicator
 from households.closing import locked_county_codes
-from regions.models import DataVersion, Level, Region, regions_visible_to
+from regions.models import DataVersion, Level, Region, county_code_of, regions_visible_to
 
 # Share of the siblings at the bottom of a ranking that the scoring table marks 通报 (at least the last one).
 LAGGING_SHARE = Decimal("0.25")
@@ -99,7 +99,7 @@ def indicator_or_404(code: str) -> Indicator:
 def current_data_version(*, region: Region) -> int:
     """The data version a fresh value of this region carries (above county level: the sum over its counties)."""
     if region.level >= Level.COUNTY:
-        county_code = region.code[:6].ljust(12, "0")
+        county_code = county_code_of(region.code)
         return DataVersion.objects.filter(county__code=county_code).values_list("version", flat=True).first() or 0
     total = DataVersion.objects.filter(county__code__startswith=region.prefix).aggregate(total=Sum("version"))
     return int(total["total"] or 0)
@@ -157,7 +157,7 @@ def sub_region_values(*, region: Region, period: Quarter, indicator: Indicator) 
 
 def is_frozen(*, region: Region, period: Quarter) -> bool:
     """Whether the region's county has locked the quarter (季度关账): its values stay as they were at locking."""
-    return region.level >= Level.COUNTY and region.code[:6].ljust(12, "0") in locked_county_codes(period)
+    return region.level >= Level.COUNTY and county_code_of(region.code) in locked_county_codes(period)
 
 
 def is_stale(*, value: IndicatorValue, region: Region) -> bool:
@@ -178,7 +178,7 @@ def _parameter_place(region: Region) -> tuple[str, int]:
     """Where parameters are read for a region's figures: the engine reads them once per county for the
     county, its townships and villages, and on the region itself above; the pages must read the same."""
     if region.level >= Level.COUNTY:
-        return region.code[:6].ljust(12, "0"), Level.COUNTY
+        return county_code_of(region.code), Level.COUNTY
     return region.code, region.level
 
 
@@ -373,7 +373,7 @@ def _history_summary(entry: Any) -> str:
 
 
 def latest_runs(*, user: Any, region: Region, limit: int = 5) -> QuerySet[ComputeRun]:
-    county = region.code[:6].ljust(12, "0")
+    county = county_code_of(region.code)
     return ComputeRun.objects.visible_to(user).filter(scope__code=county).order_by("-created_at")[:limit]
 
 

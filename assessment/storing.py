@@ -13,7 +13,7 @@ from django.db import connection
 from assessment.models import BreakdownValue, IndicatorValue, RegionScore, Status
 from assessment.policy import competition_ranks, judge
 from figures.periods import Quarter
-from regions.models import PREFIX_LENGTH, Level, Region
+from regions.models import PREFIX_LENGTH, Level, Region, county_code_of
 
 if TYPE_CHECKING:
     from assessment.engine import Computation
@@ -175,7 +175,7 @@ def _version_of(code: str, level: int, versions: dict[str, int]) -> int:
     if level < Level.COUNTY:
         prefix = code[: PREFIX_LENGTH[Level(level)]]
         return sum(version for county_code, version in versions.items() if county_code.startswith(prefix))
-    return versions.get(code[:6].ljust(12, "0"), 0)
+    return versions.get(county_code_of(code), 0)
 
 
 def _store_scores(

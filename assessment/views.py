@@ -22,7 +22,7 @@ from assessment.forms import FORMS
 from assessment.models import Comparator, RunStatus, Status
 from figures.periods import Quarter, window_label
 from figures.registry import Direction, Unit
-from regions.models import Level, Region, regions_visible_to
+from regions.models import Level, Region, county_code_of, regions_visible_to
 
 View = Callable[..., HttpResponse]
 COMPUTE_PERMISSION = "assessment.add_computerun"
@@ -61,7 +61,7 @@ def _common(request: HttpRequest, region: Region, period: Quarter | None) -> dic
 def _county_of(region: Region) -> Region | None:
     if region.level < Level.COUNTY:
         return None
-    return Region.objects.filter(code=region.code[:6].ljust(12, "0")).first()
+    return Region.objects.filter(code=county_code_of(region.code)).first()
 
 
 def _can_compute(user: Any, region: Region) -> bool:

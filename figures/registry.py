@@ -329,16 +329,8 @@ def register_breakdown(breakdown: Breakdown) -> Breakdown:
     return breakdown
 
 
-def unregister_breakdown(code: str) -> None:
-    _BREAKDOWNS.pop(code, None)
-
-
 def breakdowns() -> list[Breakdown]:
     return sorted(_BREAKDOWNS.values(), key=lambda breakdown: breakdown.code)
-
-
-def get_breakdown(code: str) -> Breakdown | None:
-    return _BREAKDOWNS.get(code)
 
 
 _REGISTRY: dict[str, Indicator] = {}

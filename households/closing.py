@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from figures.periods import Quarter
-from regions.models import DataVersion, Level, Region
+from regions.models import DataVersion, Level, Region, county_code_of
 
 
 class ClosedQuarter(models.Model):
@@ -56,7 +56,7 @@ def locked_county_codes(period: Quarter) -> set[str]:
 def quarter_is_closed(*, village_code: str, period: Quarter) -> bool:
     """Whether the quarter is locked for the county this village lies in."""
     return ClosedQuarter.objects.filter(
-        county__code=village_code[:6].ljust(12, "0"), year=period.year, quarter=period.number
+        county__code=county_code_of(village_code), year=period.year, quarter=period.number
     ).exists()
 
 

@@ -34,6 +34,11 @@ def code_prefix(code: str, level: int) -> str:
     return code[: PREFIX_LENGTH[Level(level)]]
 
 
+def county_code_of(code: str) -> str:
+    """The 12-digit code of the county a region code lies in."""
+    return code[:6].ljust(12, "0")
+
+
 def validate_region_code(code: str, level: int) -> None:
     """Raise ValidationError unless the code fits the 统计用区划代码 shape for its level."""
     expected_length = 15 if level == Level.GROUP else 12

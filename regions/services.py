@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from regions import signals
-from regions.models import DataChange, DataVersion, Level, Region, Role, code_prefix
+from regions.models import DataChange, DataVersion, Level, Region, Role, code_prefix, county_code_of
 
 if TYPE_CHECKING:
     from regions.models import User
@@ -75,11 +75,6 @@ def user_sync_role_group(*, user: User) -> None:
     with transaction.atomic():
         user.groups.remove(*role_groups.exclude(pk__in=wanted.values("pk")))
         user.groups.add(*wanted)
-
-
-def county_code_of(code: str) -> str:
-    """The 12-digit code of the county a region code lies in."""
-    return code[:6].ljust(12, "0")
 
 
 def data_changed(*, codes: Iterable[str]) -> None:
