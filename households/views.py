@@ -35,6 +35,7 @@ from households.models import (
     MonitoringCategory,
 )
 from households.quarter import Quarter
+from households.sections import household_sections
 
 
 def _reported_quarter(today: date | None = None) -> Quarter:
@@ -113,6 +114,7 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_change": request.user.has_perm("households.change_household") and household.is_active,
             "can_enter_income": request.user.has_perm("households.add_incomerecord") and household.is_active,
             "reported_quarter": _reported_quarter(),
+            "sections": household_sections(household=household, user=request.user),
         },
     )
 

@@ -69,4 +69,9 @@ def reference_lists(request: pytest.FixtureRequest) -> None:
     from django.apps import apps
 
     request.getfixturevalue("transactional_db")
-    importlib.import_module("households.migrations.0003_seed_reference_lists").seed(apps, None)
+    for migration in (
+        "households.migrations.0003_seed_reference_lists",
+        "industries.migrations.0002_seed_reference_lists",
+        "cooperatives.migrations.0003_seed_reference_lists",
+    ):
+        importlib.import_module(migration).seed(apps, None)
