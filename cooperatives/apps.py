@@ -7,3 +7,9 @@ class CooperativesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "cooperatives"
     verbose_name = "合作社与经营主体"
+
+    def ready(self) -> None:
+        from cooperatives.demo import demo_cooperatives_seed
+        from households.demo_writer import register_demo_step
+
+        register_demo_step(demo_cooperatives_seed)

@@ -7,3 +7,9 @@ class IndustriesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "industries"
     verbose_name = "特色产业"
+
+    def ready(self) -> None:
+        from households.demo_writer import register_demo_step
+        from industries.demo import demo_industries_seed
+
+        register_demo_step(demo_industries_seed)
