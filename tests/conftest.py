@@ -73,5 +73,6 @@ def reference_lists(request: pytest.FixtureRequest) -> None:
         "households.migrations.0003_seed_reference_lists",
         "industries.migrations.0002_seed_reference_lists",
         "cooperatives.migrations.0003_seed_reference_lists",
+        "funds.migrations.0002_seed_project_types",
     ):
         importlib.import_module(migration).seed(apps, None)
