@@ -7,3 +7,9 @@ class IndustriesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "industries"
     verbose_name = "特色产业"
+
+    def ready(self) -> None:
+        from industries.sections import register
+
+        # The household page shows each household's 产业到户 without being edited for it.
+        register()

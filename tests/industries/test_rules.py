@@ -109,7 +109,9 @@ def test_a_village_reports_an_industry_once_a_year_and_not_for_a_year_to_come(
     tree: Tree, staff: Staff, catalogue: Catalogue
 ) -> None:
     clerk = staff.village_clerk
-    services.scale_report_create(by=clerk, village=tree.village_a1, year=2025, industry=catalogue.walnut, scale=1)
+    services.scale_report_create(
+        by=clerk, village=tree.village_a1, year=2025, industry=catalogue.walnut, scale=Decimal(1)
+    )
     with pytest.raises(ValidationError) as twice:
         services.scale_report_create(
             by=clerk, village=tree.village_a1, year=2025, industry=catalogue.walnut, scale=Decimal("2")
