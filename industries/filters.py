@@ -38,9 +38,15 @@ class IndustryChoiceField(forms.ModelChoiceField):
 class RegionFilter(django_filters.ModelChoiceFilter):
     field_class = RegionChoiceField
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, empty_label="全部", **kwargs)
+
 
 class IndustryFilter(django_filters.ModelChoiceFilter):
     field_class = IndustryChoiceField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, empty_label="全部", **kwargs)
 
 
 def sees_several_counties(user: Any) -> bool:
@@ -93,7 +99,9 @@ YEAR = {"label": "年度", "min_value": 2013, "max_value": 2100}
 
 class CatalogueFilter(ScopedFilterSet):
     name = django_filters.CharFilter(label="产业名称", lookup_expr="icontains")
-    category = django_filters.ModelChoiceFilter(label="产业类别", queryset=IndustryCategory.objects.all())
+    category = django_filters.ModelChoiceFilter(
+        label="产业类别", queryset=IndustryCategory.objects.all(), empty_label="全部"
+    )
     is_active = django_filters.BooleanFilter(
         label="状态", widget=forms.Select(choices=[("", "全部"), ("true", "在用"), ("false", "已停用")])
     )

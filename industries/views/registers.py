@@ -4,6 +4,7 @@ a form for adding and editing (the save is a service call), a confirmation for r
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -55,7 +56,8 @@ def register_list(
     matched = filterset.qs
     page = Paginator(matched, PAGE_SIZE).get_page(request.GET.get("page"))
     industry = filterset.form.cleaned_data.get("industry") if filterset.is_bound and filterset.is_valid() else None
-    total = selectors.scale_total(matched) if industry is not None and hasattr(rows.model, "scale") else None
+    sums = hasattr(rows.model, "scale")  # a scale is added up only within one industry (one unit)
+    total = selectors.scale_total(matched) if industry is not None and sums else None
     return render(
         request,
         template,
@@ -64,6 +66,7 @@ def register_list(
             "filter": filterset,
             "page": page,
             "industry": industry,
+            "sums": sums,
             "total": total,
             "query": _query_without_page(request),
             "can_add": can_add,
@@ -144,4 +147,7 @@ def register_delete(
 
 
 def edit_initial(row: Model, names: list[str]) -> dict[str, Any]:
-    return {"version": getattr(row, "version", None), **{name: getattr(row, name) for name in names}}
+    """An edit form's starting values: the row's, with the version it was read at (scales as 12, not 12.00)."""
+    values = {name: getattr(row, name) for name in names}
+    shown = {name: f"{value.normalize():f}" if isinstance(value, Decimal) else value for name, value in values.items()}
+    return {"version": getattr(row, "version", None), **shown}
