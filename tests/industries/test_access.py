@@ -175,3 +175,34 @@ def test_anonymous_visitors_are_sent_to_login(township_b_rows: Rows) -> None:
     for url in [*row_urls(township_b_rows), reverse("industry_list"), reverse("scale_rollup")]:
         response = Client().get(url)
         assert response.status_code == 302 and "/login/" in response["Location"], url
+
+
+def test_a_household_number_made_of_an_id_number_is_masked_wherever_a_participation_shows(
+    tree: Tree, staff: Staff, catalogue: Catalogue
+) -> None:
+    from households.id_numbers import mask_id_number
+    from industries import services
+    from tests.factories import member
+
+    head = member(birth="19750505")
+    local = household(staff.village_clerk, tree.village_a1, number=f"L{head.id_number}", members=[head])
+    participation = services.participation_create(
+        by=staff.village_clerk, household=local, year=2025, industry=catalogue.walnut, scale=Decimal("2")
+    )
+    history_id = Participation.history.filter(id=participation.pk).values_list("history_id", flat=True).get()
+    urls = [
+        reverse("participation_list"),
+        reverse("participation_detail", args=[participation.pk]),
+        reverse("household_detail", args=[local.pk]),
+        reverse("admin:industries_participation_changelist"),
+        reverse("admin:industries_participation_change", args=[participation.pk]),
+        reverse("admin:industries_participation_history", args=[participation.pk]),
+        reverse("admin:industries_participation_simple_history", args=[participation.pk, history_id]),
+    ]
+    viewer = login(staff.county_viewer)
+    for url in urls:
+        page = viewer.get(url)
+        assert page.status_code == 200, url
+        assert head.id_number not in page.content.decode(), url
+    assert f"L{mask_id_number(head.id_number)}" in viewer.get(urls[0]).content.decode()
+    assert local.number in login(staff.village_clerk).get(urls[0]).content.decode()

@@ -125,3 +125,16 @@ def test_a_region_outside_the_users_subtree_is_404(tree: Tree, staff: Staff, cou
     assert [region.name for region in own.context["breadcrumbs"]] == ["金碧镇"]
     drilled = client.get(reverse("scale_rollup"), {"region": str(tree.village_a2.pk), "year": "2025"})
     assert figure(drilled.context["rollup"].own, "核桃").actual == Decimal("79.5")
+
+
+def test_above_a_county_the_page_rolls_counties_up_and_names_each_countys_industries(
+    tree: Tree, staff: Staff, county_figures: None
+) -> None:
+    client = Client()
+    assert client.login(username=staff.city_viewer.username, password=PASSWORD)
+    page = client.get(reverse("scale_rollup"), {"year": "2025"})
+    assert page.context["rollup"].region == tree.prefecture
+    children = {child.region.name: child.figures for child in page.context["rollup"].children}
+    assert list(children) == ["双柏县", "大姚县"] and children["双柏县"] == []
+    assert figure(page.context["rollup"].own, "核桃").actual == Decimal("500")
+    assert "大姚县 核桃" in page.content.decode()
