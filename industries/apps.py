@@ -11,5 +11,8 @@ class IndustriesConfig(AppConfig):
     def ready(self) -> None:
         from households.demo_writer import register_demo_step
         from industries.demo import demo_industries_seed
+        from industries.sections import register
 
+        # The household page shows each household's 产业到户 without being edited for it.
+        register()
         register_demo_step(demo_industries_seed)
