@@ -180,7 +180,8 @@ def _may_edit(user: Any, kind: str) -> bool:
 def target_list(request: HttpRequest) -> HttpResponse:
     year_text = request.GET.get("year", "")
     years = selectors.policy_years(user=request.user)
-    year = int(year_text) if year_text.isdigit() else (years[0] if years else None)
+    # isdigit() alone also accepts "²", which int() refuses: only ASCII digits are a year.
+    year = int(year_text) if year_text.isascii() and year_text.isdigit() else (years[0] if years else None)
     editable = set(selectors.editable_regions(user=request.user).values_list("pk", flat=True))
     return render(
         request,

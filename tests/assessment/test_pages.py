@@ -21,6 +21,8 @@ from households.indicators.base import CountIndicator
 from households.population import VillagePopulation
 from regions.models import Level, Region, Role, User
 from regions.services import user_create
+from tests.conftest import Staff
+from tests.factories import PASSWORD
 
 PERIOD = Quarter(2026, 3)
 TOWNSHIP_A = "532326100000"  # 金碧镇, the demo township admin's
@@ -347,3 +349,11 @@ def test_parameters_are_set_on_the_county_or_above_only(demo: Region) -> None:
 
     assert response.status_code == 200
     assert not ParameterValue.objects.filter(region=township).exists()
+
+
+@pytest.mark.parametrize("year", ["%C2%B2", "abc", ""])
+def test_the_target_page_reads_a_malformed_year_as_no_year(staff: Staff, year: str) -> None:
+    client = Client()
+    assert client.login(username=staff.county_viewer.username, password=PASSWORD)
+    # "²" passes str.isdigit() but not int(): it must not reach int().
+    assert client.get(f"{reverse('assessment_targets')}?year={year}").status_code == 200
