@@ -4,7 +4,6 @@ scope is the user's subtree, the query count does not grow with the level, and t
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,51 +16,32 @@ from openpyxl import load_workbook
 
 from assessment import dashboard_charts
 from assessment.dashboard_selectors import dashboard
-from assessment.demo import DEMO_COUNTY, demo_targets_ensure
+from assessment.demo import DEMO_COUNTY
 from assessment.models import BreakdownValue, IndicatorValue
 from assessment.services import compute_run_now
 from assessment.templatetags.assessment_tags import figure
 from figures import dashboards as dashboard_registry
 from figures.dashboards import Chart, ChartKind, DashboardGroup
-from figures.periods import Quarter
-from households.demo_writer import DEMO_PASSWORD, demo_seed
+from households.demo_writer import DEMO_PASSWORD
 from households.excel.models import ExportKind, ExportRecord
 from regions.models import DataVersion, Level, Region, Role, User
 from regions.services import data_changed, user_create
+from tests.assessment.dashboard_fixtures import (
+    PERIOD,
+    TOWNSHIP_A,
+    TOWNSHIP_B,
+    client_for,
+    demo_county,
+    page,
+    shown_count,
+)
 
-PERIOD = Quarter(2026, 3)
-TOWNSHIP_A = "532326100000"  # 金碧镇, xiang's
-TOWNSHIP_B = "532326101000"  # 石羊镇
 DASHBOARD_URLS = ["assessment_dashboard", "assessment_dashboard_print", "assessment_dashboard_excel"]
 
 
 @pytest.fixture
 def demo(db: Any) -> Region:
-    """160 generated households, the seeds' targets, 2026Q2 and 2026Q3 computed."""
-    demo_seed(households=160, seed=11)
-    county = Region.objects.get(code=DEMO_COUNTY)
-    demo_targets_ensure(county=county)
-    for period in (PERIOD.previous(), PERIOD):
-        compute_run_now(scope=county, period=period, reason="test")
-    return county
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=DEMO_PASSWORD)
-    return client
-
-
-def page(client: Client, region: str, **extra: str) -> str:
-    response = client.get(reverse("assessment_dashboard"), {"region": region, "period": str(PERIOD), **extra})
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def shown_count(html: str) -> int:
-    found = re.search(r'data-testid="record-count">[^<]*共 <strong>(\d+)</strong>', html)
-    assert found, "the drill-down page states its count"
-    return int(found.group(1))
+    return demo_county()
 
 
 def tile_html(html: str, code: str) -> str:
