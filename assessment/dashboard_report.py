@@ -25,7 +25,7 @@ MISSED_FONT = Font(color="C00000", bold=True)
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FIELDS = ("指标值", "目标", "状态", "得分")
-TITLE_ROWS = 3  # title, place and time, blank; the two header rows follow
+TITLE_ROWS = 3  # title, place and time, 数据已过期 (or blank); the two header rows follow
 
 
 def report_write(*, board: Dashboard, by: Any, query: str) -> bytes:
@@ -62,6 +62,11 @@ def _group_sheet(sheet: Worksheet, board: Dashboard, group: GroupTiles) -> None:
         sheet.cell(2, 1),
         f"区划：{board.region.name}（{board.region.code}）  季度：{board.period.label}  计算时间：{computed}",
     )
+    stale = [place.name for place in [board.region, *board.children] if place.pk in board.stale_regions]
+    if stale:
+        # The dashboard marks these tiles 数据已过期; a printed report must not pass them off as current.
+        set_text(sheet.cell(3, 1), f"数据已过期：{'、'.join(stale)}的指标值早于其数据的最近一次变动，请重新计算后再用")
+        sheet.cell(3, 1).font = MISSED_FONT
     header, fields = TITLE_ROWS + 1, TITLE_ROWS + 2
     fixed = ("区划", "总得分", "排名")
     for column, label in enumerate(fixed, start=1):

@@ -3,15 +3,18 @@ stale figures in the report — what a user or an attacker reaches by typing a U
 
 from __future__ import annotations
 
+import io
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from assessment.demo import DEMO_COUNTY
 from households.demo_writer import DEMO_PASSWORD
 from households.excel.models import ExportRecord
-from regions.models import Level, Region, Role
+from regions.models import DataVersion, Level, Region, Role
 from regions.services import region_create, user_create
 from tests.assessment.dashboard_fixtures import client_for, demo_county
 
@@ -86,3 +89,15 @@ def test_an_unknown_comparison_is_read_as_the_previous_quarter_everywhere_it_is_
     assert "与上一季度（2026年第2季度）对比" in html
     client.get(reverse("assessment_dashboard_excel"), {"compare": "zzz"})
     assert "zzz" not in ExportRecord.objects.get().description
+
+
+def test_the_excel_report_says_which_figures_are_older_than_their_data(demo: Region) -> None:
+    client = client_for("xian")
+    fresh = load_workbook(io.BytesIO(client.get(reverse("assessment_dashboard_excel")).content))
+    assert not fresh["收入"]["A3"].value
+    DataVersion.objects.filter(county=demo).update(version=10**6)
+    with mock.patch("assessment.services.recompute_due"):
+        stale = load_workbook(io.BytesIO(client.get(reverse("assessment_dashboard_excel")).content))
+    for sheet in stale.worksheets:
+        note = str(sheet["A3"].value)
+        assert note.startswith("数据已过期：大姚县、") and "金碧镇" in note
