@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 
 from assessment.dashboard_selectors import Dashboard, trend_periods
 from assessment.records import Cell, Table
-from assessment.templatetags.assessment_tags import figure
+from assessment.templatetags.assessment_tags import bare_figure, figure, unit_heading
 from figures import registry
 from figures.dashboards import Chart, ChartKind
 from figures.periods import Quarter
@@ -104,7 +104,9 @@ def _stacked(board: Dashboard, chart: Chart) -> ChartView:
     option = _base([place.name for place in places], horizontal=True)
     option["yAxis"]["inverse"] = True
     table = Table(
-        headers=[("区划", False)] + [(i.name, True) for i in parts] + [(f"减：{i.name}", True) for i in negatives]
+        headers=[("区划", False)]
+        + [(unit_heading(i.name, i.unit), True) for i in parts]
+        + [(unit_heading(f"减：{i.name}", i.unit), True) for i in negatives]
     )
     rows: dict[int, list[Cell]] = {place.pk: [Cell(place.name)] for place in places}
     for sign, indicators in ((1, parts), (-1, negatives)):
@@ -115,7 +117,7 @@ def _stacked(board: Dashboard, chart: Chart) -> ChartView:
                 number = plotted(stored.value if stored else None, indicator.unit)
                 link = drill_link(indicator.code, "numerator", place, board.period)
                 data.append({"value": None if number is None else sign * number, "link": link})
-                text = figure(stored.value if stored else None, indicator.unit)
+                text = bare_figure(stored.value if stored else None, indicator.unit)
                 rows[place.pk].append(Cell(text, link=link if stored else "", numeric=True))
             # The chart's title says 人均; the legend keeps the part's own name short enough to read.
             name = indicator.name.removeprefix("人均")
@@ -129,7 +131,7 @@ def _by_subregion(board: Dashboard, chart: Chart) -> ChartView:
     places = board.bars
     indicators = _indicators(chart.indicators)
     option = _base([place.name for place in places])
-    table = Table(headers=[("区划", False)] + [(indicator.name, True) for indicator in indicators])
+    table = Table(headers=[("区划", False)] + [(unit_heading(i.name, i.unit), True) for i in indicators])
     table.rows = [[Cell(place.name)] for place in places]
     for indicator in indicators:
         data = []
@@ -137,7 +139,7 @@ def _by_subregion(board: Dashboard, chart: Chart) -> ChartView:
             stored = board.value(place, indicator.code)
             link = drill_link(indicator.code, "numerator", place, board.period)
             data.append({"value": plotted(stored.value if stored else None, indicator.unit), "link": link})
-            row.append(Cell(figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
+            row.append(Cell(bare_figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
         option["series"].append({"name": indicator.name, "type": "bar", "data": data})
     return ChartView(chart, option, table)
 
@@ -232,7 +234,7 @@ def _trends(board: Dashboard, chart: Chart) -> ChartView:
     option = _base([str(quarter) for quarter in quarters])
     option["tooltip"] = {"trigger": "axis"}
     option["yAxis"]["scale"] = True
-    table = Table(headers=[("季度", False)] + [(indicator.name, True) for indicator in indicators])
+    table = Table(headers=[("季度", False)] + [(unit_heading(i.name, i.unit), True) for i in indicators])
     table.rows = [[Cell(quarter.label)] for quarter in quarters]
     for indicator in indicators:
         data = []
@@ -240,7 +242,7 @@ def _trends(board: Dashboard, chart: Chart) -> ChartView:
             stored = board.value(board.region, indicator.code, quarter)
             link = drill_link(indicator.code, "numerator", board.region, quarter) if stored else ""
             data.append({"value": plotted(stored.value if stored else None, indicator.unit), "link": link})
-            row.append(Cell(figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
+            row.append(Cell(bare_figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
         option["series"].append({"name": indicator.name, "type": "line", "connectNulls": False, "data": data})
     return ChartView(chart, option, table)
 

@@ -19,7 +19,7 @@ from assessment.dashboard_selectors import dashboard
 from assessment.demo import DEMO_COUNTY
 from assessment.models import BreakdownValue, IndicatorValue
 from assessment.services import compute_run_now
-from assessment.templatetags.assessment_tags import figure
+from assessment.templatetags.assessment_tags import bare_figure, figure
 from figures import dashboards as dashboard_registry
 from figures.dashboards import Chart, ChartKind, DashboardGroup
 from households.demo_writer import DEMO_PASSWORD
@@ -106,7 +106,9 @@ def test_every_chart_draws_and_tabulates_the_stored_numbers(demo: Region) -> Non
     costs = next(series for series in wheels.option["series"] if series["name"] == "生产经营性支出")
     assert all(item["value"] <= 0 for item in costs["data"])
     row = wheels.table.rows[children.index(township)]
-    assert row[1].text == figure(stored[(township.pk, "composition_wages")].value, "yuan_per_person")
+    # The heading names the unit, so that six columns of figures fit half an A4 page.
+    assert wheels.table.headers[1] == ("人均工资性收入（元/人）", True)
+    assert row[1].text == bare_figure(stored[(township.pk, "composition_wages")].value, "yuan_per_person")
 
     bands = BreakdownValue.objects.for_period(PERIOD).get(region=demo, breakdown="per_capita_bands").data
     distribution = views["per_capita_distribution"]
