@@ -101,3 +101,10 @@ def test_the_excel_report_says_which_figures_are_older_than_their_data(demo: Reg
     for sheet in stale.worksheets:
         note = str(sheet["A3"].value)
         assert note.startswith("数据已过期：大姚县、") and "金碧镇" in note
+
+
+def test_the_list_of_households_not_yet_entered_is_not_titled_as_the_denominator(demo: Region) -> None:
+    url = reverse("assessment_complement", args=["entry_progress"])
+    html = client_for("xian").get(url, {"period": "2026Q3"}).content.decode()
+    assert "收入填报进度 · 分母中未计入分子的明细" in html and "分母明细" not in html
+    assert "在册户数（不含已录入户数）" in html
