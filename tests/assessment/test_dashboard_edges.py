@@ -4,6 +4,7 @@ stale figures in the report — what a user or an attacker reaches by typing a U
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 from unittest import mock
 
@@ -108,3 +109,20 @@ def test_the_list_of_households_not_yet_entered_is_not_titled_as_the_denominator
     html = client_for("xian").get(url, {"period": "2026Q3"}).content.decode()
     assert "收入填报进度 · 分母中未计入分子的明细" in html and "分母明细" not in html
     assert "在册户数（不含已录入户数）" in html
+
+
+def test_a_prefecture_user_follows_a_county_dashboards_alert_counts_to_that_countys_alerts(
+    uncomputed_county: Region,
+) -> None:
+    prefecture = uncomputed_county.parent
+    assert prefecture is not None
+    user_create(username="zhou", password=DEMO_PASSWORD, role=Role.CITY_VIEWER, region=prefecture)
+    county = Region.objects.get(code=DEMO_COUNTY)
+    client = client_for("zhou")
+    html = client.get(reverse("assessment_dashboard"), {"region": DEMO_COUNTY}).content.decode()
+    links = re.findall(r'href="(/assessment/alerts/\?[^"]+)" data-rule="[^"]+">[^<]*<span[^>]*>(\d+)</span>', html)
+    assert links
+    for link, count in links:
+        assert f"&region={county.pk}" in link
+        listed = client.get(link.replace("&amp;", "&")).content.decode()
+        assert f'data-testid="alert-total">{count}<' in listed, link
