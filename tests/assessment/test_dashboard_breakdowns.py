@@ -139,3 +139,11 @@ def test_a_county_viewer_sees_masked_id_numbers_in_the_case_list(demo: Region) -
     masked = client_for("xian").get(url, query).content.decode()
     assert head.id_number not in masked and mask_id_number(head.id_number) in masked
     assert head.id_number in client_for("xianadmin").get(url, query).content.decode()
+
+
+def test_a_case_list_for_the_last_quarter_a_date_can_hold_is_a_page_not_an_error(demo: Region) -> None:
+    url = reverse("assessment_breakdown_records", args=["monitoring_matrix", "unstable|illness|open"])
+    response = client_for("xian").get(url, {"period": "9999Q4"})
+    assert response.status_code == 200
+    # Nothing was computed for that quarter: the list stands alone, without a chart's count beside it.
+    assert "看板图表" not in response.content.decode()

@@ -367,3 +367,11 @@ def test_sections_registered_by_later_registers_appear_on_every_card(
 def test_the_household_page_links_to_its_card(staff: Staff, family: Household) -> None:
     page = client_for(staff.county_viewer).get(reverse("household_detail", args=[family.pk])).content.decode()
     assert reverse("household_card", args=[family.pk]) in page
+
+
+def test_a_card_for_the_last_quarter_a_date_can_hold_is_a_page_not_an_error(
+    staff: Staff, tree: Tree, family: Household
+) -> None:
+    client = client_for(staff.village_clerk)
+    assert client.get(card_url(family, "9999Q4")).status_code == 200
+    assert client.get(village_url(tree.village_a1.pk, "9999Q4")).status_code == 200
