@@ -103,3 +103,21 @@ def test_a_household_card_reads_on_a_phone_without_sideways_scroll(
     screenshot("card-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert_page_healthy(page_problems)
+
+
+def test_the_lists_behind_a_dashboards_figures_read_on_a_phone_without_sideways_scroll(
+    assessed_county: Region, live_server: Any, page: Page, screenshot: Screenshot, page_problems: PageProblems
+) -> None:
+    log_in(page, live_server.url, "xian")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for name, path in (
+        ("indicator", "/assessment/indicators/below_key_line/"),
+        ("numerator", "/assessment/indicators/below_key_line/numerator/"),
+        ("band", "/assessment/breakdowns/per_capita_bands/b12/"),
+        ("cases", "/assessment/breakdowns/monitoring_matrix/unstable%7Cillness%7Copen/"),
+    ):
+        page.goto(f"{live_server.url}{path}?period={PERIOD}")
+        expect(page.locator("table").first).to_be_visible()
+        screenshot(f"phone-list-{name}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    assert_page_healthy(page_problems)
