@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from assessment.dashboard_selectors import Dashboard, GroupTiles
 from assessment.models import IndicatorValue, Status
 from assessment.templatetags.assessment_tags import figure, target_text
+from figures.registry import Unit
 from households.excel.models import ExportKind, ExportRecord
 from households.excel.writer import set_text
 from regions.models import Region
@@ -25,6 +26,14 @@ MISSED_FONT = Font(color="C00000", bold=True)
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FIELDS = ("指标值", "目标", "状态", "得分")
+NUMBER_FORMATS = {
+    Unit.YUAN_PER_PERSON: '#,##0.00"元/人"',
+    Unit.YUAN: '#,##0.00"元"',
+    Unit.PERCENT: "0.0%",
+    Unit.HOUSEHOLDS: '#,##0"户"',
+    Unit.VILLAGES: '#,##0"个村"',
+    Unit.PEOPLE: '#,##0"人"',
+}
 TITLE_ROWS = 3  # title, place and time, 数据已过期 (or blank); the two header rows follow
 
 
@@ -106,7 +115,13 @@ def _value_cells(sheet: Worksheet, row: int, first: int, value: IndicatorValue |
     if value is None:
         set_text(sheet.cell(row, first + 2), "未计算")
         return
-    set_text(sheet.cell(row, first), figure(value.value, unit))
+    figure_cell = sheet.cell(row, first)
+    if value.value is None or unit not in NUMBER_FORMATS:
+        set_text(figure_cell, figure(value.value, unit))
+    else:
+        # A number (its unit in the format), so that a reader can sort, sum or chart the column.
+        figure_cell.value = value.value
+        figure_cell.number_format = NUMBER_FORMATS[unit]
     set_text(sheet.cell(row, first + 1), target_text(value.comparator, value.target, unit))
     status = sheet.cell(row, first + 2)
     set_text(status, str(Status(value.status).label))

@@ -243,7 +243,12 @@ def test_the_excel_report_has_a_sheet_per_group_with_the_sub_regions_figures(dem
     row = 6 + names.index("=HYPERLINK(1)")
     assert sheet.cell(row, 1).data_type == "s"
     stored = IndicatorValue.objects.for_period(PERIOD).get(region=township, indicator="income_per_capita_lifted")
-    assert sheet.cell(row, 4).value == figure(stored.value, "yuan_per_person")
+    # A number a reader can sort and sum, shown with its unit.
+    assert stored.value is not None
+    assert sheet.cell(row, 4).value == pytest.approx(float(stored.value))
+    assert sheet.cell(row, 4).number_format == '#,##0.00"元/人"'
+    share = [cell for cell in workbook["监测帮扶"][6] if cell.number_format == "0.0%"]
+    assert share and all(isinstance(cell.value, (int, float)) for cell in share)
     assert sheet.cell(row, 6).value == {"met": "达标", "missed": "未达标"}.get(stored.status, sheet.cell(row, 6).value)
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
     assert sheet.print_title_rows == "$4:$5"
