@@ -121,3 +121,28 @@ def test_the_lists_behind_a_dashboards_figures_read_on_a_phone_without_sideways_
         screenshot(f"phone-list-{name}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     assert_page_healthy(page_problems)
+
+
+def test_clicking_an_income_band_bar_opens_as_many_households_as_the_bar_counts(
+    assessed_county: Region, live_server: Any, page: Page, screenshot: Screenshot, page_problems: PageProblems
+) -> None:
+    log_in(page, live_server.url, "xian")
+    page.goto(f"{live_server.url}/assessment/dashboard/?period={PERIOD}")
+    chart = page.locator('[data-chart="per_capita_distribution"] .chart')
+    chart.locator("svg").wait_for()
+    # The tallest bar's middle, in the chart's own pixels.
+    tallest = chart.evaluate(
+        """(element) => {
+            const chart = echarts.getInstanceByDom(element);
+            const data = chart.getOption().series[0].data;
+            let best = 0;
+            data.forEach((item, index) => { if (item.value > data[best].value) best = index; });
+            const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, [best, data[best].value / 2]);
+            return { x, y, count: data[best].value };
+        }"""
+    )
+    chart.click(position={"x": tallest["x"], "y": tallest["y"]})
+    expect(page).to_have_url(re.compile(r"/assessment/breakdowns/per_capita_bands/b\d\d/"))
+    expect(page.get_by_test_id("record-count")).to_contain_text(f"共 {tallest['count']} 户")
+    screenshot("dashboard-band-list")
+    assert_page_healthy(page_problems)
