@@ -79,11 +79,12 @@ def _indicators(codes: tuple[str, ...]) -> list[Indicator]:
 
 
 def _base(categories: list[str], *, horizontal: bool = False) -> dict[str, Any]:
-    # Region names (on the vertical axis of horizontal bars) are all shown; quarters and bands drop
-    # the labels that would overlap on a phone.
-    labels = {"interval": 0} if horizontal else {"hideOverlap": True}
+    # Region names (on the vertical axis of horizontal bars) are all shown, one longer than a phone can
+    # spare cut with "…" (the 数据表 has it whole); quarters, bands and amounts drop the labels that
+    # would overlap on a phone.
+    labels = {"interval": 0, "width": 112, "overflow": "truncate"} if horizontal else {"hideOverlap": True}
     category_axis = {"type": "category", "data": categories, "axisLabel": labels}
-    value_axis: dict[str, Any] = {"type": "value"}
+    value_axis: dict[str, Any] = {"type": "value", "axisLabel": {"hideOverlap": True}}
     return {
         "animation": False,
         "color": PALETTE,

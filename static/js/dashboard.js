@@ -4,9 +4,12 @@
   "use strict";
   const charts = [];
 
-  // On paper a paged legend ("1/3") hides series names: the print view lists every entry, on as many
-  // rows as they need, and moves the plot below them. A CJK character is about 12 px, the symbol 35.
-  function legendOnPaper(option, width) {
+  // A paged legend ("1/3") hides series names, on paper for good and on a phone behind arrows: there
+  // every entry is listed, on as many rows as they need, and the plot moves below them. A CJK
+  // character is about 12 px, the symbol 35.
+  const PHONE_WIDTH = 576;
+
+  function legendInFull(option, width) {
     const legend = option.legend;
     if (!legend || legend.show === false) return 0;
     const names = (option.series || []).map(function (series) { return series.name || ""; });
@@ -26,9 +29,9 @@
     const source = document.getElementById(element.dataset.option);
     if (!source || !window.echarts) return;
     const option = JSON.parse(source.textContent);
-    if (element.closest(".print-page")) {
+    if (element.closest(".print-page") || element.clientWidth < PHONE_WIDTH) {
       // Each extra legend row takes from the plot: the chart grows by as much.
-      const rows = legendOnPaper(option, element.clientWidth);
+      const rows = legendInFull(option, element.clientWidth);
       if (rows > 1) element.style.height = element.clientHeight + (rows - 1) * 24 + "px";
     }
     const chart = window.echarts.init(element, null, { renderer: "svg" });

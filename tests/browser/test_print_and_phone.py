@@ -46,6 +46,20 @@ def assessed_county(transactional_db: None) -> Region:
     return county
 
 
+def assert_legends_unpaged(page: Page) -> None:
+    """Every chart lists its legend in full: a paged legend draws "1/2" beside its arrows."""
+    for chart in page.locator(".chart-card").all():
+        source = chart.locator("script[type='application/json']")
+        if not source.count():
+            continue
+        option = json.loads(source.text_content() or "{}")
+        texts = chart.locator(".chart svg text").all_text_contents()
+        assert not any(re.fullmatch(r"\d+/\d+", text.strip()) for text in texts), chart.get_attribute("data-chart")
+        if option.get("legend", {}).get("show", True):
+            for series in option["series"]:
+                assert series["name"] in texts, (chart.get_attribute("data-chart"), series["name"])
+
+
 def test_the_county_print_view_puts_every_column_and_legend_entry_on_a4_landscape(
     assessed_county: Region, live_server: Any, page: Page, screenshot: Screenshot, page_problems: PageProblems
 ) -> None:
@@ -64,17 +78,21 @@ def test_the_county_print_view_puts_every_column_and_legend_entry_on_a4_landscap
              .map((box) => box.closest('[data-chart]')?.dataset.chart || box.className)"""
     )
     assert clipped == [], "a 数据表 or the ranking is cut off on paper"
-    for chart in page.locator(".chart-card").all():
-        source = chart.locator("script[type='application/json']")
-        if not source.count():
-            continue
-        option = json.loads(source.text_content() or "{}")
-        texts = chart.locator(".chart svg text").all_text_contents()
-        # A paged legend draws "1/2" beside its arrows, and on paper nobody turns its pages.
-        assert not any(re.fullmatch(r"\d+/\d+", text.strip()) for text in texts), chart.get_attribute("data-chart")
-        if option.get("legend", {}).get("show", True):
-            for series in option["series"]:
-                assert series["name"] in texts, (chart.get_attribute("data-chart"), series["name"])
+    # On paper nobody turns a legend's pages.
+    assert_legends_unpaged(page)
+    assert_page_healthy(page_problems)
+
+
+def test_a_phone_shows_every_legend_entry_of_the_county_dashboards_charts(
+    assessed_county: Region, live_server: Any, page: Page, screenshot: Screenshot, page_problems: PageProblems
+) -> None:
+    log_in(page, live_server.url, "xian")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/assessment/dashboard/?period={PERIOD}")
+    page.locator(".chart svg").last.wait_for()
+    screenshot("dashboard-county-phone-legends")
+    assert_legends_unpaged(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert_page_healthy(page_problems)
 
 
