@@ -26,7 +26,7 @@ MISSED_FONT = Font(color="C00000", bold=True)
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FIELDS = ("指标值", "目标", "状态", "得分")
-NUMBER_FORMATS = {
+NUMBER_FORMATS: dict[str, str] = {
     Unit.YUAN_PER_PERSON: '#,##0.00"元/人"',
     Unit.YUAN: '#,##0.00"元"',
     Unit.PERCENT: "0.0%",
