@@ -7,18 +7,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from assessment.closing_models import QuarterSubmission, SubmissionStatus
 from assessment.models import Alert, BreakdownValue, IndicatorValue, ParameterValue, RegionScore, Status
-from assessment.policy import ancestor_codes
-from assessment.selectors import ScoreRow, mark_lagging
+from assessment.policy import Policy, ancestor_codes
+from assessment.selectors import ScoreRow, mark_lagging, parameter_place
 from figures import alerts as alert_registry
 from figures import registry
 from figures.dashboards import DashboardGroup, groups
 from figures.periods import Quarter
-from figures.registry import Indicator
+from figures.registry import Breakdown, Indicator
 from households.closing import locked_county_codes
 from households.models import RiskType
 from households.selectors import threshold_for
@@ -298,3 +300,37 @@ def _close(*, region: Region, period: Quarter) -> CloseStatus:
     total = villages.count()
     locked = region.level >= Level.COUNTY and county_code_of(region.code) in locked_county_codes(period)
     return CloseStatus(villages=total, by_status=by_status, locked=locked)
+
+
+@dataclass
+class BreakdownList:
+    """The records behind one bar of a distribution chart, and the count the chart drew."""
+
+    breakdown: Breakdown
+    key: str
+    label: str
+    records: QuerySet[Any]
+    drawn: int | None  # None when the quarter's breakdown was never computed for the region
+
+
+def breakdown_drill_down(*, region: Region, period: Quarter, code: str, key: str) -> BreakdownList:
+    """The list behind a distribution's bar (a 1,000-yuan band, a category × 风险类型 × state); 404 for
+    a breakdown or a key that does not exist."""
+    breakdown = registry.get_breakdown(code)
+    label = breakdown.label(key) if breakdown is not None else None
+    if breakdown is None or label is None:
+        raise Http404("没有该分布")
+    parameters = Policy(period=period).parameters(breakdown.parameters, *parameter_place(region))
+    stored = (
+        BreakdownValue.objects.for_period(period)
+        .filter(region=region, breakdown=breakdown.code)
+        .values_list("data", flat=True)
+        .first()
+    )
+    return BreakdownList(
+        breakdown=breakdown,
+        key=key,
+        label=label,
+        records=breakdown.records(period=period, region=region, key=key, parameters=parameters),
+        drawn=None if stored is None else int(stored.get(key, 0)),
+    )

@@ -33,17 +33,21 @@ def _context(request: HttpRequest) -> dict[str, Any]:
     periods = selectors.computed_periods(region=region)
     text = request.GET.get("period")
     period = selectors.period_for(region=region, text=text) if text else (periods[0] if periods else None)
-    compare = request.GET.get("compare", "previous")
-    board = dashboard_selectors.dashboard(region=region, period=period, compare=compare) if period else None
+    compare = request.GET.get("compare", "")
+    compare = compare if compare in dashboard_selectors.COMPARISONS else "previous"
+    # A quarter with no stored values has nothing to show, print or export: the page says so instead.
+    board = dashboard_selectors.dashboard(region=region, period=period, compare=compare) if period in periods else None
     query = {"region": region.code, "period": str(period) if period else "", "compare": compare}
     return {
         "region": region,
         "period": period,
         "periods": periods,
-        "compare": board.compare if board else "previous",
+        "compare": compare,
         "comparisons": dashboard_selectors.COMPARISONS,
         "trail": selectors.region_trail(user=request.user, region=region),
         "board": board,
+        # Without figures the sub-regions are still the way down (a prefecture whose counties are computed).
+        "children": board.children if board else list(selectors.sub_regions(region=region)),
         "charts": dashboard_charts.charts(board) if board else {},
         "query": urlencode({key: value for key, value in query.items() if value}),
     }
