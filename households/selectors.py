@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -285,6 +286,25 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
     身份证号, phone numbers and birth dates are masked (an age for a birth date) unless the
     viewer's role may see them.
     """
+    sources: list[HistorySource] = [
+        (Household.history, Q(id=household.pk), lambda h: "户信息"),
+        (Member.history, Q(household_id=household.pk), lambda h: f"成员 {h.name}"),
+        (MonitoringCase.history, Q(household_id=household.pk), lambda h: "监测对象"),
+        (IncomeRecord.history, Q(household_id=household.pk), lambda h: f"{h.year}年第{h.quarter}季度收入"),
+    ]
+    return history_changes(sources=sources, reveal_personal_data=reveal_personal_data, limit=limit)
+
+
+# (a model's history manager, which of its rows, how a row is named on the page)
+HistorySource = tuple[Any, Q, Callable[[Any], str]]
+
+
+def history_changes(*, sources: list[HistorySource], reveal_personal_data: bool, limit: int = 100) -> list[Change]:
+    """The recorded changes of the given history rows, newest first, field by field.
+
+    Personal data (身份证号, phone numbers, birth dates, and numbers inside other text) is masked
+    unless `reveal_personal_data`. Any register's page shows its history through this.
+    """
 
     def shown(name: str, text: str) -> str:
         if reveal_personal_data or text == "（空）":
@@ -293,12 +313,6 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
             return personal_data.shown(name, text, reveal=False)
         return personal_data.masked_text(text)
 
-    sources: list[tuple[Any, Q, Any]] = [
-        (Household.history, Q(id=household.pk), lambda h: "户信息"),
-        (Member.history, Q(household_id=household.pk), lambda h: f"成员 {h.name}"),
-        (MonitoringCase.history, Q(household_id=household.pk), lambda h: "监测对象"),
-        (IncomeRecord.history, Q(household_id=household.pk), lambda h: f"{h.year}年第{h.quarter}季度收入"),
-    ]
     changes: list[Change] = []
     for manager, condition, describe in sources:
         rows = list(
@@ -326,7 +340,7 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
                 Change(
                     at=row.history_date,
                     user=_user_label(row.history_user),
-                    subject=describe(row),
+                    subject=shown("", describe(row)),
                     action={"+": "新增", "~": "修改", "-": "删除"}[row.history_type],
                     reason=row.history_change_reason or "",
                     fields=fields,

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Staff
+from tests.cooperatives.world import World, build_world
+from tests.factories import Tree
+
+
+@pytest.fixture
+def world(tree: Tree, staff: Staff) -> World:
+    return build_world(tree, staff)
