@@ -106,7 +106,12 @@ class EntityForm(VersionedModelForm):
             label=_("注册地"),
             help_text=_("合作社选到村；龙头企业、家庭农场选到其登记的县、乡镇或村"),
         )
-        self.fields["credit_code"].widget.attrs.update({"maxlength": "24", "autocomplete": "off"})
+        # Typed or pasted with spaces and in lower case; the model judges the compact code.
+        self.fields["credit_code"] = forms.CharField(
+            label=_("统一社会信用代码"),
+            max_length=30,
+            widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "18位，如 91532326MA6K…"}),
+        )
         self.fields["industries"] = forms.ModelMultipleChoiceField(
             queryset=Industry.objects.visible_to(user).filter(is_active=True).order_by("name"),
             required=False,
@@ -344,6 +349,13 @@ class EarningsForm(BootstrapMixin, forms.Form):
             self.rows.append((cooperative, cells))
         self.compact = True
         self.style_widgets()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if any(name.startswith(("shown_", "version_")) for name in self.errors):
+            # The hidden cells of a tampered or outdated page: one message, not one per cell.
+            raise ValidationError(STALE_PAGE)
+        return cleaned
 
     def entries(self) -> list[EarningEntry]:
         entries = []

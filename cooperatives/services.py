@@ -29,6 +29,7 @@ from cooperatives.models import (
     LinkageType,
     Membership,
     RichLeader,
+    normalise_credit_code,
 )
 from households.models import Household
 from households.services import ConcurrentEditError, claim_next_version, require_permission
@@ -104,6 +105,8 @@ def entity_register(*, by: Any, entity: Entity, industries: Iterable[Industry] =
         raise ValidationError(_("该经营主体已登记"))
     if entity.region_id is not None:
         _require_region_in_scope(by, entity.region)
+    # Spaces and lower case as typed or pasted; the length rule judges the compact code.
+    entity.credit_code = normalise_credit_code(entity.credit_code)
     _save(entity, by=by)
     _set_industries(entity, industries)
     _entity_changed(entity)
@@ -129,6 +132,7 @@ def entity_update(
     if stored.status == EntityStatus.CANCELLED and entity.status == EntityStatus.CANCELLED:
         raise ValidationError(_("已注销的经营主体不能修改"))
     _claim(entity, expected_version)
+    entity.credit_code = normalise_credit_code(entity.credit_code)
     _save(entity, by=by)
     if industries is not None:
         _set_industries(entity, industries)

@@ -103,3 +103,48 @@ def build_world(tree: Tree, staff: Staff) -> World:
         binding_a=bind(staff.township_admin, enterprise, cooperative_a),
         binding_b=bind(staff.other_township_admin, enterprise, cooperative_b),
     )
+
+
+@dataclass
+class Foreign:
+    """Rows of 湾碧乡 (township B) that nobody in 金碧镇 (township A) may see."""
+
+    enterprise: Entity  # registered in 湾碧乡, bound only to the cooperative below
+    cooperative: Entity  # 湾碧村, its only member lives in 湾碧村
+    binding: Binding
+    county_binding: Binding  # the county's enterprise binds this cooperative too
+    membership: Membership
+    earning: Any
+    leader: Any
+
+
+def build_foreign(tree: Tree, staff: Staff, world: World) -> Foreign:
+    from cooperatives.models import EarningKind, RichLeader
+    from cooperatives.services import earning_record, rich_leader_register
+
+    by = staff.other_township_admin
+    enterprise = entity(
+        by, tree.township_b, EntityKind.ENTERPRISE, name="湾碧芒果有限公司", contact_phone="13700001111"
+    )
+    cooperative = entity(by, tree.village_b1, name="湾碧芒果合作社")
+    membership = join(by, cooperative, world.household_b1, joined_on=date(2024, 1, 1))
+    earning = earning_record(
+        by=by,
+        household=world.household_b1,
+        cooperative=cooperative,
+        year=2024,
+        kind=EarningKind.objects.get(code="dividend"),
+        amount=Decimal("800"),
+    )
+    leader = rich_leader_register(
+        by=by, leader=RichLeader(village=tree.village_b1, name="何富贵", phone="13911112222", recognised_year=2024)
+    )
+    return Foreign(
+        enterprise=enterprise,
+        cooperative=cooperative,
+        binding=bind(by, enterprise, cooperative),
+        county_binding=bind(by, world.enterprise, cooperative),
+        membership=membership,
+        earning=earning,
+        leader=leader,
+    )
