@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("households.urls")),
     path("assessment/", include("assessment.urls")),
     path("industries/", include("industries.urls")),
+    path("cooperatives/", include("cooperatives.urls")),
 ]

@@ -10,6 +10,12 @@ class CooperativesConfig(AppConfig):
 
     def ready(self) -> None:
         from cooperatives.demo import demo_cooperatives_seed
+        from cooperatives.sections import HOUSEHOLD_SECTION, cooperatives_card_section
+        from households.cards import register_card_section
         from households.demo_writer import register_demo_step
+        from households.sections import register_household_section
 
         register_demo_step(demo_cooperatives_seed)
+        # The household page and the 明白卡 show a household's cooperatives through their registries.
+        register_household_section(HOUSEHOLD_SECTION)
+        register_card_section(cooperatives_card_section)

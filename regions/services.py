@@ -40,6 +40,20 @@ INDUSTRY_WRITES: dict[str, list[str]] = {
     Role.TOWNSHIP_ADMIN: ["participation", "scalereport", "designation", "scaleplan"],
     Role.COUNTY_ADMIN: ["participation", "scalereport", "designation", "scaleplan", "industry"],
 }
+# Market entities and 双绑 (issue 10): every role reads them; a village clerk keeps their village's
+# memberships and earnings; a township administrator also its entities, 致富带头人 and bindings.
+COOPERATIVE_VILLAGE_MODELS = ["membership", "earning"]
+COOPERATIVE_TOWNSHIP_MODELS = ["entity", "richleader", "binding"]
+COOPERATIVE_READ = {
+    f"cooperatives.view_{model}"
+    for model in [
+        *COOPERATIVE_VILLAGE_MODELS,
+        *COOPERATIVE_TOWNSHIP_MODELS,
+        "linkagetype",
+        "joiningmethod",
+        "earningkind",
+    ]
+}
 
 
 def role_permission_codenames(role: str) -> set[str]:
@@ -50,8 +64,16 @@ def role_permission_codenames(role: str) -> set[str]:
     codenames |= {f"households.view_{model}" for model in REFERENCE_MODELS[:3]}
     codenames.add("regions.view_region")
     codenames |= ASSESSMENT_READ
+    codenames |= COOPERATIVE_READ
     if role in WRITE_ROLES:
         codenames |= {f"households.{action}_{model}" for model in DATA_MODELS for action in ("add", "change")}
+        codenames |= {
+            f"cooperatives.{action}_{model}" for model in COOPERATIVE_VILLAGE_MODELS for action in ("add", "change")
+        }
+    if role in {Role.TOWNSHIP_ADMIN, Role.COUNTY_ADMIN}:
+        codenames |= {
+            f"cooperatives.{action}_{model}" for model in COOPERATIVE_TOWNSHIP_MODELS for action in ("add", "change")
+        }
     if role in PERSONAL_DATA_ROLES:
         codenames.add("households.view_personal_data")
     codenames |= INDUSTRY_READ
