@@ -66,7 +66,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, QUEUE_DOWN)
             return redirect("import_batch", pk=batch.pk)
     recent = ImportBatch.objects.visible_to(request.user).select_related("uploaded_by")[:20]
-    return render(request, "workbooks/import_upload.html", {"form": form, "batches": recent})
+    sheets = [
+        {"label": register.label, "template": register.template_url(), "export": register.export_url()}
+        for register in registers.all_registers()
+    ]
+    return render(request, "workbooks/import_upload.html", {"form": form, "batches": recent, "sheets": sheets})
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
@@ -89,8 +93,18 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
             # Finished: reload the whole page, which then shows the preview or the result.
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "workbooks/_import_progress.html", {"batch": batch})
-    preview = registers.get(batch.kind).preview(batch=batch, user=request.user)
-    return render(request, "workbooks/import_batch.html", {"batch": batch, **preview})
+    register = registers.get(batch.kind)
+    preview = register.preview(batch=batch, user=request.user)
+    # Each count under its register's name for it; after the first, counts that are all zero are left out.
+    counts = [
+        {"name": name, "label": register.count_label(name), **counter}
+        for position, (name, counter) in enumerate(batch.counts.items())
+        if position == 0 or any(counter.values())
+    ]
+    may_undo = request.user.has_perm(register.undo_permission)
+    link = register.records_link()
+    context = {"batch": batch, "counts": counts, "may_undo": may_undo, "records_link": link, **preview}
+    return render(request, "workbooks/import_batch.html", context)
 
 
 def _uploaders_batch(request: HttpRequest, pk: int, action: str) -> ImportBatch:
