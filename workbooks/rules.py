@@ -51,6 +51,11 @@ def _plain(error: ValidationError) -> str:
         return "；".join(error.messages)
 
 
+def plain_message(error: ValidationError) -> str:
+    """A model's ValidationError (one field's) in the words a clerk reads beside a cell."""
+    return "；".join(_plain(item) for item in error.error_list)
+
+
 MEMO_VALUES_PER_FIELD = 4096
 
 
