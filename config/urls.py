@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("workbooks.urls")),
     path("", include("households.urls")),
     path("assessment/", include("assessment.urls")),
+    path("cooperatives/excel/", include("cooperatives.excel_urls")),
 ]
