@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from cooperatives.models import (
@@ -53,6 +53,18 @@ def _names(model: Any) -> Any:
 
 def entities_in_view(user: Any) -> QuerySet[Entity]:
     return Entity.objects.visible_to(user).select_related("region")
+
+
+def enterprises_in_view(user: Any) -> QuerySet[Entity]:
+    """The entities the user sees, and the enterprises bound to their cooperatives wherever registered."""
+    seen = Entity.objects.visible_to(user).values("pk")
+    bound = Binding.objects.filter(enterprise=OuterRef("pk"), cooperative__in=seen)
+    return Entity.objects.filter(Q(pk__in=seen) | Exists(bound)).select_related("region")
+
+
+def bindings_in_view(user: Any) -> QuerySet[Binding]:
+    """The bindings of the cooperatives the user sees (those registered in their subtree they may change)."""
+    return Binding.objects.filter(cooperative__in=Entity.objects.visible_to(user).values("pk"))
 
 
 def entity_regions(user: Any) -> QuerySet[Region]:
@@ -276,7 +288,7 @@ BINDINGS = Record(
         Reference(
             "enterprise",
             (Lookup("enterprise_code", "credit_code"),),
-            scope=entities_in_view,
+            scope=enterprises_in_view,
             checks=(Check("enterprise_name", "name"),),
         ),
         COOPERATIVE,
@@ -289,7 +301,7 @@ BINDINGS = Record(
     ),
     permission="cooperatives.add_binding",
     undo_permission="cooperatives.change_binding",
-    visible=Binding.objects.visible_to,
+    visible=bindings_in_view,
     managed=Binding.objects.visible_to,
     writable=_binding_writable,
     region_code="cooperative__region__code",

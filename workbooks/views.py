@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from django import forms
@@ -31,9 +32,14 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(label="文件类型", widget=forms.RadioSelect)
     file = forms.FileField(label="选择文件（.xlsx 或 .csv）")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, user: Any = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        choices = [(register.name, register.label) for register in registers.all_registers()]
+        # Only the registers the user may import (a superuser, or no user given: all of them).
+        choices = [
+            (register.name, register.label)
+            for register in registers.all_registers()
+            if user is None or user.has_perm(register.permission)
+        ]
         kind = self.fields["kind"]
         kind.choices = choices  # type: ignore[attr-defined]
         kind.initial = choices[0][0] if choices else None
@@ -49,10 +55,10 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     try:
-        form = UploadForm(request.POST or None, request.FILES or None)
+        form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     except OSError:
         # The upload's temporary file could not be written (a full disk): say so, keep nothing.
-        form = UploadForm()
+        form = UploadForm(user=request.user)
         messages.error(request, DISK_FULL)
     if form.is_bound and form.is_valid():
         try:

@@ -42,13 +42,14 @@ VILLAGE_MODELS = ("membership", "earning")
 TOWNSHIP_MODELS = ("entity", "binding")
 
 
-def grant_cooperative_permissions(staff: Staff) -> None:
-    def grant(user: User, models: tuple[str, ...], actions: tuple[str, ...]) -> None:
-        codenames = [f"{action}_{model}" for model in models for action in actions]
-        user.user_permissions.add(
-            *Permission.objects.filter(content_type__app_label="cooperatives", codename__in=codenames)
-        )
+def grant(user: User, models: tuple[str, ...], actions: tuple[str, ...]) -> None:
+    codenames = [f"{action}_{model}" for model in models for action in actions]
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="cooperatives", codename__in=codenames)
+    )
 
+
+def grant_cooperative_permissions(staff: Staff) -> None:
     everything = (*VILLAGE_MODELS, *TOWNSHIP_MODELS)
     for user in (staff.village_clerk, staff.other_village_clerk):
         grant(user, VILLAGE_MODELS, ("add", "change"))

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cooperatives.models import Binding, Earning, Entity, Membership
+from cooperatives.sheets import SHEETS
 from households.excel.models import ExportRecord
 from regions.models import User
 from tests.conftest import Staff
@@ -22,6 +23,7 @@ from tests.cooperatives.sheet_world import (
     checksums,
     confirm,
     exported,
+    grant,
     grant_cooperative_permissions,
     rows_by_header,
 )
@@ -61,6 +63,26 @@ def test_an_export_imported_again_changes_nothing_twice(world: World, staff: Sta
         assert batch.counts[name]["unchanged"] == len(rows_by_header(content)) > 0
         assert checksums() == before
         content = exported(user, name)
+
+
+def test_the_demo_countys_registers_read_back_unchanged(db: None) -> None:
+    from django.core.management import call_command
+
+    call_command("seed_demo", households=120, seed=11, verbosity=0)
+    before = checksums()
+    checked = 0
+    for username, names in (("xianadmin", REGISTERS), ("xiang", REGISTERS), ("cun", ["memberships", "earnings"])):
+        models = tuple(SHEETS[name].record.model._meta.model_name or "" for name in names)
+        grant(User.objects.get(username=username), models, ("add", "change", "view"))
+        user = User.objects.get(username=username)
+        for name in names:
+            content = exported(user, name)
+            batch = check(user, content, name)
+            assert batch.status == ImportStatus.UNCHANGED, (username, name, batch.errors[:5])
+            checked += batch.counts[name]["unchanged"]
+    assert checksums() == before
+    assert checked > 100
+    assert Membership.objects.exists() and Binding.objects.exists() and Earning.objects.exists()
 
 
 def test_a_changed_export_updates_only_what_changed_and_then_reads_back_unchanged(world: World, staff: Staff) -> None:
@@ -162,6 +184,49 @@ def test_an_export_holds_only_what_the_user_sees(world: World, staff: Staff) -> 
     assert other == {"大姚核桃集团", "湾碧黑山羊专业合作社"}
 
 
+def test_a_binding_seen_but_not_kept_reads_back_unchanged_and_cannot_be_changed(
+    world: World, staff: Staff, tree: Tree
+) -> None:
+    """金碧镇 sees the binding of 湾碧's cooperative (one of its households is a member) and the binding of
+    湾碧's enterprise to its own cooperative; it may change only the second."""
+    from datetime import date
+
+    from cooperatives.models import EntityKind, JoiningMethod
+    from tests.cooperatives.sheet_world import entity
+
+    other_enterprise = entity(EntityKind.ENTERPRISE, "湾碧山羊公司", 6, tree.township_b)
+    for enterprise, cooperative in (
+        (other_enterprise, world.cooperative_a2),
+        (world.county_enterprise, world.cooperative_b1),
+    ):
+        binding = Binding(enterprise=enterprise, cooperative=cooperative, started_on=date(2024, 1, 1))
+        binding.full_clean()
+        binding.save()
+        binding.linkage_types.set([1])
+    Membership.objects.create(
+        cooperative=world.cooperative_b1,
+        household=world.household_a2,
+        joining_method=JoiningMethod.objects.get(name="其他"),
+        joined_on=date(2024, 2, 1),
+    )
+    admin = staff.township_admin
+    content = exported(admin, "bindings")
+    rows = rows_by_header(content)
+    assert {(row["企业名称"], row["合作社名称"]) for row in rows} == {
+        ("大姚核桃集团", "大村核桃专业合作社"),
+        ("湾碧山羊公司", "石丫花椒专业合作社"),
+        ("大姚核桃集团", "湾碧黑山羊专业合作社"),
+    }
+    assert check(admin, content, "bindings").status == ImportStatus.UNCHANGED
+    for row in rows:
+        row["合同编号"] = "HT-NEW"
+    batch = check(admin, _workbook(list(rows[0]), rows), "bindings")
+    assert batch.status == ImportStatus.INVALID
+    assert [(e["column"], e["message"]) for e in batch.errors] == [
+        ("企业统一社会信用代码", "您无权修改该企业绑定合作社（大姚核桃集团 — 湾碧黑山羊专业合作社（2024-01-01起））")
+    ]
+
+
 def test_exports_are_masked_for_roles_without_personal_data_and_recorded(world: World, staff: Staff) -> None:
     viewer = staff.county_viewer
     membership = rows_by_header(exported(viewer, "memberships"))
@@ -210,8 +275,6 @@ def test_each_template_has_its_header_notes_and_drop_downs(world: World, staff: 
         "说明",
     ]
     header = [cell.value for cell in book.worksheets[0][1]]
-    from cooperatives.sheets import SHEETS
-
     assert header == [column.header for column in SHEETS[name].columns]
     assert book.worksheets[0].data_validations.dataValidation
     assert "填写说明" in str(book["说明"]["A1"].value)
@@ -229,6 +292,15 @@ def test_the_import_page_and_the_cooperatives_page_offer_templates_and_exports(w
     assert sheets.status_code == 200
     assert reverse("cooperative_sheet_export", args=["bindings"]) in sheets.content.decode()
     assert client.get(reverse("cooperative_sheet_template", args=["nothing"])).status_code == 404
+
+
+def test_the_upload_form_offers_only_the_registers_the_user_may_import(world: World, staff: Staff) -> None:
+    client = Client()
+    client.force_login(staff.village_clerk)
+    page = client.get(reverse("import_upload")).content.decode()
+    assert 'value="memberships"' in page and 'value="earnings"' in page and 'value="roster"' in page
+    assert 'value="entities"' not in page and 'value="bindings"' not in page
+    assert reverse("cooperative_sheet_template", args=["entities"]) in page  # a template anyone may read
 
 
 def test_an_export_is_refused_to_a_role_that_may_not_see_the_register(world: World, staff: Staff, tree: Tree) -> None:

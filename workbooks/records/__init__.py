@@ -38,8 +38,8 @@ What the pipeline then does with a file of that register, row by row (planner.py
   preview makes the confirmation refuse the batch (已失效).
 
 On confirmation (sheet.py) the rows are written set-based with history naming the batch, the
-many-to-many rows follow, every written record is checked by `full_clean()` once more against the
-data as written (else 已失效, nothing written), and `region_code` tells the figures what changed.
+many-to-many rows follow, every written record is checked by its model's `clean()` once more against
+the data as written (else 已失效, nothing written), and `region_code` tells the figures what changed.
 Undo puts it all back while no later change touched the records. The export (export.py) writes
 the same columns from `visible(user)`, so export → import is 无变化.
 """

@@ -107,13 +107,18 @@ class RecordSheet(Register):
         )
 
     def _revalidate(self, ids: list[Any]) -> None:
-        """Every written record against the model's rules as the data now stands; StaleBatch if one fails."""
+        """Every written record against the model's clean() as the data now stands; StaleBatch if one fails.
+
+        The preview ran the whole full_clean(); what can have changed since is what clean() reads from
+        other rows (overlapping periods, a membership that year). Field rules do not change, and the
+        database holds its own constraints and foreign keys.
+        """
         record = self.record
         queryset = record.model._default_manager.select_related(*(r.field for r in record.references))
         for chunk in chunked(ids):
             for instance in queryset.filter(pk__in=chunk):
                 try:
-                    instance.full_clean()
+                    instance.clean()
                 except ValidationError as error:
                     raise StaleBatch(f"{record.model._meta.label_lower} {instance.pk}: {error}") from error
 
