@@ -460,3 +460,20 @@ def test_new_records_of_every_register_are_written_with_their_lists(world: World
     ]
     assert confirm(check(admin, sheet("earnings", earning_rows), "earnings"), admin).status == "applied"
     assert Earning.objects.filter(cooperative=created).count() == 2
+
+
+def test_a_region_name_shared_by_two_villages_is_settled_by_its_code(world: World, staff: Staff, tree: Tree) -> None:
+    from regions.models import Level, Region
+
+    Region.objects.create(code="532326200202", name="大村村", level=Level.VILLAGE, parent=tree.township_b)
+    admin = staff.county_admin
+    named = check(admin, sheet("entities", [cooperative_row(注册地="大村村")]), "entities")
+    assert error_list(named) == [(2, "注册地", "注册地“大村村”对应多条记录，请改填其他列以确定")]
+    coded = check(
+        admin, sheet("entities", [cooperative_row(注册地="大村村", 注册地区划代码="532326200202")]), "entities"
+    )
+    assert coded.status == ImportStatus.READY, coded.errors
+    assert (
+        StagedRow.objects.get(batch=coded, action="create").values["region_id"]
+        == Region.objects.get(code="532326200202").pk
+    )

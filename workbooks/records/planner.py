@@ -87,7 +87,7 @@ class RecordPlanner:
         self.targets = {reference.field: self._resolve(reference, rows) for reference in record.references}
         keys = self._keys(rows)
         existing = self._existing(keys)
-        found = [record_.pk for record_ in existing.values()]
+        found = [instance.pk for instance in existing.values()]
         self.visible = self._ids_within(record.visible(self.user), found)
         self.managed = self._ids_within(record.managed(self.user), found)
         self.names = {many.field: self._names(many, rows) for many in record.many if many.column in self.present}
@@ -104,6 +104,9 @@ class RecordPlanner:
                 if candidate is not before:
                     planned.append((number, candidate, before, many))
         self._check_periods(finals)
+        planned = [plan for plan in planned if plan[0] not in self.bad]
+        self.counter.new = sum(1 for plan in planned if plan[2] is None)
+        self.counter.updated = len(planned) - self.counter.new
         self.counter.error = len(self.bad)
         if not self.bad:
             self._stage(planned)
@@ -148,10 +151,13 @@ class RecordPlanner:
                     matches[value].add(pk)
             found[lookup.column] = matches
         chosen: dict[int, int | None] = {}
+        noun = field.related_model._meta.verbose_name
         for row in rows:
             number = row.row_number
             values = self.values[number]
-            pks: list[tuple[Column, int]] = []
+            # The targets every filled lookup agrees on: a name shared by two villages is settled by the code.
+            agreed: set[int] | None = None
+            first: Column | None = None
             for lookup in lookups:
                 column = record.by_key[lookup.column]
                 if lookup.column not in values:
@@ -163,17 +169,17 @@ class RecordPlanner:
                 if not hits:
                     self.error(number, column, self._unknown(column, value))
                     break
-                if len(hits) > 1:
-                    self.error(number, column, f"{column.header}“{quoted(value)}”对应多条记录，请改填其他列以确定")
+                if agreed is not None and first is not None and not agreed & hits:
+                    self.error(number, column, f"{column.header}与{first.header}对应的不是同一{noun}")
                     break
-                pks.append((column, next(iter(hits))))
+                agreed, first = hits if agreed is None else agreed & hits, first or column
             else:
-                if len({pk for _, pk in pks}) > 1:
-                    (first, _), (other, _) = pks[0], next(item for item in pks if item[1] != pks[0][1])
-                    noun = field.related_model._meta.verbose_name
-                    self.error(number, other, f"{other.header}与{first.header}对应的不是同一{noun}")
-                elif pks:
-                    chosen[number] = pks[0][1]
+                if agreed is not None and first is not None and len(agreed) > 1:
+                    self.error(
+                        number, first, f"{first.header}“{quoted(values[first.key])}”对应多条记录，请改填其他列以确定"
+                    )
+                elif agreed:
+                    chosen[number] = next(iter(agreed))
                 elif lookups and not field.null:
                     headers = "、".join(record.by_key[lookup.column].header for lookup in lookups)
                     message = BLANK if len(lookups) == 1 else f"{headers}至少填写一项"
@@ -417,11 +423,9 @@ class RecordPlanner:
                 )
             after = many
             if before is None:
-                self.counter.new += 1
                 values = {name: getattr(candidate, name) for name in created}
                 stager.add(phase=0, model=model, action=StagedAction.CREATE, values={**values, **after}, row=number)
                 continue
-            self.counter.updated += 1
             old = {name: value for name, value in self._current_many(before).items() if name in after}
             self._describe(number, candidate, before, after, old)
             stager.add(
