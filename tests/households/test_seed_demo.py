@@ -256,10 +256,9 @@ def _later_registers() -> dict[str, list[tuple[Any, ...]]]:
     for label in LATER_REGISTERS:
         model = apps.get_model(label)
         fields = [f.attname for f in model._meta.concrete_fields if f.attname not in ("id",) and not f.is_relation]
+        natural = {Household: "number", Member: "id_number"}
         relations = [
-            f"{f.name}__{'number' if f.related_model is Household else 'id_number' if f.related_model is Member else 'name'}"
-            for f in model._meta.concrete_fields
-            if f.is_relation
+            f"{f.name}__{natural.get(f.related_model, 'name')}" for f in model._meta.concrete_fields if f.is_relation
         ]
         snapshot[label] = sorted(model.objects.values_list(*fields, *relations), key=repr)
     return snapshot
