@@ -477,3 +477,11 @@ def test_a_region_name_shared_by_two_villages_is_settled_by_its_code(world: Worl
         StagedRow.objects.get(batch=coded, action="create").values["region_id"]
         == Region.objects.get(code="532326200202").pk
     )
+
+
+def test_a_new_record_without_a_column_for_a_required_reference_is_refused_by_the_model(
+    world: World, staff: Staff
+) -> None:
+    content = workbook(["主体类型", "名称", "统一社会信用代码"], [["龙头企业", "无注册地公司", credit_code(95)]])
+    batch = check(staff.county_admin, content, "entities")
+    assert error_list(batch) == [(2, "注册地区划代码", "必填项为空")]

@@ -158,6 +158,11 @@ class Record:
         return tuple(self.model._meta.get_field(name).attname for name in self.key)  # type: ignore[union-attr]
 
     @cached_property
+    def reference_attnames(self) -> dict[str, str]:
+        """Each reference's foreign key name → its attname ("household" → "household_id")."""
+        return {r.field: self.model._meta.get_field(r.field).attname for r in self.references}  # type: ignore[union-attr]
+
+    @cached_property
     def updated_attnames(self) -> tuple[str, ...]:
         """What an update may change (and undo puts back): the columns' fields and references but the key."""
         names = [column.field for column in self.columns if column.field] + [r.field for r in self.references]

@@ -325,7 +325,7 @@ class RecordPlanner:
                 self.error(number, record.column_of_field(name, self.present) or key_column, message)
                 return None
         try:
-            candidate.full_clean()
+            self._full_clean(candidate)
         except ValidationError as error:
             self.field_errors(number, error)
             return None
@@ -333,6 +333,32 @@ class RecordPlanner:
             self.counter.unchanged += 1  # (the model's clean() put it back as it was)
             return existing, existing, {}
         return candidate, existing, {m2m_key(field): ids for field, ids in many_ids.items()}
+
+    def _full_clean(self, candidate: models.Model) -> None:
+        """Model.full_clean() step by step as Django runs it, but without looking up again the foreign
+        keys this row's references have just found in the user's scope (a query each, every row)."""
+        attnames = self.record.reference_attnames
+        found = {name for name, attname in attnames.items() if getattr(candidate, attname) is not None}
+        errors: dict[str, Any] = {}
+        try:
+            candidate.clean_fields(exclude=found)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            candidate.clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        failed = {name for name in errors if name != NON_FIELD_ERRORS}
+        try:
+            candidate.validate_unique(exclude=failed)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            candidate.validate_constraints(exclude=failed)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
     def _copy(self, existing: models.Model) -> models.Model:
         """A fresh instance holding the record's values and the related objects already loaded."""
