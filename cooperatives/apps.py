@@ -9,6 +9,8 @@ class CooperativesConfig(AppConfig):
     verbose_name = "合作社与经营主体"
 
     def ready(self) -> None:
+        # The Excel registers this app declares, known to the import pipeline from here on.
+        from cooperatives import sheets  # noqa: F401
         from cooperatives.demo import demo_cooperatives_seed
         from cooperatives.sections import HOUSEHOLD_SECTION, cooperatives_card_section
         from households.cards import register_card_section

@@ -105,6 +105,7 @@ class EntityQuerySet(ScopedQuerySet):
             return self.none()
         if prefix == "":
             return self.all()
+        # The codes of the regions above the user's (a prefix padded to 12 digits: 532326 → 532326000000).
         ancestors = [prefix[:length].ljust(12, "0") for length in (2, 4, 6, 9) if length < len(prefix)]
         members = Membership.objects.filter(cooperative=OuterRef("pk"), household__village__code__startswith=prefix)
         bound = Binding.objects.filter(
