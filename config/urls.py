@@ -18,6 +18,6 @@ urlpatterns = [
     path("", include("households.urls")),
     path("assessment/", include("assessment.urls")),
     path("industries/", include("industries.urls")),
-    path("cooperatives/", include("cooperatives.urls")),
     path("cooperatives/excel/", include("cooperatives.excel_urls")),
+    path("cooperatives/", include("cooperatives.urls")),
 ]
