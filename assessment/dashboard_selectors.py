@@ -124,8 +124,11 @@ def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
     window = Q()
     for quarter in trend_periods(period):
         window |= Q(year=quarter.year, quarter=quarter.number)
+    # The children by id, not through a join on their parent: the planner then finds both parts
+    # through the region index, instead of joining the whole quarter's values with the regions.
     stored = IndicatorValue.objects.filter(indicator__in=codes).filter(
-        (Q(region=region) & window) | Q(region__parent=region, year=period.year, quarter=period.number)
+        (Q(region=region) & window)
+        | Q(region_id__in=[child.pk for child in children], year=period.year, quarter=period.number)
     )
     values = {(value.region_id, value.indicator, value.period): value for value in stored}
     scores = {score.region_id: score for score in RegionScore.objects.for_period(period).filter(region__parent=region)}
