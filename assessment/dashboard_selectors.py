@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 
 from assessment.closing_models import QuarterSubmission, SubmissionStatus
 from assessment.models import Alert, BreakdownValue, IndicatorValue, ParameterValue, RegionScore, Status
@@ -156,14 +156,50 @@ def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
         threshold=threshold.amount if threshold else None,
         key_line=_key_line(region=region, period=period),
         risk_types=list(RiskType.objects.order_by("sort_order", "code").values_list("code", "name")),
-        alerts=_alerts(region=region, period=period),
-        close=_close(region=region, period=period),
+        alerts=alert_counts(region=region, period=period),
+        close=close_status(region=region, period=period),
         computed_at=max(
             (value.computed_at for (region_id, _, quarter), value in values.items() if quarter == period),
             default=None,
         ),
         stale_regions=stale_regions,
     )
+
+
+@dataclass
+class AreaStatus:
+    """What changes on a dashboard as people work, between runs: open alerts and the quarter close."""
+
+    alerts: list[AlertCount]
+    close: CloseStatus
+
+
+def figures_stamp(*, region: Region, period: Quarter) -> str:
+    """What the dashboard's figures (tiles, ranking, charts) are made of, as a short text that changes
+    whenever they would: the stored values they read — their count and latest computation time, which
+    every run that writes them renews (it deletes and writes a region's values, breakdowns and scores
+    together, and moves siblings' ranks only when it writes one of them) — and the data versions and
+    quarter locks that mark values stale. Four small queries; no value, household or fact is read."""
+    window = Q()
+    for quarter in trend_periods(period):
+        window |= Q(year=quarter.year, quarter=quarter.number)
+    # The children's ids first: with a subquery instead, the planner reads the whole quarter's values.
+    children = list(Region.objects.filter(parent=region, level__lte=Level.VILLAGE).values_list("pk", flat=True))
+    stored = IndicatorValue.objects.filter(
+        (Q(region=region) & window) | Q(region_id__in=children, year=period.year, quarter=period.number)
+    ).aggregate(count=Count("pk"), latest=Max("computed_at"))
+    versions = sorted(_data_versions(region).items())
+    locked = sorted(code for code in locked_county_codes(period) if code.startswith(region.prefix))
+    latest = stored["latest"].isoformat() if stored["latest"] else "-"
+    return f"{stored['count']}|{latest}|{versions}|{locked}"
+
+
+def alerts_stamp() -> str:
+    """Changes whenever an alert is raised, changes status or is deleted: raising inserts new ids, and
+    every status change and deletion writes a history row (assessment/alerts.py). Two index lookups."""
+    raised = Alert.objects.aggregate(latest=Max("pk"))["latest"]
+    changed = Alert.history.aggregate(latest=Max("history_id"))["latest"]
+    return f"{raised}|{changed}"
 
 
 def _indicator_codes() -> set[str]:
@@ -208,11 +244,7 @@ def _stale_regions(
 ) -> set[int]:
     """Regions (the region and its children) whose values of the period are older than their data,
     unless the county locked the quarter (its values are frozen on purpose): one query for the versions."""
-    if region.level >= Level.COUNTY:
-        scope = Q(county__code=county_code_of(region.code))
-    else:
-        scope = Q(county__code__startswith=region.prefix)
-    versions = dict(DataVersion.objects.filter(scope).values_list("county__code", "version"))
+    versions = _data_versions(region)
     locked = locked_county_codes(period)
 
     def current(place: Region) -> int | None:
@@ -231,6 +263,15 @@ def _stale_regions(
         if version is not None and place.pk in oldest and oldest[place.pk] < version:
             stale.add(place.pk)
     return stale
+
+
+def _data_versions(region: Region) -> dict[str, int]:
+    """county code → data version, for the region's county (at or below county level) or its counties."""
+    if region.level >= Level.COUNTY:
+        scope = Q(county__code=county_code_of(region.code))
+    else:
+        scope = Q(county__code__startswith=region.prefix)
+    return dict(DataVersion.objects.filter(scope).values_list("county__code", "version"))
 
 
 def _ranking(
@@ -268,7 +309,7 @@ def _key_line(*, region: Region, period: Quarter) -> Decimal:
     return next((rows[each] for each in ancestor_codes(code, level) if each in rows), KEY_LINE_DEFAULT)
 
 
-def _alerts(*, region: Region, period: Quarter) -> list[AlertCount]:
+def alert_counts(*, region: Region, period: Quarter) -> list[AlertCount]:
     """Open alerts (待核实 + 已核实) of the quarter in the area, by rule, in the rules' order."""
     counts = dict(
         Alert.objects.open()
@@ -286,7 +327,7 @@ def _alerts(*, region: Region, period: Quarter) -> list[AlertCount]:
     return found + [AlertCount(code, code, count) for code, count in sorted(counts.items())]
 
 
-def _close(*, region: Region, period: Quarter) -> CloseStatus:
+def close_status(*, region: Region, period: Quarter) -> CloseStatus:
     """The area's villages by 季度关账 state (submissions counted by status) and the county's lock."""
     villages = Region.objects.filter(level=Level.VILLAGE, code__startswith=region.prefix)
     by_status = dict(

@@ -70,3 +70,16 @@ def reference_lists(request: pytest.FixtureRequest) -> None:
 
     request.getfixturevalue("transactional_db")
     importlib.import_module("households.migrations.0003_seed_reference_lists").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def empty_local_cache() -> None:
+    """Each test starts with an empty in-process cache. On SQLite the ids a rolled-back test used are
+    handed out again, so a test could find the previous one's dashboard alert counts under the same
+    stamp; PostgreSQL never reuses ids, and the Redis cache is left alone (the Celery broker shares
+    its database)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
