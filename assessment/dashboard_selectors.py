@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 
 from assessment.closing_models import QuarterSubmission, SubmissionStatus
 from assessment.models import Alert, BreakdownValue, IndicatorValue, ParameterValue, RegionScore, Status
@@ -172,34 +172,6 @@ class AreaStatus:
 
     alerts: list[AlertCount]
     close: CloseStatus
-
-
-def figures_stamp(*, region: Region, period: Quarter) -> str:
-    """What the dashboard's figures (tiles, ranking, charts) are made of, as a short text that changes
-    whenever they would: the stored values they read — their count and latest computation time, which
-    every run that writes them renews (it deletes and writes a region's values, breakdowns and scores
-    together, and moves siblings' ranks only when it writes one of them) — and the data versions and
-    quarter locks that mark values stale. Four small queries; no value, household or fact is read."""
-    window = Q()
-    for quarter in trend_periods(period):
-        window |= Q(year=quarter.year, quarter=quarter.number)
-    # The children's ids first: with a subquery instead, the planner reads the whole quarter's values.
-    children = list(Region.objects.filter(parent=region, level__lte=Level.VILLAGE).values_list("pk", flat=True))
-    stored = IndicatorValue.objects.filter(
-        (Q(region=region) & window) | Q(region_id__in=children, year=period.year, quarter=period.number)
-    ).aggregate(count=Count("pk"), latest=Max("computed_at"))
-    versions = sorted(_data_versions(region).items())
-    locked = sorted(code for code in locked_county_codes(period) if code.startswith(region.prefix))
-    latest = stored["latest"].isoformat() if stored["latest"] else "-"
-    return f"{stored['count']}|{latest}|{versions}|{locked}"
-
-
-def alerts_stamp() -> str:
-    """Changes whenever an alert is raised, changes status or is deleted: raising inserts new ids, and
-    every status change and deletion writes a history row (assessment/alerts.py). Two index lookups."""
-    raised = Alert.objects.aggregate(latest=Max("pk"))["latest"]
-    changed = Alert.history.aggregate(latest=Max("history_id"))["latest"]
-    return f"{raised}|{changed}"
 
 
 def _indicator_codes() -> set[str]:
