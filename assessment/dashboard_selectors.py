@@ -216,7 +216,11 @@ def _stale_regions(
 ) -> set[int]:
     """Regions (the region and its children) whose values of the period are older than their data,
     unless the county locked the quarter (its values are frozen on purpose): one query for the versions."""
-    versions = _data_versions(region)
+    if region.level >= Level.COUNTY:
+        scope = Q(county__code=county_code_of(region.code))
+    else:
+        scope = Q(county__code__startswith=region.prefix)
+    versions = dict(DataVersion.objects.filter(scope).values_list("county__code", "version"))
     locked = locked_county_codes(period)
 
     def current(place: Region) -> int | None:
@@ -235,15 +239,6 @@ def _stale_regions(
         if version is not None and place.pk in oldest and oldest[place.pk] < version:
             stale.add(place.pk)
     return stale
-
-
-def _data_versions(region: Region) -> dict[str, int]:
-    """county code → data version, for the region's county (at or below county level) or its counties."""
-    if region.level >= Level.COUNTY:
-        scope = Q(county__code=county_code_of(region.code))
-    else:
-        scope = Q(county__code__startswith=region.prefix)
-    return dict(DataVersion.objects.filter(scope).values_list("county__code", "version"))
 
 
 def _ranking(

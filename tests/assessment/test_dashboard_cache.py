@@ -1,6 +1,6 @@
 """The dashboard screen keeps its rendered figures in the cache: rendered once per stamp, rendered
 again as soon as a run stores new values or the data they were computed from changes; alert counts
-follow every alert change; the stamps cost the same few queries at every level."""
+follow every alert change; a cached dashboard asks one query at every level."""
 
 from __future__ import annotations
 
