@@ -126,8 +126,11 @@ def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
     window = Q()
     for quarter in trend_periods(period):
         window |= Q(year=quarter.year, quarter=quarter.number)
+    # The children by id, not through a join on their parent: the planner then finds both parts
+    # through the region index, instead of joining the whole quarter's values with the regions.
     stored = IndicatorValue.objects.filter(indicator__in=codes).filter(
-        (Q(region=region) & window) | Q(region__parent=region, year=period.year, quarter=period.number)
+        (Q(region=region) & window)
+        | Q(region_id__in=[child.pk for child in children], year=period.year, quarter=period.number)
     )
     values = {(value.region_id, value.indicator, value.period): value for value in stored}
     scores = {score.region_id: score for score in RegionScore.objects.for_period(period).filter(region__parent=region)}
@@ -155,14 +158,22 @@ def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
         threshold=threshold.amount if threshold else None,
         key_line=_key_line(region=region, period=period),
         risk_types=list(RiskType.objects.order_by("sort_order", "code").values_list("code", "name")),
-        alerts=_alerts(region=region, period=period),
-        close=_close(region=region, period=period),
+        alerts=alert_counts(region=region, period=period),
+        close=close_status(region=region, period=period),
         computed_at=max(
             (value.computed_at for (region_id, _, quarter), value in values.items() if quarter == period),
             default=None,
         ),
         stale_regions=stale_regions,
     )
+
+
+@dataclass
+class AreaStatus:
+    """What changes on a dashboard as people work, between runs: open alerts and the quarter close."""
+
+    alerts: list[AlertCount]
+    close: CloseStatus
 
 
 def _indicator_codes() -> set[str]:
@@ -267,7 +278,7 @@ def _key_line(*, region: Region, period: Quarter) -> Decimal:
     return next((rows[each] for each in ancestor_codes(code, level) if each in rows), KEY_LINE_DEFAULT)
 
 
-def _alerts(*, region: Region, period: Quarter) -> list[AlertCount]:
+def alert_counts(*, region: Region, period: Quarter) -> list[AlertCount]:
     """Open alerts (待核实 + 已核实) of the quarter in the area, by rule, in the rules' order."""
     counts = dict(
         Alert.objects.open()
@@ -285,7 +296,7 @@ def _alerts(*, region: Region, period: Quarter) -> list[AlertCount]:
     return found + [AlertCount(code, code, count) for code, count in sorted(counts.items())]
 
 
-def _close(*, region: Region, period: Quarter) -> CloseStatus:
+def close_status(*, region: Region, period: Quarter) -> CloseStatus:
     """The area's villages by 季度关账 state (submissions counted by status) and the county's lock."""
     villages = Region.objects.filter(level=Level.VILLAGE, code__startswith=region.prefix)
     by_status = dict(
