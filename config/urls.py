@@ -19,4 +19,5 @@ urlpatterns = [
     path("assessment/", include("assessment.urls")),
     path("industries/", include("industries.urls")),
     path("cooperatives/", include("cooperatives.urls")),
+    path("funds/", include("funds.urls")),
 ]

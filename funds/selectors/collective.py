@@ -83,6 +83,16 @@ def _sum(names: tuple[str, ...]) -> Any:
     return expression
 
 
+def operating_sum() -> Any:
+    """经营性收入 of a CollectiveIncome row, in SQL: the first four lines."""
+    return _sum(OPERATING_FIELDS)
+
+
+def total_sum() -> Any:
+    """总收入 of a CollectiveIncome row, in SQL: all six lines."""
+    return _sum(INCOME_FIELDS)
+
+
 def township_income(*, township: Region, year: int, quarter: int, user: Any) -> TownshipIncome:
     """The township's villages the user may see with their figures for the quarter (three queries)."""
     incomes = {
@@ -115,9 +125,16 @@ def township_income(*, township: Region, year: int, quarter: int, user: Any) -> 
                 has_party_complex=bool(village.has_party_complex),
             )
         )
-    # Below the floor first, the widest gap (or no report yet) at the top; the rest by income.
-    rows.sort(key=lambda row: (not row.below, row.operating is not None, row.operating or Decimal(0), row.village.code))
+    rows.sort(key=_order)
     return TownshipIncome(township=township, year=year, quarter=quarter, villages=rows)
+
+
+def _order(row: VillageIncome) -> tuple[int, Decimal, str]:
+    """Villages below the floor first, the widest gap at the top; then those yet to report; then the
+    rest, lowest income first."""
+    if row.operating is None:
+        return (1, Decimal(0), row.village.code)
+    return (0 if row.below else 2, row.operating, row.village.code)
 
 
 def income_townships(*, user: Any) -> QuerySet[Region]:

@@ -277,6 +277,19 @@ def overview_region_get(*, user: Any, pk: int | None) -> Region | None:
         raise Http404("区划不存在或不在您的管辖范围内") from error
 
 
+def overview_breadcrumbs(*, user: Any, region: Region) -> list[Region]:
+    """The region's ancestors the user may open, top first, ending with the region."""
+    visible = regions_visible_to(user).values("pk")
+    return list(Region.objects.ancestors_of(region).filter(pk__in=visible))[::-1]
+
+
+def overview_children(*, region: Region) -> QuerySet[Region]:
+    """The parts of a region that receive money of their own (a county's townships …)."""
+    if region.level >= Level.TOWNSHIP:
+        return Region.objects.none()
+    return Region.objects.filter(parent=region).order_by("code")
+
+
 def overview_years(*, region: Region) -> list[int]:
     """Years with allocations the region received, newest first."""
     years = allocations_received(region).order_by().values_list("year", flat=True).distinct()

@@ -32,6 +32,7 @@ from funds.models import (
     ProjectStep,
     VillageProfile,
 )
+from funds.money import wan_text, yuan_text
 from households.id_numbers import normalise_id_number
 from households.models import Household, Member, MonitoringCase
 from households.personal_data import may_view_personal_data
@@ -76,6 +77,11 @@ def allocation_list(*, user: Any) -> QuerySet[Allocation]:
 
 def allocation_get(*, user: Any, pk: int) -> Allocation:
     return get_or_404(allocation_list(user=user), pk)
+
+
+def remainder_text(allocation: Any) -> str:
+    """What is left of an annotated allocation, in yuan and 万元."""
+    return f"{yuan_text(allocation.remainder)} 元（{wan_text(allocation.remainder)} 万元）"
 
 
 def allocation_splits(*, allocation: Allocation) -> QuerySet[Allocation]:
@@ -136,11 +142,15 @@ def project_get(*, user: Any, pk: int) -> Project:
     return get_or_404(project_list(user=user), pk)
 
 
+def paid_of_fundings() -> Coalesce:
+    return _sum_of(Payment.objects.all(), "funding")
+
+
 def project_fundings(*, project: Project) -> QuerySet[Funding]:
     return (
         Funding.objects.filter(project=project)
         .select_related("allocation", "allocation__region")
-        .annotate(paid=_sum_of(Payment.objects.all(), "funding"))
+        .annotate(paid=paid_of_fundings())
         .order_by("allocation__year", "allocation__level", "pk")
     )
 
