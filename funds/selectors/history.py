@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -24,26 +25,38 @@ class Change:
 
 
 def row_history(*, instance: Model, user: Any, limit: int = 50) -> list[Change]:
-    """Newest first; free text (a 户编号 made of a 身份证号) masked for roles that may not see it."""
-    rows = list(instance.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
+    """Newest first; free text (a 户编号 made of a 身份证号) masked for roles that may not see it.
+
+    Many-to-many fields (a project's 双绑 entities) are read for all versions at once, so the page
+    takes the same queries however many times they changed.
+    """
+    history: Any = instance.history  # type: ignore[attr-defined]
+    rows = list(history.select_related("history_user").order_by("history_date", "history_id"))
     model = type(instance)
-    m2m_names = {f.name for f in model._meta.many_to_many}
+    m2m_fields = list(getattr(history.model, "_history_m2m_fields", []))
+    members = _m2m_members(history.model, m2m_fields, [row.history_id for row in rows])
     changes: list[Change] = []
     previous = None
     for row in rows:
         fields: list[tuple[str, str, str]] = []
         if previous is not None:
-            for delta in row.diff_against(previous, foreign_keys_are_objs=False).changes:
-                model_field: Any = model._meta.get_field(delta.field)
-                label = str(model_field.verbose_name)
-                if delta.field in m2m_names:
-                    target = model_field.m2m_reverse_field_name()
-                    names = _names(model_field, {item[target] for item in [*delta.old, *delta.new]})
-                    old = "、".join(names.get(item[target], "?") for item in delta.old) or "（空）"
-                    new = "、".join(names.get(item[target], "?") for item in delta.new) or "（空）"
-                    fields.append((label, old, new))
-                    continue
-                fields.append((label, _shown(model_field, delta.old, user), _shown(model_field, delta.new, user)))
+            delta = row.diff_against(
+                previous, excluded_fields=[f.name for f in m2m_fields], foreign_keys_are_objs=False
+            )
+            for change in delta.changes:
+                model_field: Any = model._meta.get_field(change.field)
+                fields.append(
+                    (
+                        str(model_field.verbose_name),
+                        _shown(model_field, change.old, user),
+                        _shown(model_field, change.new, user),
+                    )
+                )
+            for m2m_field in m2m_fields:
+                names = members[m2m_field.name]
+                old, new = names.get(previous.history_id, []), names.get(row.history_id, [])
+                if old != new:
+                    fields.append((str(m2m_field.verbose_name), "、".join(old) or "（空）", "、".join(new) or "（空）"))
         previous = row
         by = row.history_user
         changes.append(
@@ -58,9 +71,21 @@ def row_history(*, instance: Model, user: Any, limit: int = 50) -> list[Change]:
     return list(reversed(changes))[:limit]
 
 
-def _names(model_field: Any, ids: set[int]) -> dict[int, str]:
-    rows = model_field.related_model._default_manager.filter(pk__in=ids).values_list("pk", "name")
-    return {pk: str(name) for pk, name in rows}
+def _m2m_members(history_model: Any, m2m_fields: list[Any], history_ids: list[int]) -> dict[str, dict[int, list[str]]]:
+    """For each many-to-many field, the names it held at each version (two queries a field)."""
+    members: dict[str, dict[int, list[str]]] = {}
+    for m2m_field in m2m_fields:
+        through = getattr(history_model, m2m_field.name).model
+        target = m2m_field.m2m_reverse_field_name()
+        pairs = list(through.objects.filter(history_id__in=history_ids).values_list("history_id", f"{target}_id"))
+        names = dict(
+            m2m_field.related_model._default_manager.filter(pk__in={pk for _, pk in pairs}).values_list("pk", "name")
+        )
+        by_version: dict[int, list[str]] = defaultdict(list)
+        for history_id, pk in pairs:
+            by_version[history_id].append(str(names.get(pk, pk)))
+        members[m2m_field.name] = {key: sorted(value) for key, value in by_version.items()}
+    return members
 
 
 def _shown(model_field: Any, value: Any, user: Any) -> str:

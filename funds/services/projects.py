@@ -195,13 +195,12 @@ def project_beneficiaries_add(
     if not new:
         return 0
     Beneficiary.objects.bulk_create([Beneficiary(project=project, household=household) for household in new])
-    # History keeps numbers masked: a local 户编号 may be made of a 身份证号.
-    numbers = "、".join(masked_text(household.number) for household in new[:20]) + ("等" if len(new) > 20 else "")
+    # The history says how many, not which: a reader may not see every household linked.
     save_row(
         project,
         by=by,
         codes=[project.region.code, *(household.village.code for household in new)],
-        reason=_("新增受益农户%(count)d户：%(numbers)s") % {"count": len(new), "numbers": numbers},
+        reason=_("新增受益农户%(count)d户") % {"count": len(new)},
     )
     return len(new)
 
@@ -223,7 +222,7 @@ def project_beneficiary_remove(*, by: Any, project: Project, expected_version: i
         project,
         by=by,
         codes=[project.region.code, household.village.code],
-        reason=_("移除受益农户：%(number)s") % {"number": masked_text(household.number)},
+        reason=_("移除受益农户1户"),
     )
 
 

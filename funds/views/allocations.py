@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from funds import filters, services
 from funds.forms import AllocationForm, SplitForm
@@ -22,6 +24,7 @@ def _describe(allocation: Allocation) -> str:
 
 
 @login_required
+@require_safe
 def allocation_list(request: HttpRequest) -> HttpResponse:
     return register_list(
         request,
@@ -35,6 +38,7 @@ def allocation_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def allocation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     allocation = registers.allocation_get(user=request.user, pk=pk)
     user = request.user
@@ -98,6 +102,9 @@ def allocation_create(request: HttpRequest) -> HttpResponse:
 def allocation_split(request: HttpRequest, pk: int) -> HttpResponse:
     parent = registers.allocation_get(user=request.user, pk=pk)
     require_permission(request.user, "funds.add_allocation")
+    if parent.parent_id is not None:
+        messages.error(request, "已分配到乡镇的资金不能再分配")
+        return redirect("allocation_detail", pk=pk)
     form = SplitForm(request.POST or None, user=request.user, parent=parent)
     return register_form(
         request,

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from funds import filters, services
 from funds.forms import AssetForm
@@ -38,6 +38,7 @@ def _asset_fields(form: AssetForm, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @login_required
+@require_safe
 def asset_list(request: HttpRequest) -> HttpResponse:
     return register_list(
         request,
@@ -50,6 +51,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     asset = registers.asset_get(user=request.user, pk=pk)
     user = request.user

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from figures.periods import Quarter
 from funds import filters, services
@@ -38,6 +38,7 @@ def _last_quarter() -> Quarter:
 
 
 @login_required
+@require_safe
 def collective_township(request: HttpRequest) -> HttpResponse:
     township = collective.income_township_get(user=request.user, pk=_int(request.GET.get("township"), 0) or None)
     current = _last_quarter()
@@ -70,6 +71,7 @@ def collective_township(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def collective_income_list(request: HttpRequest) -> HttpResponse:
     return register_list(
         request,
@@ -211,6 +213,7 @@ def collective_income_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def village_profile_list(request: HttpRequest) -> HttpResponse:
     return register_list(
         request,

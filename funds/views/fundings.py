@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from funds import filters, services
 from funds.forms import FundingForm, PaymentForm
@@ -54,6 +54,7 @@ def funding_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def funding_detail(request: HttpRequest, pk: int) -> HttpResponse:
     funding = registers.funding_get(user=request.user, pk=pk)
     user = request.user
@@ -118,6 +119,7 @@ def _payment_title(payment: Payment) -> str:
 
 
 @login_required
+@require_safe
 def payment_list(request: HttpRequest) -> HttpResponse:
     return register_list(
         request,
@@ -151,6 +153,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     payment = registers.payment_get(user=request.user, pk=pk)
     user = request.user

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from funds.selectors import overview
 from regions.models import Level
@@ -19,6 +20,7 @@ def _int(value: str | None) -> int | None:
 
 
 @login_required
+@require_safe
 def fund_overview(request: HttpRequest) -> HttpResponse:
     region = overview.overview_region_get(user=request.user, pk=_int(request.GET.get("region")))
     if region is None:

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from funds import filters, services
 from funds.forms import BeneficiaryAddForm, ProjectForm, SendBackForm, StepForm
@@ -37,6 +37,7 @@ def _url(project: Project, anchor: str = "") -> str:
 
 
 @login_required
+@require_safe
 def project_list(request: HttpRequest) -> HttpResponse:
     return register_list(
         request,
@@ -57,6 +58,7 @@ def _lifecycle(project: Project) -> list[dict[str, Any]]:
 
 
 @login_required
+@require_safe
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = registers.project_get(user=request.user, pk=pk)
     user = request.user

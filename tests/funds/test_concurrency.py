@@ -17,7 +17,7 @@ from funds.models import Funding
 from funds.services import fundings
 from tests.conftest import Staff
 from tests.factories import Tree, household
-from tests.funds.conftest import allocation, library_project
+from tests.funds.factories import allocation, library_project
 from tests.workbooks.test_failures import backend_waiting_for_lock
 
 

@@ -76,6 +76,10 @@ def test_every_page_opens_for_the_county_administrator(staff: Staff, township_b_
     for url in page_urls(township_b_rows):
         response = client.get(url)
         assert response.status_code == 200, url
+    history = client.get(reverse("project_detail", args=[township_b_rows.project.pk])).context["history"]
+    entity = township_b_rows.cooperative.name
+    assert ("扶持的经营主体（双绑）", "（空）", entity) in [f for change in history for f in change.fields]
+    assert [change.reason for change in history][:2] == ["入库", "新增受益农户1户"]
 
 
 def test_the_overview_shows_allocated_arranged_and_paid_by_level_and_type(

@@ -29,7 +29,8 @@ from households.services import ConcurrentEditError
 from regions.models import DataVersion
 from tests.conftest import Staff
 from tests.factories import Tree, household, member
-from tests.funds.conftest import Rows, allocation, bound_pair, library_project, project_type, staff_clerk_b
+from tests.funds.conftest import Rows, staff_clerk_b
+from tests.funds.factories import allocation, bound_pair, library_project, project_type
 
 
 def messages(error: pytest.ExceptionInfo[ValidationError]) -> str:
