@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
+from figures.periods import Quarter
 from funds.models import INCOME_FIELDS, OPERATING_FIELDS, CollectiveIncome, VillageProfile
 from funds.money import share
 from regions.models import Level, Region, regions_visible_to
@@ -135,6 +136,17 @@ def _order(row: VillageIncome) -> tuple[int, Decimal, str]:
     if row.operating is None:
         return (1, Decimal(0), row.village.code)
     return (0 if row.below else 2, row.operating, row.village.code)
+
+
+def latest_quarter(*, township: Region) -> Quarter | None:
+    """The latest quarter any village of the township entered figures for."""
+    latest = (
+        CollectiveIncome.objects.filter(village__parent=township)
+        .order_by("-year", "-quarter")
+        .values_list("year", "quarter")
+        .first()
+    )
+    return Quarter(*latest) if latest else None
 
 
 def income_townships(*, user: Any) -> QuerySet[Region]:

@@ -42,6 +42,10 @@ def _last_quarter() -> Quarter:
 def collective_township(request: HttpRequest) -> HttpResponse:
     township = collective.income_township_get(user=request.user, pk=_int(request.GET.get("township"), 0) or None)
     current = _last_quarter()
+    if township is not None and not request.GET.get("year"):
+        # Opened from the menu: the latest quarter the township's villages have entered, else this one.
+        latest = collective.latest_quarter(township=township)
+        current = latest or current
     year = _int(request.GET.get("year"), current.year)
     quarter = _int(request.GET.get("quarter"), current.number if year == current.year else 4)
     if not 1 <= quarter <= 4 or not 2013 <= year <= 2100:

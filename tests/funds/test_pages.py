@@ -293,3 +293,26 @@ def test_the_village_clerk_enters_submits_and_the_township_returns_then_approves
     income.refresh_from_db()
     assert (income.review_status, income.review_note) == (ReviewStatus.RETURNED, "请附合同")
     assert "请附合同" in clerk.get(url).content.decode()
+
+
+def test_a_stale_page_is_refused_and_the_other_save_kept(tree: Tree, staff: Staff, township_b_rows: Rows) -> None:
+    client = login(staff.county_admin)
+    url = reverse("allocation_edit", args=[township_b_rows.central.pk])
+    form = client.get(url).context["form"]
+    data = {
+        **{name: form.initial.get(name, "") for name in ("version", "year", "level", "document_number", "note")},
+        "issued_on": "2025-03-01",
+        "unit": "wan",
+    }
+    assert client.post(url, {**data, "amount": "101"}).status_code == 302
+    stale = client.post(url, {**data, "amount": "99"})
+    assert stale.context["form"].error_summary() == [
+        "该记录已被他人修改，您的修改未保存。请刷新页面查看最新内容后重新填写。"
+    ]
+    assert Allocation.objects.get(pk=township_b_rows.central.pk).amount == Decimal("1010000.00")
+
+
+def test_the_township_page_opens_on_the_latest_quarter_entered(tree: Tree, staff: Staff, township_b_rows: Rows) -> None:
+    page = login(staff.other_township_admin).get(reverse("collective_township"))
+    assert (page.context["year"], page.context["quarter"]) == (2025, 1)
+    assert [row.operating for row in page.context["figures"].villages] == [Decimal("12000.00")]
