@@ -24,8 +24,9 @@ from funds.models import (
     VillageProfile,
 )
 from households.admin import LedgerAdmin, PersonalDataAdminMixin
+from households.models import Household
 from households.personal_data import masked_text
-from regions.admin import SuperuserWritesAdmin
+from regions.admin import RegionScopedAdmin, SuperuserWritesAdmin
 from regions.services import data_changed
 
 
@@ -72,8 +73,6 @@ class BeneficiaryInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         # Only households the user may see; a project may also link households of other areas.
-        from households.models import Household
-
         visible = Household.objects.visible_to(request.user).values("pk")
         return super().get_queryset(request).filter(household__in=visible).select_related("household")
 
@@ -177,6 +176,47 @@ class CollectiveIncomeAdmin(FundsLedgerAdmin):
 
     def region_code(self, obj: Any) -> str:
         return str(obj.village.code)
+
+
+class ProjectPartAdmin(RegionScopedAdmin):
+    """A project's households and steps, on their own: rows of projects the user may see, read-only."""
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        visible = Project.objects.visible_to(request.user).values("pk")
+        return self.model._default_manager.filter(project__in=visible).select_related("project")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Beneficiary)
+class BeneficiaryAdmin(ProjectPartAdmin):
+    list_display = ["project", "masked_household"]
+    fields = ["project", "masked_household"]
+    readonly_fields = ["project", "masked_household"]
+    search_fields = ["project__code", "project__name"]
+
+    @admin.display(description="农户")
+    def masked_household(self, obj: Beneficiary) -> str:
+        return masked_text(obj.household.number)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # The household too must be the user's: a project may link households of other areas.
+        households = Household.objects.visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(household__in=households).select_related("household")
+
+
+@admin.register(ProjectStep)
+class ProjectStepAdmin(ProjectPartAdmin):
+    list_display = ["project", "on", "from_status", "to_status", "by", "reason"]
+    list_filter = ["to_status"]
+    search_fields = ["project__code", "project__name"]
 
 
 @admin.register(ProjectType)

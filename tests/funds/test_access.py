@@ -13,11 +13,13 @@ from funds import services
 from funds.models import (
     Allocation,
     Asset,
+    Beneficiary,
     CollectiveIncome,
     Funding,
     Payment,
     Project,
     ProjectStatus,
+    ProjectStep,
     ReviewStatus,
     VillageProfile,
 )
@@ -80,6 +82,11 @@ def admin_urls(rows: Rows) -> list[str]:
         urls.append(reverse(f"admin:funds_{name}_change", args=[row.pk]))
         urls.append(reverse(f"admin:funds_{name}_history", args=[row.pk]))
         urls.append(reverse(f"admin:funds_{name}_simple_history", args=[row.pk, history_id]))
+    beneficiary = Beneficiary.objects.get(project=rows.project, household=rows.household)
+    step = ProjectStep.objects.filter(project=rows.project).first()
+    assert step is not None
+    urls.append(reverse("admin:funds_beneficiary_change", args=[beneficiary.pk]))
+    urls.append(reverse("admin:funds_projectstep_change", args=[step.pk]))
     return urls
 
 
@@ -176,6 +183,7 @@ def test_another_countys_rows_are_404_for_a_county_administrator(tree: Tree, sta
         ("asset_list", "asset"),
         ("collective_income_list", "collectiveincome"),
         ("village_profile_list", "villageprofile"),
+        ("project_list", "beneficiary"),
     ],
 )
 def test_lists_show_only_rows_in_scope(
@@ -279,6 +287,8 @@ def test_a_household_number_made_of_an_id_number_is_masked_wherever_a_project_sh
         reverse("admin:funds_asset_change", args=[asset.pk]),
         reverse("admin:funds_asset_history", args=[asset.pk]),
         reverse("admin:funds_asset_simple_history", args=[asset.pk, history_id]),
+        reverse("admin:funds_beneficiary_changelist"),
+        reverse("admin:funds_beneficiary_change", args=[Beneficiary.objects.get(project=project).pk]),
     ]
     viewer = login(staff.county_viewer)
     for url in urls:
