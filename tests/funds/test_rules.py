@@ -577,3 +577,38 @@ def test_wan_text_reads_exactly() -> None:
     assert wan_text(Decimal("12345.00")) == "1.2345"
     assert wan_text(Decimal("1234567.89")) == "123.456789"
     assert wan_text(Decimal("100000000.00")) == "10,000"
+
+
+def test_a_refused_write_leaves_the_rows_it_was_given_as_they_were(
+    tree: Tree, staff: Staff, township_b_rows: Rows
+) -> None:
+    project = Project.objects.get(pk=township_b_rows.project.pk)
+    before = (project.version, project.linkage_mechanism, project.name)
+    with pytest.raises(ValidationError):
+        services.project_update(
+            by=staff.county_admin,
+            project=project,
+            expected_version=project.version,
+            code=project.code,
+            name="改名",
+            year=2025,
+            region=project.region,
+            project_type=project.project_type,
+            linkage_mechanism="",
+            supported_entities=[],
+        )
+    assert (project.version, project.linkage_mechanism, project.name) == before
+    # So the same objects can be saved again at once.
+    services.project_update(
+        by=staff.county_admin,
+        project=project,
+        expected_version=project.version,
+        code=project.code,
+        name="改名",
+        year=2025,
+        region=project.region,
+        project_type=project.project_type,
+        linkage_mechanism="务工就业",
+        supported_entities=[],
+    )
+    assert Project.objects.get(pk=project.pk).name == "改名"
