@@ -33,6 +33,7 @@ def no_sideways_scroll(page: Page) -> bool:
 
 def check_both_widths(page: Page, screenshot: Screenshot, name: str) -> None:
     """The page at 1366 px and at 390 px, neither scrolling sideways, then back to the desk."""
+    page.wait_for_load_state("load")  # its scripts loaded before the reload, or their requests are aborted
     for width, height, suffix in [(1366, 900, "desk"), (390, 844, "phone")]:
         page.set_viewport_size({"width": width, "height": height})
         page.reload()
