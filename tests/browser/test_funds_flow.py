@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from funds.models import Allocation, Beneficiary, Funding, Payment, Project, ProjectStatus
 from tests.browser.test_clerk_flow import assert_page_healthy, log_in
@@ -42,6 +42,12 @@ def check_both_widths(page: Page, screenshot: Screenshot, name: str) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
 
 
+def open_form(page: Page, link: Locator) -> None:
+    """Follow a link to a form and let its scripts load (a quick submit would abort their requests)."""
+    link.click()
+    page.wait_for_load_state("load")
+
+
 def engine_figures_hook(page: Page) -> None:
     """Where the figures helper checks the engine's 产业发展资金占比 and 支出进度 (funds/indicators.py,
     registered as the overview's target provider): until then the target cells are there, empty."""
@@ -69,7 +75,7 @@ def test_a_county_admin_funds_an_industry_project_and_sees_the_overview_change(
     page.get_by_role("navigation").get_by_role("link", name="衔接资金").click()
     expect(page.get_by_role("heading", name=re.compile("衔接资金概况"))).to_be_visible()
     page.get_by_test_id("fund-tabs").get_by_role("link", name="资金下达").click()
-    page.get_by_role("link", name="登记资金下达").click()
+    open_form(page, page.get_by_role("link", name="登记资金下达"))
     check_both_widths(page, screenshot, "1-allocation-form")
     page.get_by_label("年度").fill(str(year))
     page.get_by_label("资金级次").select_option(label="中央")
@@ -87,7 +93,7 @@ def test_a_county_admin_funds_an_industry_project_and_sees_the_overview_change(
 
     # A 产业发展 project, entered as 储备.
     page.get_by_test_id("fund-tabs").get_by_role("link", name="项目库").click()
-    page.get_by_role("link", name="新增项目").click()
+    open_form(page, page.get_by_role("link", name="新增项目"))
     page.get_by_label("项目编号").fill(f"DY{year}-CY-001")
     page.get_by_label("项目名称").fill("大村村核桃提质增效基地")
     page.get_by_label("年度").fill(str(year))
@@ -103,7 +109,7 @@ def test_a_county_admin_funds_an_industry_project_and_sees_the_overview_change(
     expect(page.get_by_test_id("project-status")).to_have_text("储备")
 
     # Households by 户编号 and by a member's 身份证号; a wrong key is named and nothing is added.
-    page.get_by_test_id("beneficiaries-add").click()
+    open_form(page, page.get_by_test_id("beneficiaries-add"))
     page.get_by_label("户编号或家庭成员身份证号").fill(f"532326100201-F001\n{head.id_number}\n532326100201-X999")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_test_id("form-errors")).to_contain_text("没有找到：532326100201-X999")
@@ -118,12 +124,12 @@ def test_a_county_admin_funds_an_industry_project_and_sees_the_overview_change(
     check_both_widths(page, screenshot, "2-project-in-library")
 
     # Funded from the allocation, in 万元, then a payment in 元.
-    page.get_by_test_id("funding-add").click()
+    open_form(page, page.get_by_test_id("funding-add"))
     page.get_by_label("资金来源").select_option(index=1)
     page.get_by_label("安排金额", exact=False).first.fill("30")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_test_id("funding-row")).to_contain_text("30")
-    page.get_by_test_id("payment-add").first.click()
+    open_form(page, page.get_by_test_id("payment-add").first)
     page.get_by_label("支付日期").fill(f"{year}-06-15")
     page.get_by_label("支付金额", exact=False).first.fill("120000")
     page.locator("select[name=unit]").select_option("yuan")
