@@ -20,4 +20,5 @@ urlpatterns = [
     path("industries/", include("industries.urls")),
     path("cooperatives/excel/", include("cooperatives.excel_urls")),
     path("cooperatives/", include("cooperatives.urls")),
+    path("funds/", include("funds.urls")),
 ]

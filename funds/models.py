@@ -396,6 +396,8 @@ class CollectiveIncome(VersionedModel):
         verbose_name = _("村集体经济收入")
         verbose_name_plural = _("村集体经济收入")
         ordering = ["village", "-year", "-quarter"]
+        # The township's review (approve or return) is a right of its own, apart from entering figures.
+        permissions = [("review_collectiveincome", _("审核村集体经济收入"))]
         constraints = [
             models.UniqueConstraint(fields=["village", "year", "quarter"], name="collective_income_unique"),
             *[

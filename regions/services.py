@@ -54,6 +54,27 @@ COOPERATIVE_READ = {
         "earningkind",
     ]
 }
+# 衔接资金 and 村级集体经济 (issue 11): every role reads; the services limit each write to the user's subtree.
+# A county administrator keeps the county's allocations (and splits them to townships); county and
+# township administrators keep the projects, funding lines, payments, assets and village profiles of
+# their area; a village clerk enters the village's collective income, which the township reviews.
+FUND_MODELS = ["allocation", "project", "funding", "payment", "asset", "villageprofile", "collectiveincome"]
+FUND_READ = {f"funds.view_{model}" for model in [*FUND_MODELS, "projecttype", "projectstep", "beneficiary"]}
+FUND_PROJECT_WRITES = [
+    "funds.add_project",
+    "funds.change_project",
+    *(f"funds.{action}_{model}" for model in ["funding", "payment", "asset"] for action in ("add", "change", "delete")),
+    "funds.add_villageprofile",
+    "funds.change_villageprofile",
+]
+FUND_WRITES: dict[str, set[str]] = {
+    Role.VILLAGE_CLERK: {"funds.add_collectiveincome", "funds.change_collectiveincome"},
+    Role.TOWNSHIP_ADMIN: {*FUND_PROJECT_WRITES, "funds.review_collectiveincome"},
+    Role.COUNTY_ADMIN: {
+        *FUND_PROJECT_WRITES,
+        *(f"funds.{action}_allocation" for action in ("add", "change", "delete")),
+    },
+}
 
 
 def role_permission_codenames(role: str) -> set[str]:
@@ -83,6 +104,8 @@ def role_permission_codenames(role: str) -> set[str]:
         # The catalogue is never deleted (rows refer to it): an industry is retired by 停用.
         for action in (("add", "change") if model == "industry" else ("add", "change", "delete"))
     }
+    codenames |= FUND_READ
+    codenames |= FUND_WRITES.get(role, set())
     if role == Role.COUNTY_ADMIN:
         codenames |= LOGIN_RECORD_PERMISSIONS
         codenames |= {
