@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("regions.urls")),
     path("", include("workbooks.urls")),
     path("", include("households.urls")),
+    path("cooperatives/", include("cooperatives.coverage_urls")),
     path("assessment/", include("assessment.urls")),
 ]
