@@ -16,7 +16,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Case,
-    CharField,
     Count,
     DecimalField,
     Exists,
@@ -29,7 +28,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.functions import Coalesce
 
 from figures.periods import PeriodKind, Quarter
 from figures.registry import Direction, Indicator, RegionFigure, Unit, full_code, level_key, ratio, register
@@ -113,33 +112,32 @@ class ParticipationRate(PeriodFactShare):
 # --- 计划规模 -------------------------------------------------------------------------------------
 
 
-def _region_prefix() -> Case:
-    """The code prefix of a plan's region (its subtree), by the region's level."""
-    return Case(
-        When(region__level=Level.COUNTY, then=Substr("region__code", 1, PREFIX_LENGTH[Level.COUNTY])),
-        When(region__level=Level.TOWNSHIP, then=Substr("region__code", 1, PREFIX_LENGTH[Level.TOWNSHIP])),
-        default=F("region__code"),
-        output_field=CharField(),
-    )
+def plans_with_actual(year: int, within: str) -> QuerySet[ScalePlan]:
+    """The year's planned scales inside the code prefix `within`, each with `reached`: what the
+    villages inside the plan's region (the village itself, or the villages of the township or the
+    county) reported for that industry and year.
 
-
-def plans_with_actual(year: int) -> QuerySet[ScalePlan]:
-    """The year's planned scales, each with `reached`: what the villages inside the plan's region
-    reported for that industry and year (a village's plan, its own report)."""
-    reported = (
-        ScaleReport.objects.filter(
-            year=OuterRef("year"), industry=OuterRef("industry"), village__code__startswith=OuterRef("region_prefix")
-        )
-        .order_by()
-        .values("industry")
-        .annotate(total=Sum("scale"))
-        .values("total")
-    )
+    One subquery per level of plan, each reached through the region tree by equality (a village's
+    reports, a township's villages, a county's townships), so every plan costs a few index lookups
+    whatever the size of the province; CASE evaluates only the plan's own level."""
+    same = {"year": OuterRef("year"), "industry": OuterRef("industry")}
+    village = ScaleReport.objects.filter(village=OuterRef("region"), **same)
+    township = ScaleReport.objects.filter(village__parent=OuterRef("region"), **same)
+    county = ScaleReport.objects.filter(village__parent__parent=OuterRef("region"), **same)
     scale: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
-    return (
-        ScalePlan.objects.filter(year=year)
-        .annotate(region_prefix=_region_prefix())
-        .annotate(reached=Coalesce(Subquery(reported, output_field=scale), Value(Decimal(0)), output_field=scale))
+
+    def total(reports: QuerySet[ScaleReport]) -> Subquery:
+        summed = reports.order_by().values("industry").annotate(total=Sum("scale")).values("total")
+        return Subquery(summed, output_field=scale)
+
+    reached = Case(
+        When(region__level=Level.VILLAGE, then=total(village)),
+        When(region__level=Level.TOWNSHIP, then=total(township)),
+        default=total(county),
+        output_field=scale,
+    )
+    return ScalePlan.objects.filter(year=year, region__code__startswith=within).annotate(
+        reached=Coalesce(reached, Value(Decimal(0)), output_field=scale)
     )
 
 
@@ -166,8 +164,8 @@ class ScalePlansMet(Indicator):
         self, *, period: Quarter, level: int, within: str, parameters: Mapping[str, Decimal]
     ) -> list[RegionFigure]:
         grouped = (
-            plans_with_actual(period.year)
-            .filter(region__code__startswith=within, region__level__gte=level)
+            plans_with_actual(period.year, within)
+            .filter(region__level__gte=level)
             .annotate(unit=level_key("region__code", level))
             .values("unit")
             .annotate(met=Count("pk", filter=REACHED), plans=Count("pk"))
@@ -186,8 +184,8 @@ class ScalePlansMet(Indicator):
 
     def _plans(self, *, period: Quarter, region: Region) -> QuerySet[ScalePlan]:
         return (
-            plans_with_actual(period.year)
-            .filter(region__code__startswith=region.prefix, region__level__gte=region.level)
+            plans_with_actual(period.year, region.prefix)
+            .filter(region__level__gte=region.level)
             .select_related("region", "industry", "industry__unit")
             .order_by("region__code", "industry__name")
         )
