@@ -8,21 +8,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from functools import reduce
-from operator import add
 
-from django.db.models import BigIntegerField, Exists, F, OuterRef, Subquery, Sum
-from django.db.models.functions import Cast, Round
+from django.db import connection
 
-from cooperatives.models import Earning
+from cooperatives.models import Earning, EarningKind
 from figures.alerts import register_rule
 from figures.periods import Quarter
-from households.alert_rules import DataQualityRule, Figures, registered_at_end, yuan_text
-from households.models import PROPERTY_FIELDS, Household, IncomeRecord
+from households.alert_rules import DataQualityRule, Figures, yuan_text
+from households.models import PROPERTY_FIELDS, Household, HouseholdStatus, IncomeRecord
+from regions.models import Region
 
 
-def _fen(expression: F | Cast) -> Cast:
-    return Cast(Round(expression * 100), BigIntegerField())
+def _fen(expression: str) -> str:
+    return f"CAST(ROUND(({expression}) * 100) AS BIGINT)"
+
+
+def _sql() -> str:
+    """One statement: the year's property earnings per household of the prefix, then the same
+    households' income records of the year up to the quarter (by the household index)."""
+    recorded = " + ".join(f"i.{name}" for name in PROPERTY_FIELDS)
+    return f"""
+        WITH earned AS (
+            SELECT e.household_id, SUM({_fen("e.amount")}) AS fen
+            FROM {Earning._meta.db_table} e
+            JOIN {EarningKind._meta.db_table} k ON k.id = e.kind_id
+            JOIN {Household._meta.db_table} h ON h.id = e.household_id
+            JOIN {Region._meta.db_table} v ON v.id = h.village_id
+            WHERE e.year = %(year)s AND k.is_property_income AND v.code LIKE %(within)s
+              AND (h.status = %(active)s OR h.cancelled_on > %(last_day)s)
+            GROUP BY e.household_id
+        ),
+        recorded AS (
+            SELECT i.household_id, SUM({_fen(recorded)}) AS fen
+            FROM {IncomeRecord._meta.db_table} i
+            WHERE i.year = %(year)s AND i.quarter <= %(quarter)s AND i.household_id IN (SELECT household_id FROM earned)
+            GROUP BY i.household_id
+        )
+        SELECT earned.household_id, recorded.fen, earned.fen
+        FROM earned JOIN recorded ON recorded.household_id = earned.household_id
+        WHERE recorded.fen < earned.fen
+    """
 
 
 class PropertyIncomeBelowEarnings(DataQualityRule):
@@ -35,35 +60,25 @@ class PropertyIncomeBelowEarnings(DataQualityRule):
     order = 140
 
     def find(self, *, period: Quarter, within: str, parameters: Mapping[str, Decimal]) -> Iterable[tuple[int, Figures]]:
-        paid = Earning.objects.filter(household=OuterRef("pk"), year=period.year, kind__is_property_income=True)
-        earned = paid.order_by().values("household").annotate(fen=Sum(_fen(F("amount")))).values("fen")
-        property_income = reduce(add, (F(name) for name in PROPERTY_FIELDS))
-        recorded = (
-            IncomeRecord.objects.filter(household=OuterRef("pk"), year=period.year, quarter__lte=period.number)
-            .order_by()
-            .values("household")
-            .annotate(fen=Sum(_fen(property_income)))
-            .values("fen")
-        )
-        rows = (
-            Household.objects.filter(village__code__startswith=within)
-            .filter(registered_at_end(period, path=""))
-            .filter(Exists(paid))
-            .annotate(
-                earned_fen=Subquery(earned, output_field=BigIntegerField()),
-                recorded_fen=Subquery(recorded, output_field=BigIntegerField()),
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _sql(),
+                {
+                    "year": period.year,
+                    "quarter": period.number,
+                    "within": f"{within}%",
+                    "active": HouseholdStatus.ACTIVE,
+                    "last_day": period.last_day,
+                },
             )
-            .filter(recorded_fen__isnull=False, recorded_fen__lt=F("earned_fen"))
-            .order_by()
-            .values_list("pk", "recorded_fen", "earned_fen")
-        )
+            rows = cursor.fetchall()
         quarters = f"{period.year}年第1季度" if period.number == 1 else f"{period.year}年第1–{period.number}季度"
         return [
             (
-                household,
+                int(household),
                 {
-                    "已录入财产性收入": yuan_text(recorded),
-                    "合作社分红和租金": yuan_text(earned),
+                    "已录入财产性收入": yuan_text(int(recorded)),
+                    "合作社分红和租金": yuan_text(int(earned)),
                     "比较期间": quarters,
                 },
             )

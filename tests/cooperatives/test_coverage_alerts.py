@@ -3,6 +3,7 @@ from the household's cooperatives (tests/cooperatives/coverage_county.py has the
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from cooperatives.alert_rules import PropertyIncomeBelowEarnings
 from cooperatives.models import Earning
 from figures import alerts as alert_registry
 from figures.periods import Quarter
+from households.models import Household, HouseholdStatus
 from tests.conftest import Staff
 from tests.cooperatives import coverage_county
 from tests.cooperatives.coverage_county import CoverageCounty, earning_kind, saved
@@ -82,3 +84,11 @@ def test_the_engine_raises_it_as_a_data_quality_alert(tree: Tree, county: Covera
     raised = Alert.objects.get(rule="property_income_below_earnings", year=2026, quarter=2)
     assert raised.household_id == county.households["H1"].pk
     assert raised.figures["合作社分红和租金"] == "350.00元"
+
+
+def test_a_household_cancelled_by_the_quarters_end_is_not_flagged(tree: Tree, county: CoverageCounty) -> None:
+    h1 = Household.objects.filter(pk=county.households["H1"].pk)
+    h1.update(status=HouseholdStatus.CANCELLED, cancelled_on=date(2026, 6, 1), cancelled_reason="整户迁出")
+    assert not list(PropertyIncomeBelowEarnings().find(period=PERIOD, within=tree.county.prefix, parameters={}))
+    h1.update(cancelled_on=date(2026, 8, 1))  # still on the register at 2026-06-30
+    assert len(list(PropertyIncomeBelowEarnings().find(period=PERIOD, within=tree.county.prefix, parameters={}))) == 1
