@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import connection
 from django.db.models import (
@@ -31,7 +31,18 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from figures.periods import PeriodKind, Quarter
-from figures.registry import Direction, Indicator, RegionFigure, Unit, full_code, level_key, ratio, register
+from figures.registry import (
+    Direction,
+    FactSource,
+    Indicator,
+    RegionFigure,
+    Unit,
+    full_code,
+    level_key,
+    ratio,
+    register,
+)
+from households.facts import HOUSEHOLD_FACTS, HouseholdFacts
 from households.indicators.base import LIFTED, MONITORED, ShareIndicator, facts_in
 from industries.models import Participation, ScalePlan, ScaleReport
 from regions.models import PREFIX_LENGTH, Level, Region
@@ -39,13 +50,37 @@ from regions.models import PREFIX_LENGTH, Level, Region
 INDUSTRY_AND_BINDING = "产业与双绑"
 
 
+class RegisterFacts(HouseholdFacts):
+    """The household facts once more, under a name of their own, for the shares that look into
+    other registers (an EXISTS over memberships or participations for each household).
+
+    The engine runs one query per fact source and county; in the household facts' own query,
+    those subqueries would keep PostgreSQL from aggregating in parallel (subplans are parallel
+    restricted) and make every household figure wait for them: at 200,000 households the shared
+    query went from 0.56 s to 2.6 s. A second, narrow query over the same rows costs 0.2 s.
+    The rows are the household facts', rebuilt by that source (which these indicators list too).
+    """
+
+    name: ClassVar[str] = "household_quarter_facts_with_registers"
+
+    def refresh(self, *, period: Quarter, within: str) -> int:
+        return 0
+
+
+REGISTER_FACTS = RegisterFacts()
+
+
 class PeriodFactShare(ShareIndicator):
     """Base: a share of the period's household facts whose conditions read the period (its last
-    day, its year). The aggregates are plain counts, so the engine computes them in the household
-    facts' shared query at village level and adds them up to the levels above."""
+    day, its year) and other registers. The aggregates are plain counts, so the engine computes
+    them at village level in one query per county (over REGISTER_FACTS) and adds them up."""
 
     group = INDUSTRY_AND_BINDING
     direction = Direction.HIGHER
+    source = REGISTER_FACTS
+
+    def sources(self) -> tuple[FactSource, ...]:
+        return (HOUSEHOLD_FACTS, REGISTER_FACTS)
 
     @abstractmethod
     def base_in(self, period: Quarter) -> Q:
@@ -74,6 +109,12 @@ def counts_per_region(*, level: int, within: str, grouped: QuerySet[Any], column
     regions, so a region it has no row for still gets its zeros (a county without a cooperative has
     0 cooperatives, not no figure)."""
     inner, params = grouped.order_by().query.sql_with_params()
+    return sql_per_region(level=level, within=within, grouped=(inner, list(params)), columns=columns)
+
+
+def sql_per_region(*, level: int, within: str, grouped: tuple[str, list[Any]], columns: list[str]) -> list[list[Any]]:
+    """As counts_per_region, for a grouped query written in SQL (with its parameters)."""
+    inner, params = grouped
     length = PREFIX_LENGTH[Level(level)]
     selected = ", ".join(f"COALESCE(g.{column}, 0)" for column in columns)
     sql = f"""

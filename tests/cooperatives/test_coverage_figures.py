@@ -263,3 +263,17 @@ def test_the_dashboard_group_draws_the_coverage_by_sub_region_with_links_to_the_
     html = page.content.decode()
     assert 'data-group="industry_binding"' in html and "双绑覆盖率（按下级区划）" in html
     assert 'data-indicator="binding_coverage"' in html and "33.3%" in html
+
+
+def test_the_seed_command_writes_the_targets_once(tree: Tree) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("seed_coverage_targets", stdout=out)
+    assert "新增 40 条" in out.getvalue()
+    call_command("seed_coverage_targets", stdout=out)
+    assert "新增 0 条" in out.getvalue()
+    sources = set(Target.objects.filter(indicator__in=CODES).values_list("source_document", flat=True))
+    assert sources == {"000", "001", "003"}
