@@ -326,7 +326,6 @@ def timed(action: Callable[[], Any], repeat: int) -> dict[str, Any]:
 def measure(repeat: int) -> dict[str, Any]:
     from django.test import Client
 
-    from assessment.engine import indicators_compute
     from cooperatives import indicators as cooperative_indicators
     from cooperatives.alert_rules import PropertyIncomeBelowEarnings
     from figures import registry
@@ -410,22 +409,50 @@ def measure(repeat: int) -> dict[str, Any]:
     rows["疑点 rule over the county"] = {
         "county": timed(lambda: list(rule.find(period=period, within=county.prefix, parameters={})), repeat)
     }
-    engine_repeat = max(1, min(repeat, 3))
-    with_ours = timed(lambda: indicators_compute(scope=county, period=period), engine_repeat)
+    with_ours, without = engine_with_and_without(county, period, ours, repeat)
     figures = {
         code: [str(value) for value in values]
         for code, values in _stored(county, period, [indicator.code for indicator in ours]).items()
     }
-    for indicator in ours:
-        registry.unregister(indicator.code)
-    try:
-        without = timed(lambda: indicators_compute(scope=county, period=period), engine_repeat)
-    finally:
-        for indicator in ours:
-            registry.register(indicator)
     rows["engine: county recompute, all figures"] = {"county": with_ours}
     rows["engine: county recompute, without these 10"] = {"county": without}
     return {"rows": rows, "county_figures": figures, "alerts_flagged": flagged}
+
+
+def engine_with_and_without(
+    county: Any, period: Any, ours: list[Any], repeat: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The county's whole recompute with and without these figures, interleaved (a slow spell of the
+    shared machine then falls on both), one warm-up each; the last run with them leaves their values."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessment.engine import indicators_compute
+    from figures import registry
+
+    samples: dict[str, list[float]] = {"with": [], "without": []}
+    queries: dict[str, int] = {}
+    for round_number in range(repeat + 1):
+        for label in ("without", "with"):
+            if label == "without":
+                for indicator in ours:
+                    registry.unregister(indicator.code)
+            try:
+                with CaptureQueriesContext(connection) as captured:
+                    began = time.perf_counter()
+                    indicators_compute(scope=county, period=period)
+                    elapsed = (time.perf_counter() - began) * 1000
+            finally:
+                for indicator in ours:
+                    registry.register(indicator)
+            queries[label] = len(captured.captured_queries)
+            if round_number:
+                samples[label].append(elapsed)
+
+    def summary(label: str) -> dict[str, Any]:
+        return {"ms": round(statistics.median(samples[label]), 1), "queries": queries[label], "samples": samples[label]}
+
+    return summary("with"), summary("without")
 
 
 def _stored(county: Any, period: Any, codes: list[str]) -> dict[str, tuple[Any, ...]]:
