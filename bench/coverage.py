@@ -16,8 +16,9 @@ afterwards unless --keep) and a child process that builds it and measures:
    per village (8% of villages none, 5% of cooperatives cancelled before the date), a binding for
    80% of cooperatives (a tenth of them ended before the date), memberships for 70% of 脱贫户 and
    30% of the others (a tenth in a second cooperative, 5% left before the date), 分红 / 土地流转租金
-   for some memberships, 产业到户 for 60% of 脱贫户, planned and reported scales. Then the quarter's
-   household facts (the engine's shared step, not timed here) and VACUUM ANALYZE.
+   for some memberships, 产业到户 for 60% of 脱贫户, planned and reported scales; inserted in key
+   order, so the same N gives the same rows. Then the quarter's household facts (the engine's
+   shared step, not timed here) and VACUUM ANALYZE.
 2. measure, under an exclusive flock on /tmp/bench.lock (what `flock /tmp/bench.lock` takes), for
    2026Q3 (date 2026-09-30), --repeat times after one warm-up, the median:
    - the three household shares (双绑覆盖率, 入社率, 产业到户率) in the one query over the facts that
@@ -95,7 +96,8 @@ def coverage_sql() -> list[tuple[str, str]]:
                     1 + floor({rnd("r.id * 10 + k", 70)} * 4)::int],
                 5000000, DATE '2018-01-01', '', '', '', '', 'active', NULL
             FROM regions_region r CROSS JOIN LATERAL generate_series(1, CASE WHEN r.level = 3 THEN 3 ELSE 1 END) k
-            WHERE r.level IN (3, 4) AND SUBSTR(r.code, 1, 6) IN ({populated})""",
+            WHERE r.level IN (3, 4) AND SUBSTR(r.code, 1, 6) IN ({populated})
+            ORDER BY r.code, k""",
         ),
         (
             "cooperatives",
@@ -109,7 +111,8 @@ def coverage_sql() -> list[tuple[str, str]]:
                 CASE WHEN {rnd("v.id * 10 + k", 73)} < 0.05 THEN DATE '2026-03-01' END
             FROM regions_region v CROSS JOIN LATERAL generate_series(
                 1, CASE WHEN {rnd("v.id", 71)} < 0.08 THEN 0 ELSE 1 + floor({rnd("v.id", 72)} * 3)::int END) k
-            WHERE v.level = 5 AND SUBSTR(v.code, 1, 6) IN ({populated})""",
+            WHERE v.level = 5 AND SUBSTR(v.code, 1, 6) IN ({populated})
+            ORDER BY v.code, k""",
         ),
         (
             "family farms",
@@ -117,7 +120,8 @@ def coverage_sql() -> list[tuple[str, str]]:
             SELECT 1, 'family_farm', v.name || '家庭农场', 'F' || lpad(v.id::text, 17, '0'), v.id, 'none', NULL,
                 DATE '2020-01-01', '', '', '', '', 'active', NULL
             FROM regions_region v
-            WHERE v.level = 5 AND {rnd("v.id", 77)} < 0.5 AND SUBSTR(v.code, 1, 6) IN ({populated})""",
+            WHERE v.level = 5 AND {rnd("v.id", 77)} < 0.5 AND SUBSTR(v.code, 1, 6) IN ({populated})
+            ORDER BY v.code""",
         ),
         (
             "bindings",
@@ -131,7 +135,8 @@ def coverage_sql() -> list[tuple[str, str]]:
                 c.id, 'HT' || c.id, DATE '2024-01-01',
                 CASE WHEN {rnd("c.id", 75)} < 0.1 THEN DATE '2026-06-30' END, '', NULL
             FROM cooperatives_entity c JOIN regions_region v ON v.id = c.region_id
-            WHERE c.kind = 'cooperative' AND {rnd("c.id", 76)} < 0.8""",
+            WHERE c.kind = 'cooperative' AND {rnd("c.id", 76)} < 0.8
+            ORDER BY c.id""",
         ),
         (
             "memberships",
@@ -153,7 +158,8 @@ def coverage_sql() -> list[tuple[str, str]]:
                 1000, DATE '2025-03-01',
                 CASE WHEN {rnd("p.household_id * 4 + c.k", 83)} < 0.05 THEN DATE '2026-05-01' END
             FROM pick p JOIN coop c ON c.village_id = p.village_id
-                AND (c.k = 1 + p.r % c.n OR (p.second AND c.n > 1 AND c.k = 1 + (p.r + 1) % c.n))""",
+                AND (c.k = 1 + p.r % c.n OR (p.second AND c.n > 1 AND c.k = 1 + (p.r + 1) % c.n))
+            ORDER BY p.household_id, c.id""",
         ),
         (
             "earnings",
@@ -162,7 +168,8 @@ def coverage_sql() -> list[tuple[str, str]]:
                 ROUND((100 + {rnd("m.id * 8 + k.id", 85)} * 700)::numeric, 2)
             FROM cooperatives_membership m CROSS JOIN cooperatives_earningkind k
             WHERE k.code IN ('dividend', 'land_rent')
-              AND {rnd("m.id * 8 + k.id", 84)} < CASE k.code WHEN 'dividend' THEN 0.6 ELSE 0.3 END""",
+              AND {rnd("m.id * 8 + k.id", 84)} < CASE k.code WHEN 'dividend' THEN 0.6 ELSE 0.3 END
+            ORDER BY m.id, k.id""",
         ),
         (
             "participations",
@@ -172,7 +179,8 @@ def coverage_sql() -> list[tuple[str, str]]:
                     ORDER BY i.id OFFSET floor({rnd("h.id", 90)} * 6)::int LIMIT 1),
                 1 + floor({rnd("h.id", 91)} * 10), ''
             FROM households_household h JOIN regions_region v ON v.id = h.village_id
-            WHERE {rnd("h.id", 92)} < CASE WHEN h.household_type = 'lifted' THEN 0.6 ELSE 0.2 END""",
+            WHERE {rnd("h.id", 92)} < CASE WHEN h.household_type = 'lifted' THEN 0.6 ELSE 0.2 END
+            ORDER BY h.id""",
         ),
         (
             "scale plans",
