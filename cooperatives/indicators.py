@@ -3,8 +3,9 @@
 Each class's docstring is its definition as the indicator page shows it; the date of a quarter's
 figure is the quarter's last day, and "in force", "covered" and "eligible" are defined once in
 cooperatives/coverage.py. The household shares are counts over the quarterly household facts, so
-the engine computes them in the facts' one query per county and adds them up; the others take one
-query per level. The assessment app discovers this module; nothing here imports it.
+the engine computes them in one query per county at village level and adds them up (a query of
+their own: industries.indicators.RegisterFacts says why); the others take one query per level.
+The assessment app discovers this module; nothing here imports it.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ class VillagesWithCooperative(Indicator):
 
 def _memberships_of(period: Quarter, prefix: str) -> QuerySet[Membership]:
     """Memberships in force at the period's end of the households registered then (the facts) in
-    the code prefix; one join to the facts, which the conditions on them below reuse."""
+    the code prefix: one filter(), so one join to the facts."""
     return memberships_in_force(period.last_day).filter(
         household__quarter_facts__year=period.year,
         household__quarter_facts__quarter=period.number,
