@@ -23,7 +23,7 @@ STATUS_CHOICES = [
 
 
 class RegionChoiceField(forms.ModelChoiceField):
-    """Townships by name, villages under their township (金碧镇 / 大村村)."""
+    """Counties and townships by name, villages under their township (金碧镇 / 大村村)."""
 
     def label_from_instance(self, obj: Any) -> str:
         if obj.level == Level.VILLAGE and obj.parent is not None:
@@ -36,7 +36,7 @@ class AlertFilterForm(forms.Form):
     rule = forms.ChoiceField(label="预警规则", required=False)
     status = forms.ChoiceField(label="状态", required=False, choices=STATUS_CHOICES)
     quarter = forms.ChoiceField(label="季度", required=False)
-    region = RegionChoiceField(label="乡镇 / 村", queryset=Region.objects.none(), required=False, empty_label="全部")
+    region = RegionChoiceField(label="区划", queryset=Region.objects.none(), required=False, empty_label="全部")
 
     def __init__(self, *args: Any, regions: Any, quarters: list[Quarter], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -121,10 +121,12 @@ def alert_quarters(*, user: Any) -> list[Quarter]:
 
 
 def regions_for_filter(*, user: Any) -> QuerySet[Region]:
-    """Townships and villages the user may see, for the inbox's 乡镇/村 filter."""
+    """The regions below the user's own, for the inbox's 区划 filter: townships and villages for a county
+    user, the counties too for a prefecture user (a county's dashboard links its alerts through it)."""
+    own = getattr(user, "region", None)
     return (
         regions_visible_to(user)
-        .filter(level__in=[Level.TOWNSHIP, Level.VILLAGE])
+        .filter(level__gt=own.level if own is not None else 0)
         .select_related("parent")
         .order_by("code")
     )

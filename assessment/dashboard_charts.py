@@ -16,17 +16,16 @@ from django.utils.http import urlencode
 
 from assessment.dashboard_selectors import Dashboard, trend_periods
 from assessment.records import Cell, Table
-from assessment.templatetags.assessment_tags import figure
+from assessment.templatetags.assessment_tags import bare_figure, figure, unit_heading
 from figures import registry
 from figures.dashboards import Chart, ChartKind
 from figures.periods import Quarter
 from figures.registry import Indicator, Unit
-from households.indicators.breakdowns import band_keys
+from households.indicators.breakdowns import STATES, band_keys
 from households.models import MonitoringCategory
 from regions.models import Region
 
 PALETTE = ["#2e7d32", "#1565c0", "#f9a825", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#ef6c00"]
-STATES = {"open": "未消除", "eliminated": "已消除"}
 
 
 @dataclass
@@ -46,6 +45,12 @@ def drill_link(indicator: str, side: str, region: Region, period: Quarter) -> st
         side, "assessment_complement"
     )
     return f"{reverse(route, args=[indicator])}?{urlencode({'region': region.code, 'period': str(period)})}"
+
+
+def breakdown_link(code: str, key: str, region: Region, period: Quarter) -> str:
+    """The list behind one bar of a distribution chart."""
+    route = reverse("assessment_breakdown_records", args=[code, key])
+    return f"{route}?{urlencode({'region': region.code, 'period': str(period)})}"
 
 
 def plotted(value: Decimal | None, unit: str) -> float | None:
@@ -74,11 +79,12 @@ def _indicators(codes: tuple[str, ...]) -> list[Indicator]:
 
 
 def _base(categories: list[str], *, horizontal: bool = False) -> dict[str, Any]:
-    # Region names (on the vertical axis of horizontal bars) are all shown; quarters and bands drop
-    # the labels that would overlap on a phone.
-    labels = {"interval": 0} if horizontal else {"hideOverlap": True}
+    # Region names (on the vertical axis of horizontal bars) are all shown, one longer than a phone can
+    # spare cut with "…" (the 数据表 has it whole); quarters, bands and amounts drop the labels that
+    # would overlap on a phone.
+    labels = {"interval": 0, "width": 112, "overflow": "truncate"} if horizontal else {"hideOverlap": True}
     category_axis = {"type": "category", "data": categories, "axisLabel": labels}
-    value_axis: dict[str, Any] = {"type": "value"}
+    value_axis: dict[str, Any] = {"type": "value", "axisLabel": {"hideOverlap": True}}
     return {
         "animation": False,
         "color": PALETTE,
@@ -99,7 +105,9 @@ def _stacked(board: Dashboard, chart: Chart) -> ChartView:
     option = _base([place.name for place in places], horizontal=True)
     option["yAxis"]["inverse"] = True
     table = Table(
-        headers=[("区划", False)] + [(i.name, True) for i in parts] + [(f"减：{i.name}", True) for i in negatives]
+        headers=[("区划", False)]
+        + [(unit_heading(i.name, i.unit), True) for i in parts]
+        + [(unit_heading(f"减：{i.name}", i.unit), True) for i in negatives]
     )
     rows: dict[int, list[Cell]] = {place.pk: [Cell(place.name)] for place in places}
     for sign, indicators in ((1, parts), (-1, negatives)):
@@ -110,7 +118,7 @@ def _stacked(board: Dashboard, chart: Chart) -> ChartView:
                 number = plotted(stored.value if stored else None, indicator.unit)
                 link = drill_link(indicator.code, "numerator", place, board.period)
                 data.append({"value": None if number is None else sign * number, "link": link})
-                text = figure(stored.value if stored else None, indicator.unit)
+                text = bare_figure(stored.value if stored else None, indicator.unit)
                 rows[place.pk].append(Cell(text, link=link if stored else "", numeric=True))
             # The chart's title says 人均; the legend keeps the part's own name short enough to read.
             name = indicator.name.removeprefix("人均")
@@ -124,7 +132,7 @@ def _by_subregion(board: Dashboard, chart: Chart) -> ChartView:
     places = board.bars
     indicators = _indicators(chart.indicators)
     option = _base([place.name for place in places])
-    table = Table(headers=[("区划", False)] + [(indicator.name, True) for indicator in indicators])
+    table = Table(headers=[("区划", False)] + [(unit_heading(i.name, i.unit), True) for i in indicators])
     table.rows = [[Cell(place.name)] for place in places]
     for indicator in indicators:
         data = []
@@ -132,7 +140,7 @@ def _by_subregion(board: Dashboard, chart: Chart) -> ChartView:
             stored = board.value(place, indicator.code)
             link = drill_link(indicator.code, "numerator", place, board.period)
             data.append({"value": plotted(stored.value if stored else None, indicator.unit), "link": link})
-            row.append(Cell(figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
+            row.append(Cell(bare_figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
         option["series"].append({"name": indicator.name, "type": "bar", "data": data})
     return ChartView(chart, option, table)
 
@@ -147,15 +155,34 @@ def _band_label(key: str, lower: int | None, upper: int | None) -> str:
 
 def _band_of(amount: Decimal) -> str:
     for key, lower, upper in band_keys():
-        if (lower is None or amount >= lower) and (upper is None or amount < upper):
+        if _in_band(amount, lower, upper):
             return _band_label(key, lower, upper)
     return ""
 
 
-def _distribution(board: Dashboard, chart: Chart) -> ChartView:
-    """Households by 人均纯收入 band, with the year's 监测范围 and the 重点户 line marked."""
-    counts = board.breakdowns.get(chart.breakdown or "", {})
+def _shown_bands(counts: dict[str, int], marks: list[Decimal]) -> list[tuple[str, int | None, int | None]]:
+    """The bands from the lowest to the highest holding households or a marked line: the empty ones
+    outside that range add nothing (the counts still add up to the same households)."""
     bands = band_keys()
+    used = [
+        position
+        for position, (key, lower, upper) in enumerate(bands)
+        if counts.get(key, 0) or any(_in_band(mark, lower, upper) for mark in marks)
+    ]
+    return bands[min(used) : max(used) + 1] if used else bands
+
+
+def _in_band(amount: Decimal, lower: int | None, upper: int | None) -> bool:
+    return (lower is None or amount >= lower) and (upper is None or amount < upper)
+
+
+def _distribution(board: Dashboard, chart: Chart) -> ChartView:
+    """Households by 人均纯收入 band, with the year's 监测范围 and the 重点户 line marked; each bar links
+    to the households it counts."""
+    code = chart.breakdown or ""
+    counts = board.breakdowns.get(code, {})
+    marks = [board.key_line] if board.threshold is None else [board.threshold, board.key_line]
+    bands = _shown_bands(counts, marks)
     labels = [_band_label(key, lower, upper) for key, lower, upper in bands]
     option = _base(labels)
     option["yAxis"]["minInterval"] = 1
@@ -177,12 +204,13 @@ def _distribution(board: Dashboard, chart: Chart) -> ChartView:
             "label": {"position": "insideEndTop"},
         }
     )
+    links = {key: breakdown_link(code, key, board.region, board.period) for key, _, _ in bands}
     option["series"].append(
         {
             "name": "户数",
             "type": "bar",
             "barCategoryGap": "10%",
-            "data": [counts.get(key, 0) for key, _, _ in bands],
+            "data": [{"value": counts.get(key, 0), "link": links[key]} for key, _, _ in bands],
             "markLine": {
                 "symbol": "none",
                 "label": {"formatter": "{b}"},
@@ -194,7 +222,7 @@ def _distribution(board: Dashboard, chart: Chart) -> ChartView:
     table = Table(headers=[("人均纯收入（元）", False), ("户数", True)])
     if counts:
         table.rows = [
-            [Cell(label), Cell(f"{counts.get(key, 0):,}", numeric=True)]
+            [Cell(label), Cell(f"{counts.get(key, 0):,}", link=links[key] if counts.get(key) else "", numeric=True)]
             for label, (key, _, _) in zip(labels, bands, strict=True)
         ]
     return ChartView(chart, option, table)
@@ -207,7 +235,7 @@ def _trends(board: Dashboard, chart: Chart) -> ChartView:
     option = _base([str(quarter) for quarter in quarters])
     option["tooltip"] = {"trigger": "axis"}
     option["yAxis"]["scale"] = True
-    table = Table(headers=[("季度", False)] + [(indicator.name, True) for indicator in indicators])
+    table = Table(headers=[("季度", False)] + [(unit_heading(i.name, i.unit), True) for i in indicators])
     table.rows = [[Cell(quarter.label)] for quarter in quarters]
     for indicator in indicators:
         data = []
@@ -215,39 +243,39 @@ def _trends(board: Dashboard, chart: Chart) -> ChartView:
             stored = board.value(board.region, indicator.code, quarter)
             link = drill_link(indicator.code, "numerator", board.region, quarter) if stored else ""
             data.append({"value": plotted(stored.value if stored else None, indicator.unit), "link": link})
-            row.append(Cell(figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
+            row.append(Cell(bare_figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
         option["series"].append({"name": indicator.name, "type": "line", "connectNulls": False, "data": data})
     return ChartView(chart, option, table)
 
 
 def _matrix(board: Dashboard, chart: Chart) -> ChartView:
-    """Monitored households by risk type: one bar for open, one for eliminated, each stacked by category."""
-    counts = board.breakdowns.get(chart.breakdown or "", {})
+    """Monitored households by risk type: one bar for open, one for eliminated, each stacked by category;
+    each segment links to the cases it counts."""
+    code = chart.breakdown or ""
+    counts = board.breakdowns.get(code, {})
     used = {key.split("|")[1] for key in counts}
-    risks = [(code, name) for code, name in board.risk_types if code in used]
-    risks += [(code, code) for code in sorted(used - {code for code, _ in board.risk_types})]
+    risks = [(risk, name) for risk, name in board.risk_types if risk in used]
+    risks += [(risk, risk) for risk in sorted(used - {risk for risk, _ in board.risk_types})]
     option = _base([name for _, name in risks], horizontal=True)
     option["yAxis"]["inverse"] = True
     option["xAxis"]["minInterval"] = 1
     headers: list[tuple[str, bool]] = [("风险类型", False)]
+    cells: dict[str, list[Cell]] = {risk: [Cell(name)] for risk, name in risks}
     for state, state_label in STATES.items():
         for category in MonitoringCategory:
-            headers.append((f"{category.label}（{state_label}）", True))
-            option["series"].append(
-                {
-                    "name": f"{category.label}·{state_label}",
-                    "type": "bar",
-                    "stack": state,
-                    "data": [counts.get(f"{category.value}|{code}|{state}", 0) for code, _ in risks],
-                }
-            )
-    table = Table(headers=headers)
-    for code, name in risks:
-        cells = [Cell(name)]
-        for state in STATES:
-            for category in MonitoringCategory:
-                cells.append(Cell(f"{counts.get(f'{category.value}|{code}|{state}', 0):,}", numeric=True))
-        table.rows.append(cells)
+            # The same words as the table's heading: a middle dot is measured narrower than a CJK font
+            # draws it, and the legend's entries then overlap.
+            name = f"{category.label}（{state_label}）"
+            headers.append((name, True))
+            data = []
+            for risk, _ in risks:
+                key = f"{category.value}|{risk}|{state}"
+                count = counts.get(key, 0)
+                link = breakdown_link(code, key, board.region, board.period)
+                data.append({"value": count, "link": link})
+                cells[risk].append(Cell(f"{count:,}", link=link if count else "", numeric=True))
+            option["series"].append({"name": name, "type": "bar", "stack": state, "data": data})
+    table = Table(headers=headers, rows=[cells[risk] for risk, _ in risks])
     return ChartView(chart, option, table)
 
 

@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from assessment.dashboard_selectors import Dashboard, GroupTiles
 from assessment.models import IndicatorValue, Status
 from assessment.templatetags.assessment_tags import figure, target_text
+from figures.registry import Unit
 from households.excel.models import ExportKind, ExportRecord
 from households.excel.writer import set_text
 from regions.models import Region
@@ -25,7 +26,15 @@ MISSED_FONT = Font(color="C00000", bold=True)
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FIELDS = ("指标值", "目标", "状态", "得分")
-TITLE_ROWS = 3  # title, place and time, blank; the two header rows follow
+NUMBER_FORMATS: dict[str, str] = {
+    Unit.YUAN_PER_PERSON: '#,##0.00"元/人"',
+    Unit.YUAN: '#,##0.00"元"',
+    Unit.PERCENT: "0.0%",
+    Unit.HOUSEHOLDS: '#,##0"户"',
+    Unit.VILLAGES: '#,##0"个村"',
+    Unit.PEOPLE: '#,##0"人"',
+}
+TITLE_ROWS = 3  # title, place and time, 数据已过期 (or blank); the two header rows follow
 
 
 def report_write(*, board: Dashboard, by: Any, query: str) -> bytes:
@@ -62,6 +71,11 @@ def _group_sheet(sheet: Worksheet, board: Dashboard, group: GroupTiles) -> None:
         sheet.cell(2, 1),
         f"区划：{board.region.name}（{board.region.code}）  季度：{board.period.label}  计算时间：{computed}",
     )
+    stale = [place.name for place in [board.region, *board.children] if place.pk in board.stale_regions]
+    if stale:
+        # The dashboard marks these tiles 数据已过期; a printed report must not pass them off as current.
+        set_text(sheet.cell(3, 1), f"数据已过期：{'、'.join(stale)}的指标值早于其数据的最近一次变动，请重新计算后再用")
+        sheet.cell(3, 1).font = MISSED_FONT
     header, fields = TITLE_ROWS + 1, TITLE_ROWS + 2
     fixed = ("区划", "总得分", "排名")
     for column, label in enumerate(fixed, start=1):
@@ -101,7 +115,13 @@ def _value_cells(sheet: Worksheet, row: int, first: int, value: IndicatorValue |
     if value is None:
         set_text(sheet.cell(row, first + 2), "未计算")
         return
-    set_text(sheet.cell(row, first), figure(value.value, unit))
+    figure_cell = sheet.cell(row, first)
+    if value.value is None or unit not in NUMBER_FORMATS:
+        set_text(figure_cell, figure(value.value, unit))
+    else:
+        # A number (its unit in the format), so that a reader can sort, sum or chart the column.
+        figure_cell.value = value.value
+        figure_cell.number_format = NUMBER_FORMATS[unit]
     set_text(sheet.cell(row, first + 1), target_text(value.comparator, value.target, unit))
     status = sheet.cell(row, first + 2)
     set_text(status, str(Status(value.status).label))

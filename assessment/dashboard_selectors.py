@@ -7,18 +7,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from assessment.closing_models import QuarterSubmission, SubmissionStatus
 from assessment.models import Alert, BreakdownValue, IndicatorValue, ParameterValue, RegionScore, Status
-from assessment.policy import ancestor_codes
-from assessment.selectors import ScoreRow, mark_lagging
+from assessment.policy import Policy, ancestor_codes
+from assessment.selectors import ScoreRow, mark_lagging, parameter_place
 from figures import alerts as alert_registry
 from figures import registry
 from figures.dashboards import DashboardGroup, groups
 from figures.periods import Quarter
-from figures.registry import Indicator
+from figures.registry import Breakdown, Indicator
 from households.closing import locked_county_codes
 from households.models import RiskType
 from households.selectors import threshold_for
@@ -124,8 +126,11 @@ def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
     window = Q()
     for quarter in trend_periods(period):
         window |= Q(year=quarter.year, quarter=quarter.number)
+    # The children by id, not through a join on their parent: the planner then finds both parts
+    # through the region index, instead of joining the whole quarter's values with the regions.
     stored = IndicatorValue.objects.filter(indicator__in=codes).filter(
-        (Q(region=region) & window) | Q(region__parent=region, year=period.year, quarter=period.number)
+        (Q(region=region) & window)
+        | Q(region_id__in=[child.pk for child in children], year=period.year, quarter=period.number)
     )
     values = {(value.region_id, value.indicator, value.period): value for value in stored}
     scores = {score.region_id: score for score in RegionScore.objects.for_period(period).filter(region__parent=region)}
@@ -153,14 +158,22 @@ def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
         threshold=threshold.amount if threshold else None,
         key_line=_key_line(region=region, period=period),
         risk_types=list(RiskType.objects.order_by("sort_order", "code").values_list("code", "name")),
-        alerts=_alerts(region=region, period=period),
-        close=_close(region=region, period=period),
+        alerts=alert_counts(region=region, period=period),
+        close=close_status(region=region, period=period),
         computed_at=max(
             (value.computed_at for (region_id, _, quarter), value in values.items() if quarter == period),
             default=None,
         ),
         stale_regions=stale_regions,
     )
+
+
+@dataclass
+class AreaStatus:
+    """What changes on a dashboard as people work, between runs: open alerts and the quarter close."""
+
+    alerts: list[AlertCount]
+    close: CloseStatus
 
 
 def _indicator_codes() -> set[str]:
@@ -265,7 +278,7 @@ def _key_line(*, region: Region, period: Quarter) -> Decimal:
     return next((rows[each] for each in ancestor_codes(code, level) if each in rows), KEY_LINE_DEFAULT)
 
 
-def _alerts(*, region: Region, period: Quarter) -> list[AlertCount]:
+def alert_counts(*, region: Region, period: Quarter) -> list[AlertCount]:
     """Open alerts (待核实 + 已核实) of the quarter in the area, by rule, in the rules' order."""
     counts = dict(
         Alert.objects.open()
@@ -283,7 +296,7 @@ def _alerts(*, region: Region, period: Quarter) -> list[AlertCount]:
     return found + [AlertCount(code, code, count) for code, count in sorted(counts.items())]
 
 
-def _close(*, region: Region, period: Quarter) -> CloseStatus:
+def close_status(*, region: Region, period: Quarter) -> CloseStatus:
     """The area's villages by 季度关账 state (submissions counted by status) and the county's lock."""
     villages = Region.objects.filter(level=Level.VILLAGE, code__startswith=region.prefix)
     by_status = dict(
@@ -298,3 +311,37 @@ def _close(*, region: Region, period: Quarter) -> CloseStatus:
     total = villages.count()
     locked = region.level >= Level.COUNTY and county_code_of(region.code) in locked_county_codes(period)
     return CloseStatus(villages=total, by_status=by_status, locked=locked)
+
+
+@dataclass
+class BreakdownList:
+    """The records behind one bar of a distribution chart, and the count the chart drew."""
+
+    breakdown: Breakdown
+    key: str
+    label: str
+    records: QuerySet[Any]
+    drawn: int | None  # None when the quarter's breakdown was never computed for the region
+
+
+def breakdown_drill_down(*, region: Region, period: Quarter, code: str, key: str) -> BreakdownList:
+    """The list behind a distribution's bar (a 1,000-yuan band, a category × 风险类型 × state); 404 for
+    a breakdown or a key that does not exist."""
+    breakdown = registry.get_breakdown(code)
+    label = breakdown.label(key) if breakdown is not None else None
+    if breakdown is None or label is None:
+        raise Http404("没有该分布")
+    parameters = Policy(period=period).parameters(breakdown.parameters, *parameter_place(region))
+    stored = (
+        BreakdownValue.objects.for_period(period)
+        .filter(region=region, breakdown=breakdown.code)
+        .values_list("data", flat=True)
+        .first()
+    )
+    return BreakdownList(
+        breakdown=breakdown,
+        key=key,
+        label=label,
+        records=breakdown.records(period=period, region=region, key=key, parameters=parameters),
+        drawn=None if stored is None else int(stored.get(key, 0)),
+    )

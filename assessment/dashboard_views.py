@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, urlencode
 
-from assessment import dashboard_charts, dashboard_report, dashboard_selectors, selectors
+from assessment import dashboard_cache, dashboard_charts, dashboard_report, dashboard_selectors, selectors
 from assessment.views import fresh
 from households import views as household_views
 from regions.models import Level
@@ -28,31 +28,56 @@ def home(request: HttpRequest) -> HttpResponse:
     return household_views.home(request)
 
 
-def _context(request: HttpRequest) -> dict[str, Any]:
+def _place(request: HttpRequest) -> dict[str, Any]:
+    """Whose dashboard, which quarter and comparison: what the page shows around the figures."""
     region = selectors.region_for(user=request.user, code=request.GET.get("region"))
     periods = selectors.computed_periods(region=region)
     text = request.GET.get("period")
     period = selectors.period_for(region=region, text=text) if text else (periods[0] if periods else None)
-    compare = request.GET.get("compare", "previous")
-    board = dashboard_selectors.dashboard(region=region, period=period, compare=compare) if period else None
+    compare = request.GET.get("compare", "")
+    compare = compare if compare in dashboard_selectors.COMPARISONS else "previous"
     query = {"region": region.code, "period": str(period) if period else "", "compare": compare}
     return {
         "region": region,
         "period": period,
         "periods": periods,
-        "compare": board.compare if board else "previous",
+        "compare": compare,
         "comparisons": dashboard_selectors.COMPARISONS,
         "trail": selectors.region_trail(user=request.user, region=region),
-        "board": board,
-        "charts": dashboard_charts.charts(board) if board else {},
         "query": urlencode({key: value for key, value in query.items() if value}),
+    }
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    context = _place(request)
+    region, period = context["region"], context["period"]
+    # A quarter with no stored values has nothing to show, print or export: the page says so instead.
+    board = (
+        dashboard_selectors.dashboard(region=region, period=period, compare=context["compare"])
+        if period in context["periods"]
+        else None
+    )
+    return {
+        **context,
+        "board": board,
+        # Without figures the sub-regions are still the way down (a prefecture whose counties are computed).
+        "children": board.children if board else list(selectors.sub_regions(region=region)),
+        "charts": dashboard_charts.charts(board) if board else {},
     }
 
 
 @login_required
 @fresh
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "assessment/dashboard.html", _context(request))
+    """The screen: its figures and alert counts from the cache (made again when what they are made of
+    changes, see dashboard_cache), its quarter close read now."""
+    context = _place(request)
+    region, period = context["region"], context["period"]
+    if period in context["periods"]:
+        context["parts"] = dashboard_cache.dashboard_parts(region=region, period=period, compare=context["compare"])
+    else:
+        context["children"] = list(selectors.sub_regions(region=region))
+    return render(request, "assessment/dashboard.html", context)
 
 
 @login_required

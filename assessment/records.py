@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,10 @@ def _yuan_from_fen(fen: int | None) -> str:
     if fen is None:
         return "—"
     return f"{(Decimal(fen) / 100).quantize(Decimal('0.01')):,.2f}"
+
+
+def _month(day: date) -> str:
+    return f"{day.year}年{day.month}月"
 
 
 def _village_names(codes: set[str]) -> dict[str, str]:
@@ -94,6 +99,50 @@ def village_populations(records: Sequence[Any], user: Any) -> Table:
     return table
 
 
+def monitoring_cases(records: Sequence[Any], user: Any) -> Table:
+    """Rows of MonitoringCase: the household, its place, the case's category, risk types and dates."""
+    from households.models import MonitoringCase
+
+    heads = selectors.household_heads(household_ids=[record.household_id for record in records])
+    through = MonitoringCase.risk_types.through
+    risks: dict[int, list[str]] = {}
+    for case_id, name in (
+        through.objects.filter(monitoringcase_id__in=[record.pk for record in records])
+        .order_by("risktype__sort_order", "risktype__code")
+        .values_list("monitoringcase_id", "risktype__name")
+    ):
+        risks.setdefault(case_id, []).append(name)
+    table = Table(
+        headers=[
+            ("户编号", False),
+            ("户主", False),
+            ("户主身份证号", False),
+            ("乡镇 / 村", False),
+            ("监测对象类别", False),
+            ("风险类型", False),
+            ("识别时间", False),
+            ("风险消除时间", False),
+        ]
+    )
+    for record in records:
+        household = record.household
+        village = household.village
+        head_name, head_id = heads.get(record.household_id, ("", ""))
+        table.rows.append(
+            [
+                Cell(text_shown_to(user, household.number), link=reverse("household_detail", args=[household.pk])),
+                Cell(head_name or "—"),
+                Cell(shown_to(user, "id_number", head_id) or "—"),
+                Cell(f"{village.parent.name if village.parent else ''} {village.name}"),
+                Cell(record.get_category_display()),
+                Cell("、".join(risks.get(record.pk, [])) or "—"),
+                Cell(_month(record.identified_month)),
+                Cell(_month(record.eliminated_month) if record.eliminated_month else "未消除"),
+            ]
+        )
+    return table
+
+
 def generic(records: Sequence[Any], user: Any) -> Table:
     """Any other model an indicator lists (added by later apps): its text, masked as free text."""
     table = Table(headers=[("记录", False)])
@@ -107,6 +156,7 @@ Renderer = Callable[[Sequence[Any], Any], Table]
 RENDERERS: dict[str, tuple[tuple[str, ...], Renderer]] = {
     "households.householdquarterfact": (("household",), household_facts),
     "households.villagepopulation": (("village", "village__parent"), village_populations),
+    "households.monitoringcase": (("household", "household__village", "household__village__parent"), monitoring_cases),
 }
 
 
@@ -130,6 +180,8 @@ def render(records: QuerySet[Any], page: Sequence[Any], user: Any) -> Table:
 
 def noun(records: QuerySet[Any]) -> str:
     """What one record is, for the count line: 户 for households, 个村 for villages, 条 otherwise."""
-    return {"households.householdquarterfact": "户", "households.villagepopulation": "个村"}.get(
-        records.model._meta.label_lower, "条"
-    )
+    return {
+        "households.householdquarterfact": "户",
+        "households.monitoringcase": "户",
+        "households.villagepopulation": "个村",
+    }.get(records.model._meta.label_lower, "条")

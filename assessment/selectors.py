@@ -171,10 +171,10 @@ def parameters_in_force(*, region: Region, period: Quarter, indicator: Indicator
     """The values of the indicator's parameters for the region (the nearest row, else the default)."""
     if not indicator.parameters:
         return {}
-    return Policy(period=period).parameters(indicator.parameters, *_parameter_place(region))
+    return Policy(period=period).parameters(indicator.parameters, *parameter_place(region))
 
 
-def _parameter_place(region: Region) -> tuple[str, int]:
+def parameter_place(region: Region) -> tuple[str, int]:
     """Where parameters are read for a region's figures: the engine reads them once per county for the
     county, its townships and villages, and on the region itself above; the pages must read the same."""
     if region.level >= Level.COUNTY:
@@ -188,7 +188,7 @@ def _parameter_place(region: Region) -> tuple[str, int]:
 def drill_down(*, region: Region, period: Quarter, indicator: Indicator, side: str) -> QuerySet[Any]:
     """The records behind the numerator or the denominator of one region's figure, or the denominator's
     records that the numerator does not count ("complement": e.g. the households not yet entered)."""
-    parameters = Policy(period=period).parameters(indicator.parameters, *_parameter_place(region))
+    parameters = Policy(period=period).parameters(indicator.parameters, *parameter_place(region))
     numerator = indicator.numerator_records(period=period, region=region, parameters=parameters)
     if side == "numerator":
         return numerator

@@ -41,6 +41,7 @@ dashboards = [
     path("dashboard/", dashboard_views.dashboard, name="assessment_dashboard"),
     path("dashboard/print/", dashboard_views.dashboard_print, name="assessment_dashboard_print"),
     path("dashboard/report.xlsx", dashboard_views.dashboard_excel, name="assessment_dashboard_excel"),
+    path("breakdowns/<str:code>/<str:key>/", views.breakdown_records, name="assessment_breakdown_records"),
 ]
 
 # --- 季度关账 (quarter close) ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessment import records, selectors, services
+from assessment import dashboard_selectors, records, selectors, services
 from assessment.forms import FORMS
 from assessment.models import Comparator, RunStatus, Status
 from figures.periods import Quarter, window_label
@@ -137,6 +137,29 @@ def indicator_records(request: HttpRequest, code: str, side: str) -> HttpRespons
     )
 
 
+@login_required
+@fresh
+def breakdown_records(request: HttpRequest, code: str, key: str) -> HttpResponse:
+    """The list behind one bar of a distribution chart (key b10, or unstable|illness|open)."""
+    region, period = _place(request)
+    if period is None:
+        raise Http404("尚未计算任何季度")
+    found = dashboard_selectors.breakdown_drill_down(region=region, period=period, code=code, key=key)
+    page = Paginator(records.prepare(found.records), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assessment/breakdown_records.html",
+        {
+            **_common(request, region, period),
+            "found": found,
+            "page": page,
+            "table": records.render(found.records, list(page.object_list), request.user),
+            "noun": records.noun(found.records),
+            "query": urlencode({"region": region.code, "period": str(period)}),
+        },
+    )
+
+
 def side_label(indicator: Any, side: str) -> str:
     """What a drill-down list holds: the numerator's records, the denominator's, or those the numerator misses."""
     if side == "numerator":
@@ -180,7 +203,8 @@ def _may_edit(user: Any, kind: str) -> bool:
 def target_list(request: HttpRequest) -> HttpResponse:
     year_text = request.GET.get("year", "")
     years = selectors.policy_years(user=request.user)
-    year = int(year_text) if year_text.isdigit() else (years[0] if years else None)
+    # isdigit() alone also accepts "²", which int() refuses: only ASCII digits are a year.
+    year = int(year_text) if year_text.isascii() and year_text.isdigit() else (years[0] if years else None)
     editable = set(selectors.editable_regions(user=request.user).values_list("pk", flat=True))
     return render(
         request,

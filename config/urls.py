@@ -18,4 +18,7 @@ urlpatterns = [
     path("", include("households.urls")),
     path("cooperatives/", include("cooperatives.coverage_urls")),
     path("assessment/", include("assessment.urls")),
+    path("industries/", include("industries.urls")),
+    path("cooperatives/excel/", include("cooperatives.excel_urls")),
+    path("cooperatives/", include("cooperatives.urls")),
 ]

@@ -105,7 +105,8 @@ class EntityQuerySet(ScopedQuerySet):
             return self.none()
         if prefix == "":
             return self.all()
-        ancestors = [prefix[:length] for length in (2, 4, 6, 9) if length < len(prefix)]
+        # The codes of the regions above the user's (a prefix padded to 12 digits: 532326 → 532326000000).
+        ancestors = [prefix[:length].ljust(12, "0") for length in (2, 4, 6, 9) if length < len(prefix)]
         members = Membership.objects.filter(cooperative=OuterRef("pk"), household__village__code__startswith=prefix)
         bound = Binding.objects.filter(
             enterprise=OuterRef("pk"),
@@ -189,6 +190,12 @@ class Entity(VersionedModel):
             errors["cancelled_on"] = _("注销日期不能早于成立日期")
         if errors:
             raise ValidationError(errors)
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        # Django's message names the field in English words ("具有 统一社会信用代码 的 经营主体 已存在").
+        if self.credit_code and Entity.objects.filter(credit_code=self.credit_code).exclude(pk=self.pk).exists():
+            raise ValidationError({"credit_code": _("该统一社会信用代码已登记在其他经营主体名下")})
+        super().validate_unique(exclude=exclude)
 
 
 class RichLeaderQuerySet(ScopedQuerySet):

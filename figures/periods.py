@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -76,7 +76,8 @@ class Quarter:
 
     @property
     def last_day(self) -> date:
-        return self.next().first_day - timedelta(days=1)
+        # Not next().first_day − 1: 9999Q4 parses, and year 10000 has no dates.
+        return date(self.year, 3 * self.number, 31 if self.number in (1, 4) else 30)
 
     def has_begun(self, today: date) -> bool:
         """Whether the quarter's first day is `today` or earlier: income can only be entered for such quarters."""

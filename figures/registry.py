@@ -299,6 +299,14 @@ class Breakdown(ABC):
     ) -> dict[str, dict[str, int]]:
         """Village code → named counts, for every village under `within` (one query)."""
 
+    @abstractmethod
+    def label(self, key: str) -> str | None:
+        """What one named count counts, in words (人均纯收入 10,000–11,000 元); None for a name it never counts."""
+
+    @abstractmethod
+    def records(self, *, period: Quarter, region: Region, key: str, parameters: Mapping[str, Decimal]) -> QuerySet[Any]:
+        """The records one named count of one region counts (the list behind a bar): as many as the count."""
+
 
 class SourceBreakdown(Breakdown):
     """A breakdown over a fact source: its counts come from the same kind of query as the indicators."""
@@ -331,6 +339,10 @@ def register_breakdown(breakdown: Breakdown) -> Breakdown:
 
 def breakdowns() -> list[Breakdown]:
     return sorted(_BREAKDOWNS.values(), key=lambda breakdown: breakdown.code)
+
+
+def get_breakdown(code: str) -> Breakdown | None:
+    return _BREAKDOWNS.get(code)
 
 
 _REGISTRY: dict[str, Indicator] = {}

@@ -29,7 +29,7 @@ from households.models import (
     RiskType,
     VersionedModel,
 )
-from households.personal_data import masked_text, may_view_personal_data, shown
+from households.personal_data import PERSONAL_FIELDS, masked_text, may_view_personal_data, shown
 from households.resources import HouseholdResource, IncomeRecordResource, MemberResource, SafeXLSX
 from households.services import claim_next_version
 from regions.admin import RegionScopedAdmin, SuperuserWritesAdmin
@@ -120,7 +120,7 @@ class PersonalDataAdminMixin:
         return shown("birth_date", obj.birth_date, reveal=False)
 
 
-PERSONAL_FIELD_NAMES = {"id_number", "phone", "helper_phone", "birth_date"}
+PERSONAL_FIELD_NAMES = set(PERSONAL_FIELDS)
 
 
 class MaskedHistoryContextHelper(HistoricalRecordContextHelper):

@@ -64,15 +64,17 @@ def month_text(month: date | None) -> str:
 
 
 def years_before(day: date, years: int) -> date:
-    """The same calendar day `years` earlier (quarter ends are never 29 February)."""
-    return day.replace(year=day.year - years)
+    """The same calendar day `years` earlier (quarter ends are never 29 February); the first date there
+    is when that falls before year 1 (no one was born before it, every birth date is after it)."""
+    return day.replace(year=day.year - years) if day.year - years >= 1 else date.min
 
 
 def months_before_end(period: Quarter, months: int) -> date:
-    """The first day of the month `months` before the period's last month."""
+    """The first day of the month `months` before the period's last month; the first date there is when
+    that falls before year 1 (no case was identified before it)."""
     last_month = period.year * 12 + period.number * 3 - 1  # months since year 0, zero-based
     due = last_month - months
-    return date(due // 12, due % 12 + 1, 1)
+    return date(due // 12, due % 12 + 1, 1) if due >= 12 else date.min
 
 
 def in_fen(field: str) -> Cast:

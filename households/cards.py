@@ -133,9 +133,14 @@ def _cards_queryset(households: Any, period: Quarter) -> Any:
     return households.select_related("village").prefetch_related(
         Prefetch("members", queryset=Member.objects.filter(is_active=True).in_family_order(), to_attr="card_members"),
         Prefetch("income_records", queryset=IncomeRecord.objects.filter(in_window), to_attr="card_records"),
+        # The case open at the quarter's end, as the quarter's figures count it: not one identified later,
+        # and one eliminated since still shows on that quarter's card.
         Prefetch(
             "monitoring_cases",
-            queryset=MonitoringCase.objects.open().prefetch_related("risk_types", "measures"),
+            queryset=MonitoringCase.objects.filter(identified_month__lte=period.last_day)
+            .exclude(eliminated_month__lte=period.last_day)
+            .order_by("-identified_month", "-pk")
+            .prefetch_related("risk_types", "measures"),
             to_attr="card_open_cases",
         ),
     )

@@ -291,11 +291,28 @@ def demo_populations_ensure(*, years: Iterable[int]) -> int:
     return added
 
 
+# What later registers add to the demo county (industries, cooperatives…): each step receives the
+# county and the seed, runs after the households exist, and must be deterministic per seed.
+DemoStep = Callable[..., None]
+_demo_steps: list[DemoStep] = []
+
+
+def register_demo_step(step: DemoStep) -> DemoStep:
+    """Add a step to seed_demo (from an AppConfig.ready(); steps run in the order apps are installed)."""
+    if step not in _demo_steps:
+        _demo_steps.append(step)
+    return step
+
+
 def demo_seed(*, households: int, seed: int, on_chunk: Callable[[int], None] | None = None) -> list[DemoAccount]:
-    """Regions, thresholds, accounts, `households` generated households and the villages' populations."""
+    """Regions, thresholds, accounts, `households` generated households, the villages' populations, and
+    what the later registers add (register_demo_step)."""
     regions = demo_regions_ensure()
     demo_thresholds_ensure(province=regions[PROVINCE[0]])
     accounts = demo_users_ensure()
     demo_households_write(generate_households(count=households, seed=seed), on_chunk=on_chunk)
     demo_populations_ensure(years=THRESHOLDS)
+    for step in _demo_steps:
+        with transaction.atomic():
+            step(county=regions[COUNTY[0]], seed=seed)
     return accounts

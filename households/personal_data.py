@@ -17,7 +17,8 @@ from django.utils import timezone
 from households.id_numbers import mask_id_number, mask_phone
 
 PERMISSION = "households.view_personal_data"
-PHONE_FIELDS = frozenset({"phone", "helper_phone"})
+# contact_phone: a market entity's contact (cooperatives.Entity).
+PHONE_FIELDS = frozenset({"phone", "helper_phone", "contact_phone"})
 PERSONAL_FIELDS = frozenset({"id_number", "birth_date", *PHONE_FIELDS})
 # The same fields under the labels that previews and history rows carry (verbose names).
 PERSONAL_LABELS = {"身份证号": "id_number", "出生日期": "birth_date", "联系电话": "phone", "帮扶责任人电话": "phone"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -285,6 +286,25 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
     身份证号, phone numbers and birth dates are masked (an age for a birth date) unless the
     viewer's role may see them.
     """
+    sources: list[HistorySource] = [
+        (Household.history, Q(id=household.pk), lambda h: "户信息"),
+        (Member.history, Q(household_id=household.pk), lambda h: f"成员 {h.name}"),
+        (MonitoringCase.history, Q(household_id=household.pk), lambda h: "监测对象"),
+        (IncomeRecord.history, Q(household_id=household.pk), lambda h: f"{h.year}年第{h.quarter}季度收入"),
+    ]
+    return history_changes(sources=sources, reveal_personal_data=reveal_personal_data, limit=limit)
+
+
+# (a model's history manager, which of its rows, how a row is named on the page)
+HistorySource = tuple[Any, Q, Callable[[Any], str]]
+
+
+def history_changes(*, sources: list[HistorySource], reveal_personal_data: bool, limit: int = 100) -> list[Change]:
+    """The recorded changes of the given history rows, newest first, field by field.
+
+    Personal data (身份证号, phone numbers, birth dates, and numbers inside other text) is masked
+    unless `reveal_personal_data`. Any register's page shows its history through this.
+    """
 
     def shown(name: str, text: str) -> str:
         if reveal_personal_data or text == "（空）":
@@ -293,23 +313,18 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
             return personal_data.shown(name, text, reveal=False)
         return personal_data.masked_text(text)
 
-    sources: list[tuple[Any, Q, Any]] = [
-        (Household.history, Q(id=household.pk), lambda h: "户信息"),
-        (Member.history, Q(household_id=household.pk), lambda h: f"成员 {h.name}"),
-        (MonitoringCase.history, Q(household_id=household.pk), lambda h: "监测对象"),
-        (IncomeRecord.history, Q(household_id=household.pk), lambda h: f"{h.year}年第{h.quarter}季度收入"),
-    ]
     changes: list[Change] = []
     for manager, condition, describe in sources:
         rows = list(
             manager.filter(condition).select_related("history_user").order_by("id", "history_date", "history_id")
         )
+        many = _many_to_many_history(rows, manager.model)
         previous_by_object: dict[int, Any] = {}
         for row in rows:
             previous = previous_by_object.get(row.id)
             fields: list[tuple[str, str, str]] = []
             if previous is not None:
-                delta = row.diff_against(previous, foreign_keys_are_objs=False)
+                delta = row.diff_against(previous, excluded_fields=list(many), foreign_keys_are_objs=False)
                 for change in delta.changes:
                     label = _field_label(row.instance_type, change.field)
                     fields.append(
@@ -319,6 +334,16 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
                             shown(change.field, _display(row, change.field, change.new)),
                         )
                     )
+                for name, (chosen, labels) in many.items():
+                    old, new = chosen.get(previous.history_id, ()), chosen.get(row.history_id, ())
+                    if old != new:
+                        fields.append(
+                            (
+                                _field_label(row.instance_type, name),
+                                "、".join(labels[pk] for pk in old) or "（空）",
+                                "、".join(labels[pk] for pk in new) or "（空）",
+                            )
+                        )
             previous_by_object[row.id] = row
             if previous is not None and not fields and row.history_type == "~":
                 continue
@@ -326,7 +351,7 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
                 Change(
                     at=row.history_date,
                     user=_user_label(row.history_user),
-                    subject=describe(row),
+                    subject=shown("", describe(row)),
                     action={"+": "新增", "~": "修改", "-": "删除"}[row.history_type],
                     reason=row.history_change_reason or "",
                     fields=fields,
@@ -334,6 +359,35 @@ def household_history(*, household: Household, reveal_personal_data: bool, limit
             )
     changes.sort(key=lambda c: c.at, reverse=True)
     return changes[:limit]
+
+
+def _many_to_many_history(
+    rows: list[Any], history_model: Any
+) -> dict[str, tuple[dict[int, tuple[int, ...]], dict[int, str]]]:
+    """For each many-to-many field the history keeps: the related ids every history row recorded, and
+    their names — two queries per field for all the rows, where diff_against asks twice per row."""
+    from simple_history.utils import get_m2m_reverse_field_name
+
+    result: dict[str, tuple[dict[int, tuple[int, ...]], dict[int, str]]] = {}
+    if not rows:
+        return result
+    for many in getattr(history_model, "_history_m2m_fields", []):
+        through = getattr(rows[0], many.name).model
+        target = get_m2m_reverse_field_name(many)
+        chosen: dict[int, list[int]] = {}
+        for history_id, related_id in (
+            through.objects.filter(history_id__in=[row.history_id for row in rows])
+            .order_by(target)
+            .values_list("history_id", f"{target}_id")
+        ):
+            chosen.setdefault(history_id, []).append(related_id)
+        ids = {pk for values in chosen.values() for pk in values}
+        labels = {item.pk: str(item) for item in many.related_model.objects.filter(pk__in=ids)}
+        result[many.name] = (
+            {history_id: tuple(values) for history_id, values in chosen.items()},
+            {pk: labels.get(pk, str(pk)) for pk in ids},
+        )
+    return result
 
 
 def _user_label(user: Any) -> str:

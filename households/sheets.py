@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from households.closing import closed_message, closed_village_quarters, hold_counties
 from households.excel.access import PersonalDataSheet
@@ -57,6 +58,15 @@ class RosterSheet(PersonalDataSheet):
         Step(MonitoringCase, StagedAction.CREATE, PHASE_NEW_CASES, create_fields(MonitoringCase), HOUSEHOLD_PARENT),
     )
     checked = (Household, MonitoringCase)
+
+    def count_label(self, name: str) -> str:
+        return {"households": "农户", "members": "成员", "cases": "监测对象"}.get(name, name)
+
+    def template_url(self) -> str | None:
+        return reverse("import_template", args=[self.name])
+
+    def records_link(self) -> tuple[str, str] | None:
+        return ("查看农户台账", reverse("household_list"))
 
     def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
         with without_cycle_collection(), remembering_valid_numbers():
@@ -127,6 +137,15 @@ class IncomeSheet(PersonalDataSheet):
         Step(IncomeRecord, StagedAction.UPDATE, 0, UPDATED),
     )
     checked = (Household, IncomeRecord)
+
+    def count_label(self, name: str) -> str:
+        return "季度收入" if name == "income" else name
+
+    def template_url(self) -> str | None:
+        return reverse("import_template", args=[self.name])
+
+    def records_link(self) -> tuple[str, str] | None:
+        return ("查看农户台账", reverse("household_list"))
 
     def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
         return IncomePlanner(user=user, sheet=table.sheet, stager=stager).run(table)

@@ -150,7 +150,8 @@ def village_cards(request: HttpRequest) -> HttpResponse:
     if not village_id:
         villages = selectors.villages_for_filter(user=request.user)
         return render(request, "households/cards_pick.html", {"villages": villages, "period": period})
-    if not village_id.isdigit():
+    # isdigit() alone also accepts "²", which int() refuses: only ASCII digits are an id.
+    if not (village_id.isascii() and village_id.isdigit()):
         raise Http404("村不存在或不在您的管辖范围内")
     village = cards.card_village_get(user=request.user, pk=int(village_id))
     village_cards = cards.village_cards(village=village, period=period)

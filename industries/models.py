@@ -254,7 +254,8 @@ class Participation(VersionedModel):
         indexes = [models.Index(fields=["year", "household"], name="participation_year_household")]
 
     def __str__(self) -> str:
-        return f"{self.household} {self.year} {self.industry} {self.scale}"
+        # Without the household: a 户编号 may carry a 身份证号, and the admin prints this in titles.
+        return f"{self.year}年 {self.industry} {self.scale}"
 
     def clean(self) -> None:
         if self.household_id is not None and self.industry_id is not None:

@@ -32,6 +32,28 @@ LOGIN_RECORD_PERMISSIONS = {
 # Assessment policy every role reads, and what a county administrator sets (targets, scoring, parameters).
 ASSESSMENT_POLICY_MODELS = ["target", "scoringrule", "parametervalue"]
 ASSESSMENT_READ = {f"assessment.view_{model}" for model in [*ASSESSMENT_POLICY_MODELS, "indicatorvalue", "regionscore"]}
+# 特色产业 (issue 10): every role reads the registers; the services limit each write to the user's subtree.
+INDUSTRY_MODELS = ["industry", "designation", "scaleplan", "scalereport", "participation"]
+INDUSTRY_READ = {f"industries.view_{model}" for model in [*INDUSTRY_MODELS, "industrycategory", "scaleunit"]}
+INDUSTRY_WRITES: dict[str, list[str]] = {
+    Role.VILLAGE_CLERK: ["participation", "scalereport"],
+    Role.TOWNSHIP_ADMIN: ["participation", "scalereport", "designation", "scaleplan"],
+    Role.COUNTY_ADMIN: ["participation", "scalereport", "designation", "scaleplan", "industry"],
+}
+# Market entities and 双绑 (issue 10): every role reads them; a village clerk keeps their village's
+# memberships and earnings; a township administrator also its entities, 致富带头人 and bindings.
+COOPERATIVE_VILLAGE_MODELS = ["membership", "earning"]
+COOPERATIVE_TOWNSHIP_MODELS = ["entity", "richleader", "binding"]
+COOPERATIVE_READ = {
+    f"cooperatives.view_{model}"
+    for model in [
+        *COOPERATIVE_VILLAGE_MODELS,
+        *COOPERATIVE_TOWNSHIP_MODELS,
+        "linkagetype",
+        "joiningmethod",
+        "earningkind",
+    ]
+}
 
 
 def role_permission_codenames(role: str) -> set[str]:
@@ -42,10 +64,25 @@ def role_permission_codenames(role: str) -> set[str]:
     codenames |= {f"households.view_{model}" for model in REFERENCE_MODELS[:3]}
     codenames.add("regions.view_region")
     codenames |= ASSESSMENT_READ
+    codenames |= COOPERATIVE_READ
     if role in WRITE_ROLES:
         codenames |= {f"households.{action}_{model}" for model in DATA_MODELS for action in ("add", "change")}
+        codenames |= {
+            f"cooperatives.{action}_{model}" for model in COOPERATIVE_VILLAGE_MODELS for action in ("add", "change")
+        }
+    if role in {Role.TOWNSHIP_ADMIN, Role.COUNTY_ADMIN}:
+        codenames |= {
+            f"cooperatives.{action}_{model}" for model in COOPERATIVE_TOWNSHIP_MODELS for action in ("add", "change")
+        }
     if role in PERSONAL_DATA_ROLES:
         codenames.add("households.view_personal_data")
+    codenames |= INDUSTRY_READ
+    codenames |= {
+        f"industries.{action}_{model}"
+        for model in INDUSTRY_WRITES.get(role, [])
+        # The catalogue is never deleted (rows refer to it): an industry is retired by 停用.
+        for action in (("add", "change") if model == "industry" else ("add", "change", "delete"))
+    }
     if role == Role.COUNTY_ADMIN:
         codenames |= LOGIN_RECORD_PERMISSIONS
         codenames |= {

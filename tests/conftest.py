@@ -73,5 +73,19 @@ def reference_lists(request: pytest.FixtureRequest) -> None:
         "households.migrations.0003_seed_reference_lists",
         "industries.migrations.0002_seed_reference_lists",
         "cooperatives.migrations.0003_seed_reference_lists",
+        "funds.migrations.0002_seed_project_types",
     ):
         importlib.import_module(migration).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def empty_local_cache() -> None:
+    """Each test starts with an empty in-process cache. On SQLite the ids a rolled-back test used are
+    handed out again, so a test could find the previous one's dashboard alert counts under the same
+    stamp; PostgreSQL never reuses ids, and the Redis cache is left alone (the Celery broker shares
+    its database)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()

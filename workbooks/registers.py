@@ -52,6 +52,22 @@ class Register(ABC):
             return False
         return bool(batch.uploaded_by_id == user.pk and batch.file.storage.exists(batch.file.name))
 
+    def count_label(self, name: str) -> str:
+        """How the batch page names one of the plan's counts (e.g. "households" → 农户)."""
+        return name
+
+    def template_url(self) -> str | None:
+        """Where the register's blank template is downloaded (the import page links it); None: nowhere."""
+        return None
+
+    def export_url(self) -> str | None:
+        """Where the user's records of this register are exported as a workbook; None: not from the import page."""
+        return None
+
+    def records_link(self) -> tuple[str, str] | None:
+        """Where an applied batch's records are seen: (link text, URL); None: no link."""
+        return None
+
     def after_apply(self, *, batch_id: int, created: dict[str, list[int]]) -> None:
         """What set-based steps cannot say (many-to-many rows, derived facts); same transaction."""
         return None

@@ -41,14 +41,20 @@ PLAIN_MESSAGES = {
 
 def _plain(error: ValidationError) -> str:
     template = PLAIN_MESSAGES.get(error.code or "")
-    # A model's own message (no %(…)s placeholders, e.g. "务工月数不能超过12") is already in the domain's words.
+    # A model's own message (no %(…)s placeholders, e.g. "务工月数不能超过12") is already in the domain's words;
+    # Django's own for a blank or null field ("这个值不能为 null。") is not.
     own = str(error.message)
-    if template is None or (own and "%(" not in own):
+    if template is None or (own and "%(" not in own and error.code not in ("blank", "null")):
         return "；".join(error.messages)
     try:
         return template.format(**(error.params or {}))
     except (KeyError, IndexError):
         return "；".join(error.messages)
+
+
+def plain_message(error: ValidationError) -> str:
+    """A model's ValidationError (one field's) in the words a clerk reads beside a cell."""
+    return "；".join(_plain(item) for item in error.error_list)
 
 
 MEMO_VALUES_PER_FIELD = 4096

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from django import forms
@@ -31,9 +32,14 @@ class UploadForm(forms.Form):
     kind = forms.ChoiceField(label="文件类型", widget=forms.RadioSelect)
     file = forms.FileField(label="选择文件（.xlsx 或 .csv）")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, user: Any = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        choices = [(register.name, register.label) for register in registers.all_registers()]
+        # Only the registers the user may import (a superuser, or no user given: all of them).
+        choices = [
+            (register.name, register.label)
+            for register in registers.all_registers()
+            if user is None or user.has_perm(register.permission)
+        ]
         kind = self.fields["kind"]
         kind.choices = choices  # type: ignore[attr-defined]
         kind.initial = choices[0][0] if choices else None
@@ -49,10 +55,10 @@ def _xlsx(content: bytes, filename: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     try:
-        form = UploadForm(request.POST or None, request.FILES or None)
+        form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     except OSError:
         # The upload's temporary file could not be written (a full disk): say so, keep nothing.
-        form = UploadForm()
+        form = UploadForm(user=request.user)
         messages.error(request, DISK_FULL)
     if form.is_bound and form.is_valid():
         try:
@@ -66,7 +72,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, QUEUE_DOWN)
             return redirect("import_batch", pk=batch.pk)
     recent = ImportBatch.objects.visible_to(request.user).select_related("uploaded_by")[:20]
-    return render(request, "workbooks/import_upload.html", {"form": form, "batches": recent})
+    sheets = [
+        {"label": register.label, "template": register.template_url(), "export": register.export_url()}
+        for register in registers.all_registers()
+    ]
+    return render(request, "workbooks/import_upload.html", {"form": form, "batches": recent, "sheets": sheets})
 
 
 def _batch(request: HttpRequest, pk: int) -> ImportBatch:
@@ -89,8 +99,18 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
             # Finished: reload the whole page, which then shows the preview or the result.
             return HttpResponse(headers={"HX-Refresh": "true"})
         return render(request, "workbooks/_import_progress.html", {"batch": batch})
-    preview = registers.get(batch.kind).preview(batch=batch, user=request.user)
-    return render(request, "workbooks/import_batch.html", {"batch": batch, **preview})
+    register = registers.get(batch.kind)
+    preview = register.preview(batch=batch, user=request.user)
+    # Each count under its register's name for it; after the first, counts that are all zero are left out.
+    counts = [
+        {"name": name, "label": register.count_label(name), **counter}
+        for position, (name, counter) in enumerate(batch.counts.items())
+        if position == 0 or any(counter.values())
+    ]
+    may_undo = request.user.has_perm(register.undo_permission)
+    link = register.records_link()
+    context = {"batch": batch, "counts": counts, "may_undo": may_undo, "records_link": link, **preview}
+    return render(request, "workbooks/import_batch.html", context)
 
 
 def _uploaders_batch(request: HttpRequest, pk: int, action: str) -> ImportBatch:

@@ -25,14 +25,29 @@ STATUS_STYLE = {
 @register.filter
 def figure(value: Decimal | None, unit: str) -> str:
     """A value in its unit: 15,777.60 元/人, 12.9%, 45 户."""
+    number = bare_figure(value, unit)
+    if value is None or unit == Unit.PERCENT or unit not in Unit.values:
+        return number
+    return f"{number} {Unit(unit).label}"
+
+
+def bare_figure(value: Decimal | None, unit: str) -> str:
+    """The number of `figure` without the unit word (a table whose heading names the unit): 15,777.60, 12.9%, 45."""
     if value is None:
         return "—"
     value = Decimal(value)
     if unit == Unit.PERCENT:
         return f"{value * 100:.1f}%"
     if unit in (Unit.YUAN_PER_PERSON, Unit.YUAN):
-        return f"{value:,.2f} {Unit(unit).label}"
-    return f"{value:,.0f} {Unit(unit).label}" if unit in Unit.values else f"{value.normalize():f}"
+        return f"{value:,.2f}"
+    return f"{value:,.0f}" if unit in Unit.values else f"{value.normalize():f}"
+
+
+def unit_heading(name: str, unit: str) -> str:
+    """A column heading that names the unit its bare figures are in: 人均工资性收入（元/人）."""
+    if unit == Unit.PERCENT or unit not in Unit.values:
+        return name
+    return f"{name}（{Unit(unit).label}）"
 
 
 @register.filter

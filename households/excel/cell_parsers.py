@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from households.excel.columns import Column, Kind
 from households.id_numbers import normalised_id_number_error
 from households.models import validate_phone
+from workbooks.cells import CellError
 from workbooks.characters import invisible_character_error
 from workbooks.reader import CellValue
 
@@ -50,14 +51,6 @@ _TRUE = {"是", "Y", "YES", "1", "TRUE", "√", "✓", "✔", "对"}
 _FALSE = {"否", "N", "NO", "0", "FALSE", "×", "✗", "✘", "X"}
 # Lone dashes or slashes are how paper forms say "nothing" in an amount cell.
 _NOTHING = {"-", "—", "/", "无"}
-
-
-class CellError(Exception):
-    """A cell that cannot be read; `message` is shown to the user as is."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def fold(text: object) -> str:
@@ -278,6 +271,45 @@ def parse_month(value: CellValue) -> datetime.date | None:
     if match is None:
         raise CellError(f"月份“{_shown(value)}”无法识别，请写作 2023-05 或 2023年5月")
     return _month(int(match.group(1)), int(match.group(2)), value)
+
+
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
+def _day(year: int, month: int, day: int, value: CellValue) -> datetime.date:
+    try:
+        if not YEAR_LOW <= year <= YEAR_HIGH:
+            raise ValueError
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise CellError(f"日期“{_shown(value)}”不存在或超出范围") from None
+
+
+def parse_date(value: CellValue) -> datetime.date | None:
+    """A day from a date cell, an Excel serial, "2024-03-01", "2024/3/1", "2024年3月1日" or 20240301; blank is None."""
+    if _is_blank(value):
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.time() != datetime.time(0):
+            raise CellError(f"日期“{_shown(value)}”带有时间，请只填日期")
+        return _day(value.year, value.month, value.day, value)
+    if isinstance(value, datetime.date):
+        return _day(value.year, value.month, value.day, value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        whole = _whole_number(float(value))
+        if whole is not None and 19000101 <= whole <= 29991231:
+            return _day(whole // 10000, whole // 100 % 100, whole % 100, value)
+        if whole is not None and 20000 <= whole <= 80000:
+            day = EXCEL_EPOCH + datetime.timedelta(days=whole)
+            return _day(day.year, day.month, day.day, value)
+        raise CellError(f"日期“{_shown(value)}”无法识别，请写作 2024-03-01")
+    text = _TIME_OF_DAY.sub("", fold(value)).replace(" ", "") if isinstance(value, str) else ""
+    if re.fullmatch(r"\d{8}", text):
+        return _day(int(text[:4]), int(text[4:6]), int(text[6:]), value)
+    match = _DATE.match(text)
+    if match is None:
+        raise CellError(f"日期“{_shown(value)}”无法识别，请写作 2024-03-01")
+    return _day(int(match.group(1)), int(match.group(2)), int(match.group(3)), value)
 
 
 def parse_bool(value: CellValue) -> bool | None:

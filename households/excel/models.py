@@ -17,13 +17,18 @@ class ImportKind(models.TextChoices):
 
 
 class ExportKind(models.TextChoices):
-    """What an export record took out: the two registers, a village's printed 明白卡, or a dashboard's
+    """What an export record took out: a register's rows, a village's printed 明白卡, or a dashboard's
     report (figures, no personal data)."""
 
     ROSTER = "roster", _("花名册")
     INCOME = "income", _("收入表")
     CARDS = "cards", _("明白卡")
     DASHBOARD = "dashboard", _("考核看板报表")
+    # The record registers of the apps above (workbooks.records): the kind is the register's name.
+    ENTITIES = "entities", _("经营主体")
+    BINDINGS = "bindings", _("企业绑定合作社")
+    MEMBERSHIPS = "memberships", _("合作社成员户")
+    EARNINGS = "earnings", _("合作社收益")
 
 
 class ExportRecordQuerySet(ScopedQuerySet):

@@ -9,17 +9,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from figures.periods import Quarter
 from figures.registry import Breakdown, SourceBreakdown
-from households.facts import HOUSEHOLD_FACTS
-from households.models import Household, MonitoringCase, RiskType
+from households.facts import HOUSEHOLD_FACTS, HouseholdQuarterFact
+from households.indicators.base import facts_in
+from households.models import Household, HouseholdStatus, MonitoringCase, MonitoringCategory, RiskType
 from regions.models import Region
 
 # 1,000-yuan bands from 0 to 40,000, with one band below zero and one above: presentation, not policy.
 BAND_WIDTH = 1000
 BAND_COUNT = 40
+# A case's state at the quarter's end, as the matrix's keys name it.
+STATES = {"open": "未消除", "eliminated": "已消除"}
 
 
 def band_keys() -> list[tuple[str, int | None, int | None]]:
@@ -30,6 +33,16 @@ def band_keys() -> list[tuple[str, int | None, int | None]]:
     return bands
 
 
+def band_condition(lower: int | None, upper: int | None) -> Q:
+    """The household facts one band counts: a complete trailing window, 人均纯收入 in [lower, upper) yuan."""
+    condition = Q(trailing_complete=True, per_capita_fen__isnull=False)
+    if lower is not None:
+        condition &= Q(per_capita_fen__gte=lower * 100)
+    if upper is not None:
+        condition &= Q(per_capita_fen__lt=upper * 100)
+    return condition
+
+
 class PerCapitaBands(SourceBreakdown):
     """农户人均纯收入分布：近四季度均有记录的农户，按近四季度人均纯收入每 1,000 元一档计户数。"""
 
@@ -38,15 +51,24 @@ class PerCapitaBands(SourceBreakdown):
     source = HOUSEHOLD_FACTS
 
     def aggregates(self, *, period: Quarter, parameters: Mapping[str, Decimal]) -> dict[str, Any]:
-        counted: dict[str, Any] = {}
-        for key, lower, upper in band_keys():
-            condition = Q(trailing_complete=True, per_capita_fen__isnull=False)
-            if lower is not None:
-                condition &= Q(per_capita_fen__gte=lower * 100)
-            if upper is not None:
-                condition &= Q(per_capita_fen__lt=upper * 100)
-            counted[key] = Count("pk", filter=condition)
-        return counted
+        return {key: Count("pk", filter=band_condition(lower, upper)) for key, lower, upper in band_keys()}
+
+    def label(self, key: str) -> str | None:
+        bounds = {band: (lower, upper) for band, lower, upper in band_keys()}
+        if key not in bounds:
+            return None
+        lower, upper = bounds[key]
+        if lower is None:
+            return f"近四季度人均纯收入低于 {upper:,} 元"
+        if upper is None:
+            return f"近四季度人均纯收入 {lower:,} 元及以上"
+        return f"近四季度人均纯收入 {lower:,}–{upper:,} 元（不含 {upper:,}）"
+
+    def records(self, *, period: Quarter, region: Region, key: str, parameters: Mapping[str, Decimal]) -> QuerySet[Any]:
+        bounds = {band: (lower, upper) for band, lower, upper in band_keys()}
+        if key not in bounds:
+            return HouseholdQuarterFact.objects.none()
+        return facts_in(period=period, region=region).filter(band_condition(*bounds[key]))
 
 
 class MonitoringMatrix(Breakdown):
@@ -81,6 +103,43 @@ class MonitoringMatrix(Breakdown):
             for village, category, risk, state, count in cursor.fetchall():
                 found[village][f"{category}|{risk}|{state}"] = int(count)
         return dict(found)
+
+    @staticmethod
+    def parts(key: str) -> tuple[str, str, str] | None:
+        """(category, risk type code, state) of a key "unstable|illness|open"; None when it is not one."""
+        pieces = key.split("|")
+        if len(pieces) != 3 or pieces[0] not in MonitoringCategory.values or pieces[2] not in STATES:
+            return None
+        return pieces[0], pieces[1], pieces[2]
+
+    def label(self, key: str) -> str | None:
+        parts = self.parts(key)
+        if parts is None:
+            return None
+        category, risk, state = parts
+        risk_name = RiskType.objects.filter(code=risk).values_list("name", flat=True).first()
+        if risk_name is None:
+            return None
+        return f"{MonitoringCategory(category).label} · {risk_name} · 期末{STATES[state]}"
+
+    def records(self, *, period: Quarter, region: Region, key: str, parameters: Mapping[str, Decimal]) -> QuerySet[Any]:
+        """The cases the SQL above counts for the key, in the region: one row per case (its risk type is
+        one of the case's, so no case comes twice)."""
+        parts = self.parts(key)
+        if parts is None:
+            return MonitoringCase.objects.none()
+        category, risk, state = parts
+        last_day = period.last_day
+        cases = MonitoringCase.objects.filter(
+            Q(household__status=HouseholdStatus.ACTIVE) | Q(household__cancelled_on__gt=last_day),
+            household__village__code__startswith=region.prefix,
+            identified_month__lte=last_day,
+            category=category,
+            risk_types__code=risk,
+        )
+        eliminated = Q(eliminated_month__isnull=False, eliminated_month__lte=last_day)
+        cases = cases.exclude(eliminated) if state == "open" else cases.filter(eliminated)
+        return cases.order_by("household__village__code", "household__number", "pk")
 
 
 BREAKDOWNS = [PerCapitaBands(), MonitoringMatrix()]

@@ -100,7 +100,8 @@ class LongOpenCases(CountIndicator):
 
     def hit(self, parameters: Mapping[str, Decimal]) -> Q:
         # identified_month is a month's first day; "due" is that day of the period's last month minus N months.
-        return Q(identified_month__lte=parameters["_open_case_due"])
+        due = parameters["_open_case_due"]
+        return Q(identified_month__lte=due) if due is not None else Q(pk__in=[])
 
     def aggregates(self, *, period: Quarter, parameters: Mapping[str, Decimal]) -> dict[str, Any]:
         return super().aggregates(period=period, parameters=_with_due(period, parameters))
@@ -113,7 +114,8 @@ def _with_due(period: Quarter, parameters: Mapping[str, Decimal]) -> dict[str, A
     months = int(parameters["open_case_months"])
     last_month = period.year * 12 + period.number * 3 - 1  # months since year 0, zero-based
     due = last_month - months
-    return {**parameters, "_open_case_due": date(due // 12, due % 12 + 1, 1)}
+    # Before year 1 there are no dates, and no case can have been identified: nothing is due yet.
+    return {**parameters, "_open_case_due": date(due // 12, due % 12 + 1, 1) if due >= 12 else None}
 
 
 class EntryProgress(ShareIndicator):

@@ -4,11 +4,38 @@
   "use strict";
   const charts = [];
 
+  // A paged legend ("1/3") hides series names, on paper for good and on a phone behind arrows: there
+  // every entry is listed, on as many rows as they need, and the plot moves below them. A CJK
+  // character is about 12 px, the symbol 35.
+  const PHONE_WIDTH = 576;
+
+  function legendInFull(option, width) {
+    const legend = option.legend;
+    if (!legend || legend.show === false) return 0;
+    const names = (option.series || []).map(function (series) { return series.name || ""; });
+    let rows = 1;
+    let used = 0;
+    names.forEach(function (name) {
+      const entry = name.length * 12 + 35;
+      if (used > 0 && used + entry > width - 16) { rows += 1; used = 0; }
+      used += entry;
+    });
+    legend.type = "plain";
+    option.grid = Object.assign({}, option.grid, { top: 16 + rows * 24 });
+    return rows;
+  }
+
   function draw(element) {
     const source = document.getElementById(element.dataset.option);
     if (!source || !window.echarts) return;
+    const option = JSON.parse(source.textContent);
+    if (element.closest(".print-page") || element.clientWidth < PHONE_WIDTH) {
+      // Each extra legend row takes from the plot: the chart grows by as much.
+      const rows = legendInFull(option, element.clientWidth);
+      if (rows > 1) element.style.height = element.clientHeight + (rows - 1) * 24 + "px";
+    }
     const chart = window.echarts.init(element, null, { renderer: "svg" });
-    chart.setOption(JSON.parse(source.textContent));
+    chart.setOption(option);
     chart.on("click", function (params) {
       const link = params.data && params.data.link;
       if (link) window.location.href = link;

@@ -4,7 +4,6 @@ scope is the user's subtree, the query count does not grow with the level, and t
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,51 +16,32 @@ from openpyxl import load_workbook
 
 from assessment import dashboard_charts
 from assessment.dashboard_selectors import dashboard
-from assessment.demo import DEMO_COUNTY, demo_targets_ensure
+from assessment.demo import DEMO_COUNTY
 from assessment.models import BreakdownValue, IndicatorValue
 from assessment.services import compute_run_now
-from assessment.templatetags.assessment_tags import figure
+from assessment.templatetags.assessment_tags import bare_figure, figure
 from figures import dashboards as dashboard_registry
 from figures.dashboards import Chart, ChartKind, DashboardGroup
-from figures.periods import Quarter
-from households.demo_writer import DEMO_PASSWORD, demo_seed
+from households.demo_writer import DEMO_PASSWORD
 from households.excel.models import ExportKind, ExportRecord
 from regions.models import DataVersion, Level, Region, Role, User
 from regions.services import data_changed, user_create
+from tests.assessment.dashboard_fixtures import (
+    PERIOD,
+    TOWNSHIP_A,
+    TOWNSHIP_B,
+    client_for,
+    demo_county,
+    page,
+    shown_count,
+)
 
-PERIOD = Quarter(2026, 3)
-TOWNSHIP_A = "532326100000"  # 金碧镇, xiang's
-TOWNSHIP_B = "532326101000"  # 石羊镇
 DASHBOARD_URLS = ["assessment_dashboard", "assessment_dashboard_print", "assessment_dashboard_excel"]
 
 
 @pytest.fixture
 def demo(db: Any) -> Region:
-    """160 generated households, the seeds' targets, 2026Q2 and 2026Q3 computed."""
-    demo_seed(households=160, seed=11)
-    county = Region.objects.get(code=DEMO_COUNTY)
-    demo_targets_ensure(county=county)
-    for period in (PERIOD.previous(), PERIOD):
-        compute_run_now(scope=county, period=period, reason="test")
-    return county
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=DEMO_PASSWORD)
-    return client
-
-
-def page(client: Client, region: str, **extra: str) -> str:
-    response = client.get(reverse("assessment_dashboard"), {"region": region, "period": str(PERIOD), **extra})
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def shown_count(html: str) -> int:
-    found = re.search(r'data-testid="record-count">[^<]*共 <strong>(\d+)</strong>', html)
-    assert found, "the drill-down page states its count"
-    return int(found.group(1))
+    return demo_county()
 
 
 def tile_html(html: str, code: str) -> str:
@@ -126,20 +106,21 @@ def test_every_chart_draws_and_tabulates_the_stored_numbers(demo: Region) -> Non
     costs = next(series for series in wheels.option["series"] if series["name"] == "生产经营性支出")
     assert all(item["value"] <= 0 for item in costs["data"])
     row = wheels.table.rows[children.index(township)]
-    assert row[1].text == figure(stored[(township.pk, "composition_wages")].value, "yuan_per_person")
+    # The heading names the unit, so that six columns of figures fit half an A4 page.
+    assert wheels.table.headers[1] == ("人均工资性收入（元/人）", True)
+    assert row[1].text == bare_figure(stored[(township.pk, "composition_wages")].value, "yuan_per_person")
 
     bands = BreakdownValue.objects.for_period(PERIOD).get(region=demo, breakdown="per_capita_bands").data
     distribution = views["per_capita_distribution"]
-    assert sum(distribution.option["series"][0]["data"]) == sum(bands.values())
-    assert [int(r[1].text.replace(",", "")) for r in distribution.table.rows] == distribution.option["series"][0][
-        "data"
-    ]
+    drawn = [item["value"] for item in distribution.option["series"][0]["data"]]
+    assert sum(drawn) == sum(bands.values())
+    assert [int(r[1].text.replace(",", "")) for r in distribution.table.rows] == drawn
     marks = [line["name"] for line in distribution.option["series"][0]["markLine"]["data"]]
     assert any(mark.startswith("监测范围") for mark in marks) and "重点户线 10,000元" in marks
 
     matrix = BreakdownValue.objects.for_period(PERIOD).get(region=demo, breakdown="monitoring_matrix").data
-    drawn = sum(sum(series["data"]) for series in views["monitoring_matrix"].option["series"])
-    assert drawn == sum(matrix.values()) > 0
+    segments = sum(item["value"] for series in views["monitoring_matrix"].option["series"] for item in series["data"])
+    assert segments == sum(matrix.values()) > 0
 
     progress = views["entry_progress"]
     for child, row in zip(children, progress.table.rows, strict=True):
@@ -262,7 +243,12 @@ def test_the_excel_report_has_a_sheet_per_group_with_the_sub_regions_figures(dem
     row = 6 + names.index("=HYPERLINK(1)")
     assert sheet.cell(row, 1).data_type == "s"
     stored = IndicatorValue.objects.for_period(PERIOD).get(region=township, indicator="income_per_capita_lifted")
-    assert sheet.cell(row, 4).value == figure(stored.value, "yuan_per_person")
+    # A number a reader can sort and sum, shown with its unit.
+    assert stored.value is not None
+    assert sheet.cell(row, 4).value == pytest.approx(float(stored.value))
+    assert sheet.cell(row, 4).number_format == '#,##0.00"元/人"'
+    share = [cell for cell in workbook["监测帮扶"][6] if cell.number_format == "0.0%"]
+    assert share and all(isinstance(cell.value, (int, float)) for cell in share)
     assert sheet.cell(row, 6).value == {"met": "达标", "missed": "未达标"}.get(stored.status, sheet.cell(row, 6).value)
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
     assert sheet.print_title_rows == "$4:$5"

@@ -21,6 +21,8 @@ from households.indicators.base import CountIndicator
 from households.population import VillagePopulation
 from regions.models import Level, Region, Role, User
 from regions.services import user_create
+from tests.conftest import Staff
+from tests.factories import PASSWORD
 
 PERIOD = Quarter(2026, 3)
 TOWNSHIP_A = "532326100000"  # 金碧镇, the demo township admin's
@@ -347,3 +349,24 @@ def test_parameters_are_set_on_the_county_or_above_only(demo: Region) -> None:
 
     assert response.status_code == 200
     assert not ParameterValue.objects.filter(region=township).exists()
+
+
+@pytest.mark.parametrize("year", ["%C2%B2", "abc", ""])
+def test_the_target_page_reads_a_malformed_year_as_no_year(staff: Staff, year: str) -> None:
+    client = Client()
+    assert client.login(username=staff.county_viewer.username, password=PASSWORD)
+    # "²" passes str.isdigit() but not int(): it must not reach int().
+    assert client.get(f"{reverse('assessment_targets')}?year={year}").status_code == 200
+
+
+@pytest.mark.parametrize("side", ["assessment_numerator", "assessment_denominator", "assessment_complement"])
+def test_the_long_open_cases_list_of_the_first_quarter_a_date_can_hold_is_a_page_not_an_error(
+    staff: Staff, side: str
+) -> None:
+    client = Client()
+    assert client.login(username=staff.county_viewer.username, password=PASSWORD)
+    # Twelve months before 0001Q1 ends lie in year 0, which no date holds: nothing is due then.
+    url = reverse(side, args=["monitoring_open_twelve_months"])
+    response = client.get(url, {"period": "0001Q1"})
+    assert response.status_code == 200
+    assert shown_count(response.content.decode()) == 0

@@ -195,3 +195,10 @@ def test_a_requested_run_is_computed_by_a_celery_worker(celery_worker: None, tre
     # A second delivery of the same message is a no-op.
     again = assessment_services.compute_run_execute(run_id=run.pk)
     assert again.finished_at == finished.finished_at
+
+
+def test_a_run_for_the_first_quarter_a_date_can_hold_finishes(tree: Tree) -> None:
+    # A county admin reaches it by typing ?period=0001Q1 and pressing 重新计算: twelve months and
+    # sixty years back from its end lie before year 1, which no date holds.
+    run = assessment_services.compute_run_now(scope=tree.county, period=Quarter(1, 1), reason="test")
+    assert run.status == RunStatus.DONE, run.message

@@ -100,6 +100,17 @@ def test_a_quarter_begins_on_its_first_day() -> None:
     assert Quarter(2016, 1).has_begun(date(2026, 11, 30))
 
 
+def test_a_quarter_ends_on_its_last_day_even_in_the_last_year_a_date_can_hold() -> None:
+    assert [Quarter(2026, number).last_day for number in (1, 2, 3, 4)] == [
+        date(2026, 3, 31),
+        date(2026, 6, 30),
+        date(2026, 9, 30),
+        date(2026, 12, 31),
+    ]
+    # "9999Q4" parses; its end must not be computed from a first day of year 10000, which no date holds.
+    assert Quarter.parse("9999Q4").last_day == date(9999, 12, 31)
+
+
 @pytest.mark.parametrize("text", ["2025Q5", "2025", "Q3", "2025-03"])
 def test_malformed_quarters_are_refused(text: str) -> None:
     with pytest.raises(ValueError):

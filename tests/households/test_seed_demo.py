@@ -10,6 +10,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 
 from households.demo import THRESHOLDS, DemoGenerator, HouseholdRow, add_months, generate_households
@@ -221,12 +222,46 @@ def test_seed_demo_is_deterministic() -> None:
 def test_seed_demo_writes_the_same_rows_for_the_same_seed(db: Any) -> None:
     demo_seed(households=25, seed=3)
     first = _snapshot()
+    later = _later_registers()
+    assert later["cooperatives.entity"] and later["industries.participation"]
+    for label in reversed(LATER_REGISTERS):
+        apps.get_model(label).objects.all().delete()
     IncomeRecord.objects.all().delete()
     MonitoringCase.objects.all().delete()
     Member.objects.all().delete()
     Household.objects.all().delete()
     demo_seed(households=25, seed=3)
     assert _snapshot() == first
+    assert _later_registers() == later
+
+
+# What the later registers' demo steps write, parents first.
+LATER_REGISTERS = (
+    "industries.industry",
+    "industries.designation",
+    "industries.scaleplan",
+    "industries.scalereport",
+    "industries.participation",
+    "cooperatives.entity",
+    "cooperatives.binding",
+    "cooperatives.richleader",
+    "cooperatives.membership",
+    "cooperatives.earning",
+)
+
+
+def _later_registers() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the later registers, without ids, in a stable order."""
+    snapshot = {}
+    for label in LATER_REGISTERS:
+        model = apps.get_model(label)
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in ("id",) and not f.is_relation]
+        key = {Household: "number", Member: "id_number"}
+        relations = [
+            f"{f.name}__{key.get(f.related_model, 'name')}" for f in model._meta.concrete_fields if f.is_relation
+        ]
+        snapshot[label] = sorted(model.objects.values_list(*fields, *relations), key=repr)
+    return snapshot
 
 
 def test_generated_income_has_a_realistic_level_spread_and_season(generated: list[HouseholdRow]) -> None:

@@ -1,0 +1,1 @@
+"""Pages of the cooperatives register: entities, bindings, memberships and earnings, 致富带头人."""
