@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("regions.urls")),
     path("", include("workbooks.urls")),
     path("", include("households.urls")),
+    path("cooperatives/", include("cooperatives.coverage_urls")),
     path("assessment/", include("assessment.urls")),
     path("industries/", include("industries.urls")),
     path("cooperatives/excel/", include("cooperatives.excel_urls")),
