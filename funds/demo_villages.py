@@ -57,9 +57,10 @@ def demo_villages_seed(*, county: Region, villages: Sequence[Region], seed: int,
         base = rng.uniform(60_000, 200_000)
         for year in YEARS:
             yearly = Decimal(base * (1.07 ** (year - 2024))).quantize(CENT)
+            # At most half as much again from the assets; the villages below the floor earn nothing on theirs.
+            asset_return = min(returns[village.pk].get(year, Decimal(0)) * ASSET_RETURN, yearly / 2).quantize(CENT)
             if position < BELOW[year]:
-                yearly = Decimal(rng.uniform(18_000, 46_000)).quantize(CENT)
-            asset_return = (returns[village.pk].get(year, Decimal(0)) * ASSET_RETURN).quantize(CENT)
+                yearly, asset_return = Decimal(rng.uniform(18_000, 46_000)).quantize(CENT), Decimal(0)
             lines = _lines(yearly, asset_return, rng)
             if year == AT_FLOOR_YEAR and position == BELOW[year]:
                 lines = _exactly_floor()
