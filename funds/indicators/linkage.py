@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Substr
 
 from figures.periods import PeriodKind, Quarter
 from figures.registry import Direction, FactSource, Indicator, RegionFigure, full_code
@@ -27,7 +28,7 @@ from funds.indicators.base import (
 )
 from funds.models import IN_LIBRARY, Beneficiary, Funding, ListedFunding, Project
 from households.facts import HOUSEHOLD_FACTS, HouseholdQuarterFact
-from regions.models import Region
+from regions.models import PREFIX_LENGTH, Level, Region
 
 PROJECT_REGION = "project__region__code"
 # 脱贫户 or 监测对象 at the quarter's end, as the household figures count them.
@@ -44,9 +45,9 @@ def per_million(households: int, money_fen: int) -> Decimal | None:
 
 
 class HouseholdsLinkedPerMillion(Indicator):
-    """每百万元产业资金联农带农户数：本年度衔接资金安排的产业发展项目所登记的受益农户中，
-    季末为脱贫户或监测对象的户数（一户受益于几个项目只计一次）÷ 这些项目安排的本年度资金（百万元）。
-    按项目实施地计：乡镇含其村的项目。001（三）：每百万元用于产业发展的衔接资金联农带农10户及以上。"""
+    """每百万元产业资金联农带农户数：本区划实施、由本年度衔接资金安排的产业发展项目所登记的受益农户中，
+    住在本区划、季末为脱贫户或监测对象的户数（一户受益于几个项目只计一次）÷ 这些项目安排的本年度资金
+    （百万元）。乡镇含其村的项目。001（三）：每百万元用于产业发展的衔接资金联农带农10户及以上。"""
 
     code = "fund_households_linked_per_million"
     name = "每百万元产业资金带动脱贫户和监测户"
@@ -70,9 +71,16 @@ class HouseholdsLinkedPerMillion(Indicator):
             allocation__issued_on__lte=period.last_day,
         )
 
-    def _beneficiaries(self, period: Quarter) -> QuerySet[Beneficiary]:
+    def _beneficiaries(self, period: Quarter, level: int) -> QuerySet[Beneficiary]:
+        """Beneficiaries of the year's industry projects who are 脱贫户 or 监测对象 at the quarter's end
+        and live in the same unit of `level` as the project (a list never names a household of
+        another village or township than the region's)."""
         linked = HouseholdQuarterFact.objects.filter(
-            LINKED, household_id=OuterRef("household_id"), year=period.year, quarter=period.number
+            LINKED,
+            household_id=OuterRef("household_id"),
+            year=period.year,
+            quarter=period.number,
+            village_code__startswith=Substr(OuterRef("project__region__code"), 1, PREFIX_LENGTH[Level(level)]),
         )
         return Beneficiary.objects.filter(project__in=industry_projects_funded(period)).filter(Exists(linked))
 
@@ -85,7 +93,7 @@ class HouseholdsLinkedPerMillion(Indicator):
             self._money(period).filter(**here), PROJECT_REGION, level=level, within=within, money=Sum(fen("amount"))
         )
         households = by_unit(
-            self._beneficiaries(period).filter(**here),
+            self._beneficiaries(period, level).filter(**here),
             PROJECT_REGION,
             level=level,
             within=within,
@@ -103,10 +111,15 @@ class HouseholdsLinkedPerMillion(Indicator):
         ]
 
     def numerator_records(self, *, period: Quarter, region: Region, parameters: Mapping[str, Decimal]) -> QuerySet[Any]:
-        beneficiaries = self._beneficiaries(period).filter(project__region__code__startswith=region.prefix)
+        projects = industry_projects_funded(period).filter(region__code__startswith=region.prefix)
+        beneficiaries = Beneficiary.objects.filter(project__in=projects)
         return (
             HouseholdQuarterFact.objects.filter(
-                LINKED, year=period.year, quarter=period.number, household_id__in=beneficiaries.values("household_id")
+                LINKED,
+                year=period.year,
+                quarter=period.number,
+                village_code__startswith=region.prefix,
+                household_id__in=beneficiaries.values("household_id"),
             )
             .select_related("household")
             .order_by("village_code", "household__number")

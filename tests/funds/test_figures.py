@@ -129,9 +129,10 @@ def test_households_per_million_counts_each_lifted_or_monitored_beneficiary_once
     # 金碧镇: P1 700,000 + P2 250,000; H1, H2, H4 → 3 ÷ 0.95 = 3.157… → 3.16
     assert figures(code, tree.township_a) == (d("3"), d("950000.00"), d("3.16"))
     assert figures(code, tree.township_b) == (d("0"), d("50000.00"), d("0.00"))
-    # By where the project is: H1 lives in 大村村 and counts for 石丫村's P2 as well.
     assert figures(code, tree.village_a1) == (d("2"), d("700000.00"), d("2.86"))
-    assert figures(code, tree.village_a2) == (d("2"), d("250000.00"), d("8.00"))
+    # 石丫村's P2 also benefits H1, who lives in 大村村: counted for 金碧镇 and the county, not for 石丫村
+    # (whose list would otherwise name another village's household).
+    assert figures(code, tree.village_a2) == (d("1"), d("250000.00"), d("4.00"))
     # Mid-year P5's only line (A3) is not issued yet.
     assert figures(code, tree.county, MID_YEAR) == (d("3"), d("950000.00"), d("3.16"))
 
