@@ -86,7 +86,7 @@ COLLECTIVE = register_group(
                     "collective_poverty_villages_over_floor_share",
                     "collective_income_reported",
                 ),
-                note="年内累计，第四季度即全年；未填报的村不计入占比",
+                note="年内累计对照全年底线，前三季度自然偏低，第四季度即全年；未填报的村不计入占比",
             ),
         ),
     )
