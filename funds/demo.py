@@ -15,15 +15,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import pairwise
 
-from django.db.models import Exists, OuterRef, Q
-
-from cooperatives.models import Entity, EntityKind
+from funds.demo_parts import (
+    candidates_of,
+    carve,
+    entities_of,
+    payments_of,
+    round_to,
+    status_by_today,
+    status_date,
+    steps_of,
+    weighted,
+)
 from funds.demo_villages import demo_villages_seed
 from funds.models import (
-    IN_LIBRARY,
-    LIFECYCLE,
     Allocation,
     Asset,
     AssetKind,
@@ -36,11 +41,9 @@ from funds.models import (
     ProjectStep,
     ProjectType,
 )
-from households.models import Household, HouseholdType, MonitoringCase
 from regions.models import Level, Region
 
 YEARS = (2024, 2025, 2026)
-TODAY = date(2026, 9, 30)
 PROJECTS = 150
 MONEY_PER_PROJECT = 900_000
 # Share of each level in a year's money, and its documents: (month issued, part); month 11 is the
@@ -99,10 +102,6 @@ class Pot:
     townships: list[Region] = field(default_factory=list)  # where its projects may be (a split: one)
 
 
-def _round(amount: float | Decimal, step: int) -> int:
-    return round(float(amount) / step) * step
-
-
 def demo_funds_seed(*, county: Region, seed: int, projects: int = PROJECTS) -> None:
     """Allocations, projects and their money, then the villages' profiles and collective income."""
     if Allocation.objects.filter(region=county).exists():
@@ -124,8 +123,8 @@ class _Writer:
     def __init__(self, *, county: Region, townships: list[Region], villages: list[Region], rng: random.Random) -> None:
         self.county, self.townships, self.villages, self.rng = county, townships, villages, rng
         self.types = {item.code: item for item in ProjectType.objects.all()}
-        self.candidates = _candidates(county)
-        self.entities = _entities(county)
+        self.candidates = candidates_of(county)
+        self.entities = entities_of(county)
         self.projects: list[Project] = []
         self.lines: list[tuple[Project, Allocation, int]] = []
         self.beneficiaries: dict[str, list[int]] = {}
@@ -141,7 +140,7 @@ class _Writer:
         for level, (part, documents) in LEVELS.items():
             for number, (month, share) in enumerate(documents, start=1):
                 issued = date(year - 1, month, 15 + number) if month >= 11 else date(year, month, 10 + number)
-                amount = _round(money * part * share, 10_000)
+                amount = round_to(money * part * share, 10_000)
                 allocation = Allocation(
                     region=self.county,
                     year=year,
@@ -163,7 +162,7 @@ class _Writer:
         """The county splits part of its second central allocation to three townships."""
         split_pots = []
         for township in self.rng.sample(self.townships, k=min(3, len(self.townships))):
-            amount = _round(pot.available * 0.12, 10_000)
+            amount = round_to(pot.available * 0.12, 10_000)
             parent = pot.allocation
             split = Allocation(
                 region=township,
@@ -186,7 +185,7 @@ class _Writer:
         pots = self.pots(year, count * MONEY_PER_PROJECT)
         funded = max(3, count - 4)  # and 4 without money (unfunded)
         own = next(pot for pot in pots if pot.allocation.level == FundLevel.COUNTY)
-        fee = _round(own.available * 0.05, 1_000)
+        fee = round_to(own.available * 0.05, 1_000)
         own.available -= fee
         self.project(year, "fee", own, fee)
         industry = round(funded * 0.55)
@@ -195,7 +194,7 @@ class _Writer:
             total = sum(money for _, money in moneys) or 1
             for pot, money in moneys:
                 pieces = max(1, round(chunks * money / total)) if money else 0
-                for amount in _carve(money, pieces, self.rng):
+                for amount in carve(money, pieces, self.rng):
                     self.project(year, kind, pot, amount)
         self.unfunded(year)
 
@@ -203,7 +202,7 @@ class _Writer:
         """What the pot arranges to industry, or to everything else, by TODAY."""
         tilt = LEVEL_TILT[FundLevel(pot.allocation.level)]
         industry = max(0.0, min(1.0, INDUSTRY_SHARE[year] / ARRANGED[year] + tilt))
-        return _round(pot.available * ARRANGED[year] * (industry if kind == "industry" else 1 - industry), 1_000)
+        return round_to(pot.available * ARRANGED[year] * (industry if kind == "industry" else 1 - industry), 1_000)
 
     def project(self, year: int, kind: str, pot: Pot, amount: int) -> None:
         rng = self.rng
@@ -213,9 +212,9 @@ class _Writer:
         if kind == "fee":
             type_code, word, region = "management_fee", "衔接资金项目管理费", self.county
         else:
-            type_code, _, word = _weighted(INDUSTRY_TYPES if industry else OTHER_TYPES, rng)
+            type_code, _, word = weighted(INDUSTRY_TYPES if industry else OTHER_TYPES, rng)
             region = self.where(pot, industry)
-        status = _status(year, rng)
+        status = status_by_today(year, rng)
         self.serial += 1
         product = rng.choice(PRODUCTS)
         project = Project(
@@ -226,7 +225,7 @@ class _Writer:
             project_type=self.types[type_code],
             linkage_mechanism=rng.choice(LINKAGES) if industry or type_code == "employment" else "",
             status=status,
-            status_on=_status_on(year, status, rng),
+            status_on=status_date(year, status, rng),
         )
         self.projects.append(project)
         self.lines.append((project, pot.allocation, amount))
@@ -341,7 +340,7 @@ class _Writer:
             [
                 payment
                 for line in Funding.objects.filter(project__in=self.projects).order_by("project__code", "allocation_id")
-                for payment in _payments(line, by_id[line.project_id], allocations[line.allocation_id], self.rng)
+                for payment in payments_of(line, by_id[line.project_id], allocations[line.allocation_id], self.rng)
             ],
             batch_size=2000,
         )
@@ -361,115 +360,7 @@ class _Writer:
                 for entity_id in self.supported.get(project.code, [])
             ]
         )
-        ProjectStep.objects.bulk_create([step for project in self.projects for step in _steps(project)])
+        ProjectStep.objects.bulk_create([step for project in self.projects for step in steps_of(project)])
         for asset in self.assets:
             asset.project_id = asset.project.pk
         Asset.objects.bulk_create(self.assets, batch_size=1000)
-
-
-def _carve(money: int, pieces: int, rng: random.Random, step: int = 1_000) -> list[int]:
-    """`money` in up to `pieces` parts of uneven size, cut at whole `step`s, adding up exactly."""
-    if pieces <= 0 or money <= 0:
-        return []
-    weights = [rng.uniform(0.4, 1.6) for _ in range(pieces)]
-    cuts, running = [0], 0.0
-    for weight in weights[:-1]:
-        running += weight
-        cuts.append(min(money, _round(money * running / sum(weights), step)))
-    cuts.append(money)
-    return [later - earlier for earlier, later in pairwise(cuts) if later > earlier]
-
-
-def _weighted(options: tuple[tuple[str, int, str], ...], rng: random.Random) -> tuple[str, int, str]:
-    return rng.choices(options, weights=[weight for _, weight, _ in options])[0]
-
-
-def _status(year: int, rng: random.Random) -> str:
-    """Where a funded project of the year is by TODAY: older projects are further along."""
-    weights = {
-        2024: (0, 0, 5, 20, 35, 40),
-        2025: (0, 0, 25, 35, 30, 10),
-        2026: (0, 5, 70, 25, 0, 0),
-    }[year]
-    status = rng.choices(LIFECYCLE, weights=weights)[0]
-    return ProjectStatus.APPROVED if status == ProjectStatus.LIBRARY else status
-
-
-def _status_on(year: int, status: str, rng: random.Random) -> date:
-    step = LIFECYCLE.index(status)
-    day = date(year, 2, 1) + timedelta(days=45 * step + rng.randrange(0, 30))
-    return min(day, TODAY)
-
-
-def _steps(project: Project) -> list[ProjectStep]:
-    """Every move from 储备 to the project's status, dated from its status date backwards."""
-    reached = LIFECYCLE.index(project.status)
-    assert project.status_on is not None
-    steps = [ProjectStep(project_id=project.pk, from_status="", to_status=LIFECYCLE[0], on=date(project.year, 1, 5))]
-    for position in range(1, reached + 1):
-        on = project.status_on - timedelta(days=45 * (reached - position))
-        steps.append(
-            ProjectStep(
-                project_id=project.pk,
-                from_status=LIFECYCLE[position - 1],
-                to_status=LIFECYCLE[position],
-                on=max(on, date(project.year, 1, 5)),
-            )
-        )
-    return steps
-
-
-# How much of a line is paid by TODAY, by the project's status.
-PAID_SHARE = {
-    ProjectStatus.APPROVED: (0.2, 0.7),
-    ProjectStatus.COMPLETED: (0.8, 0.95),
-    ProjectStatus.ACCEPTED: (1.0, 1.0),
-    ProjectStatus.HANDED_OVER: (1.0, 1.0),
-}
-
-
-def _payments(line: Funding, project: Project, allocation: Allocation, rng: random.Random) -> list[Payment]:
-    """Two to four payments spread over the quarters after the money came; a few 2024/2025 lines
-    are finished early the next year."""
-    low, high = PAID_SHARE.get(ProjectStatus(project.status), (0.0, 0.0))
-    paid = _round(line.amount * Decimal(str(rng.uniform(low, high))), 100)
-    if paid <= 0 or project.status not in IN_LIBRARY:
-        return []
-    start = max(allocation.issued_on, date(project.year, 1, 1)) + timedelta(days=30)
-    end = min(date(project.year + 1, 3, 31) if rng.random() < 0.15 else date(project.year, 12, 20), TODAY)
-    parts = _carve(paid, rng.randint(2, 4), rng, step=100)
-    level = FundLevel.values.index(allocation.level) + 1
-    days = sorted(start + timedelta(days=rng.randrange(0, max(1, (end - start).days))) for _ in parts)
-    return [
-        Payment(funding_id=line.pk, paid_on=day, amount=Decimal(part), voucher=f"ZF{project.code}-{level}{index}")
-        for index, (day, part) in enumerate(zip(days, parts, strict=True), start=1)
-    ]
-
-
-def _candidates(county: Region) -> dict[str, list[int]]:
-    """Region code → ids of the 脱贫户 and households with an open case there, by 户编号 (each
-    village's, its township's and the county's lists)."""
-    open_case = MonitoringCase.objects.filter(household=OuterRef("pk"), eliminated_month__isnull=True)
-    rows = (
-        Household.objects.in_region(county)
-        .active()
-        .filter(Q(household_type=HouseholdType.LIFTED) | Exists(open_case))
-        .order_by("number")
-        .values_list("village__code", "pk")
-    )
-    found: dict[str, list[int]] = defaultdict(list)
-    for village_code, household_id in rows.iterator(chunk_size=10_000):
-        found[village_code].append(household_id)
-        found[village_code[:9].ljust(12, "0")].append(household_id)
-        found[county.code].append(household_id)
-    return dict(found)
-
-
-def _entities(county: Region) -> dict[str, list[int]]:
-    """Region code → the cooperatives registered there; the county → its enterprises."""
-    found: dict[str, list[int]] = defaultdict(list)
-    rows = Entity.objects.filter(region__code__startswith=county.prefix).order_by("credit_code")
-    for kind, code, pk in rows.values_list("kind", "region__code", "pk"):
-        if kind in (EntityKind.COOPERATIVE, EntityKind.ENTERPRISE):
-            found[code].append(pk)
-    return dict(found)
