@@ -73,6 +73,7 @@ run: $(PY_STAMP) $(VENDOR_STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py seed_coverage_targets
+	$(PY) manage.py seed_fund_targets
 	$(PY) manage.py seed_targets
 	$(PY) manage.py runserver $(ADDRESS)
 

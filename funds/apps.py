@@ -7,3 +7,9 @@ class FundsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "funds"
     verbose_name = "衔接资金与集体经济"
+
+    def ready(self) -> None:
+        from funds.demo import demo_funds_seed
+        from households.demo_writer import register_demo_step
+
+        register_demo_step(demo_funds_seed)

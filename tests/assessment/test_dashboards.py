@@ -86,7 +86,7 @@ def test_tiles_show_the_stored_value_target_status_and_change(demo: Region) -> N
             if stored.value is not None and before.value is not None:
                 assert tile.change == stored.value - before.value
             checked += 1
-    assert checked == 25  # 收入 8, 监测帮扶 7, 产业与双绑 10 (cooperatives/dashboards.py)
+    assert checked == 44  # 收入 8, 监测帮扶 7, 产业与双绑 10, 衔接资金 11, 村集体经济 8
 
 
 def test_every_chart_draws_and_tabulates_the_stored_numbers(demo: Region) -> None:
@@ -230,7 +230,7 @@ def test_the_excel_report_has_a_sheet_per_group_with_the_sub_regions_figures(dem
     response = client.get(reverse("assessment_dashboard_excel"), {"region": DEMO_COUNTY, "period": str(PERIOD)})
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["收入", "监测帮扶", "产业与双绑"]
+    assert workbook.sheetnames == ["收入", "监测帮扶", "产业与双绑", "衔接资金", "村集体经济"]
     sheet = workbook["收入"]
     assert (
         "大姚县" in str(sheet["A2"].value)

@@ -76,7 +76,7 @@ def test_officials_read_their_dashboards_and_drill_down_to_a_household(
     # Chromium reports a download as an aborted navigation; it is not a broken asset.
     page_problems.broken_assets.remove(f"failed {download.url}")
     report = load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
-    assert report.sheetnames == ["收入", "监测帮扶", "产业与双绑"]
+    assert report.sheetnames == ["收入", "监测帮扶", "产业与双绑", "衔接资金", "村集体经济"]
 
     # From the township marked 通报 down to one of its households.
     lagging = page.locator('[data-testid="ranking-table"] tr.table-danger').first

@@ -13,9 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from households.models import Household, IncomeRecord, Member, MonitoringCase, ReferenceItem
+from households.models import Household, IncomeRecord, Member, MonitoringCase
 from regions.models import User
 from tests.households.excel.test_import import check, confirm
+from tests.households.test_seed_demo import LATER_REGISTERS
 from workbooks.models import ImportStatus, StagedRow
 
 # What an import may write: the registry and its history (the batch log itself is the import's own record).
@@ -128,11 +129,11 @@ def test_exported_workbooks_rebuild_the_same_ledger_in_an_empty_database(county_
     roster, income = exported(county_admin, "roster"), exported(county_admin, "income")
     original = content()
     history: list[Any] = [model.history.model for model in (IncomeRecord, MonitoringCase, Member, Household)]
-    # The later registers' demo rows (memberships, 产业到户, 致富带头人…) point at households and members.
-    for app in ("funds", "cooperatives", "industries"):
-        for later in reversed(list(apps.get_app_config(app).get_models())):
-            if not issubclass(later, ReferenceItem):
-                later._default_manager.all().delete()
+    # The later registers' demo rows point at households and members (致富带头人, beneficiaries…): they go first.
+    for label in reversed(LATER_REGISTERS):
+        if label == "funds.allocation":
+            apps.get_model(label).objects.exclude(parent=None).delete()
+        apps.get_model(label).objects.all().delete()
     for model in [IncomeRecord, MonitoringCase.risk_types.through, MonitoringCase, Member, Household, *history]:
         model.objects.all().delete()
     for kind, data in (("roster", roster), ("income", income)):
