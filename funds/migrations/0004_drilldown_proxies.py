@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('funds', '0002_seed_project_types'),
+        ('funds', '0003_collective_income_review_permission'),
     ]
 
     operations = [
