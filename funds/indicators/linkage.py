@@ -71,33 +71,33 @@ class HouseholdsLinkedPerMillion(Indicator):
             allocation__issued_on__lte=period.last_day,
         )
 
-    def _beneficiaries(self, period: Quarter, level: int) -> QuerySet[Beneficiary]:
-        """Beneficiaries of the year's industry projects who are 脱贫户 or 监测对象 at the quarter's end
-        and live in the same unit of `level` as the project (a list never names a household of
-        another village or township than the region's)."""
-        linked = HouseholdQuarterFact.objects.filter(
-            LINKED,
+    def _linked(self, period: Quarter, level: int) -> QuerySet[HouseholdQuarterFact]:
+        """The quarter's facts of the 脱贫户 and 监测对象 who benefit from an industry project of the
+        year's money carried out in their own unit of `level` (so a list never names a household of
+        another village or township than the region's). One fact per household: no double count."""
+        benefits = Beneficiary.objects.filter(
             household_id=OuterRef("household_id"),
-            year=period.year,
-            quarter=period.number,
-            village_code__startswith=Substr(OuterRef("project__region__code"), 1, PREFIX_LENGTH[Level(level)]),
+            project__in=industry_projects_funded(period),
+            # A project carried out above the level (a county's, for townships) lies in none of its units.
+            project__region__level__gte=level,
+            project__region__code__startswith=Substr(OuterRef("village_code"), 1, PREFIX_LENGTH[Level(level)]),
         )
-        return Beneficiary.objects.filter(project__in=industry_projects_funded(period)).filter(Exists(linked))
+        return HouseholdQuarterFact.objects.filter(LINKED, year=period.year, quarter=period.number).filter(
+            Exists(benefits)
+        )
 
     def compute(
         self, *, period: Quarter, level: int, within: str, parameters: Mapping[str, Decimal]
     ) -> list[RegionFigure]:
-        # A project carried out above the level (a county's, for townships) lies in none of its units.
-        here = {"project__region__level__gte": level}
         money = by_unit(
-            self._money(period).filter(**here), PROJECT_REGION, level=level, within=within, money=Sum(fen("amount"))
-        )
-        households = by_unit(
-            self._beneficiaries(period, level).filter(**here),
+            self._money(period).filter(project__region__level__gte=level),
             PROJECT_REGION,
             level=level,
             within=within,
-            households=Count("household", distinct=True),
+            money=Sum(fen("amount")),
+        )
+        households = by_unit(
+            self._linked(period, level), "village_code", level=level, within=within, households=Count("pk")
         )
         return [
             RegionFigure(
@@ -111,16 +111,9 @@ class HouseholdsLinkedPerMillion(Indicator):
         ]
 
     def numerator_records(self, *, period: Quarter, region: Region, parameters: Mapping[str, Decimal]) -> QuerySet[Any]:
-        projects = industry_projects_funded(period).filter(region__code__startswith=region.prefix)
-        beneficiaries = Beneficiary.objects.filter(project__in=projects)
         return (
-            HouseholdQuarterFact.objects.filter(
-                LINKED,
-                year=period.year,
-                quarter=period.number,
-                village_code__startswith=region.prefix,
-                household_id__in=beneficiaries.values("household_id"),
-            )
+            self._linked(period, region.level)
+            .filter(village_code__startswith=region.prefix)
             .select_related("household")
             .order_by("village_code", "household__number")
         )
