@@ -94,8 +94,8 @@ def page(browser: Browser, page_problems: PageProblems) -> Iterator[Page]:
             page_problems.broken_assets.append(f"{response.status} {response.url}")
 
     def on_request_failed(request: Request) -> None:
-        # A load the test's next navigation cut short (net::ERR_ABORTED) is not a broken file: a missing
-        # one answers 404 (on_response), an unreachable server fails otherwise.
+        # A load cut short by the next navigation or turned into a download (net::ERR_ABORTED) is not a
+        # broken file: a missing one answers 404 (on_response), an unreachable server fails otherwise.
         if request.failure != "net::ERR_ABORTED":
             page_problems.broken_assets.append(f"failed {request.url} ({request.failure})")
 
