@@ -170,15 +170,15 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
             if current.status != ImportStatus.PARSING or current.attempts != attempt:
                 return current  # the sweeper handed the check to a newer run
             discard(batch_id)
-            stager = Stager(batch_id)
-            plan = register.stage(table=table, user=batch.uploaded_by, stager=stager)
+            # The staged rows are written while the register plans; an error leaves none behind.
+            with Stager(batch_id) as stager:
+                plan = register.stage(table=table, user=batch.uploaded_by, stager=stager)
             _store(batch, plan)
             if plan.has_errors:
                 batch.status = ImportStatus.INVALID
             elif not plan.has_changes:
                 batch.status = ImportStatus.UNCHANGED
             else:
-                stager.flush()
                 batch.status = ImportStatus.READY
             if batch.status != ImportStatus.READY:
                 discard(batch_id)
