@@ -33,7 +33,7 @@ from regions.models import Level, Region
 from regions.services import data_changed
 from workbooks.apply import Parent, StaleBatch, Step, create_fields
 from workbooks.models import ImportBatch, StagedAction, StagedRow
-from workbooks.plan import Plan, without_cycle_collection
+from workbooks.plan import Plan, in_chunks, without_cycle_collection
 from workbooks.reader import Table
 from workbooks.registers import register
 from workbooks.staging import Stager, staged_ids
@@ -169,14 +169,9 @@ def _announce(batch_id: int, household_ids: Iterable[int] = ()) -> None:
     stale, and only their facts need rebuilding), or else everything under the uploader's region."""
     ids = sorted(set(household_ids))
     if ids:
-        codes: set[str] = set()
-        for start in range(0, len(ids), 5000):
-            codes.update(
-                Household.objects.filter(pk__in=ids[start : start + 5000])
-                .values_list("village__code", flat=True)
-                .distinct()
-            )
-        data_changed(codes=codes)
+        # (order_by(): the default ordering by 户编号 would make DISTINCT return a row per household.)
+        villages = Household.objects.order_by().values_list("village__code", flat=True).distinct()
+        data_changed(codes=set(in_chunks(villages, "pk", ids)))
         return
     region = ImportBatch.objects.select_related("region").get(pk=batch_id).region
     if region is not None and region.level >= Level.COUNTY:
