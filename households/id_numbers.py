@@ -27,8 +27,8 @@ def normalise_id_number(raw: str) -> str:
     return folded.replace(" ", "").upper()
 
 
-# Numbers found valid inside a remembering_valid_numbers() block; None outside any.
-_known_valid: set[str] | None = None
+# Numbers found valid inside a remembering_valid_numbers() block, with their birth dates; None outside any.
+_known_valid: dict[str, datetime.date] | None = None
 
 
 @contextlib.contextmanager
@@ -36,13 +36,13 @@ def remembering_valid_numbers() -> Iterator[None]:
     """Within the block, a number id_number_error found valid once is not checked again.
 
     An import checks every 身份证号 twice, as a cell and again in Member.clean (the model's own
-    rule, which must run); the answer cannot differ, and the second check is then a set lookup.
-    The memory goes with the block.
+    rule, which must run); the answer cannot differ, and the second check is then a dict lookup
+    that also gives the birth date. The memory goes with the block.
     """
     global _known_valid
     outermost = _known_valid is None
     if outermost:
-        _known_valid = set()
+        _known_valid = {}
     try:
         yield
     finally:
@@ -62,8 +62,14 @@ def normalised_id_number_error(number: str) -> str | None:
         return None
     message = _id_number_error(number)
     if message is None and known is not None:
-        known.add(number)
+        known[number] = birth_date_of(number)
     return message
+
+
+def known_birth_date(number: str) -> datetime.date | None:
+    """The birth date of a normalised number found valid in this remembering_valid_numbers() block, else None."""
+    known = _known_valid
+    return known.get(number) if known is not None else None
 
 
 def _id_number_error(number: str) -> str | None:
