@@ -60,9 +60,9 @@ def normalised_id_number_error(number: str) -> str | None:
     known = _known_valid
     if known is not None and number in known:
         return None
-    message = _id_number_error(number)
-    if message is None and known is not None:
-        known[number] = birth_date_of(number)
+    message, birth = _checked(number)
+    if birth is not None and known is not None:  # valid
+        known[number] = birth
     return message
 
 
@@ -72,17 +72,18 @@ def known_birth_date(number: str) -> datetime.date | None:
     return known.get(number) if known is not None else None
 
 
-def _id_number_error(number: str) -> str | None:
+def _checked(number: str) -> tuple[str | None, datetime.date | None]:
+    """(None, the birth date) for a valid number, else (the message, None)."""
     if len(number) != 18:
-        return MESSAGES[InvalidLength]
+        return MESSAGES[InvalidLength], None
     if not number[:17].isdigit():
-        return MESSAGES[InvalidFormat]
+        return MESSAGES[InvalidFormat], None
     if number[-1] != ric.calc_check_digit(number):
-        return MESSAGES[InvalidChecksum]
+        return MESSAGES[InvalidChecksum], None
     birth = _birth_date(number[6:14])
     if birth is None or not _region_valid(number[:6], birth.year):
-        return MESSAGES[InvalidComponent]
-    return None
+        return MESSAGES[InvalidComponent], None
+    return None, birth
 
 
 # YYYYMMDD → the date, or None when there is no such day. A county's 200,000 numbers hold some
