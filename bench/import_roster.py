@@ -264,8 +264,8 @@ class PhaseClock:
     STEPS = (
         ("workbooks.batches", "", "import_batch_create", "store the upload (copy + sha256)"),
         ("workbooks.staging", "", "discard", "discard staged rows (DELETE)"),
-        ("workbooks.isolated", "", "run_isolated", "parse in the spawned child (run_isolated)"),
-        ("workbooks.reader", "", "read_table_isolated", "unpickle the answer into a Table"),
+        ("workbooks.reader", "", "read_table_isolated", "parse in the spawned child: waiting, unpickling its blocks"),
+        ("households.excel.roster_rows", "ParsedColumns", "feed", "cells of each block parsed as it comes"),
         ("households.excel.roster_existing", "", "read_existing", "read existing households/members/cases"),
         ("households.excel.income", "IncomePlanner", "_households", "read existing households + sizes"),
         ("households.excel.income", "IncomePlanner", "_compare", "read + compare recorded quarters"),

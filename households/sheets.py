@@ -25,6 +25,7 @@ from households.excel.roster import (
     RosterPlanner,
 )
 from households.excel.roster_case import CASE_FIELDS, PHASE_CASES, PHASE_NEW_CASES, RISKS
+from households.excel.roster_rows import ParsedColumns
 from households.id_numbers import remembering_valid_numbers
 from households.models import Household, IncomeRecord, Member, MonitoringCase
 from households.quarter import Quarter
@@ -57,6 +58,9 @@ class RosterSheet(PersonalDataSheet):
         Step(MonitoringCase, StagedAction.CREATE, PHASE_NEW_CASES, create_fields(MonitoringCase), HOUSEHOLD_PARENT),
     )
     checked = (Household, MonitoringCase)
+
+    def cell_parser(self) -> ParsedColumns:
+        return ParsedColumns()
 
     def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
         with without_cycle_collection(), remembering_valid_numbers():

@@ -154,6 +154,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     attempt = batch.attempts
     try:
         register = registers.get(batch.kind)
+        parser = register.cell_parser()
         table = read_table_isolated(
             Path(batch.file.path),
             columns=register.columns,
@@ -161,7 +162,9 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
             max_rows=settings.IMPORT_MAX_ROWS,
             max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
             memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
+            on_rows=parser.feed if parser is not None else None,
         )
+        table.parsed = parser
         batch.sheet_name, batch.header_row, batch.row_count = printable(table.sheet), table.header_row, table.row_count
         batch.ignored_columns = [printable(header) for header in table.ignored_columns]
         _progress(batch_id, 40, f"已读取 {table.row_count} 行，正在校验")

@@ -19,6 +19,7 @@ from households.excel.roster_rows import (
     MEMBER_KEYS,
     Cells,
     Group,
+    ParsedColumns,
     Villages,
     consistent,
     count_errors,
@@ -76,7 +77,11 @@ class RosterPlanner(CasePlanning):
 
     def run(self, table: Table) -> Plan:
         plan = self.plan
-        cells = Cells(plan, table.row_numbers, table.take_columns())
+        parsed = table.parsed
+        if not isinstance(parsed, ParsedColumns):  # not parsed while the file was read
+            parsed = ParsedColumns()
+            parsed.feed(0, table.take_columns())
+        cells = Cells(plan, table.row_numbers, parsed)
         self.villages = Villages(self.user)
         self.village_by_pk = {village.pk: village for village in self.villages.by_code.values()}
         groups, village_of = group_rows(plan, cells, self.villages)

@@ -72,7 +72,7 @@ def test_a_planner_failing_after_rows_were_staged_ends_the_check_failed_with_not
     monkeypatch.undo()
     import_batch_recheck(batch=batch, by=staff.village_clerk)
     batch = import_batch_check(batch_id=batch.pk)
-    assert batch.status == ImportStatus.READY, batch.refusal
+    assert batch.status == ImportStatus.READY, (batch.refusal, batch.errors)
     assert StagedRow.objects.filter(batch=batch).exists()
 
 
