@@ -114,7 +114,8 @@ def _region_valid(area: str, year: int) -> bool:
     """
     try:
         ric.get_birth_place(f"{area}{year:04d}0101" + "0000")
-    except ValidationError:
+    except (ValidationError, KeyError):
+        # (stdnum raises KeyError for an unknown county under a known prefecture, e.g. 532399.)
         return False
     return True
 
