@@ -140,33 +140,33 @@ def _assemble(items: Iterable[Any], on_rows: RowsCallback | None) -> Table:
     """The Table of _read's items and a final ("end",); with on_rows, each block of rows is handed to
     it (with the index of its first row) instead of being kept in the Table.
 
-    ValueError for items that do not make a table: the isolated child's answer is not trusted.
+    IsolatedFailure for items that do not make a table: the isolated child's answer is not trusted.
     """
     table: Table | None = None
     for item in items:
         kind = item[0]
-        if kind == "refused" and isinstance(item[1], str):
+        if kind == "refused" and len(item) == 2 and isinstance(item[1], str):
             raise FileRefused(item[1])
-        if kind == "start" and table is None:
+        if kind == "start" and table is None and len(item) == 5:
             _, sheet, header_row, column_map, ignored = item
             table = Table(sheet, header_row, column_map, ignored, [], [[] for _ in column_map])
-        elif kind == "rows" and table is not None:
+        elif kind == "rows" and table is not None and len(item) == 3:
             _, numbers, columns = item
             if len(columns) != len(table.column_map) or any(len(column) != len(numbers) for column in columns):
-                raise ValueError("rows of another shape")
+                raise isolated.IsolatedFailure("rows of another shape")
             if on_rows is not None:
                 on_rows(table.row_count, dict(zip(table.column_map, columns, strict=True)))
             else:
                 for kept, column in zip(table.data, columns, strict=True):
                     kept.extend(column)  # type: ignore[attr-defined]
             table.row_numbers.extend(numbers)
-        elif kind == "end" and table is not None:
+        elif kind == "end" and table is not None and len(item) == 1:
             if on_rows is not None:
                 table.data = []
             return table
         else:
-            raise ValueError(f"unexpected {kind!r}")
-    raise ValueError("no end")
+            raise isolated.IsolatedFailure(f"unexpected {kind!r}")
+    raise isolated.IsolatedFailure("no end")
 
 
 class _Candidate(NamedTuple):
@@ -350,7 +350,7 @@ def read_table_isolated(
     try:
         with contextlib.closing(answers):
             return _assemble(map(isolated.safe_loads, answers), on_rows)
-    except (isolated.IsolatedFailure, ValueError) as failure:
+    except isolated.IsolatedFailure as failure:
         raise FileRefused(PARSE_FAILED) from failure
 
 

@@ -15,11 +15,12 @@ from tests.conftest import Staff
 from tests.factories import Tree, id_number
 from tests.households.excel.test_import import ROSTER_HEADER as PLAIN_ROSTER_HEADER
 from tests.households.excel.workbooks import ROSTER_HEADER, roster_row, write_csv, write_xlsx
+from workbooks import isolated
 from workbooks.batches import import_batch_check, import_batch_create
 from workbooks.collect import BLOCK_ROWS
 from workbooks.models import ImportStatus
 from workbooks.plan import Counter, Plan
-from workbooks.reader import FileRefused, read_table, read_table_isolated
+from workbooks.reader import FileRefused, _assemble, read_table, read_table_isolated
 
 LIMITS: dict[str, Any] = {"max_rows": 3 * BLOCK_ROWS, "max_uncompressed_bytes": 50 * 2**20}
 MORE_THAN_A_BLOCK = BLOCK_ROWS + 300
@@ -106,3 +107,18 @@ def test_a_roster_of_several_blocks_previews_every_row(tree: Tree, staff: Staff,
     assert batch.status == ImportStatus.READY, batch.errors[:3]
     assert batch.row_count == len(rows) > BLOCK_ROWS
     assert batch.counts["members"]["new"] == len(rows)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [("rows", [3], [["x"]]), ("end",)],  # rows before the table's start
+        [("start", "花名册", 2, {"household_number": 2}, []), ("rows", [3, 4], [["x"]]), ("end",)],
+        [("start", "花名册", 2, {"household_number": 2}, []), ("rows", [3], [["x"]])],  # never ended
+        [("start", "花名册", 2, {"household_number": 2}, []), ("import os",)],
+    ],
+    ids=["rows-first", "short-column", "no-end", "unknown-item"],
+)
+def test_an_answer_that_does_not_make_a_table_is_a_failed_parse(items: list[tuple[Any, ...]]) -> None:
+    with pytest.raises(isolated.IsolatedFailure):
+        _assemble(items, None)
