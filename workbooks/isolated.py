@@ -114,7 +114,7 @@ def stream_isolated(
         child = _start(label, stderr=errors)
         frames: queue.SimpleQueue[tuple[bytes, bytes] | BaseException | None] = queue.SimpleQueue()
         # A thread moves the frames out of the pipe, so the child never waits for the caller's work.
-        pump = threading.Thread(target=_pump, args=(child, request, frames), daemon=True)
+        pump = threading.Thread(target=_pump, args=(child, request, frames, memory_limit_bytes), daemon=True)
         pump.start()
         try:
             while True:
@@ -155,8 +155,13 @@ def _pump(
     child: subprocess.Popen[bytes],
     request: bytes,
     frames: queue.SimpleQueue[tuple[bytes, bytes] | BaseException | None],
+    largest: int,
 ) -> None:
-    """Send the request, then hand over each frame the child writes; None at its end."""
+    """Send the request, then hand over each frame the child writes; None at its end.
+
+    A frame larger than `largest` (the child's own memory budget: it could not have built it) is
+    refused before it is read, so a subverted child cannot make the parent allocate at will.
+    """
     try:
         assert child.stdin is not None and child.stdout is not None
         with child.stdin:
@@ -165,13 +170,15 @@ def _pump(
             if len(head) < FRAME_HEAD:
                 raise EOFError("truncated frame")
             size = int.from_bytes(head[1:], "big")
+            if size > largest:
+                raise EOFError(f"a frame of {size} bytes")
             body = child.stdout.read(size)
             if len(body) < size:
                 raise EOFError("truncated frame")
             frames.put((head[:1], body))
         frames.put(None)
-    except (OSError, EOFError, ValueError) as error:
-        # A child killed mid-way (its deadline, its memory, the caller leaving): the caller is told.
+    except Exception as error:
+        # A child killed mid-way (its deadline, its memory, the caller leaving) or a bad frame: the caller is told.
         frames.put(error)
 
 

@@ -122,3 +122,15 @@ def test_a_roster_of_several_blocks_previews_every_row(tree: Tree, staff: Staff,
 def test_an_answer_that_does_not_make_a_table_is_a_failed_parse(items: list[tuple[Any, ...]]) -> None:
     with pytest.raises(isolated.IsolatedFailure):
         _assemble(items, None)
+
+
+def test_a_child_announcing_a_frame_larger_than_its_memory_is_refused_without_reading_it() -> None:
+    answers = isolated.stream_isolated(
+        "tests.workbooks.hostile_child:huge_frame",
+        {},
+        memory_limit_bytes=64 * 2**20,
+        timeout_seconds=30,
+        label="hostile",
+    )
+    with pytest.raises(isolated.IsolatedFailure, match="unreadable answer: a frame of"):
+        list(answers)
