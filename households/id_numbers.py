@@ -27,8 +27,8 @@ def normalise_id_number(raw: str) -> str:
     return folded.replace(" ", "").upper()
 
 
-# Numbers found valid inside a remembering_valid_numbers() block; None outside any.
-_known_valid: set[str] | None = None
+# Numbers found valid inside a remembering_valid_numbers() block, with their birth dates; None outside any.
+_known_valid: dict[str, datetime.date] | None = None
 
 
 @contextlib.contextmanager
@@ -36,13 +36,13 @@ def remembering_valid_numbers() -> Iterator[None]:
     """Within the block, a number id_number_error found valid once is not checked again.
 
     An import checks every 身份证号 twice, as a cell and again in Member.clean (the model's own
-    rule, which must run); the answer cannot differ, and the second check is then a set lookup.
-    The memory goes with the block.
+    rule, which must run); the answer cannot differ, and the second check is then a dict lookup
+    that also gives the birth date. The memory goes with the block.
     """
     global _known_valid
     outermost = _known_valid is None
     if outermost:
-        _known_valid = set()
+        _known_valid = {}
     try:
         yield
     finally:
@@ -60,23 +60,30 @@ def normalised_id_number_error(number: str) -> str | None:
     known = _known_valid
     if known is not None and number in known:
         return None
-    message = _id_number_error(number)
-    if message is None and known is not None:
-        known.add(number)
+    message, birth = _checked(number)
+    if birth is not None and known is not None:  # valid
+        known[number] = birth
     return message
 
 
-def _id_number_error(number: str) -> str | None:
+def known_birth_date(number: str) -> datetime.date | None:
+    """The birth date of a normalised number found valid in this remembering_valid_numbers() block, else None."""
+    known = _known_valid
+    return known.get(number) if known is not None else None
+
+
+def _checked(number: str) -> tuple[str | None, datetime.date | None]:
+    """(None, the birth date) for a valid number, else (the message, None)."""
     if len(number) != 18:
-        return MESSAGES[InvalidLength]
+        return MESSAGES[InvalidLength], None
     if not number[:17].isdigit():
-        return MESSAGES[InvalidFormat]
+        return MESSAGES[InvalidFormat], None
     if number[-1] != ric.calc_check_digit(number):
-        return MESSAGES[InvalidChecksum]
+        return MESSAGES[InvalidChecksum], None
     birth = _birth_date(number[6:14])
     if birth is None or not _region_valid(number[:6], birth.year):
-        return MESSAGES[InvalidComponent]
-    return None
+        return MESSAGES[InvalidComponent], None
+    return None, birth
 
 
 # YYYYMMDD → the date, or None when there is no such day. A county's 200,000 numbers hold some
@@ -107,7 +114,8 @@ def _region_valid(area: str, year: int) -> bool:
     """
     try:
         ric.get_birth_place(f"{area}{year:04d}0101" + "0000")
-    except ValidationError:
+    except (ValidationError, KeyError):
+        # (stdnum raises KeyError for an unknown county under a known prefecture, e.g. 532399.)
         return False
     return True
 

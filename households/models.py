@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 from households import formulas
 from households.id_numbers import (
     birth_date_of,
+    known_birth_date,
     normalise_id_number,
     normalised_id_number_error,
     sex_of,
@@ -285,10 +286,12 @@ def _today() -> date:
 def member_identity(id_number: str) -> tuple[str, date, str]:
     """The normalised 身份证号 with the birth date and sex it encodes; ValidationError when it is not valid."""
     number = normalise_id_number(id_number)
-    message = normalised_id_number_error(number)
-    if message:
-        raise ValidationError({"id_number": message})
-    birth_date = birth_date_of(number)
+    birth_date = known_birth_date(number)
+    if birth_date is None:
+        message = normalised_id_number_error(number)
+        if message:
+            raise ValidationError({"id_number": message})
+        birth_date = birth_date_of(number)
     if birth_date > _today():
         raise ValidationError({"id_number": _("身份证号中的出生日期晚于今天")})
     return number, birth_date, sex_of(number)

@@ -26,6 +26,7 @@ from households.excel.roster import (
     RosterPlanner,
 )
 from households.excel.roster_case import CASE_FIELDS, PHASE_CASES, PHASE_NEW_CASES, RISKS
+from households.excel.roster_rows import ParsedColumns
 from households.id_numbers import remembering_valid_numbers
 from households.models import Household, IncomeRecord, Member, MonitoringCase
 from households.quarter import Quarter
@@ -34,7 +35,7 @@ from regions.models import Level, Region
 from regions.services import data_changed
 from workbooks.apply import Parent, StaleBatch, Step, create_fields
 from workbooks.models import ImportBatch, StagedAction, StagedRow
-from workbooks.plan import Plan, without_cycle_collection
+from workbooks.plan import Plan, in_chunks, without_cycle_collection
 from workbooks.reader import Table
 from workbooks.registers import register
 from workbooks.staging import Stager, staged_ids
@@ -67,6 +68,9 @@ class RosterSheet(PersonalDataSheet):
 
     def records_link(self) -> tuple[str, str] | None:
         return ("查看农户台账", reverse("household_list"))
+
+    def cell_parser(self) -> ParsedColumns:
+        return ParsedColumns()
 
     def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:
         with without_cycle_collection(), remembering_valid_numbers():
@@ -188,14 +192,9 @@ def _announce(batch_id: int, household_ids: Iterable[int] = ()) -> None:
     stale, and only their facts need rebuilding), or else everything under the uploader's region."""
     ids = sorted(set(household_ids))
     if ids:
-        codes: set[str] = set()
-        for start in range(0, len(ids), 5000):
-            codes.update(
-                Household.objects.filter(pk__in=ids[start : start + 5000])
-                .values_list("village__code", flat=True)
-                .distinct()
-            )
-        data_changed(codes=codes)
+        # (order_by(): the default ordering by 户编号 would make DISTINCT return a row per household.)
+        villages = Household.objects.order_by().values_list("village__code", flat=True).distinct()
+        data_changed(codes=set(in_chunks(villages, "pk", ids)))
         return
     region = ImportBatch.objects.select_related("region").get(pk=batch_id).region
     if region is not None and region.level >= Level.COUNTY:

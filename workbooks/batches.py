@@ -154,6 +154,7 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     attempt = batch.attempts
     try:
         register = registers.get(batch.kind)
+        parser = register.cell_parser()
         table = read_table_isolated(
             Path(batch.file.path),
             columns=register.columns,
@@ -161,7 +162,9 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
             max_rows=settings.IMPORT_MAX_ROWS,
             max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
             memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
+            on_rows=parser.feed if parser is not None else None,
         )
+        table.parsed = parser
         batch.sheet_name, batch.header_row, batch.row_count = printable(table.sheet), table.header_row, table.row_count
         batch.ignored_columns = [printable(header) for header in table.ignored_columns]
         _progress(batch_id, 40, f"已读取 {table.row_count} 行，正在校验")
@@ -170,15 +173,15 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
             if current.status != ImportStatus.PARSING or current.attempts != attempt:
                 return current  # the sweeper handed the check to a newer run
             discard(batch_id)
-            stager = Stager(batch_id)
-            plan = register.stage(table=table, user=batch.uploaded_by, stager=stager)
+            # The staged rows are written while the register plans; an error leaves none behind.
+            with Stager(batch_id) as stager:
+                plan = register.stage(table=table, user=batch.uploaded_by, stager=stager)
             _store(batch, plan)
             if plan.has_errors:
                 batch.status = ImportStatus.INVALID
             elif not plan.has_changes:
                 batch.status = ImportStatus.UNCHANGED
             else:
-                stager.flush()
                 batch.status = ImportStatus.READY
             if batch.status != ImportStatus.READY:
                 discard(batch_id)

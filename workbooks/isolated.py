@@ -19,10 +19,15 @@ import logging
 import math
 import os
 import pickle
+import queue
 import resource
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 import traceback
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,8 @@ MODULE = "workbooks.isolated"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The first byte of the child's answer says what follows.
 ANSWER, OUT_OF_MEMORY, CRASHED = b"a", b"m", b"e"
+# A streamed answer's frames start with the kind and the body's length (stream_isolated).
+FRAME_HEAD = 9
 
 
 class IsolatedFailure(Exception):
@@ -66,28 +73,8 @@ def run_isolated(
     The child may use memory_limit_bytes of address space and timeout_seconds of wall and CPU time;
     read the result with safe_loads. Raises IsolatedFailure when the child gives no answer.
     """
-    request = json.dumps(
-        {
-            "function": function,
-            "arguments": arguments,
-            "memory_limit_bytes": memory_limit_bytes,
-            "timeout_seconds": timeout_seconds,
-        }
-    ).encode()
-    # The project first on the child's path, whatever PYTHONSAFEPATH or the caller's PYTHONPATH say.
-    path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
-    try:
-        child = subprocess.Popen(
-            [sys.executable or "python3", "-m", MODULE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=PROJECT_ROOT,
-            env={**os.environ, "PYTHONPATH": path},
-        )
-    except OSError as error:
-        logger.error("Could not start the isolated child for %s: %s", label, error)
-        raise IsolatedFailure("not started") from error
+    request = _request(function, arguments, memory_limit_bytes, timeout_seconds, stream=False)
+    child = _start(label, stderr=subprocess.PIPE)
     try:
         answer, errors = child.communicate(request, timeout=max(timeout_seconds, 0.001))
     except subprocess.TimeoutExpired as error:
@@ -100,12 +87,7 @@ def run_isolated(
         child.wait()
         raise
     if child.returncode != 0 or not answer:
-        logger.warning(
-            "Isolated child for %s ended with status %s: %s",
-            label,
-            child.returncode,
-            errors[-2000:].decode(errors="replace"),
-        )
+        _log_status(label, child.returncode, errors)
         raise IsolatedFailure(f"status {child.returncode}")
     kind, body = answer[:1], answer[1:]
     if kind == OUT_OF_MEMORY:
@@ -114,6 +96,127 @@ def run_isolated(
         logger.error("Isolated child failed on %s:\n%s", label, body.decode(errors="replace"))
         raise IsolatedFailure("failed")
     return body
+
+
+def stream_isolated(
+    function: str, arguments: dict[str, Any], *, memory_limit_bytes: int, timeout_seconds: float, label: str
+) -> Generator[bytes, None, None]:
+    """run_isolated for a function that yields: each yielded value, pickled, as soon as the child sends it.
+
+    The caller works on the first values while the child still produces the next (the parent parses
+    the first rows of a file while the child reads the rest). The same limits apply; IsolatedFailure
+    when the child fails at any point, so a caller discards what it took from the earlier values.
+    Close the iterator (contextlib.closing) to stop the child early.
+    """
+    request = _request(function, arguments, memory_limit_bytes, timeout_seconds, stream=True)
+    deadline = time.monotonic() + timeout_seconds
+    with tempfile.TemporaryFile() as errors:
+        child = _start(label, stderr=errors)
+        frames: queue.SimpleQueue[tuple[bytes, bytes] | BaseException | None] = queue.SimpleQueue()
+        # A thread moves the frames out of the pipe, so the child never waits for the caller's work.
+        pump = threading.Thread(target=_pump, args=(child, request, frames, memory_limit_bytes), daemon=True)
+        pump.start()
+        try:
+            while True:
+                try:
+                    frame = frames.get(timeout=max(deadline - time.monotonic(), 0.001))
+                except queue.Empty:
+                    raise IsolatedFailure("deadline") from None
+                if frame is None:
+                    break
+                if isinstance(frame, BaseException):
+                    raise IsolatedFailure(f"unreadable answer: {frame}") from frame
+                kind, body = frame
+                if kind == OUT_OF_MEMORY:
+                    raise IsolatedFailure("out of memory")
+                if kind != ANSWER:
+                    logger.error("Isolated child failed on %s:\n%s", label, body.decode(errors="replace"))
+                    raise IsolatedFailure("failed")
+                yield body
+            try:
+                status = child.wait(timeout=max(deadline - time.monotonic(), 0.001))
+            except subprocess.TimeoutExpired as error:
+                raise IsolatedFailure("deadline") from error
+            if status != 0:
+                errors.seek(0)
+                _log_status(label, status, errors.read())
+                raise IsolatedFailure(f"status {status}")
+        finally:
+            # Done, failed or abandoned by the caller (its own error, a Celery time limit): no orphan.
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            pump.join()
+            if child.stdout is not None:
+                child.stdout.close()
+
+
+def _pump(
+    child: subprocess.Popen[bytes],
+    request: bytes,
+    frames: queue.SimpleQueue[tuple[bytes, bytes] | BaseException | None],
+    largest: int,
+) -> None:
+    """Send the request, then hand over each frame the child writes; None at its end.
+
+    A frame larger than `largest` (the child's own memory budget: it could not have built it) is
+    refused before it is read, so a subverted child cannot make the parent allocate at will.
+    """
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        with child.stdin:
+            child.stdin.write(request)
+        while head := child.stdout.read(FRAME_HEAD):
+            if len(head) < FRAME_HEAD:
+                raise EOFError("truncated frame")
+            size = int.from_bytes(head[1:], "big")
+            if size > largest:
+                raise EOFError(f"a frame of {size} bytes")
+            body = child.stdout.read(size)
+            if len(body) < size:
+                raise EOFError("truncated frame")
+            frames.put((head[:1], body))
+        frames.put(None)
+    except Exception as error:
+        # A child killed mid-way (its deadline, its memory, the caller leaving) or a bad frame: the caller is told.
+        frames.put(error)
+
+
+def _request(
+    function: str, arguments: dict[str, Any], memory_limit_bytes: int, timeout_seconds: float, *, stream: bool
+) -> bytes:
+    return json.dumps(
+        {
+            "function": function,
+            "arguments": arguments,
+            "memory_limit_bytes": memory_limit_bytes,
+            "timeout_seconds": timeout_seconds,
+            "stream": stream,
+        }
+    ).encode()
+
+
+def _start(label: str, *, stderr: Any) -> subprocess.Popen[bytes]:
+    # The project first on the child's path, whatever PYTHONSAFEPATH or the caller's PYTHONPATH say.
+    path = os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
+    try:
+        return subprocess.Popen(
+            [sys.executable or "python3", "-m", MODULE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+    except OSError as error:
+        logger.error("Could not start the isolated child for %s: %s", label, error)
+        raise IsolatedFailure("not started") from error
+
+
+def _log_status(label: str, status: int | None, errors: bytes) -> None:
+    logger.warning(
+        "Isolated child for %s ended with status %s: %s", label, status, errors[-2000:].decode(errors="replace")
+    )
 
 
 def _limit(memory_limit_bytes: int, timeout_seconds: float) -> None:
@@ -144,12 +247,26 @@ def main() -> None:
     try:
         module, name = request["function"].split(":")
         result = getattr(importlib.import_module(module), name)(**request["arguments"])
+        if request.get("stream"):
+            for value in result:
+                _write_frame(out, ANSWER, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            return
         answer = ANSWER + pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
         answer = OUT_OF_MEMORY
     except Exception:
         answer = CRASHED + traceback.format_exc().encode()
+    if request.get("stream"):
+        _write_frame(out, answer[:1], answer[1:])
+        return
     out.write(answer)
+    out.flush()
+
+
+def _write_frame(out: Any, kind: bytes, body: bytes) -> None:
+    """A streamed answer's frame: its kind, its length in FRAME_HEAD - 1 bytes, then the body."""
+    out.write(kind + len(body).to_bytes(FRAME_HEAD - 1, "big"))
+    out.write(body)
     out.flush()
 
 

@@ -11,14 +11,14 @@ header, aliases and a required flag (a `Column`, or its plain copy in the child)
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import gc
 import io
 import itertools
 import logging
-import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import python_calamine
 
 from workbooks import isolated
+from workbooks.collect import Merge, collect_blocks
 from workbooks.formats import CORRUPT, TOO_LARGE, decode_text, detect_format
 from workbooks.headers import (
     HEADER_SCAN_ROWS,
@@ -69,8 +70,11 @@ class Table:
     # Header texts that match no column, with their letters ("联系方式（F列）"): their data is not imported.
     ignored_columns: list[str]
     row_numbers: list[int]  # as the spreadsheet shows them, 1-based
-    # Column by column, in column_map's order: one raw value per row ("" when empty).
+    # Column by column, in column_map's order: one raw value per row ("" when empty); empty when a
+    # register's parser took the rows as they were read (read_table_isolated's on_rows).
     data: list[Sequence[CellValue]]
+    # What that parser made of them (the pipeline sets it; the register's stage() reads it).
+    parsed: Any = None
 
     @property
     def row_count(self) -> int:
@@ -101,24 +105,6 @@ class Table:
             gc.enable()
 
 
-@dataclass
-class _Packed:
-    """A Table as plain lists and tuples: cheap to pickle and safe to unpickle from the child."""
-
-    sheet: str
-    header_row: int
-    column_map: dict[str, int]
-    ignored_columns: list[str]
-    row_numbers: list[int]
-    data: list[Sequence[CellValue]]  # per column_map key, in its order: one value per row
-
-    def as_table(self) -> Table:
-        return Table(self.sheet, self.header_row, self.column_map, self.ignored_columns, self.row_numbers, self.data)
-
-    def as_plain(self) -> tuple[Any, ...]:
-        return (self.sheet, self.header_row, self.column_map, self.ignored_columns, self.row_numbers, self.data)
-
-
 @dataclass(frozen=True)
 class _Request:
     path: Path
@@ -135,16 +121,52 @@ def read_table(
 
     Parses in the calling process: a hostile workbook can abort it. Uploads go through read_table_isolated.
     """
-    return _read(_Request(path, tuple(columns), original_name, max_rows, max_uncompressed_bytes)).as_table()
+    request = _Request(path, tuple(columns), original_name, max_rows, max_uncompressed_bytes)
+    return _assemble(itertools.chain(_read(request), [("end",)]), None)
 
 
-def _read(request: _Request) -> _Packed:
+RowsCallback = Callable[[int, dict[str, Sequence[CellValue]]], None]
+
+
+def _read(request: _Request) -> Iterator[tuple[Any, ...]]:
+    """The table as it is read: ("start", sheet, header row, column map, ignored columns), then
+    ("rows", row numbers, values column by column) per block of rows; FileRefused at any point."""
     if detect_format(request.path, request.original_name, request.max_uncompressed_bytes) == "csv":
         return _read_csv(request)
     return _read_workbook(request)
 
 
-Merge = tuple[tuple[int, int], tuple[int, int]]
+def _assemble(items: Iterable[Any], on_rows: RowsCallback | None) -> Table:
+    """The Table of _read's items and a final ("end",); with on_rows, each block of rows is handed to
+    it (with the index of its first row) instead of being kept in the Table.
+
+    IsolatedFailure for items that do not make a table: the isolated child's answer is not trusted.
+    """
+    table: Table | None = None
+    for item in items:
+        kind = item[0]
+        if kind == "refused" and len(item) == 2 and isinstance(item[1], str):
+            raise FileRefused(item[1])
+        if kind == "start" and table is None and len(item) == 5:
+            _, sheet, header_row, column_map, ignored = item
+            table = Table(sheet, header_row, column_map, ignored, [], [[] for _ in column_map])
+        elif kind == "rows" and table is not None and len(item) == 3:
+            _, numbers, columns = item
+            if len(columns) != len(table.column_map) or any(len(column) != len(numbers) for column in columns):
+                raise isolated.IsolatedFailure("rows of another shape")
+            if on_rows is not None:
+                on_rows(table.row_count, dict(zip(table.column_map, columns, strict=True)))
+            else:
+                for kept, column in zip(table.data, columns, strict=True):
+                    kept.extend(column)  # type: ignore[attr-defined]
+            table.row_numbers.extend(numbers)
+        elif kind == "end" and table is not None and len(item) == 1:
+            if on_rows is not None:
+                table.data = []
+            return table
+        else:
+            raise isolated.IsolatedFailure(f"unexpected {kind!r}")
+    raise isolated.IsolatedFailure("no end")
 
 
 class _Candidate(NamedTuple):
@@ -156,7 +178,7 @@ class _Candidate(NamedTuple):
     merged: list[Merge]
 
 
-def _read_workbook(request: _Request) -> _Packed:
+def _read_workbook(request: _Request) -> Iterator[tuple[Any, ...]]:
     """The sheet whose header has every required column, the one matching most headers if several do."""
     lookup = header_lookup(request.columns)
     findings: list[tuple[str, Header | None, list[str]]] = []  # sheet, its header, required columns it lacks
@@ -177,11 +199,11 @@ def _read_workbook(request: _Request) -> _Packed:
             if best is None or score > best.score:
                 # Only the chosen sheet's cells are kept: a summary sheet looked at before is let go.
                 best = _Candidate(name, score, header, top, rows, sheet.merged_cell_ranges or [])
-        if best is not None:
-            return _collect(request, best.name, best.header, itertools.chain(best.top, best.rest), best.merged)
     except python_calamine.CalamineError as error:
         raise FileRefused(CORRUPT) from error
-    raise no_table(request.columns, findings)
+    if best is None:
+        raise no_table(request.columns, findings)
+    yield from _collect(request, best.name, best.header, itertools.chain(best.top, best.rest), best.merged)
 
 
 def _worksheet_names(workbook: python_calamine.CalamineWorkbook) -> list[str]:
@@ -222,7 +244,7 @@ def table_rows(
         raise FileRefused(CORRUPT) from error
 
 
-def _read_csv(request: _Request) -> _Packed:
+def _read_csv(request: _Request) -> Iterator[tuple[Any, ...]]:
     name, rows = _csv_rows(request)
     try:
         top: list[Sequence[CellValue]] = list(itertools.islice(rows, HEADER_SCAN_ROWS))
@@ -232,7 +254,7 @@ def _read_csv(request: _Request) -> _Packed:
         missing = missing_required(header, request.columns)
         if missing:
             raise missing_columns(missing, header)
-        return _collect(request, name, header, itertools.chain(top, rows), [])
+        yield from _collect(request, name, header, itertools.chain(top, rows), [])
     except csv.Error as error:
         line = getattr(rows, "line_num", 0)
         raise FileRefused(f"CSV 文件格式有误（第{line}行），请在 Excel 中重新保存后再上传") from error
@@ -268,76 +290,21 @@ def _delimiter(text: str, columns: Sequence[ColumnSpec]) -> str:
     return max(CSV_DELIMITERS, key=quality)
 
 
-def _is_blank(values: Sequence[CellValue]) -> bool:
-    return not any(value.strip() if isinstance(value, str) else value is not None for value in values)
-
-
 def _collect(
     request: _Request, sheet: str, header: Header, rows: Iterable[Sequence[CellValue]], merged: list[Merge]
-) -> _Packed:
-    """Non-blank rows below the header, values of the mapped columns only."""
+) -> Iterator[tuple[Any, ...]]:
+    """Non-blank rows below the header, values of the mapped columns only, a block at a time."""
     column_map, ignored = map_columns(header, request.columns)
+    yield ("start", sheet, header.row, column_map, ignored)
     positions = [number - 1 for number in column_map.values()]
-    pick = operator.itemgetter(*positions)
-    needed_width = max(positions) + 1
-    slot_of = {position: slot for slot, position in enumerate(positions)}
-    # A cell merged across rows below the header (户编号 spanning a household's members) holds
-    # its value in the top-left cell only; every row of the merge means that value.
-    starts: dict[int, list[Merge]] = {}
-    for merge in merged:
-        (top, left), (bottom, right) = merge
-        if top >= header.row and (bottom > top or right > left):
-            starts.setdefault(top, []).append(merge)
-    active: list[tuple[int, list[tuple[int, CellValue]]]] = []
-    # Most columns repeat a handful of texts (乡镇, 户类型, 是/否); sharing one string object per
-    # distinct text makes the rows several times smaller to hold and to send to the parent.
-    shared: dict[str, str] = {}
-    numbers: list[int] = []
-    packed: list[tuple[CellValue, ...]] = []
-    for index, row in enumerate(rows):
-        if index < header.row:
-            continue
-        if len(row) >= needed_width:
-            values: Sequence[CellValue] = pick(row)
-        else:
-            values = [row[position] if position < len(row) else "" for position in positions]
-        if starts or active:
-            values = list(values)
-            _fill_merged(index, values, row, starts, active, slot_of)
-        first = values[0]
-        # A data row usually starts with text (县, 村 or 区划代码): then it is not blank, no need to look further.
-        if not (isinstance(first, str) and first and not first.isspace()) and _is_blank(values):
-            continue
-        if len(packed) >= request.max_rows:
-            raise FileRefused(f"超过行数上限 {request.max_rows} 行，请拆分为多个文件后分别导入")
-        numbers.append(index + 1)
-        packed.append(tuple([shared.setdefault(v, v) if v.__class__ is str else v for v in values]))  # type: ignore[arg-type]
-    if not packed:
+    found = False
+    for numbers, columns in collect_blocks(
+        rows, header_row=header.row, positions=positions, merged=merged, max_rows=request.max_rows
+    ):
+        found = True
+        yield ("rows", numbers, columns)
+    if not found:
         raise FileRefused(f"没有数据行（表头在第{header.row}行）")
-    # Column by column, as the validator reads them. (At least MIN_HEADER_MATCHES columns are
-    # mapped, so every row is a tuple of the same width.)
-    data: list[Sequence[CellValue]] = list(zip(*packed, strict=True))
-    return _Packed(sheet, header.row, column_map, ignored, numbers, data)
-
-
-def _fill_merged(
-    index: int,
-    values: list[CellValue],
-    row: Sequence[CellValue],
-    starts: dict[int, list[Merge]],
-    active: list[tuple[int, list[tuple[int, CellValue]]]],
-    slot_of: dict[int, int],
-) -> None:
-    for (_, left), (bottom, right) in starts.pop(index, []):
-        source = row[left] if left < len(row) else ""
-        slots = [slot_of[position] for position in range(left, right + 1) if position in slot_of]
-        if slots:
-            active.append((bottom, [(slot, source) for slot in slots]))
-    for _, fills in active:
-        for slot, source in fills:
-            if values[slot] == "":
-                values[slot] = source
-    active[:] = [entry for entry in active if entry[0] > index]
 
 
 def column_specs(columns: Sequence[ColumnSpec]) -> list[list[Any]]:
@@ -358,8 +325,14 @@ def read_table_isolated(
     max_uncompressed_bytes: int,
     memory_limit_bytes: int = DEFAULT_MEMORY_LIMIT_BYTES,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    on_rows: RowsCallback | None = None,
 ) -> Table:
-    """read_table in a fresh interpreter that may use memory_limit_bytes of address space and timeout_seconds."""
+    """read_table in a fresh interpreter that may use memory_limit_bytes of address space and timeout_seconds.
+
+    The child sends the rows a block at a time; with on_rows each block is handed to it as it comes
+    (while the child reads the next) and not kept in the Table. Should the read then fail, the
+    blocks already handed over are the caller's to forget.
+    """
     arguments = {
         "path": str(path.resolve()),
         "columns": column_specs(columns),
@@ -367,28 +340,28 @@ def read_table_isolated(
         "max_rows": max_rows,
         "max_uncompressed_bytes": max_uncompressed_bytes,
     }
+    answers = isolated.stream_isolated(
+        f"{__name__}:read_in_child",
+        arguments,
+        memory_limit_bytes=memory_limit_bytes,
+        timeout_seconds=timeout_seconds,
+        label=original_name,
+    )
     try:
-        payload = isolated.run_isolated(
-            f"{__name__}:read_in_child",
-            arguments,
-            memory_limit_bytes=memory_limit_bytes,
-            timeout_seconds=timeout_seconds,
-            label=original_name,
-        )
-        kind, body = isolated.safe_loads(payload)
+        with contextlib.closing(answers):
+            return _assemble(map(isolated.safe_loads, answers), on_rows)
     except isolated.IsolatedFailure as failure:
         raise FileRefused(PARSE_FAILED) from failure
-    if kind == "refused":
-        raise FileRefused(body)
-    return _Packed(*body).as_table()
 
 
 def read_in_child(
     *, path: str, columns: list[list[Any]], original_name: str, max_rows: int, max_uncompressed_bytes: int
-) -> tuple[str, Any]:
-    """read_table as the isolated child runs it: ("table", plain values) or ("refused", the message)."""
+) -> Iterator[tuple[Any, ...]]:
+    """read_table as the isolated child runs it: _read's items, then ("end",) or ("refused", the message)."""
     request = _Request(Path(path), header_specs(columns), original_name, max_rows, max_uncompressed_bytes)
     try:
-        return ("table", _read(request).as_plain())
+        yield from _read(request)
     except FileRefused as refused:
-        return ("refused", refused.message)
+        yield ("refused", refused.message)
+        return
+    yield ("end",)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import models
 
@@ -17,6 +17,11 @@ from workbooks.apply import Step
 from workbooks.plan import Plan
 from workbooks.reader import ColumnSpec, Table
 from workbooks.staging import Stager
+
+
+class CellParser(Protocol):
+    def feed(self, first: int, raw: dict[str, Sequence[Any]]) -> None:
+        """Parse a block of rows (column key → raw values) starting at the file's row index `first`."""
 
 
 class Register(ABC):
@@ -32,6 +37,11 @@ class Register(ABC):
     undo_permission: str
     # Models whose staged versions the confirmation locks and checks, in this (fixed) order.
     checked: tuple[type[models.Model], ...]
+
+    def cell_parser(self) -> CellParser | None:
+        """What parses the file's cells while it is read, a block of rows at a time (the parent's work
+        overlaps the isolated child's); stage() finds it on the Table as `parsed`. None: stage() parses."""
+        return None
 
     @abstractmethod
     def stage(self, *, table: Table, user: Any, stager: Stager) -> Plan:

@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 
@@ -120,10 +120,12 @@ def parse_phone(value: CellValue) -> str:
 
 def parse_id_number(value: CellValue) -> str:
     """An 18-character 身份证号; one Excel stored as a number is refused, never repaired."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise CellError(ID_NUMBER_AS_NUMBER + ID_NUMBER_HINT)
-    if not isinstance(value, str):
-        raise CellError("身份证号应为18位文本")
+    if value.__class__ is not str:  # (the test below costs more than a check of the number)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise CellError(ID_NUMBER_AS_NUMBER + ID_NUMBER_HINT)
+        if not isinstance(value, str):
+            raise CellError("身份证号应为18位文本")
+    value = cast(str, value)
     if "*" in value:
         raise CellError(MASKED)
     # fold() of ASCII text only collapses whitespace, which is then dropped altogether.

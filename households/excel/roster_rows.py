@@ -100,6 +100,44 @@ class Villages:
         return f"“{township}{name}”不在您的管辖范围内或不存在"
 
 
+class ParsedColumns:
+    """The file's cells parsed a column at a time, fed a block of rows at a time.
+
+    The pipeline feeds it each block as the isolated reader sends it, so the parent parses the first
+    rows while the child still reads the rest; each raw block is let go once parsed.
+    """
+
+    # Raw cells kept after parsing: they name a row with errors the way the clerk typed it.
+    KEEP_RAW = ("household_number", "member_name")
+    REQUIRED_ORDER = {column.key: order for order, column in enumerate(ROSTER_COLUMNS) if column.required}
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {}
+        self.raw: dict[str, list[Any]] = {}
+        # (row index, 0 = unreadable cell / 1 = blank required cell, column order, column, message)
+        self.problems: list[tuple[int, int, int, Column, str]] = []
+
+    def feed(self, first: int, raw: dict[str, Sequence[Any]]) -> None:
+        """Parse a block of rows (column key → raw values) whose first row is the file's row index `first`."""
+        for order, key in enumerate(list(raw)):
+            values = raw.pop(key)
+            if key in self.KEEP_RAW:
+                self.raw.setdefault(key, []).extend(values)
+            column = COLUMNS.get(key)
+            if column is None or column.derived:
+                continue
+            results, failures = parse_column(column, values)
+            if key in self.columns:
+                self.columns[key].extend(results)
+            else:
+                self.columns[key] = results
+            self.problems.extend((first + index, 0, order, column, message) for index, message in failures)
+            if key in self.REQUIRED_ORDER:
+                # A cell that failed to parse is already reported; only a truly blank one is "empty".
+                blanks = [first + index for index, value in enumerate(values) if value is None or value == ""]
+                self.problems.extend((index, 1, self.REQUIRED_ORDER[key], column, "必填项为空") for index in blanks)
+
+
 class Cells:
     """The file's parsed cells, column by column; rows are built one household at a time.
 
@@ -108,39 +146,16 @@ class Cells:
     household is being planned.
     """
 
-    # Raw cells kept after parsing: they name a row with errors the way the clerk typed it.
-    KEEP_RAW = ("household_number", "member_name")
-
-    def __init__(self, plan: Plan, numbers: list[int], raw: dict[str, Sequence[Any]]) -> None:
-        """Parse every column of `raw`, which is consumed: each raw column is let go once parsed."""
+    def __init__(self, plan: Plan, numbers: list[int], parsed: ParsedColumns) -> None:
+        """The parsed cells, with every unreadable and blank required cell reported in the plan."""
         self.numbers = numbers
-        self.raw = {key: raw[key] for key in self.KEEP_RAW if key in raw}
+        self.raw = parsed.raw
         self.ok = [True] * len(numbers)
-        self.keys: list[str] = []
-        parsed: list[list[Any]] = []
-        # (row index, 0 = unreadable cell / 1 = blank required cell, column order, column, message)
-        problems: list[tuple[int, int, int, Column, str]] = []
-        required_order = {column.key: order for order, column in enumerate(ROSTER_COLUMNS) if column.required}
-        for order, key in enumerate(list(raw)):
-            values = raw.pop(key)
-            column = COLUMNS.get(key)
-            if column is None or column.derived:
-                continue
-            results, failures = parse_column(column, values)
-            self.keys.append(key)
-            parsed.append(results)
-            problems.extend((index, 0, order, column, message) for index, message in failures)
-            if key in required_order:
-                # A cell that failed to parse is already reported; only a truly blank one is "empty".
-                blanks = [index for index, value in enumerate(values) if value is None or value == ""]
-                problems.extend((index, 1, required_order[key], column, "必填项为空") for index in blanks)
-            del values
         # Reported row by row, as a clerk reads them: unreadable cells, then blank required ones.
-        problems.sort(key=lambda problem: problem[:3])
-        for index, _, _, column, message in problems:
+        for index, _, _, column, message in sorted(parsed.problems, key=lambda problem: problem[:3]):
             plan.error(numbers[index], column, message)
             self.ok[index] = False
-        self.columns = dict(zip(self.keys, parsed, strict=True))
+        self.columns = parsed.columns
         # Households whose rows disagree on a household or case column (find_differing).
         self.differing: set[tuple[Any, ...]] = set()
 

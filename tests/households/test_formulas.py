@@ -133,6 +133,12 @@ def test_id_number_errors_are_explained_in_chinese() -> None:
     assert "格式" in (id_number_error("53232619900101A23X") or "")
 
 
+def test_an_id_number_of_an_unknown_county_under_a_known_prefecture_is_an_error_not_a_crash() -> None:
+    # 5323 is 楚雄州; it has no county 532399 (stdnum's table raised KeyError for it).
+    number = id_number_with_check_digit("53239919900101123")
+    assert id_number_error(number) == "身份证号中的出生日期或地区代码不存在"
+
+
 def test_full_width_and_lower_case_id_numbers_are_normalised() -> None:
     assert normalise_id_number(" １１０１０５１９４９１２３１００２ｘ ") == "11010519491231002X"
 
