@@ -62,7 +62,9 @@ def reference_lists(request: pytest.FixtureRequest) -> None:
     """Put back the rows a migration seeds (risk types, assistance measures) for a transactional test:
     the flush after the previous transactional test emptied them, so without this a test would pass
     or fail by which transactional test ran before it."""
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+    marker = request.node.get_closest_marker("django_db")
+    transactional_marker = marker is not None and marker.kwargs.get("transaction", False)
+    if not ({"transactional_db", "live_server"} & set(request.fixturenames) or transactional_marker):
         return
     import importlib
 
