@@ -345,7 +345,8 @@ def history_changes(*, sources: list[HistorySource], reveal_personal_data: bool,
                             )
                         )
             previous_by_object[row.id] = row
-            if previous is not None and not fields and row.history_type == "~":
+            # A save that changed no field says nothing, unless it recorded why (新增受益农户1户).
+            if previous is not None and not fields and row.history_type == "~" and not row.history_change_reason:
                 continue
             changes.append(
                 Change(
@@ -353,7 +354,7 @@ def history_changes(*, sources: list[HistorySource], reveal_personal_data: bool,
                     user=_user_label(row.history_user),
                     subject=shown("", describe(row)),
                     action={"+": "新增", "~": "修改", "-": "删除"}[row.history_type],
-                    reason=row.history_change_reason or "",
+                    reason=shown("", row.history_change_reason or ""),
                     fields=fields,
                 )
             )

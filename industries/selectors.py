@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Model, QuerySet, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.http import Http404
 
 from households.models import Household
+from households.selectors import Change, history_changes
 from industries.models import Designation, Industry, Participation, ScalePlan, ScaleReport
 from regions.models import PREFIX_LENGTH, Level, Region, regions_visible_to
 
@@ -143,47 +143,13 @@ def regions_for_filter(*, user: Any, depth: int = 2) -> QuerySet[Region]:
 # History -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Change:
-    at: datetime
-    user: str
-    action: str
-    fields: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-def row_history(*, instance: Model, limit: int = 50) -> list[Change]:
-    """The row's recorded changes, newest first, with old → new values of what each one changed."""
-    rows = list(instance.history.select_related("history_user").order_by("history_date", "history_id"))  # type: ignore[attr-defined]
-    changes: list[Change] = []
-    previous = None
-    for row in rows:
-        fields: list[tuple[str, str, str]] = []
-        if previous is not None:
-            for delta in row.diff_against(previous, foreign_keys_are_objs=False).changes:
-                model_field: Any = type(instance)._meta.get_field(delta.field)
-                label = str(model_field.verbose_name)
-                fields.append((label, _shown(model_field, delta.old), _shown(model_field, delta.new)))
-        previous = row
-        user = row.history_user
-        changes.append(
-            Change(
-                at=row.history_date,
-                user="系统" if user is None else (user.get_full_name() or user.username),
-                action={"+": "新增", "~": "修改", "-": "删除"}[row.history_type],
-                fields=fields,
-            )
-        )
-    return list(reversed(changes))[:limit]
-
-
-def _shown(model_field: Any, value: Any) -> str:
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if model_field.is_relation:
-        return str(model_field.related_model._default_manager.filter(pk=value).first() or value)
-    return str(value)
+def row_history(*, instance: Model, user: Any, limit: int = 50) -> list[Change]:
+    """The row's recorded changes, newest first, old → new, masked as households.selectors masks them."""
+    return history_changes(
+        sources=[(type(instance).history, Q(id=instance.pk), lambda row: "")],  # type: ignore[attr-defined]
+        reveal_personal_data=user.has_perm("households.view_personal_data"),
+        limit=limit,
+    )
 
 
 # 计划与实际规模 (planned against actual, rolled up by region) ---------------------------------------

@@ -86,7 +86,7 @@ def register_detail(
             "row": row,
             "title": title,
             "fields": fields,
-            "history": selectors.row_history(instance=row),
+            "history": selectors.row_history(instance=row, user=request.user),
             **urls,
         },
     )
