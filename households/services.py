@@ -33,6 +33,7 @@ from households.models import (
 )
 from households.quarter import Quarter
 from households.selectors import threshold_for, trailing_per_capita
+from regions.models import Region, regions_visible_to
 from regions.services import data_changed
 
 
@@ -62,13 +63,61 @@ def claim_next_version(instance: VersionedModel, expected_version: int | None = 
     instance.version = expected_version + 1
 
 
-def _save(instance: Model, *, by: Any, reason: str = "") -> None:
-    """Validate with the model's rules, then save with the history attributed to `by`."""
-    instance.full_clean()
-    # simple-history reads these: the request middleware is not there for tasks and imports.
+def attribute_history(instance: Model, by: Any, reason: str = "") -> None:
+    """What simple-history records as who and why (the request middleware is not there for tasks and imports)."""
     instance._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
     if reason:
         instance._change_reason = reason  # type: ignore[attr-defined]
+
+
+def require_region_in_scope(by: Any, region: Region) -> None:
+    """A region outside the user's subtree is refused, whatever the page sent."""
+    if not regions_visible_to(by).filter(pk=region.pk).exists():
+        raise PermissionDenied(_("所选区划不在您的管辖范围内"))
+
+
+def require_row_in_scope(by: Any, instance: Model) -> None:
+    """A stored row the user may not see is refused, whatever the page sent."""
+    if not type(instance)._default_manager.visible_to(by).filter(pk=instance.pk).exists():  # type: ignore[attr-defined]
+        raise PermissionDenied(_("该记录不在您的管辖范围内"))
+
+
+def register_row_save(
+    instance: Model,
+    *,
+    by: Any,
+    codes: Iterable[str],
+    duplicate: ValidationError | None = None,
+    reason: str = "",
+) -> None:
+    """A later register's row: validate, save with history attributed to `by`, mark the regions as changed.
+
+    `duplicate` is what the user reads when a concurrent save of the same key wins the race.
+    """
+    instance.full_clean()
+    attribute_history(instance, by, reason)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        if duplicate is None:
+            raise
+        raise duplicate from error
+    data_changed(codes=list(codes))
+
+
+def register_row_delete(instance: VersionedModel, *, by: Any, codes: Iterable[str], expected_version: int) -> None:
+    """Remove a later register's row at the version the page showed, with history, marking the regions."""
+    claim_next_version(instance, expected_version)
+    attribute_history(instance, by)
+    instance.delete()
+    data_changed(codes=list(codes))
+
+
+def _save(instance: Model, *, by: Any, reason: str = "") -> None:
+    """Validate with the model's rules, then save with the history attributed to `by`."""
+    instance.full_clean()
+    attribute_history(instance, by, reason)
     instance.save()
     _announce(instance)
 

@@ -11,13 +11,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households.models import Household, VersionedModel
-from households.services import claim_next_version, require_permission
+from households.models import Household
+from households.services import (
+    claim_next_version,
+    register_row_delete,
+    register_row_save,
+    require_permission,
+    require_region_in_scope,
+    require_row_in_scope,
+)
 from industries.models import (
     Designation,
     Industry,
@@ -27,19 +34,7 @@ from industries.models import (
     ScaleReport,
     ScaleUnit,
 )
-from regions.models import Region, regions_visible_to
-from regions.services import data_changed
-
-
-def _require_region_in_scope(by: Any, region: Region) -> None:
-    if not regions_visible_to(by).filter(pk=region.pk).exists():
-        raise PermissionDenied(_("所选区划不在您的管辖范围内"))
-
-
-def _require_row_in_scope(by: Any, instance: Model) -> None:
-    """A stored row the user may not see is refused, whatever the page sent."""
-    if not type(instance)._default_manager.visible_to(by).filter(pk=instance.pk).exists():  # type: ignore[attr-defined]
-        raise PermissionDenied(_("该记录不在您的管辖范围内"))
+from regions.models import Region
 
 
 def _require_active_industry(industry: Industry, *, stored: Model | None = None) -> None:
@@ -56,28 +51,6 @@ def _require_past_or_current_year(year: int, what: str) -> None:
 def _validate_fields(instance: Model) -> None:
     """The model's field and row rules; its unique keys are checked by each service in the domain's words."""
     instance.full_clean(validate_unique=False, validate_constraints=False)
-
-
-def _save(instance: Model, *, by: Any, region_code: str, duplicate: ValidationError) -> None:
-    """Validate, save with history attributed to `by`, and mark the region's data as changed.
-
-    `duplicate` is what the user reads when a concurrent save of the same key wins the race.
-    """
-    instance.full_clean()
-    instance._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as error:
-        raise duplicate from error
-    data_changed(codes=[region_code])
-
-
-def _delete(instance: VersionedModel, *, by: Any, region_code: str, expected_version: int) -> None:
-    claim_next_version(instance, expected_version)
-    instance._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
-    instance.delete()
-    data_changed(codes=[region_code])
 
 
 # 特色产业目录 (the county's catalogue) ------------------------------------------------------------
@@ -100,11 +73,11 @@ def industry_create(
 ) -> Industry:
     """Add an industry to a county's catalogue (the county's administrators keep it)."""
     require_permission(by, "industries.add_industry")
-    _require_region_in_scope(by, county)
+    require_region_in_scope(by, county)
     industry = Industry(county=county, name=name.strip(), category=category, unit=unit, note=note, is_active=is_active)
     if Industry.objects.filter(county=county, name=industry.name).exists():
         raise _duplicate_industry(county, industry.name)
-    _save(industry, by=by, region_code=county.code, duplicate=_duplicate_industry(county, industry.name))
+    register_row_save(industry, by=by, codes=[county.code], duplicate=_duplicate_industry(county, industry.name))
     return industry
 
 
@@ -122,8 +95,8 @@ def industry_update(
 ) -> Industry:
     """Rename, recategorise, retire (停用) or reinstate a catalogue industry."""
     require_permission(by, "industries.change_industry")
-    _require_row_in_scope(by, industry)
-    _require_region_in_scope(by, industry.county)
+    require_row_in_scope(by, industry)
+    require_region_in_scope(by, industry.county)
     name = name.strip()
     if Industry.objects.filter(county=industry.county, name=name).exclude(pk=industry.pk).exists():
         raise _duplicate_industry(industry.county, name)
@@ -135,7 +108,9 @@ def industry_update(
         note,
         is_active,
     )
-    _save(industry, by=by, region_code=industry.county.code, duplicate=_duplicate_industry(industry.county, name))
+    register_row_save(
+        industry, by=by, codes=[industry.county.code], duplicate=_duplicate_industry(industry.county, name)
+    )
     return industry
 
 
@@ -174,12 +149,12 @@ def designation_create(
 ) -> Designation:
     """Name a lead industry (主导产业) of a county, township or village for a year."""
     require_permission(by, "industries.add_designation")
-    _require_region_in_scope(by, region)
+    require_region_in_scope(by, region)
     _require_active_industry(industry)
     designation = Designation(region=region, year=year, industry=industry, is_signature=is_signature)
     _validate_fields(designation)
     _check_designation(designation)
-    _save(designation, by=by, region_code=region.code, duplicate=_duplicate_designation(designation))
+    register_row_save(designation, by=by, codes=[region.code], duplicate=_duplicate_designation(designation))
     return designation
 
 
@@ -189,21 +164,23 @@ def designation_update(
 ) -> Designation:
     """Change a designation's year or industry, or make it (or stop it being) the signature one."""
     require_permission(by, "industries.change_designation")
-    _require_row_in_scope(by, designation)
+    require_row_in_scope(by, designation)
     _require_active_industry(industry, stored=designation)
     claim_next_version(designation, expected_version)
     designation.year, designation.industry, designation.is_signature = year, industry, is_signature
     _validate_fields(designation)
     _check_designation(designation)
-    _save(designation, by=by, region_code=designation.region.code, duplicate=_duplicate_designation(designation))
+    register_row_save(
+        designation, by=by, codes=[designation.region.code], duplicate=_duplicate_designation(designation)
+    )
     return designation
 
 
 @transaction.atomic
 def designation_delete(*, by: Any, designation: Designation, expected_version: int) -> None:
     require_permission(by, "industries.delete_designation")
-    _require_row_in_scope(by, designation)
-    _delete(designation, by=by, region_code=designation.region.code, expected_version=expected_version)
+    require_row_in_scope(by, designation)
+    register_row_delete(designation, by=by, codes=[designation.region.code], expected_version=expected_version)
 
 
 # 计划规模 (planned scale) -----------------------------------------------------------------------
@@ -224,13 +201,13 @@ def scale_plan_create(
 ) -> ScalePlan:
     """Plan an industry's scale in a county, township or village for a year (烤烟 ≥ 2,700 亩)."""
     require_permission(by, "industries.add_scaleplan")
-    _require_region_in_scope(by, region)
+    require_region_in_scope(by, region)
     _require_active_industry(industry)
     plan = ScalePlan(region=region, year=year, industry=industry, scale=scale, source_document=source_document)
     _validate_fields(plan)
     if ScalePlan.objects.filter(region=region, year=year, industry=industry).exists():
         raise _duplicate_plan(plan)
-    _save(plan, by=by, region_code=region.code, duplicate=_duplicate_plan(plan))
+    register_row_save(plan, by=by, codes=[region.code], duplicate=_duplicate_plan(plan))
     return plan
 
 
@@ -246,22 +223,22 @@ def scale_plan_update(
     source_document: str,
 ) -> ScalePlan:
     require_permission(by, "industries.change_scaleplan")
-    _require_row_in_scope(by, plan)
+    require_row_in_scope(by, plan)
     _require_active_industry(industry, stored=plan)
     claim_next_version(plan, expected_version)
     plan.year, plan.industry, plan.scale, plan.source_document = year, industry, scale, source_document
     _validate_fields(plan)
     if ScalePlan.objects.filter(region=plan.region, year=year, industry=industry).exclude(pk=plan.pk).exists():
         raise _duplicate_plan(plan)
-    _save(plan, by=by, region_code=plan.region.code, duplicate=_duplicate_plan(plan))
+    register_row_save(plan, by=by, codes=[plan.region.code], duplicate=_duplicate_plan(plan))
     return plan
 
 
 @transaction.atomic
 def scale_plan_delete(*, by: Any, plan: ScalePlan, expected_version: int) -> None:
     require_permission(by, "industries.delete_scaleplan")
-    _require_row_in_scope(by, plan)
-    _delete(plan, by=by, region_code=plan.region.code, expected_version=expected_version)
+    require_row_in_scope(by, plan)
+    register_row_delete(plan, by=by, codes=[plan.region.code], expected_version=expected_version)
 
 
 # 实际规模 (the scale a village reports) ---------------------------------------------------------
@@ -280,14 +257,14 @@ def _duplicate_report(report: ScaleReport) -> ValidationError:
 def scale_report_create(*, by: Any, village: Region, year: int, industry: Industry, scale: Decimal) -> ScaleReport:
     """Report the scale a village reached in an industry in a year (only villages report)."""
     require_permission(by, "industries.add_scalereport")
-    _require_region_in_scope(by, village)
+    require_region_in_scope(by, village)
     _require_active_industry(industry)
     _require_past_or_current_year(year, _("实际规模"))
     report = ScaleReport(village=village, year=year, industry=industry, scale=scale)
     _validate_fields(report)
     if ScaleReport.objects.filter(village=village, year=year, industry=industry).exists():
         raise _duplicate_report(report)
-    _save(report, by=by, region_code=village.code, duplicate=_duplicate_report(report))
+    register_row_save(report, by=by, codes=[village.code], duplicate=_duplicate_report(report))
     return report
 
 
@@ -296,7 +273,7 @@ def scale_report_update(
     *, by: Any, report: ScaleReport, expected_version: int, year: int, industry: Industry, scale: Decimal
 ) -> ScaleReport:
     require_permission(by, "industries.change_scalereport")
-    _require_row_in_scope(by, report)
+    require_row_in_scope(by, report)
     _require_active_industry(industry, stored=report)
     _require_past_or_current_year(year, _("实际规模"))
     claim_next_version(report, expected_version)
@@ -304,15 +281,15 @@ def scale_report_update(
     _validate_fields(report)
     if ScaleReport.objects.filter(village=report.village, year=year, industry=industry).exclude(pk=report.pk).exists():
         raise _duplicate_report(report)
-    _save(report, by=by, region_code=report.village.code, duplicate=_duplicate_report(report))
+    register_row_save(report, by=by, codes=[report.village.code], duplicate=_duplicate_report(report))
     return report
 
 
 @transaction.atomic
 def scale_report_delete(*, by: Any, report: ScaleReport, expected_version: int) -> None:
     require_permission(by, "industries.delete_scalereport")
-    _require_row_in_scope(by, report)
-    _delete(report, by=by, region_code=report.village.code, expected_version=expected_version)
+    require_row_in_scope(by, report)
+    register_row_delete(report, by=by, codes=[report.village.code], expected_version=expected_version)
 
 
 # 产业到户 (a household's participation) -----------------------------------------------------------
@@ -347,7 +324,9 @@ def participation_create(
     _validate_fields(participation)
     if Participation.objects.filter(household=household, year=year, industry=industry).exists():
         raise _duplicate_participation(participation)
-    _save(participation, by=by, region_code=household.village.code, duplicate=_duplicate_participation(participation))
+    register_row_save(
+        participation, by=by, codes=[household.village.code], duplicate=_duplicate_participation(participation)
+    )
     return participation
 
 
@@ -363,7 +342,7 @@ def participation_update(
     note: str,
 ) -> Participation:
     require_permission(by, "industries.change_participation")
-    _require_row_in_scope(by, participation)
+    require_row_in_scope(by, participation)
     _require_household_writable(by, participation.household)
     _require_active_industry(industry, stored=participation)
     _require_past_or_current_year(year, _("产业到户"))
@@ -373,10 +352,10 @@ def participation_update(
     others = Participation.objects.filter(household=participation.household, year=year, industry=industry)
     if others.exclude(pk=participation.pk).exists():
         raise _duplicate_participation(participation)
-    _save(
+    register_row_save(
         participation,
         by=by,
-        region_code=participation.household.village.code,
+        codes=[participation.household.village.code],
         duplicate=_duplicate_participation(participation),
     )
     return participation
@@ -385,11 +364,11 @@ def participation_update(
 @transaction.atomic
 def participation_delete(*, by: Any, participation: Participation, expected_version: int) -> None:
     require_permission(by, "industries.delete_participation")
-    _require_row_in_scope(by, participation)
+    require_row_in_scope(by, participation)
     _require_household_writable(by, participation.household)
-    _delete(
+    register_row_delete(
         participation,
         by=by,
-        region_code=participation.household.village.code,
+        codes=[participation.household.village.code],
         expected_version=expected_version,
     )

@@ -11,7 +11,7 @@ from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from cooperatives.models import Entity, EntityKind
-from households.services import claim_next_version
+from households.services import attribute_history, claim_next_version
 from regions.models import Region
 from regions.services import data_changed
 
@@ -21,9 +21,7 @@ NOT_IN_SCOPE = _("不存在或不在您的管辖范围内")
 def validated_save(instance: Model, *, by: Any, reason: str = "") -> None:
     """Validate with the model's rules, then save with the history attributed to `by`."""
     instance.full_clean()
-    instance._history_user = by if getattr(by, "pk", None) else None  # type: ignore[attr-defined]
-    if reason:
-        instance._change_reason = reason  # type: ignore[attr-defined]
+    attribute_history(instance, by, reason)
     instance.save()
 
 

@@ -20,11 +20,11 @@ from funds.money import yuan_text
 from funds.services.common import (
     atomic_write,
     claim_next_version,
-    delete_row,
+    register_row_delete,
+    register_row_save,
     require_permission,
     require_region_in_scope,
     require_row_in_scope,
-    save_row,
 )
 from regions.models import Region
 
@@ -101,7 +101,7 @@ def allocation_create(
     )
     allocation.full_clean(validate_unique=False, validate_constraints=False)
     duplicate = _check_unique(allocation)
-    save_row(allocation, by=by, codes=_codes(allocation), duplicate=duplicate)
+    register_row_save(allocation, by=by, codes=_codes(allocation), duplicate=duplicate)
     return allocation
 
 
@@ -140,7 +140,7 @@ def allocation_split(
             {"amount": _("分配金额超出该笔资金的剩余可分配金额（剩余 %(left)s 元）") % {"left": yuan_text(remainder)}}
         )
     duplicate = _check_unique(split)
-    save_row(split, by=by, codes=[parent.region.code, township.code], duplicate=duplicate)
+    register_row_save(split, by=by, codes=[parent.region.code, township.code], duplicate=duplicate)
     return split
 
 
@@ -181,7 +181,7 @@ def allocation_update(
     allocation.document_number, allocation.amount, allocation.note = document_number.strip(), amount, note
     allocation.full_clean(validate_unique=False, validate_constraints=False)
     duplicate = _check_unique(allocation)
-    save_row(allocation, by=by, codes=_codes(allocation), duplicate=duplicate)
+    register_row_save(allocation, by=by, codes=_codes(allocation), duplicate=duplicate)
     return allocation
 
 
@@ -198,4 +198,4 @@ def allocation_delete(*, by: Any, allocation: Allocation, expected_version: int)
     codes = _codes(allocation)
     if allocation.parent is not None:
         codes.append(allocation.parent.region.code)
-    delete_row(allocation, by=by, codes=codes, expected_version=expected_version)
+    register_row_delete(allocation, by=by, codes=codes, expected_version=expected_version)

@@ -13,11 +13,11 @@ from funds.models import Asset, Project, VillageProfile
 from funds.services.common import (
     atomic_write,
     claim_next_version,
-    delete_row,
+    register_row_delete,
+    register_row_save,
     require_permission,
     require_region_in_scope,
     require_row_in_scope,
-    save_row,
 )
 from households.models import Household
 from regions.models import Region
@@ -64,7 +64,7 @@ def asset_create(
         owner_household=owner_household,
         custodian=custodian.strip(),
     )
-    save_row(asset, by=by, codes=_codes(asset))
+    register_row_save(asset, by=by, codes=_codes(asset))
     return asset
 
 
@@ -88,7 +88,7 @@ def asset_update(
     old_codes = _codes(asset)
     asset.kind, asset.name, asset.value, asset.custodian = kind, name.strip(), value, custodian.strip()
     asset.owner_village, asset.owner_household = owner_village, owner_household
-    save_row(asset, by=by, codes=[*old_codes, *_codes(asset)])
+    register_row_save(asset, by=by, codes=[*old_codes, *_codes(asset)])
     return asset
 
 
@@ -96,7 +96,7 @@ def asset_update(
 def asset_delete(*, by: Any, asset: Asset, expected_version: int) -> None:
     require_permission(by, "funds.delete_asset")
     require_row_in_scope(by, asset)
-    delete_row(asset, by=by, codes=_codes(asset), expected_version=expected_version)
+    register_row_delete(asset, by=by, codes=_codes(asset), expected_version=expected_version)
 
 
 # 村情况 -------------------------------------------------------------------------------------------
@@ -132,5 +132,5 @@ def village_profile_save(
     duplicate = ValidationError(
         {"year": _("%(village)s%(year)d年的村情况刚被他人填写，请刷新后重试") % {"village": village.name, "year": year}}
     )
-    save_row(profile, by=by, codes=[village.code], duplicate=duplicate)
+    register_row_save(profile, by=by, codes=[village.code], duplicate=duplicate)
     return profile

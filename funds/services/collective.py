@@ -15,10 +15,10 @@ from funds.models import INCOME_FIELDS, CollectiveIncome, ReviewStatus
 from funds.services.common import (
     atomic_write,
     claim_next_version,
+    register_row_save,
     require_permission,
     require_region_in_scope,
     require_row_in_scope,
-    save_row,
 )
 from households.models import validate_quarter_has_begun
 from regions.models import Region
@@ -76,7 +76,7 @@ def collective_income_save(
     duplicate = ValidationError(
         {"quarter": _("%(village)s该季度的收入刚被他人填报，请刷新后重试") % {"village": village.name}}
     )
-    save_row(income, by=by, codes=[village.code], duplicate=duplicate)
+    register_row_save(income, by=by, codes=[village.code], duplicate=duplicate)
     return income
 
 
@@ -98,7 +98,7 @@ def _transition(
     income.review_status = to
     if note is not None:
         income.review_note = note
-    save_row(income, by=by, codes=[income.village.code], reason=str(ReviewStatus(to).label))
+    register_row_save(income, by=by, codes=[income.village.code], reason=str(ReviewStatus(to).label))
     return income
 
 

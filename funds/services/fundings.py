@@ -21,11 +21,11 @@ from funds.services.allocations import allocation_used, lock_allocation
 from funds.services.common import (
     atomic_write,
     claim_next_version,
-    delete_row,
+    register_row_delete,
+    register_row_save,
     require_not_future,
     require_permission,
     require_row_in_scope,
-    save_row,
 )
 
 ZERO = Decimal("0.00")
@@ -71,7 +71,7 @@ def funding_create(*, by: Any, project: Project, allocation: Allocation, amount:
     if amount > left:
         raise _over_remainder(left)
     funding = Funding(project=project, allocation=locked, amount=amount)
-    save_row(
+    register_row_save(
         funding,
         by=by,
         codes=_codes(funding),
@@ -96,7 +96,7 @@ def funding_update(*, by: Any, funding: Funding, expected_version: int, amount: 
     if amount < paid:
         raise ValidationError({"amount": _("安排金额不能少于已支付的 %(paid)s 元") % {"paid": yuan_text(paid)}})
     funding.amount = amount
-    save_row(funding, by=by, codes=_codes(funding))
+    register_row_save(funding, by=by, codes=_codes(funding))
     return funding
 
 
@@ -107,7 +107,7 @@ def funding_delete(*, by: Any, funding: Funding, expected_version: int) -> None:
     lock_allocation(funding.allocation)
     if Payment.objects.filter(funding=funding).exists():
         raise ValidationError(_("该资金安排已有支付记录，不能撤销；请先删除支付记录"))
-    delete_row(funding, by=by, codes=_codes(funding), expected_version=expected_version)
+    register_row_delete(funding, by=by, codes=_codes(funding), expected_version=expected_version)
 
 
 # 支付 ----------------------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def payment_create(*, by: Any, funding: Funding, paid_on: date, amount: Decimal,
     if amount > left:
         raise _over_funding(left)
     payment = Payment(funding=funding, paid_on=paid_on, amount=amount, voucher=voucher.strip())
-    save_row(payment, by=by, codes=_codes(funding))
+    register_row_save(payment, by=by, codes=_codes(funding))
     return payment
 
 
@@ -153,7 +153,7 @@ def payment_update(
             {"amount": _("支付金额超出该项资金安排可支付的金额（最多可支付 %(most)s 元）") % {"most": yuan_text(most)}}
         )
     payment.paid_on, payment.amount, payment.voucher = paid_on, amount, voucher.strip()
-    save_row(payment, by=by, codes=_codes(payment.funding))
+    register_row_save(payment, by=by, codes=_codes(payment.funding))
     return payment
 
 
@@ -161,4 +161,4 @@ def payment_update(
 def payment_delete(*, by: Any, payment: Payment, expected_version: int) -> None:
     require_permission(by, "funds.delete_payment")
     require_row_in_scope(by, payment)
-    delete_row(payment, by=by, codes=_codes(payment.funding), expected_version=expected_version)
+    register_row_delete(payment, by=by, codes=_codes(payment.funding), expected_version=expected_version)

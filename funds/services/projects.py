@@ -20,11 +20,11 @@ from funds.models import IN_LIBRARY, LIFECYCLE, Beneficiary, Funding, Project, P
 from funds.services.common import (
     atomic_write,
     claim_next_version,
+    register_row_save,
     require_not_future,
     require_permission,
     require_region_in_scope,
     require_row_in_scope,
-    save_row,
 )
 from households.models import Household
 from households.personal_data import masked_text
@@ -115,7 +115,7 @@ def project_create(
     project.full_clean(validate_unique=False)
     _check_code(project)
     duplicate = ValidationError({"code": _("项目编号“%(code)s”已被使用") % {"code": project.code}})
-    save_row(project, by=by, codes=[region.code], duplicate=duplicate)
+    register_row_save(project, by=by, codes=[region.code], duplicate=duplicate)
     if entities:
         project.supported_entities.set(entities)
     ProjectStep.objects.create(project=project, from_status="", to_status=ProjectStatus.RESERVE, on=day, by=_user(by))
@@ -159,7 +159,7 @@ def project_update(
                 )
     _set_entities(project, entities)
     duplicate = ValidationError({"code": _("项目编号“%(code)s”已被使用") % {"code": project.code}})
-    save_row(project, by=by, codes=[old_region.code, region.code], duplicate=duplicate)
+    register_row_save(project, by=by, codes=[old_region.code, region.code], duplicate=duplicate)
     return project
 
 
@@ -196,7 +196,7 @@ def project_beneficiaries_add(
         return 0
     Beneficiary.objects.bulk_create([Beneficiary(project=project, household=household) for household in new])
     # The history says how many, not which: a reader may not see every household linked.
-    save_row(
+    register_row_save(
         project,
         by=by,
         codes=[project.region.code, *(household.village.code for household in new)],
@@ -218,7 +218,7 @@ def project_beneficiary_remove(*, by: Any, project: Project, expected_version: i
     if remaining == 0 and project.status in IN_LIBRARY and project.project_type.is_industry:
         raise ValidationError(_("产业发展项目已入库，至少保留一户受益农户"))
     link.delete()
-    save_row(
+    register_row_save(
         project,
         by=by,
         codes=[project.region.code, household.village.code],
@@ -246,7 +246,7 @@ def _move(project: Project, *, by: Any, to: str, on: date, reason: str = "") -> 
     step.full_clean(exclude=["by"])
     project.status, project.status_on = to, on
     label = ProjectStatus(to).label
-    save_row(
+    register_row_save(
         project,
         by=by,
         codes=[project.region.code],
