@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model, Sum
 from django.http import HttpRequest, HttpResponse
@@ -16,31 +16,13 @@ from django.shortcuts import redirect, render
 
 from funds.selectors.history import row_history
 from industries.filters import ScopedFilterSet, sees_several_counties
-from industries.forms import DeleteForm, RowForm
+from industries.views.registers import apply_errors as apply_errors
+from industries.views.registers import query_without_page
+from industries.views.registers import register_delete as _register_delete
+from industries.views.registers import register_form as _register_form
+from industries.views.registers import require_permission as require_permission
 
 PAGE_SIZE = 50
-
-
-def require_permission(user: Any, codename: str) -> None:
-    """403 for a role without the permission; pages call it after looking the row up, so that an id
-    outside the user's subtree is 404 whatever the role."""
-    if not user.has_perm(codename):
-        raise PermissionDenied("您的角色没有此操作权限")
-
-
-def apply_errors(form: RowForm, error: ValidationError) -> None:
-    """Show a service's refusal on the fields it names, the rest above the form."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
-def query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 def register_list(
@@ -83,61 +65,6 @@ def register_detail(
     )
 
 
-def register_form(
-    request: HttpRequest,
-    *,
-    tab: str,
-    form: RowForm,
-    title: str,
-    save: Callable[[dict[str, Any]], Any],
-    done: Callable[[Any], str],
-    cancel_url: str,
-    context: dict[str, Any] | None = None,
-    saved: str = "已保存",
-) -> HttpResponse:
-    """Show the form; on a valid post call `save(cleaned_data)` (a service) and go to `done(result)`."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = save(form.cleaned_data)
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, f"{saved}：{title}")
-            return redirect(done(result))
-    return render(
-        request,
-        "funds/form.html",
-        {"tab": tab, "form": form, "title": title, "cancel_url": cancel_url, **(context or {})},
-    )
-
-
-def register_delete(
-    request: HttpRequest,
-    *,
-    tab: str,
-    row: Model,
-    title: str,
-    delete: Callable[[int], None],
-    done_url: str,
-    cancel_url: str,
-) -> HttpResponse:
-    """GET asks to confirm; POST (with the version the page showed) removes through the service."""
-    form = DeleteForm(request.POST or None, initial={"version": getattr(row, "version", None)})
-    if request.method == "POST" and form.is_valid():
-        try:
-            delete(form.cleaned_data["version"])
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-            return redirect(cancel_url)
-        messages.success(request, f"已删除：{title}")
-        return redirect(done_url)
-    return render(
-        request,
-        "funds/delete.html",
-        {"tab": tab, "row": row, "title": title, "form": form, "cancel_url": cancel_url},
-    )
-
-
 def post_action(
     request: HttpRequest, *, form: forms.Form, act: Callable[[dict[str, Any]], Any], done_url: str, success: str
 ) -> HttpResponse:
@@ -154,3 +81,13 @@ def post_action(
     else:
         messages.success(request, success)
     return redirect(done_url)
+
+
+def register_form(request: HttpRequest, **options: Any) -> HttpResponse:
+    """industries' register form (one service call per save) on the funds template."""
+    return _register_form(request, template="funds/form.html", **options)
+
+
+def register_delete(request: HttpRequest, **options: Any) -> HttpResponse:
+    """industries' removal confirmation on the funds template."""
+    return _register_delete(request, template="funds/delete.html", **options)

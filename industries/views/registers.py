@@ -20,7 +20,7 @@ from industries.forms import DeleteForm, RowForm
 PAGE_SIZE = 50
 
 
-def _apply_errors(form: RowForm, error: ValidationError) -> None:
+def apply_errors(form: RowForm, error: ValidationError) -> None:
     """Show a service's refusal on the fields it names, the rest above the form."""
     if hasattr(error, "error_dict"):
         for name, errors in error.message_dict.items():
@@ -36,7 +36,7 @@ def require_permission(user: Any, codename: str) -> None:
         raise PermissionDenied("您的角色没有此操作权限")
 
 
-def _query_without_page(request: HttpRequest) -> str:
+def query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
@@ -68,7 +68,7 @@ def register_list(
             "industry": industry,
             "sums": sums,
             "total": total,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "can_add": can_add,
             "show_county": filters.sees_several_counties(request.user),
         },
@@ -98,23 +98,25 @@ def register_form(
     tab: str,
     form: RowForm,
     title: str,
-    save: Callable[[dict[str, Any]], Model],
-    done: Callable[[Model], str],
+    save: Callable[[dict[str, Any]], Any],
+    done: Callable[[Any], str],
     cancel_url: str,
     context: dict[str, Any] | None = None,
+    template: str = "industries/form.html",
+    saved: str = "已保存",
 ) -> HttpResponse:
     """Show the form; on a valid post call `save(cleaned_data)` (a service) and go to `done(row)`."""
     if request.method == "POST" and form.is_valid():
         try:
             row = save(form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error)
         else:
-            messages.success(request, f"已保存：{title}")
+            messages.success(request, f"{saved}：{title}")
             return redirect(done(row))
     return render(
         request,
-        "industries/form.html",
+        template,
         {"tab": tab, "form": form, "title": title, "cancel_url": cancel_url, **(context or {})},
     )
 
@@ -128,6 +130,7 @@ def register_delete(
     delete: Callable[[int], None],
     done_url: str,
     cancel_url: str,
+    template: str = "industries/delete.html",
 ) -> HttpResponse:
     """GET asks to confirm; POST (with the version the page showed) removes through the service."""
     form = DeleteForm(request.POST or None, initial={"version": getattr(row, "version", None)})
@@ -141,7 +144,7 @@ def register_delete(
         return redirect(done_url)
     return render(
         request,
-        "industries/delete.html",
+        template,
         {"tab": tab, "row": row, "title": title, "form": form, "cancel_url": cancel_url},
     )
 
