@@ -41,6 +41,7 @@ from figures.registry import (
     roll_up,
     source_totals,
 )
+from regions.db import statistics_refresh
 from regions.models import DataVersion, Level, Region, county_code_of
 
 COUNTY_LEVELS = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
@@ -201,7 +202,9 @@ class Computation:
 
     def county(self, county: Region) -> None:
         for source in self.sources.values():
-            source.refresh(period=self.period, within=county.prefix)
+            written = source.refresh(period=self.period, within=county.prefix)
+            # A first build can leave the planner counting none of the rows it is about to aggregate.
+            statistics_refresh(models=[source.rows(period=self.period).model], written=written)
         parameters = self.parameters(self.indicators, county.code, Level.COUNTY)
         additive, rest = self.split(parameters)
         villages = self.village_totals(county, additive=additive, parameters=parameters)

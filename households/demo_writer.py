@@ -8,6 +8,7 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any
 
+from django.apps import apps
 from django.db import connections, models, router, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
@@ -24,6 +25,7 @@ from households.models import (
     RiskType,
 )
 from households.population import VillagePopulation
+from regions.db import statistics_refresh
 from regions.models import Level, Region, Role, User
 from regions.services import region_create, role_groups_ensure, user_create
 
@@ -315,4 +317,6 @@ def demo_seed(*, households: int, seed: int, on_chunk: Callable[[int], None] | N
     for step in _demo_steps:
         with transaction.atomic():
             step(county=regions[COUNTY[0]], seed=seed)
+    # The first queries on the new county must not be planned on the empty database's statistics.
+    statistics_refresh(models=apps.get_models())
     return accounts

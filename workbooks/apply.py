@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connections, models, router
 from django.utils import timezone
 
+from regions.db import statistics_refresh
 from workbooks.models import StagedAction, StagedRow
 from workbooks.staging import TABLE
 
@@ -213,6 +214,7 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     created: dict[str, list[int]] = {}
+    grown: dict[type[models.Model], int] = {}
     with connection.cursor() as cursor:
         history = _history_writer(sql, cursor, when=now, user_id=user_id, reason=reason)
 
@@ -260,6 +262,7 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
                     )
                     ids = [row[0] for row in cursor.fetchall()]
                     created.setdefault(model._meta.label_lower, []).extend(ids)
+                    grown[model] = grown.get(model, 0) + len(ids)
                     continue
                 cursor.execute(f"{insert} RETURNING id", insert_params)
                 ids = [row[0] for row in cursor.fetchall()]
@@ -292,6 +295,10 @@ def apply_steps(batch_id: int, steps: Sequence[Step], *, user_id: int | None, re
                 "~",
                 batch_id,
             )
+    # A roster imported into a new county must not be planned on the statistics of an empty table
+    # by the recomputation that follows it.
+    for model, rows in grown.items():
+        statistics_refresh(models=[model], written=rows)
     return created
 
 
