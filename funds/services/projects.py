@@ -66,6 +66,11 @@ def _require_library_rule(project: Project, *, beneficiaries: int | None = None)
         raise ValidationError({"beneficiaries": NO_BENEFICIARIES})
 
 
+def _lines(text: str) -> str:
+    """Several lines as a sheet gives them back (a browser sends \\r\\n), trimmed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _check_code(project: Project) -> None:
     if Project.objects.filter(code=project.code).exclude(pk=project.pk).exists():
         raise ValidationError({"code": messages.project_code_taken(project.code)})
@@ -104,7 +109,7 @@ def project_create(
         year=year,
         region=region,
         project_type=project_type,
-        linkage_mechanism=linkage_mechanism.strip(),
+        linkage_mechanism=_lines(linkage_mechanism),
         status=ProjectStatus.RESERVE,
         status_on=day,
     )
@@ -140,7 +145,7 @@ def project_update(
     claim_next_version(project, expected_version)
     old_region = project.region
     project.code, project.name, project.year = code.strip(), name.strip(), year
-    project.region, project.project_type, project.linkage_mechanism = region, project_type, linkage_mechanism.strip()
+    project.region, project.project_type, project.linkage_mechanism = region, project_type, _lines(linkage_mechanism)
     project.full_clean(validate_unique=False)
     _check_code(project)
     _require_library_rule(project)

@@ -215,7 +215,7 @@ class RecordPlanner:
         found: dict[str, dict[Any, set[int]]],
         noun: str,
     ) -> set[int]:
-        """The targets the filled narrowing lookups keep of those found; empty (and the error said) when none is left."""
+        """The targets the filled narrowing lookups keep of those found; empty (the error said) when none is left."""
         values = self.values[number]
         for lookup in narrowing:
             value = values.get(lookup.column)
