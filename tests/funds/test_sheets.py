@@ -171,3 +171,20 @@ def test_an_unknown_register_is_404(world: World, staff: Staff) -> None:
     client = Client()
     client.force_login(staff.county_admin)
     assert client.get(reverse("fund_sheet_export", args=["nothing"])).status_code == 404
+
+
+def test_the_demo_countys_registers_read_back_unchanged(db: None) -> None:
+    from django.core.management import call_command
+
+    call_command("seed_demo", households=120, seed=11, verbosity=0)
+    before = checksums()
+    checked = {}
+    everything = [name for name in SHEETS if name != "collective"]
+    for username, names in (("xianadmin", everything), ("xiang", everything[1:]), ("cun", ["collective"])):
+        user = User.objects.get(username=username)
+        for name in names:
+            batch = check(user, exported(user, name), name)
+            assert batch.status == ImportStatus.UNCHANGED, (username, name, batch.errors[:5])
+            checked[username, name] = batch.counts[name]["unchanged"]
+    assert checksums() == before
+    assert all(checked.values()) and checked["xianadmin", "projects"] > 100, checked
