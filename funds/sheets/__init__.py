@@ -15,11 +15,31 @@ from workbooks.registers import register
 SHEETS: dict[str, FundSheet] = {
     sheet.name: sheet
     for sheet in (
-        FundSheet(allocations.ALLOCATIONS, recheck=allocations.recheck),
-        projects.ProjectSheet(projects.PROJECTS, recheck=projects.projects_hold),
-        FundSheet(projects.BENEFICIARIES),
-        FundSheet(fundings.FUNDINGS, recheck=fundings.fundings_hold),
-        FundSheet(fundings.PAYMENTS, recheck=fundings.payments_hold),
+        FundSheet(
+            allocations.ALLOCATIONS,
+            recheck=allocations.recheck,
+            undo_refused="撤销后资金下达的金额将少于已分配到乡镇和已安排到项目的金额，不能整批撤销",
+        ),
+        projects.ProjectSheet(
+            projects.PROJECTS,
+            recheck=projects.projects_hold,
+            undo_refused="撤销后项目将不符合入库规则，或不在所安排资金的下达范围内，不能整批撤销",
+        ),
+        FundSheet(
+            projects.BENEFICIARIES,
+            undone=projects.links_undone,
+            undo_refused="撤销后已入库的产业发展项目将没有受益农户，不能整批撤销",
+        ),
+        FundSheet(
+            fundings.FUNDINGS,
+            recheck=fundings.fundings_hold,
+            undo_refused="撤销后资金安排将超出该笔资金的可安排金额，或少于已支付的金额，不能整批撤销",
+        ),
+        FundSheet(
+            fundings.PAYMENTS,
+            recheck=fundings.payments_hold,
+            undo_refused="撤销后资金支付将超出该项资金安排的金额，不能整批撤销",
+        ),
         FundSheet(collective.COLLECTIVE_INCOMES),
     )
 }

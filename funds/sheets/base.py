@@ -10,6 +10,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
@@ -162,11 +163,23 @@ def locked(model: type[models.Model], ids: Iterable[int]) -> list[Any]:
 
 class FundSheet(PersonalDataSheet, RecordSheet):
     """A funds register: previews masked like the households' own, its pages linked, and its gates
-    (sums within a limit) checked again on the data as written, under the services' row locks."""
+    (sums within a limit) checked again on the data as written, under the services' row locks, and on
+    the data as an undo leaves it (a later form may have used what the undo takes back)."""
 
-    def __init__(self, record: Record, *, recheck: Callable[[list[int]], None] | None = None) -> None:
+    def __init__(
+        self,
+        record: Record,
+        *,
+        recheck: Callable[[list[int]], None] | None = None,
+        undone: Callable[[int], None] | None = None,
+        undo_refused: str = "",
+    ) -> None:
         super().__init__(record)
+        # The gates on the records written (raising StaleBatch), after a confirmation and after an undo.
         self.recheck = recheck
+        # The gates on what an undo removed (the batch id; raising StaleBatch).
+        self.undone = undone
+        self.undo_refused = undo_refused
 
     def template_url(self) -> str | None:
         return reverse("fund_sheet_template", args=[self.name])
@@ -181,6 +194,17 @@ class FundSheet(PersonalDataSheet, RecordSheet):
         super().after_apply(batch_id=batch_id, created=created)
         if self.recheck is not None:
             self.recheck(written_ids(self.record.model, batch_id, created))
+
+    def after_undo(self, *, batch_id: int, deleted: dict[str, list[int]]) -> None:
+        super().after_undo(batch_id=batch_id, deleted=deleted)
+        try:
+            if self.recheck is not None:
+                self.recheck(staged_ids(batch_id, self.record.model, StagedAction.UPDATE))
+            if self.undone is not None:
+                self.undone(batch_id)
+        except StaleBatch as refusal:
+            # Raised inside the undo's transaction: nothing of it is kept.
+            raise ValidationError(self.undo_refused) from refusal
 
 
 def choice_of(key: str, header: str, model: type[models.Model], field: str, *, export: str, **options: Any) -> Column:

@@ -81,6 +81,15 @@ def projects_hold(ids: list[int]) -> None:
             refuse_unless(line.allocation.region.contains(line.project.region), f"project {line.project_id} moved")
 
 
+def links_undone(batch_id: int) -> None:
+    """After an undo of 受益农户 links: a project that entered the library since keeps a household."""
+    history: Any = Beneficiary.history.model
+    projects = history.objects.filter(import_batch_id=batch_id, history_type="+").values("project_id")
+    linked = Beneficiary.objects.filter(project=OuterRef("pk"))
+    bare = Project.objects.filter(pk__in=projects, status__in=IN_LIBRARY, project_type__is_industry=True)
+    refuse_unless(not bare.filter(~Exists(linked)).exists(), "industry project in the library without households")
+
+
 def _names(model: Any) -> Any:
     return lambda: list(model.objects.values_list("name", flat=True))
 

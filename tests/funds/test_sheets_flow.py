@@ -190,3 +190,40 @@ def test_a_document_shared_by_two_levels_reads_back_each_to_its_own_level(world:
     batch = confirm(check(staff.county_admin, sheet("fundings", rows), "fundings"), staff.county_admin)
     assert batch.status == ImportStatus.APPLIED
     assert Funding.objects.get(project=world.p3).allocation == world.provincial
+
+
+def test_undo_is_refused_when_a_form_has_since_used_what_it_would_take_back(world: World, staff: Staff) -> None:
+    admin = staff.township_admin
+    rows = rows_by_header(exported(admin, "fundings"))
+    raised = [{**row, "安排金额（万元）": 15} for row in rows if row["下达文号"] == "大财农〔2025〕3号"]
+    batch = confirm(check(admin, sheet("fundings", raised), "fundings"), admin)
+    assert batch.status == ImportStatus.APPLIED, batch.errors
+    line = Funding.objects.get(pk=world.line_split.pk)
+    services.payment_create(by=admin, funding=line, paid_on=date(2025, 10, 1), amount=Decimal("100000"))
+    with pytest.raises(ValidationError, match="撤销后资金安排将超出该笔资金的可安排金额，或少于已支付的金额"):
+        import_batch_rollback(batch=batch, by=admin)
+    assert Funding.objects.get(pk=line.pk).amount == Decimal("150000.00")
+
+
+def test_undo_of_links_is_refused_once_their_project_entered_the_library(
+    world: World, staff: Staff, tree: Tree
+) -> None:
+    admin = staff.township_admin
+    reserve = services.project_create(
+        by=admin,
+        code="XM-A-010",
+        name="大村村花椒烘干",
+        year=2025,
+        region=tree.village_a1,
+        project_type=world.p1.project_type,
+        linkage_mechanism="务工就业",
+        on=date(2025, 3, 1),
+    )
+    batch = confirm(
+        check(admin, sheet("beneficiaries", [{"项目编号": "XM-A-010", "户编号": "H-A1-001"}]), "beneficiaries"), admin
+    )
+    assert batch.status == ImportStatus.APPLIED
+    services.project_advance(by=admin, project=reserve, expected_version=reserve.version, on=date(2025, 4, 1))
+    with pytest.raises(ValidationError, match="撤销后已入库的产业发展项目将没有受益农户"):
+        import_batch_rollback(batch=batch, by=admin)
+    assert Beneficiary.objects.filter(project=reserve).count() == 1
