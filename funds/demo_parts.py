@@ -12,7 +12,7 @@ from itertools import pairwise
 
 from django.db.models import Exists, OuterRef, Q
 
-from cooperatives.models import Entity, EntityKind
+from cooperatives.models import Binding, Entity, EntityKind
 from funds.models import (
     IN_LIBRARY,
     LIFECYCLE,
@@ -133,9 +133,11 @@ def candidates_of(county: Region) -> dict[str, list[int]]:
 
 
 def entities_of(county: Region) -> dict[str, list[int]]:
-    """Region code → the cooperatives registered there; the county → its enterprises."""
+    """Region code → the 双绑 cooperatives registered there; the county → its enterprises that bind one
+    (the only entities the project form lets a project support)."""
     found: dict[str, list[int]] = defaultdict(list)
-    rows = Entity.objects.filter(region__code__startswith=county.prefix).order_by("credit_code")
+    bound = Q(pk__in=Binding.objects.values("enterprise")) | Q(pk__in=Binding.objects.values("cooperative"))
+    rows = Entity.objects.filter(bound, region__code__startswith=county.prefix).order_by("credit_code")
     for kind, code, pk in rows.values_list("kind", "region__code", "pk"):
         if kind in (EntityKind.COOPERATIVE, EntityKind.ENTERPRISE):
             found[code].append(pk)

@@ -176,6 +176,9 @@ class Beneficiary(models.Model):
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE)
     household = models.ForeignKey(Household, verbose_name=_("农户"), on_delete=models.PROTECT)
 
+    # The links an Excel import adds are written, and undone, by its batch through this history.
+    history = HistoricalRecords(**HISTORY_OPTIONS)
+
     class Meta:
         verbose_name = _("受益农户")
         verbose_name_plural = _("受益农户")

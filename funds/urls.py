@@ -1,6 +1,6 @@
 from django.urls import path
 
-from funds.views import allocations, assets, collective, fundings, overview, projects
+from funds.views import allocations, assets, collective, excel, fundings, overview, projects
 
 urlpatterns = [
     path("", overview.fund_overview, name="fund_overview"),
@@ -50,4 +50,7 @@ urlpatterns = [
     path("collective/records/<int:pk>/return/", collective.collective_income_return, name="collective_income_return"),
     path("villages/", collective.village_profile_list, name="village_profile_list"),
     path("villages/<int:village>/<int:year>/", collective.village_profile_edit, name="village_profile_edit"),
+    path("excel/", excel.sheet_list, name="fund_sheets"),
+    path("excel/<str:name>/template.xlsx", excel.sheet_template, name="fund_sheet_template"),
+    path("excel/<str:name>/export.xlsx", excel.sheet_export, name="fund_sheet_export"),
 ]

@@ -55,17 +55,25 @@ class HeaderSpec(NamedTuple):
 
 
 _PARENTHESES = re.compile(r"[（(][^）)]*[）)]")
+# A unit that scales an amount stays part of the header: "金额（万元）" is not "金额（元）" (nor "金额"),
+# or a sheet in 万元 would be read as yuan.
+_SCALED_UNIT = re.compile(r"[（(]([万千亿]+元)[）)]")
+
+
+def _unit_dropped(match: re.Match[str]) -> str:
+    scaled = _SCALED_UNIT.fullmatch(match.group())
+    return scaled.group(1) if scaled else ""
 
 
 def header_key(text: str) -> str:
-    """Normalise a header cell for matching: fold width, drop spaces, *, (units) and invisible characters.
+    """Normalise a header cell for matching: fold width, drop spaces, *, (units but 万元) and invisible characters.
 
     A header with an invisible character is matched so that map_columns can say which cell holds it.
     """
     folded = "".join(chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch for ch in str(text))
     folded = INVISIBLE_CHARACTERS.sub("", folded)
     folded = folded.replace("\u3000", "").replace(" ", "").replace("\n", "").replace("*", "").strip()
-    without_units = _PARENTHESES.sub("", folded)
+    without_units = _PARENTHESES.sub(_unit_dropped, folded)
     return without_units or folded
 
 

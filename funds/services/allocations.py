@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from funds.models import Allocation, Funding
-from funds.money import yuan_text
+from funds.services import messages
 from funds.services.common import (
     atomic_write,
     claim_next_version,
@@ -121,7 +121,7 @@ def allocation_split(
     require_row_in_scope(by, parent)
     require_region_in_scope(by, township)
     if parent.parent_id is not None:
-        raise ValidationError({"parent": _("已分配到乡镇的资金不能再分配")})
+        raise ValidationError({"parent": messages.SPLIT_OF_SPLIT})
     parent = lock_allocation(parent)
     split = Allocation(
         region=township,
@@ -136,9 +136,7 @@ def allocation_split(
     split.full_clean(validate_unique=False, validate_constraints=False)
     remainder = parent.amount - allocation_used(parent)
     if amount > remainder:
-        raise ValidationError(
-            {"amount": _("分配金额超出该笔资金的剩余可分配金额（剩余 %(left)s 元）") % {"left": yuan_text(remainder)}}
-        )
+        raise ValidationError({"amount": messages.split_over_remainder(remainder)})
     duplicate = _check_unique(split)
     register_row_save(split, by=by, codes=[parent.region.code, township.code], duplicate=duplicate)
     return split
@@ -167,15 +165,11 @@ def allocation_update(
         raise ValidationError({"year": _("该笔资金已分配到乡镇，不能修改年度或级次")})
     used = allocation_used(locked)
     if amount < used:
-        raise ValidationError(
-            {"amount": _("金额不能少于已分配到乡镇和已安排到项目的 %(used)s 元") % {"used": yuan_text(used)}}
-        )
+        raise ValidationError({"amount": messages.allocation_below_used(used)})
     if parent is not None:
         left = parent.amount - allocation_used(parent, except_split=locked.pk)
         if amount > left:
-            raise ValidationError(
-                {"amount": _("分配金额超出县级资金的剩余可分配金额（剩余 %(left)s 元）") % {"left": yuan_text(left)}}
-            )
+            raise ValidationError({"amount": messages.split_over_parent(left)})
     claim_next_version(allocation, expected_version)
     allocation.year, allocation.level, allocation.issued_on = year, level, issued_on
     allocation.document_number, allocation.amount, allocation.note = document_number.strip(), amount, note

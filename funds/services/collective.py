@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from figures.periods import Quarter
 from funds.models import INCOME_FIELDS, CollectiveIncome, ReviewStatus
+from funds.services import messages
 from funds.services.common import (
     atomic_write,
     claim_next_version,
@@ -27,7 +28,7 @@ EDITABLE = (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
 
 
 def _label(income: CollectiveIncome) -> str:
-    return f"{income.year}年第{income.quarter}季度"
+    return messages.income_period(income.year, income.quarter)
 
 
 @atomic_write
@@ -49,9 +50,7 @@ def collective_income_save(
         try:
             validate_quarter_has_begun(Quarter(year, quarter))
         except ValidationError as error:
-            raise ValidationError(
-                {"quarter": _("%(year)d年第%(q)d季度尚未开始，不能填报") % {"year": year, "q": quarter}}
-            ) from error
+            raise ValidationError({"quarter": messages.quarter_not_begun(year, quarter)}) from error
     income = CollectiveIncome.objects.filter(village=village, year=year, quarter=quarter).first()
     if income is None:
         require_permission(by, "funds.add_collectiveincome")
@@ -67,10 +66,7 @@ def collective_income_save(
             )
         claim_next_version(income, expected_version)
         if income.review_status not in EDITABLE:
-            raise ValidationError(
-                _("%(period)s的收入已%(status)s，不能修改；如需更正请乡镇退回")
-                % {"period": _label(income), "status": income.get_review_status_display()}
-            )
+            raise ValidationError(messages.income_locked(_label(income), income.get_review_status_display()))
     for name, value in amounts.items():
         setattr(income, name, value)
     duplicate = ValidationError(

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from funds.services import messages
 from households.services import (
     claim_next_version,
     register_row_delete,
@@ -61,4 +61,4 @@ def atomic_write(service: Callable[P, R]) -> Callable[P, R]:
 
 def require_not_future(day: Any, field: str, label: str) -> None:
     if day is not None and day > timezone.localdate():
-        raise ValidationError({field: _("%(label)s不能晚于今天") % {"label": label}})
+        raise ValidationError({field: messages.not_after_today(label)})

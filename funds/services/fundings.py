@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from funds.models import Allocation, Funding, Payment, Project
-from funds.money import yuan_text
+from funds.services import messages
 from funds.services.allocations import allocation_used, lock_allocation
 from funds.services.common import (
     atomic_write,
@@ -29,7 +29,7 @@ from funds.services.common import (
 )
 
 ZERO = Decimal("0.00")
-NOT_IN_LIBRARY = _("项目尚未入库，不能安排资金（只有入库项目才能安排衔接资金）")
+NOT_IN_LIBRARY = messages.NOT_IN_LIBRARY
 
 
 def _paid(funding: Funding, *, except_payment: int | None = None) -> Decimal:
@@ -42,9 +42,7 @@ def _codes(funding: Funding) -> list[str]:
 
 
 def _over_remainder(left: Decimal) -> ValidationError:
-    return ValidationError(
-        {"amount": _("安排金额超出该笔资金的剩余可安排金额（剩余 %(left)s 元）") % {"left": yuan_text(left)}}
-    )
+    return ValidationError({"amount": messages.funding_over_remainder(left)})
 
 
 @atomic_write
@@ -59,10 +57,7 @@ def funding_create(*, by: Any, project: Project, allocation: Allocation, amount:
         raise ValidationError(NOT_IN_LIBRARY)
     if not allocation.region.contains(project.region):
         raise ValidationError(
-            {
-                "allocation": _("该笔资金下达到%(source)s，不能安排给%(target)s的项目")
-                % {"source": allocation.region.name, "target": project.region.name}
-            }
+            {"allocation": messages.funding_wrong_source(allocation.region.name, project.region.name)}
         )
     if Funding.objects.filter(project=project, allocation=allocation).exists():
         raise ValidationError({"allocation": _("该项目已安排了这笔资金，请修改原安排的金额")})
@@ -89,12 +84,10 @@ def funding_update(*, by: Any, funding: Funding, expected_version: int, amount: 
     claim_next_version(funding, expected_version)
     most = locked.amount - allocation_used(locked, except_funding=funding.pk)
     if amount > most:
-        raise ValidationError(
-            {"amount": _("安排金额超出该笔资金可安排的金额（最多可安排 %(most)s 元）") % {"most": yuan_text(most)}}
-        )
+        raise ValidationError({"amount": messages.funding_over_most(most)})
     paid = _paid(funding)
     if amount < paid:
-        raise ValidationError({"amount": _("安排金额不能少于已支付的 %(paid)s 元") % {"paid": yuan_text(paid)}})
+        raise ValidationError({"amount": messages.funding_below_paid(paid)})
     funding.amount = amount
     register_row_save(funding, by=by, codes=_codes(funding))
     return funding
@@ -118,9 +111,7 @@ def _lock_funding(funding: Funding) -> Funding:
 
 
 def _over_funding(left: Decimal) -> ValidationError:
-    return ValidationError(
-        {"amount": _("支付金额超出该项资金安排的未支付金额（未支付 %(left)s 元）") % {"left": yuan_text(left)}}
-    )
+    return ValidationError({"amount": messages.payment_over_unpaid(left)})
 
 
 @atomic_write
@@ -149,9 +140,7 @@ def payment_update(
     claim_next_version(payment, expected_version)
     most = locked.amount - _paid(locked, except_payment=payment.pk)
     if amount > most:
-        raise ValidationError(
-            {"amount": _("支付金额超出该项资金安排可支付的金额（最多可支付 %(most)s 元）") % {"most": yuan_text(most)}}
-        )
+        raise ValidationError({"amount": messages.payment_over_most(most)})
     payment.paid_on, payment.amount, payment.voucher = paid_on, amount, voucher.strip()
     register_row_save(payment, by=by, codes=_codes(payment.funding))
     return payment

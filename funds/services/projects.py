@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cooperatives.models import Binding, Entity, EntityKind
 from funds.models import IN_LIBRARY, LIFECYCLE, Beneficiary, Funding, Project, ProjectStatus, ProjectStep, ProjectType
+from funds.services import messages
 from funds.services.common import (
     atomic_write,
     claim_next_version,
@@ -30,8 +31,8 @@ from households.models import Household
 from households.personal_data import masked_text
 from regions.models import Region, county_code_of
 
-NO_LINKAGE = _("产业发展项目须写明联农带农机制，方可入库（没有联农带农机制的项目不得入库）")
-NO_BENEFICIARIES = _("产业发展项目须关联受益农户，方可入库")
+NO_LINKAGE = messages.NO_LINKAGE
+NO_BENEFICIARIES = messages.NO_BENEFICIARIES
 
 
 def _require_supported_entities(by: Any, entities: Iterable[Entity]) -> list[Entity]:
@@ -50,12 +51,7 @@ def _require_supported_entities(by: Any, entities: Iterable[Entity]) -> list[Ent
         if entity.pk not in visible:
             raise ValidationError({"supported_entities": _("所选经营主体不在您的管辖范围内")})
         if entity.kind == EntityKind.FAMILY_FARM or entity.pk not in bound:
-            raise ValidationError(
-                {
-                    "supported_entities": _("“%(name)s”没有企业绑定合作社（双绑）记录，不能作为双绑扶持对象")
-                    % {"name": entity.name}
-                }
-            )
+            raise ValidationError({"supported_entities": messages.entity_not_bound(entity.name)})
     return chosen
 
 
@@ -70,9 +66,14 @@ def _require_library_rule(project: Project, *, beneficiaries: int | None = None)
         raise ValidationError({"beneficiaries": NO_BENEFICIARIES})
 
 
+def _lines(text: str) -> str:
+    """Several lines as a sheet gives them back (a browser sends \\r\\n), trimmed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _check_code(project: Project) -> None:
     if Project.objects.filter(code=project.code).exclude(pk=project.pk).exists():
-        raise ValidationError({"code": _("项目编号“%(code)s”已被使用") % {"code": project.code}})
+        raise ValidationError({"code": messages.project_code_taken(project.code)})
 
 
 def _set_entities(project: Project, entities: list[Entity]) -> None:
@@ -108,13 +109,13 @@ def project_create(
         year=year,
         region=region,
         project_type=project_type,
-        linkage_mechanism=linkage_mechanism.strip(),
+        linkage_mechanism=_lines(linkage_mechanism),
         status=ProjectStatus.RESERVE,
         status_on=day,
     )
     project.full_clean(validate_unique=False)
     _check_code(project)
-    duplicate = ValidationError({"code": _("项目编号“%(code)s”已被使用") % {"code": project.code}})
+    duplicate = ValidationError({"code": messages.project_code_taken(project.code)})
     register_row_save(project, by=by, codes=[region.code], duplicate=duplicate)
     if entities:
         project.supported_entities.set(entities)
@@ -144,7 +145,7 @@ def project_update(
     claim_next_version(project, expected_version)
     old_region = project.region
     project.code, project.name, project.year = code.strip(), name.strip(), year
-    project.region, project.project_type, project.linkage_mechanism = region, project_type, linkage_mechanism.strip()
+    project.region, project.project_type, project.linkage_mechanism = region, project_type, _lines(linkage_mechanism)
     project.full_clean(validate_unique=False)
     _check_code(project)
     _require_library_rule(project)
@@ -152,13 +153,10 @@ def project_update(
         for funding in Funding.objects.filter(project=project).select_related("allocation__region"):
             if not funding.allocation.region.contains(region):
                 raise ValidationError(
-                    {
-                        "region": _("该项目已安排%(source)s下达的资金，实施区划须在%(source)s范围内")
-                        % {"source": funding.allocation.region.name}
-                    }
+                    {"region": messages.project_region_outside_funding(funding.allocation.region.name)}
                 )
     _set_entities(project, entities)
-    duplicate = ValidationError({"code": _("项目编号“%(code)s”已被使用") % {"code": project.code}})
+    duplicate = ValidationError({"code": messages.project_code_taken(project.code)})
     register_row_save(project, by=by, codes=[old_region.code, region.code], duplicate=duplicate)
     return project
 
@@ -170,14 +168,9 @@ def _require_household_linkable(by: Any, project: Project, household: Household)
     if not Household.objects.visible_to(by).filter(pk=household.pk).exists():
         raise PermissionDenied(_("该农户不在您的管辖范围内"))
     if county_code_of(household.village.code) != county_code_of(project.region.code):
-        raise ValidationError({"households": _("受益农户须是项目所在县的农户")})
+        raise ValidationError({"households": messages.BENEFICIARY_OTHER_COUNTY})
     if not household.is_active:
-        raise ValidationError(
-            {
-                "households": _("户编号 %(number)s 已注销，不能新增为受益农户")
-                % {"number": masked_text(household.number)}
-            }
-        )
+        raise ValidationError({"households": messages.beneficiary_cancelled(masked_text(household.number))})
 
 
 @atomic_write

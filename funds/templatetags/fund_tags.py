@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils.html import format_html
@@ -48,3 +49,17 @@ def share(value: Decimal | None) -> str:
 @register.simple_tag
 def ratio(part: Decimal | None, whole: Decimal | None) -> str:
     return share(money.share(part, whole))
+
+
+@register.inclusion_tag("funds/_excel_links.html", takes_context=True)
+def excel_links(context: dict[str, Any], *names: str) -> dict[str, Any]:
+    """A page's registers in Excel: the template, the export where the role reads them, and the import page."""
+    from funds.sheets import SHEETS
+    from funds.views.excel import may_view
+
+    user = context["request"].user
+    sheets = [SHEETS[name] for name in names]
+    return {
+        "links": [{"sheet": sheet, "may_export": may_view(user, sheet)} for sheet in sheets],
+        "may_import": any(user.has_perm(sheet.permission) for sheet in sheets),
+    }

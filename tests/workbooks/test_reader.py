@@ -115,6 +115,17 @@ def test_header_aliases_units_stars_and_full_width_spellings_are_matched(tmp_pat
     assert roster.ignored_columns == ["ｄｕｍｍｙ（G列）"]
 
 
+def test_a_header_in_wan_yuan_never_matches_a_column_in_yuan_nor_the_other_way_round() -> None:
+    from workbooks.headers import HeaderSpec, header_lookup, match_header
+
+    yuan, wan = HeaderSpec("paid", "支付金额（元）"), HeaderSpec("amount", "金额（万元）")
+    lookup = header_lookup([yuan, wan])
+    assert match_header("支付金额", lookup) is yuan and match_header("支付金额(元)", lookup) is yuan
+    assert match_header("金额（万元）", lookup) is wan and match_header("金额 (万元)", lookup) is wan
+    assert match_header("支付金额（万元）", lookup) is None
+    assert match_header("金额（元）", lookup) is None and match_header("金额", lookup) is None
+
+
 def test_thousands_of_formatted_empty_rows_below_the_data_are_skipped_fast(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "formatted.xlsx", [INCOME_HEADER, *income_rows(3)], formatted_empty_rows=5000)
     with zipfile.ZipFile(path) as archive:

@@ -26,13 +26,15 @@ What the pipeline then does with a file of that register, row by row (planner.py
 
 - every cell is read by its column's `parse` (CellError: the cell's error; required and blank: 必填项为空);
 - each `Reference` finds its target by the filled lookup cells *in its scope only*: a key the user
-  cannot see is reported exactly as one that does not exist; several filled lookups must agree;
+  cannot see is reported exactly as one that does not exist; several filled lookups must agree
+  (a lookup that `narrows` only settles which of those found is meant: the 年度 beside a 文号);
   `Check` columns (仅供核对) must match the target;
 - the key finds the recorded record, whoever's it is: one the user cannot see is `taken`; one the
   file leaves as it is counts as 无变化 and is neither checked further nor written; one it changes
   must be in `managed(user)`;
 - the new or changed record passes `writable(user, record)` and the model's own `full_clean()`;
-  `Period`s of the file's own rows may not overlap;
+  `Period`s of the file's own rows may not overlap; the register's `across` rules (a sum of the
+  file's rows and the recorded ones within a limit) hold;
 - any error anywhere: nothing is staged. Otherwise creates and updates are staged with the version
   of every record read (the record, and each versioned target it refers to): a change after the
   preview makes the confirmation refuse the batch (已失效).
@@ -44,7 +46,7 @@ Undo puts it all back while no later change touched the records. The export (exp
 the same columns from `visible(user)`, so export → import is 无变化.
 """
 
-from workbooks.records.declaration import Check, Column, Lookup, Many, Period, Record, Reference
+from workbooks.records.declaration import Check, Column, Lookup, Many, Period, Planned, Record, Reference
 from workbooks.records.export import record_rows, record_template, record_workbook_write
 from workbooks.records.sheet import RecordSheet
 
@@ -54,6 +56,7 @@ __all__ = [
     "Lookup",
     "Many",
     "Period",
+    "Planned",
     "Record",
     "RecordSheet",
     "Reference",

@@ -7,7 +7,7 @@ for how an app declares one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -64,6 +64,9 @@ class Lookup:
     path: str  # e.g. "credit_code", "number", "members__id_number"
     # Further conditions on the match, e.g. Q(members__is_active=True) for a member's 身份证号.
     condition: Q | None = None
+    # Filled, it narrows what the other lookups find and must agree with it; alone it finds nothing, and
+    # its column does not put the reference in the file (a split's own 年度 settles which 文号 is its parent).
+    narrows: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,20 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Planned:
+    """A row of the file as a register's `across` rule sees it."""
+
+    number: int
+    values: Mapping[str, Any]  # column key → the cell as parsed
+    record: Any  # the record as the file wants it (the recorded one itself when the row changes nothing)
+    before: Any  # the record as recorded; None for a new one
+
+    @property
+    def changed(self) -> bool:
+        return self.record is not self.before
+
+
+@dataclass(frozen=True)
 class Record:
     """A register whose rows are records of one model, created or updated by their natural key."""
 
@@ -137,6 +154,11 @@ class Record:
     periods: tuple[Period, ...] = ()
     # A new or changed record the user may not write: (field name, message), else None.
     writable: Callable[[Any, Any], tuple[str, str] | None] | None = None
+    # Rules across the file's rows and the recorded data (sums within a limit): given the user and the
+    # rows that passed every other check, errors as (row number, column key or field name, message).
+    across: Callable[[Any, Sequence[Planned]], Iterable[tuple[int, str, str]]] | None = None
+    # Values of a new record's fields that no column fills (the day its status began).
+    defaults: Callable[[], dict[str, Any]] = field(default=dict)
     # How a record is named in the preview's list of changes.
     subject: Callable[[Any], str] = str
     # Column keys whose cells are shown beside an error, so the clerk recognises the row.
@@ -176,12 +198,18 @@ class Record:
                 return column
         for reference in self.references:
             if reference.field == name:
-                keys = [lookup.column for lookup in reference.lookups]
+                keys = [lookup.column for lookup in reference.lookups if not lookup.narrows]
                 return self.by_key[next((key for key in keys if key in present), keys[0])]
         for many in self.many:
             if many.field == name:
                 return self.by_key[many.column]
         return None
+
+    def column_named(self, name: str, present: Sequence[str]) -> Column:
+        """The column an `across` error names: by its key when the file has it, else by its field, else the key's."""
+        if name in present:
+            return self.by_key[name]
+        return self.column_of_field(name, present) or self.key_column(present)
 
     def key_column(self, present: Sequence[str]) -> Column:
         """Where an error about the whole row goes: the first key column in the file."""

@@ -22,7 +22,7 @@ from workbooks.cells import CellError
 from workbooks.models import StagedAction
 from workbooks.plan import MAX_STORED_CHANGES, Change, Counter, Plan, shown
 from workbooks.reader import RawRow, Table
-from workbooks.records.declaration import Column, Many, Record, Reference
+from workbooks.records.declaration import Column, Lookup, Many, Planned, Record, Reference
 from workbooks.rules import plain_message
 from workbooks.staging import Stager
 
@@ -93,6 +93,7 @@ class RecordPlanner:
         self.names = {many.field: self._names(many, rows) for many in record.many if many.column in self.present}
         planned: list[tuple[int, models.Model, models.Model | None, dict[str, list[int]]]] = []
         finals: dict[int, models.Model] = {}
+        seen: list[Planned] = []
         for row in rows:
             number = row.row_number
             if number in self.bad or number not in keys:
@@ -101,9 +102,11 @@ class RecordPlanner:
             if outcome is not None:
                 candidate, before, many = outcome
                 finals[number] = candidate
+                seen.append(Planned(number, self.values[number], candidate, before))
                 if candidate is not before:
                     planned.append((number, candidate, before, many))
         self._check_periods(finals)
+        self._check_across([row for row in seen if row.number not in self.bad])
         planned = [plan for plan in planned if plan[0] not in self.bad]
         self.counter.new = sum(1 for plan in planned if plan[2] is None)
         self.counter.updated = len(planned) - self.counter.new
@@ -139,10 +142,12 @@ class RecordPlanner:
         """Row number → the target its lookup cells find in the user's scope (None: left blank)."""
         record = self.record
         field: Any = self.model._meta.get_field(reference.field)
-        lookups = [lookup for lookup in reference.lookups if lookup.column in self.present]
+        present = [lookup for lookup in reference.lookups if lookup.column in self.present]
+        lookups = [lookup for lookup in present if not lookup.narrows]
+        narrowing = [lookup for lookup in present if lookup.narrows] if lookups else []
         scope = reference.scope(self.user)
         found: dict[str, dict[Any, set[int]]] = {}
-        for lookup in lookups:
+        for lookup in [*lookups, *narrowing]:
             wanted = {self.values[row.row_number].get(lookup.column) for row in rows} - {None, ""}
             matches: dict[Any, set[int]] = defaultdict(set)
             for chunk in chunked(wanted):
@@ -174,10 +179,12 @@ class RecordPlanner:
                     break
                 agreed, first = hits if agreed is None else agreed & hits, first or column
             else:
+                if agreed and first is not None and narrowing:
+                    agreed = self._narrow(number, narrowing, agreed, first, found, noun)
+                    if not agreed:
+                        continue
                 if agreed is not None and first is not None and len(agreed) > 1:
-                    self.error(
-                        number, first, f"{first.header}“{quoted(values[first.key])}”对应多条记录，请改填其他列以确定"
-                    )
+                    self.error(number, first, self._ambiguous(reference, first, values[first.key]))
                 elif agreed:
                     chosen[number] = next(iter(agreed))
                 elif lookups and not field.null:
@@ -198,6 +205,35 @@ class RecordPlanner:
                 continue
             resolved[number] = target
         return resolved
+
+    def _narrow(
+        self,
+        number: int,
+        narrowing: list[Lookup],
+        agreed: set[int],
+        first: Column,
+        found: dict[str, dict[Any, set[int]]],
+        noun: str,
+    ) -> set[int]:
+        """The targets the filled narrowing lookups keep of those found; empty (the error said) when none is left."""
+        values = self.values[number]
+        for lookup in narrowing:
+            value = values.get(lookup.column)
+            if _blank(value):
+                continue
+            kept = agreed & found[lookup.column].get(value, set())
+            if not kept:
+                column = self.record.by_key[lookup.column]
+                named = f"{first.header}“{quoted(values[first.key])}”"
+                self.error(number, column, f"{named}与{column.header}“{quoted(column.render(value))}”不对应同一{noun}")
+                return set()
+            agreed = kept
+        return agreed
+
+    def _ambiguous(self, reference: Reference, first: Column, value: Any) -> str:
+        narrowing = [self.record.by_key[lookup.column].header for lookup in reference.lookups if lookup.narrows]
+        hint = f"请填写{'、'.join(narrowing)}以确定" if narrowing else "请改填其他列以确定"
+        return f"{first.header}“{quoted(value)}”对应多条记录，{hint}"
 
     @staticmethod
     def _unknown(column: Column, value: Any) -> str:
@@ -233,7 +269,8 @@ class RecordPlanner:
                     continue
                 column = self.record.column_of_field(name, self.present)
                 parts.append(self.values[number].get(column.key) if column is not None else None)
-            if any(_blank(part) for part in parts):
+            # (A blank optional cell is a key value too: a payment without a 凭证号.)
+            if any(part is None for part in parts):
                 continue
             key = tuple(parts)
             earlier = first_row.setdefault(key, number)
@@ -299,13 +336,13 @@ class RecordPlanner:
             shown_key = quoted(values.get(key_column.key, ""))
             self.error(number, key_column, f"{key_column.header}“{shown_key}”{record.taken}")
             return None
-        candidate = self._copy(existing) if existing is not None else self.model()
+        candidate = self._copy(existing) if existing is not None else self.model(**record.defaults())
         for key in self.present:
             column = record.by_key[key]
             if column.field is not None:
                 setattr(candidate, column.field, values[key])
         for reference in record.references:
-            if any(lookup.column in self.present for lookup in reference.lookups):
+            if any(lookup.column in self.present and not lookup.narrows for lookup in reference.lookups):
                 setattr(candidate, reference.field, self.targets[reference.field].get(number))
         many_ids = self._many_ids(number, candidate)
         if many_ids is None:
@@ -410,6 +447,13 @@ class RecordPlanner:
         return changed
 
     # Across rows ----------------------------------------------------------------------------
+
+    def _check_across(self, rows: list[Planned]) -> None:
+        """The register's own rules across rows (a sum within a limit), each error on the column it names."""
+        if self.record.across is None:
+            return
+        for number, name, message in self.record.across(self.user, rows):
+            self.error(number, self.record.column_named(name, self.present), message)
 
     def _check_periods(self, finals: dict[int, models.Model]) -> None:
         """Periods of the same group (the same household and cooperative…) may not overlap within the file."""

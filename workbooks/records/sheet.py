@@ -39,14 +39,15 @@ class RecordSheet(Register):
         self.columns = record.columns
         self.permission = record.permission
         self.undo_permission = record.undo_permission
-        self.steps = (
-            Step(model, StagedAction.CREATE, 0, create_fields(model)),
-            Step(model, StagedAction.UPDATE, 0, record.updated_attnames),
-        )
+        create = Step(model, StagedAction.CREATE, 0, create_fields(model))
+        # A register whose key is every field (a link between two records) only ever creates.
+        update = Step(model, StagedAction.UPDATE, 0, record.updated_attnames)
+        self.steps = (create, update) if record.updated_attnames else (create,)
         targets: set[Any] = {model._meta.get_field(reference.field).related_model for reference in record.references}
-        versioned = [target for target in targets if any(f.attname == "version" for f in target._meta.concrete_fields)]
+        # (A model without a version, such as a link between two records, has nothing to check.)
+        versioned = [m for m in {model, *targets} if any(f.attname == "version" for f in m._meta.concrete_fields)]
         # Locked in one fixed order (by label) whichever register confirms.
-        self.checked = tuple(sorted({model, *versioned}, key=lambda m: m._meta.label_lower))
+        self.checked = tuple(sorted(versioned, key=lambda m: m._meta.label_lower))
 
     def count_label(self, name: str) -> str:
         return self.record.label if name == self.record.name else name
