@@ -131,9 +131,10 @@ def _counts(queryset: QuerySet[Any], village_field: str) -> dict[int, int]:
     return {row[village_field]: row["n"] for row in rows}
 
 
-def close_board(*, user: Any, period: Quarter) -> Board:
+def close_board(*, user: Any, period: Quarter, within: Region | None = None, status: str | None = None) -> Board:
     """Every village in the user's scope with its state, households, missing records and open 疑点,
-    and the counties in scope with their lock and its audit: a fixed number of queries."""
+    and the counties in scope with their lock and its audit: a fixed number of queries. `within` (a
+    region in the scope) and `status` narrow the villages listed, not the counties' counts."""
     visible = regions_visible_to(user)
     villages = list(visible.villages().select_related("parent").order_by("code"))
     prefix = user.scope_prefix() or ""
@@ -178,4 +179,9 @@ def close_board(*, user: Any, period: Quarter) -> Board:
                 events=events_of.get(county.pk, []),
             )
         )
-    return Board(period=period, villages=rows, counties=counties)
+    shown = [
+        row
+        for row in rows
+        if (within is None or row.village.code.startswith(within.prefix)) and (status is None or row.status == status)
+    ]
+    return Board(period=period, villages=shown, counties=counties)

@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from assessment import closing
+from assessment.closing_models import SubmissionStatus
 from assessment.closing_selectors import close_board
+from assessment.selectors import region_for
 from figures.periods import Quarter
 from regions.models import Level, Region, Role, regions_visible_to
 
@@ -63,11 +65,17 @@ def close_board_view(request: HttpRequest) -> HttpResponse:
     if period not in choices:
         choices.append(period)
     user: Any = request.user
+    # The dashboard's close counts link here narrowed to their area and state.
+    within = region_for(user=user, code=request.GET["region"]) if request.GET.get("region") else None
+    status = request.GET.get("status")
+    status = status if status in SubmissionStatus.values else None
     return render(
         request,
         "assessment/close.html",
         {
-            "board": close_board(user=user, period=period),
+            "board": close_board(user=user, period=period, within=within, status=status),
+            "within": within,
+            "status_label": SubmissionStatus(status).label if status else "",
             "period": period,
             "choices": choices,
             "is_clerk": user.role == Role.VILLAGE_CLERK,

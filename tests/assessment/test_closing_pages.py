@@ -216,3 +216,25 @@ def test_a_locked_quarter_is_shown_frozen_not_stale_after_later_changes(tree: Tr
     assert 'data-testid="stale"' not in listed
     assert 'data-testid="stale"' not in page
     assert 'data-testid="frozen"' in page
+
+
+def test_the_board_narrowed_to_a_township_and_a_state_lists_only_those_villages(tree: Tree, staff: Staff) -> None:
+    recorded(tree, staff)
+    quarter_submit(village=tree.village_a1, period=Q3, by=staff.village_clerk)
+    client = client_for(staff.county_admin)
+    board = reverse("close_board")
+    submitted = client.get(
+        board, {"quarter": "2025Q3", "region": tree.township_a.code, "status": SubmissionStatus.SUBMITTED}
+    ).content.decode()
+    assert f'data-testid="village-{tree.village_a1.code}"' in submitted
+    assert f'data-testid="village-{tree.village_a2.code}"' not in submitted
+    assert "仅列出金碧镇状态为“已提交”的村（1 个）" in submitted
+    filling = client.get(board, {"quarter": "2025Q3", "region": tree.township_a.code, "status": "filling"}).content
+    assert f'data-testid="village-{tree.village_a2.code}"'.encode() in filling
+    assert f'data-testid="village-{tree.village_a1.code}"'.encode() not in filling
+    assert f'data-testid="village-{tree.village_b1.code}"'.encode() not in filling
+    # An unknown state lists everything; a region beside the user's is 404, as everywhere.
+    every = client.get(board, {"quarter": "2025Q3", "status": "nope"}).content
+    assert f'data-testid="village-{tree.village_b1.code}"'.encode() in every
+    beside = client_for(staff.township_admin).get(board, {"quarter": "2025Q3", "region": tree.township_b.code})
+    assert beside.status_code == 404

@@ -4,6 +4,7 @@ scope is the user's subtree, the query count does not grow with the level, and t
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,6 +161,18 @@ def test_drill_downs_count_what_the_tiles_and_the_progress_bars_show(demo: Regio
         stored = IndicatorValue.objects.for_period(PERIOD).get(region=township, indicator=code)
         listed = client.get(reverse("assessment_numerator", args=[code]), query).content.decode()
         assert shown_count(listed) == stored.records
+
+
+def test_each_close_count_of_a_township_dashboard_lists_as_many_villages_of_that_township(demo: Region) -> None:
+    client = client_for("xian")
+    html = page(client, TOWNSHIP_A).replace("&amp;", "&")
+    links = re.findall(r'href="(/assessment/close/\?[^"]+)" data-status="(\w+)">[^<]*<strong>(\d+)</strong>', html)
+    assert {status for _, status, _ in links} == {"filling", "submitted", "returned", "approved"}
+    for link, status, count in links:
+        assert f"region={TOWNSHIP_A}" in link and f"status={status}" in link
+        board = client.get(link).content.decode()
+        assert board.count('data-testid="village-') == int(count), status
+        assert 'data-testid="village-532326101' not in board  # 石羊镇's villages are not listed
 
 
 @pytest.fixture
