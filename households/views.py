@@ -138,7 +138,13 @@ def household_card(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "households/cards.html",
-        {"cards": [card], "period": period, "title": f"明白卡 · {card.head_name}户", "household": card.household},
+        {
+            "cards": [card],
+            "period": period,
+            "later": period.next() <= cards.default_card_period(),
+            "title": f"明白卡 · {card.head_name}户",
+            "household": card.household,
+        },
     )
 
 
@@ -159,7 +165,13 @@ def village_cards(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "households/cards.html",
-        {"cards": village_cards, "period": period, "title": f"明白卡 · {village.name}", "village": village},
+        {
+            "cards": village_cards,
+            "period": period,
+            "later": period.next() <= cards.default_card_period(),
+            "title": f"明白卡 · {village.name}",
+            "village": village,
+        },
     )
 
 

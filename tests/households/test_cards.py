@@ -375,3 +375,12 @@ def test_a_card_for_the_last_quarter_a_date_can_hold_is_a_page_not_an_error(
     client = client_for(staff.village_clerk)
     assert client.get(card_url(family, "9999Q4")).status_code == 200
     assert client.get(village_url(tree.village_a1.pk, "9999Q4")).status_code == 200
+
+
+def test_a_card_offers_the_next_quarter_only_once_that_quarter_has_ended(staff: Staff, family: Household) -> None:
+    client = client_for(staff.county_admin)
+    last_ended = cards.default_card_period()
+    latest = client.get(card_url(family, str(last_ended))).content.decode()
+    assert 'data-testid="card-next"' not in latest and last_ended.previous().label in latest
+    earlier = client.get(card_url(family, str(last_ended.previous()))).content.decode()
+    assert 'data-testid="card-next"' in earlier and f"period={last_ended}" in earlier
