@@ -187,9 +187,13 @@ def parse_money(value: CellValue) -> Decimal:
         raise CellError(f"金额格式不正确：{_shown(value)}")
     if amount < 0:
         raise CellError("金额不能为负数")
+    # Checked before rounding too: rounding a number of more than 26 digits to cents overflows Decimal.
+    too_large = CellError(f"金额过大：{_shown(value)}")
+    if amount > MONEY_MAX:
+        raise too_large
     amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
     if amount > MONEY_MAX:
-        raise CellError(f"金额过大：{_shown(value)}")
+        raise too_large
     return amount
 
 

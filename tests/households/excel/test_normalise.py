@@ -124,6 +124,12 @@ def test_money_refuses_amounts_beyond_the_database_column() -> None:
     assert "金额过大" in error_of(parse_money, "1234567890123")
 
 
+@pytest.mark.parametrize("value", [1e30, 10**30, "1" + "0" * 30, 1.7976931348623157e308])
+def test_money_refuses_amounts_too_large_to_round_to_cents(value: CellValue) -> None:
+    # Rounding such a number to cents overflows Decimal's 28 digits: a row error, not a failed batch.
+    assert "金额过大" in error_of(parse_money, value)
+
+
 def test_int_reads_numbers_and_units_within_bounds() -> None:
     assert parse_int(6.0, low=0, high=12) == 6
     assert parse_int("６个月", low=0, high=12) == 6
