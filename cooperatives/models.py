@@ -8,6 +8,7 @@ region decides who manages it. Who may see it is wider (EntityQuerySet.visible_t
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,8 +30,9 @@ NON_NEGATIVE = [MinValueValidator(Decimal("0"), message=_("金额不能为负数
 
 
 def normalise_credit_code(value: str) -> str:
-    """A 统一社会信用代码 as stored: no spaces, upper case."""
-    return uscc.compact(value or "")
+    """A 统一社会信用代码 as stored: no spaces, upper case, full-width letters and digits as ASCII."""
+    # stdnum folds full-width digits but not full-width letters (ＭＡ) or the ideographic space.
+    return uscc.compact(unicodedata.normalize("NFKC", value or ""))
 
 
 def validate_credit_code(value: str) -> None:

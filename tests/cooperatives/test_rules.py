@@ -36,6 +36,18 @@ def test_a_valid_credit_code_is_accepted_and_stored_compact(tree: Tree, staff: S
     assert Entity.objects.get(pk=registered.pk).credit_code == VALID_CODE
 
 
+def test_a_credit_code_typed_in_full_width_is_stored_as_its_ascii_code(tree: Tree, staff: Staff) -> None:
+    # A Chinese input method in full-width mode types ９１ＭＡ and the ideographic space; the import reads
+    # such a cell as the ASCII code, so the form and the services must too.
+    full_width = (
+        "".join(chr(ord(c) + 0xFEE0) for c in VALID_CODE[:8])
+        + "\u3000"
+        + VALID_CODE[8:].translate({ord(c): ord(c) + 0xFEE0 for c in "MAK"})
+    )
+    registered = entity_register(by=staff.township_admin, entity=draft(tree, full_width))
+    assert Entity.objects.get(pk=registered.pk).credit_code == VALID_CODE
+
+
 def test_a_credit_code_with_a_wrong_check_character_is_refused(tree: Tree, staff: Staff) -> None:
     with pytest.raises(ValidationError) as refused:
         entity_register(by=staff.township_admin, entity=draft(tree, INVALID_CODE))
