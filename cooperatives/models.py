@@ -92,6 +92,13 @@ def active_on(day: date, *, start: str | None = None, end: str = "ended_on", pre
     return condition
 
 
+def not_in_force(entity: Entity | None, day: date | None) -> str | None:
+    """Why the entity cannot take part in something beginning on `day` (not yet founded, or cancelled), or None."""
+    if entity is None or day is None or entity.is_active_on(day):
+        return None
+    return _("“%(name)s”在%(day)s未成立或已注销") % {"name": entity.name, "day": day}
+
+
 class EntityQuerySet(ScopedQuerySet):
     region_field = "region"
 
@@ -329,6 +336,12 @@ class Binding(VersionedModel):
             errors["cooperative"] = _("“%(name)s”不是合作社") % {"name": self.cooperative.name}
         if self.ended_on is not None and self.started_on is not None and self.ended_on < self.started_on:
             errors["ended_on"] = _("结束日期不能早于开始日期")
+        if not errors and self._state.adding:
+            # A binding begins while both exist, on every entry point (binding_update checks an edit again).
+            for field in ("enterprise", "cooperative"):
+                entity = getattr(self, field) if getattr(self, f"{field}_id") is not None else None
+                if (reason := not_in_force(entity, self.started_on)) is not None:
+                    errors[field] = reason
         if not errors and self.enterprise_id is not None and self.cooperative_id is not None and self.started_on:
             overlapping = Binding.objects.filter(enterprise_id=self.enterprise_id, cooperative_id=self.cooperative_id)
             overlapping = overlapping.exclude(pk=self.pk).filter(started_on__lt=self.ended_on or date.max)
@@ -388,6 +401,12 @@ class Membership(VersionedModel):
             errors["cooperative"] = _("“%(name)s”不是合作社") % {"name": self.cooperative.name}
         if self.left_on is not None and self.joined_on is not None and self.left_on < self.joined_on:
             errors["left_on"] = _("退社日期不能早于入社日期")
+        if not errors and self._state.adding:
+            # Joining, on every entry point (membership_update checks a changed 入社日期 again).
+            if self.household_id is not None and not self.household.is_active:
+                errors["household"] = _("已注销农户不能加入合作社")
+            elif self.cooperative_id is not None and (reason := not_in_force(self.cooperative, self.joined_on)):
+                errors["joined_on"] = reason
         if not errors and self.cooperative_id is not None and self.household_id is not None and self.joined_on:
             overlapping = Membership.objects.filter(cooperative_id=self.cooperative_id, household_id=self.household_id)
             overlapping = overlapping.exclude(pk=self.pk).filter(joined_on__lt=self.left_on or date.max)

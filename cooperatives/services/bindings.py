@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cooperatives.models import Binding, Entity, LinkageType
+from cooperatives.models import Binding, Entity, LinkageType, not_in_force
 from cooperatives.services.common import NOT_IN_SCOPE, claim, member_village_codes, require_managed, validated_save
 from households.services import require_permission
 from regions.services import data_changed
@@ -35,11 +35,11 @@ def _require_binding_in_scope(by: Any, binding: Binding) -> None:
 
 
 def _require_entities_active(binding: Binding) -> None:
-    errors: dict[str, str] = {}
-    for field in ("enterprise", "cooperative"):
-        entity: Entity | None = getattr(binding, field) if getattr(binding, f"{field}_id") else None
-        if entity is not None and binding.started_on and not entity.is_active_on(binding.started_on):
-            errors[field] = _("“%(name)s”在%(day)s未成立或已注销") % {"name": entity.name, "day": binding.started_on}
+    errors = {
+        field: reason
+        for field in ("enterprise", "cooperative")
+        if (reason := not_in_force(getattr(binding, field), binding.started_on)) is not None
+    }
     if errors:
         raise ValidationError(errors)
 
@@ -65,7 +65,6 @@ def binding_register(*, by: Any, binding: Binding, linkage_types: Iterable[Linka
     if binding.pk is not None:
         raise ValidationError(_("该绑定已登记"))
     _require_binding_in_scope(by, binding)
-    _require_entities_active(binding)
     validated_save(binding, by=by)
     _set_linkage_types(binding, linkage_types)
     _binding_changed(binding)

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from cooperatives.models import Earning, EarningKind, Entity, Membership
+from cooperatives.models import Earning, EarningKind, Entity, Membership, not_in_force
 from cooperatives.services.common import NOT_IN_SCOPE, claim, validated_save
 from households.models import Household
 from households.services import ConcurrentEditError, claim_next_version, require_permission
@@ -41,16 +41,11 @@ def _require_membership_in_scope(by: Any, membership: Membership) -> None:
 
 
 def _require_joinable(membership: Membership) -> None:
-    if membership.household_id is not None and not membership.household.is_active:
+    """What joining requires, checked again when a membership's 入社日期 is corrected."""
+    if not membership.household.is_active:
         raise ValidationError({"household": _("已注销农户不能加入合作社")})
-    cooperative = membership.cooperative if membership.cooperative_id is not None else None
-    if cooperative is not None and membership.joined_on and not cooperative.is_active_on(membership.joined_on):
-        raise ValidationError(
-            {
-                "joined_on": _("“%(name)s”在%(day)s未成立或已注销")
-                % {"name": cooperative.name, "day": membership.joined_on}
-            }
-        )
+    if (reason := not_in_force(membership.cooperative, membership.joined_on)) is not None:
+        raise ValidationError({"joined_on": reason})
 
 
 @transaction.atomic
@@ -60,7 +55,6 @@ def membership_add(*, by: Any, membership: Membership) -> Membership:
     if membership.pk is not None:
         raise ValidationError(_("该成员记录已登记"))
     _require_membership_in_scope(by, membership)
-    _require_joinable(membership)
     validated_save(membership, by=by)
     data_changed(codes=[membership.household.village.code])
     return membership

@@ -9,6 +9,7 @@ import pytest
 
 from cooperatives.models import Binding, Earning, Entity, Membership
 from cooperatives.sheets import SHEETS
+from households.models import Household, HouseholdStatus
 from tests.conftest import Staff
 from tests.cooperatives.sheet_world import (
     World,
@@ -347,6 +348,23 @@ CASES: list[tuple[str, str, Any, int, str, str]] = [
         "户编号",
         "户编号“H-B1-001”不存在或不在您的管辖范围内",
     ),
+    # The rules the pages keep when a binding or membership begins hold in a file too.
+    (
+        "bindings",
+        "county_admin",
+        lambda w: [_binding(w, w.cooperative_a1, 开始日期="2017-01-01")],
+        2,
+        "合作社统一社会信用代码",
+        "“大村核桃专业合作社”在2017-01-01未成立或已注销",
+    ),
+    (
+        "memberships",
+        "village_clerk",
+        lambda w: [_member(w, 入社日期="2017-03-01")],
+        2,
+        "入社日期",
+        "“大村核桃专业合作社”在2017-03-01未成立或已注销",
+    ),
 ]
 
 
@@ -485,3 +503,12 @@ def test_a_new_record_without_a_column_for_a_required_reference_is_refused_by_th
     content = workbook(["主体类型", "名称", "统一社会信用代码"], [["龙头企业", "无注册地公司", credit_code(95)]])
     batch = check(staff.county_admin, content, "entities")
     assert error_list(batch) == [(2, "注册地区划代码", "必填项为空")]
+
+
+def test_a_cancelled_household_cannot_join_a_cooperative_by_file(world: World, staff: Staff) -> None:
+    Household.objects.filter(pk=world.household_a1b.pk).update(
+        status=HouseholdStatus.CANCELLED, cancelled_reason="户籍迁出"
+    )
+    batch = check(staff.village_clerk, sheet("memberships", [_member(world)]), "memberships")
+    assert batch.status == ImportStatus.INVALID
+    assert error_list(batch) == [(2, "户编号", "已注销农户不能加入合作社")]
