@@ -117,7 +117,9 @@ def demo_cooperatives_seed(*, county: Region, seed: int) -> None:
             buyer = BUYER.get(product)
             if buyer is None or rng.random() < UNBOUND_SHARE:
                 continue
+            # Never before the cooperative was founded (the enterprises all were by 2020).
             started = date(rng.randrange(2021, 2025), rng.choice((1, 3, 4, 6)), 1)
+            started = max(started, cooperative.founded_on or started)
             ended = date(2025, 12, 31) if rng.random() < 0.05 else None
             binding = Binding.objects.create(
                 enterprise=enterprises[buyer],
@@ -230,6 +232,7 @@ def _memberships_seed(*, county: Region, rng: random.Random, cooperatives_of: di
         for cooperative in joined:
             method = rng.choices(("money", "land_rights", "labour", "produce"), weights=(35, 35, 15, 15))[0]
             joined_on = date(rng.randrange(2022, 2026), rng.randrange(1, 13), 1)
+            joined_on = max(joined_on, cooperative.founded_on or joined_on)
             left_on = date(2026, rng.randrange(1, 9), 1) if rng.random() < 0.03 else None
             memberships.append(
                 Membership(
