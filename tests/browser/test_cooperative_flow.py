@@ -174,6 +174,7 @@ def test_a_township_admin_binds_a_cooperative_and_adds_three_households(
         (f"/cooperatives/{scene.cooperative.pk}/", "cooperatives-cooperative-phone"),
         (f"/cooperatives/{scene.enterprise.pk}/", "cooperatives-enterprise-phone"),
         ("/cooperatives/", "cooperatives-list-phone"),
+        ("/cooperatives/coverage/", "cooperatives-coverage-phone"),
     ):
         page.set_viewport_size({"width": 1366, "height": 900})
         page.goto(live_server.url + path)
