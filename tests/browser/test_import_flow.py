@@ -133,6 +133,12 @@ def test_a_village_clerk_imports_a_roster_after_fixing_the_row_the_preview_flagg
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
     screenshot("import-1-preview-with-error")
     first_batch_url = page.url
+    # On a phone the errors table scrolls inside its card; the page itself does not scroll sideways.
+    desktop = page.viewport_size
+    assert desktop is not None
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size(desktop)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("下载错误说明")).click()
