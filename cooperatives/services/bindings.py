@@ -11,7 +11,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cooperatives.models import Binding, Entity, LinkageType, not_in_force
-from cooperatives.services.common import NOT_IN_SCOPE, claim, member_village_codes, require_managed, validated_save
+from cooperatives.services.common import (
+    NOT_IN_SCOPE,
+    claim,
+    lock_row,
+    member_village_codes,
+    require_managed,
+    validated_save,
+)
 from households.services import require_permission
 from regions.services import data_changed
 
@@ -65,6 +72,7 @@ def binding_register(*, by: Any, binding: Binding, linkage_types: Iterable[Linka
     if binding.pk is not None:
         raise ValidationError(_("该绑定已登记"))
     _require_binding_in_scope(by, binding)
+    lock_row(Entity, binding.cooperative_id)
     validated_save(binding, by=by)
     _set_linkage_types(binding, linkage_types)
     _binding_changed(binding)
@@ -85,6 +93,7 @@ def binding_update(
     if (stored.enterprise_id, stored.cooperative_id) != (binding.enterprise_id, binding.cooperative_id):
         raise ValidationError(_("绑定的企业和合作社不能更改；如需改绑，请结束本绑定后新建"))
     _require_entities_active(binding)
+    lock_row(Entity, binding.cooperative_id)
     claim(binding, expected_version)
     validated_save(binding, by=by)
     if linkage_types is not None:

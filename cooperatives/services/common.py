@@ -31,6 +31,13 @@ def claim(instance: Any, expected_version: int | None) -> None:
         claim_next_version(instance, expected_version)
 
 
+def lock_row(model: type[Model], pk: int | None) -> None:
+    """Hold the row until the transaction ends. Saves that check one household's memberships (or one
+    cooperative's bindings) for overlapping periods lock it first and so take turns: the second sees
+    what the first wrote and is refused, instead of both being written (a double click, two clerks)."""
+    list(model._default_manager.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+
+
 def member_village_codes(cooperatives: QuerySet[Entity] | Iterable[Entity]) -> list[str]:
     """Codes of the villages whose households are (or were) members of these cooperatives."""
     return list(

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from cooperatives.models import Earning, EarningKind, Entity, Membership, not_in_force
-from cooperatives.services.common import NOT_IN_SCOPE, claim, validated_save
+from cooperatives.services.common import NOT_IN_SCOPE, claim, lock_row, validated_save
 from households.models import Household
 from households.services import ConcurrentEditError, claim_next_version, require_permission
 from regions.services import data_changed
@@ -55,6 +55,7 @@ def membership_add(*, by: Any, membership: Membership) -> Membership:
     if membership.pk is not None:
         raise ValidationError(_("该成员记录已登记"))
     _require_membership_in_scope(by, membership)
+    lock_row(Household, membership.household_id)
     validated_save(membership, by=by)
     data_changed(codes=[membership.household.village.code])
     return membership
@@ -70,6 +71,7 @@ def membership_update(*, by: Any, membership: Membership, expected_version: int 
         raise ValidationError(_("成员记录的农户和合作社不能更改"))
     if stored.joined_on != membership.joined_on:
         _require_joinable(membership)
+    lock_row(Household, membership.household_id)
     claim(membership, expected_version)
     validated_save(membership, by=by)
     data_changed(codes=[membership.household.village.code])

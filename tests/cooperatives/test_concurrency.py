@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -22,8 +28,9 @@ from cooperatives.services import (
 from households.services import ConcurrentEditError
 from regions.models import User
 from tests.conftest import Staff
-from tests.cooperatives.world import World
-from tests.factories import PASSWORD, Tree
+from tests.cooperatives.world import World, bind, entity, join
+from tests.factories import PASSWORD, Tree, household
+from tests.workbooks.test_failures import backend_waiting_for_lock
 
 STALE = "该记录已被他人修改"
 
@@ -139,3 +146,75 @@ def test_an_earnings_grid_saves_only_the_cells_the_user_changed(world: World, st
     saved = Earning.objects.get(household=world.household_a1)
     assert (saved.kind, saved.amount, saved.year) == (kinds["land_rent"], Decimal("1200.50"), 2025)
     assert saved.history.get().history_user == staff.village_clerk
+
+
+def _two_at_once(monkeypatch: pytest.MonkeyPatch, model: Any, saves: dict[str, Callable[[], object]]) -> dict[str, str]:
+    """Run the two saves in two connections, the first held just after its model checked for overlaps."""
+    first_inside, let_first_finish = threading.Event(), threading.Event()
+    real_clean = model.clean
+
+    def clean_then_hold(instance: Any) -> None:
+        real_clean(instance)
+        if threading.current_thread().name == "first":
+            first_inside.set()  # the first found no overlap and has not written yet
+            let_first_finish.wait(30)
+
+    monkeypatch.setattr(model, "clean", clean_then_hold)
+    outcomes: dict[str, str] = {}
+
+    def save(name: str) -> None:
+        try:
+            saves[name]()
+            outcomes[name] = "saved"
+        except ValidationError as error:
+            outcomes[name] = "；".join(error.messages)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=save, args=("first",), name="first")
+    first.start()
+    assert first_inside.wait(30)
+    second = threading.Thread(target=save, args=("second",), name="second")
+    second.start()
+    deadline = time.monotonic() + 10
+    while not backend_waiting_for_lock("FOR UPDATE") and time.monotonic() < deadline and "second" not in outcomes:
+        time.sleep(0.05)
+    let_first_finish.set()
+    first.join(30)
+    second.join(30)
+    return outcomes
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL leg)")
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_memberships_saved_at_once_leave_one(
+    world: World, staff: Staff, tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A double click on 加入合作社, or two clerks at once: the second waits for the first and is refused.
+    newcomer = household(staff.village_clerk, tree.village_a1)
+
+    def join_on(day: date) -> Callable[[], object]:
+        return lambda: join(staff.village_clerk, world.cooperative_a, newcomer, joined_on=day)
+
+    outcomes = _two_at_once(
+        monkeypatch, Membership, {"first": join_on(date(2025, 1, 1)), "second": join_on(date(2025, 6, 1))}
+    )
+    assert outcomes == {"first": "saved", "second": "该户在此期间已是该合作社成员"}
+    assert list(Membership.objects.filter(household=newcomer).values_list("joined_on", flat=True)) == [date(2025, 1, 1)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL leg)")
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_bindings_saved_at_once_leave_one(
+    world: World, staff: Staff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cooperative = entity(staff.township_admin, world.cooperative_a.region, name="大村花椒合作社")
+
+    def bind_on(day: date) -> Callable[[], object]:
+        return lambda: bind(staff.township_admin, world.enterprise, cooperative, started_on=day)
+
+    outcomes = _two_at_once(
+        monkeypatch, Binding, {"first": bind_on(date(2025, 1, 1)), "second": bind_on(date(2025, 6, 1))}
+    )
+    assert outcomes == {"first": "saved", "second": "该企业与该合作社在此期间已有绑定"}
+    assert Binding.objects.filter(cooperative=cooperative).count() == 1
