@@ -48,6 +48,9 @@ def validate_credit_code(value: str) -> None:
         ) from None
 
 
+CREDIT_CODE_TAKEN = _("该统一社会信用代码已登记在其他经营主体名下")
+
+
 class EntityKind(models.TextChoices):
     ENTERPRISE = "enterprise", _("龙头企业")
     COOPERATIVE = "cooperative", _("农民专业合作社")
@@ -203,7 +206,7 @@ class Entity(VersionedModel):
     def validate_unique(self, exclude: Any = None) -> None:
         # Django's message names the field in English words ("具有 统一社会信用代码 的 经营主体 已存在").
         if self.credit_code and Entity.objects.filter(credit_code=self.credit_code).exclude(pk=self.pk).exists():
-            raise ValidationError({"credit_code": _("该统一社会信用代码已登记在其他经营主体名下")})
+            raise ValidationError({"credit_code": CREDIT_CODE_TAKEN})
         super().validate_unique(exclude=exclude)
 
 

@@ -7,11 +7,20 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cooperatives.models import Binding, Earning, Entity, EntityStatus, Membership, RichLeader, normalise_credit_code
+from cooperatives.models import (
+    CREDIT_CODE_TAKEN,
+    Binding,
+    Earning,
+    Entity,
+    EntityStatus,
+    Membership,
+    RichLeader,
+    normalise_credit_code,
+)
 from cooperatives.services.common import NOT_IN_SCOPE, claim, entity_changed, require_managed, validated_save
 from households.services import require_permission
 from industries.models import Industry, validate_industry_of_region
@@ -44,7 +53,11 @@ def entity_register(*, by: Any, entity: Entity, industries: Iterable[Industry] =
         _require_region_in_scope(by, entity.region)
     # Spaces and lower case as typed or pasted; the length rule judges the compact code.
     entity.credit_code = normalise_credit_code(entity.credit_code)
-    validated_save(entity, by=by)
+    try:
+        with transaction.atomic():
+            validated_save(entity, by=by)
+    except IntegrityError as error:  # the same code saved meanwhile by another request (a double click)
+        raise ValidationError({"credit_code": CREDIT_CODE_TAKEN}) from error
     _set_industries(entity, industries)
     entity_changed(entity)
     return entity

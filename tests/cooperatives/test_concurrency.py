@@ -15,11 +15,21 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from cooperatives.models import Binding, Earning, EarningKind, Entity, LinkageType, Membership, RichLeader
+from cooperatives.models import (
+    Binding,
+    Earning,
+    EarningKind,
+    Entity,
+    EntityKind,
+    LinkageType,
+    Membership,
+    RichLeader,
+)
 from cooperatives.services import (
     NO_RECORD,
     binding_update,
     earning_record,
+    entity_register,
     entity_update,
     membership_update,
     rich_leader_register,
@@ -28,7 +38,7 @@ from cooperatives.services import (
 from households.services import ConcurrentEditError
 from regions.models import User
 from tests.conftest import Staff
-from tests.cooperatives.world import World, bind, entity, join
+from tests.cooperatives.world import World, bind, credit_code, entity, join
 from tests.factories import PASSWORD, Tree, household
 from tests.workbooks.test_failures import backend_waiting_for_lock
 
@@ -148,18 +158,20 @@ def test_an_earnings_grid_saves_only_the_cells_the_user_changed(world: World, st
     assert saved.history.get().history_user == staff.village_clerk
 
 
-def _two_at_once(monkeypatch: pytest.MonkeyPatch, model: Any, saves: dict[str, Callable[[], object]]) -> dict[str, str]:
-    """Run the two saves in two connections, the first held just after its model checked for overlaps."""
+def _two_at_once(
+    monkeypatch: pytest.MonkeyPatch, model: Any, saves: dict[str, Callable[[], object]], check: str = "clean"
+) -> dict[str, str]:
+    """Run the two saves in two connections, the first held just after its model's `check` passed."""
     first_inside, let_first_finish = threading.Event(), threading.Event()
-    real_clean = model.clean
+    real_check = getattr(model, check)
 
-    def clean_then_hold(instance: Any) -> None:
-        real_clean(instance)
+    def check_then_hold(instance: Any, *args: Any, **kwargs: Any) -> None:
+        real_check(instance, *args, **kwargs)
         if threading.current_thread().name == "first":
-            first_inside.set()  # the first found no overlap and has not written yet
+            first_inside.set()  # the first found nothing in its way and has not written yet
             let_first_finish.wait(30)
 
-    monkeypatch.setattr(model, "clean", clean_then_hold)
+    monkeypatch.setattr(model, check, check_then_hold)
     outcomes: dict[str, str] = {}
 
     def save(name: str) -> None:
@@ -218,3 +230,20 @@ def test_two_overlapping_bindings_saved_at_once_leave_one(
     )
     assert outcomes == {"first": "saved", "second": "该企业与该合作社在此期间已有绑定"}
     assert Binding.objects.filter(cooperative=cooperative).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL leg)")
+@pytest.mark.django_db(transaction=True)
+def test_one_credit_code_registered_twice_at_once_is_refused_in_plain_words(
+    world: World, staff: Staff, tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A double click on 保存 of a new entity: the loser reads the uniqueness message, not a server error.
+    code = credit_code()
+
+    def register() -> Entity:
+        draft = Entity(kind=EntityKind.COOPERATIVE, name="双击合作社", credit_code=code, region=tree.village_a1)
+        return entity_register(by=staff.township_admin, entity=draft)
+
+    outcomes = _two_at_once(monkeypatch, Entity, {"first": register, "second": register}, check="validate_unique")
+    assert outcomes == {"second": "saved", "first": "该统一社会信用代码已登记在其他经营主体名下"}
+    assert Entity.objects.filter(credit_code=code).count() == 1
