@@ -111,7 +111,8 @@ class EntityQuerySet(ScopedQuerySet):
 
     def visible_to(self, user: Any) -> Any:
         """Entities registered in the user's subtree or above it (a county's 龙头企业 serves all its
-        townships), and cooperatives with member households in it (and the enterprises bound to them)."""
+        townships), cooperatives with member households in it, and the enterprises bound to those or to
+        a cooperative registered in it (whose binding the user keeps)."""
         prefix = user.scope_prefix() if user.is_authenticated else None
         if prefix is None:
             return self.none()
@@ -124,8 +125,13 @@ class EntityQuerySet(ScopedQuerySet):
             enterprise=OuterRef("pk"),
             cooperative__memberships__household__village__code__startswith=prefix,
         )
+        bound_here = Binding.objects.filter(enterprise=OuterRef("pk"), cooperative__region__code__startswith=prefix)
         return self.filter(
-            Q(region__code__startswith=prefix) | Q(region__code__in=ancestors) | Exists(members) | Exists(bound)
+            Q(region__code__startswith=prefix)
+            | Q(region__code__in=ancestors)
+            | Exists(members)
+            | Exists(bound)
+            | Exists(bound_here)
         )
 
     def managed_by(self, user: Any) -> Any:

@@ -3,15 +3,18 @@ guessed id of another township's row answering 404 on every page and admin URL."
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from cooperatives.models import Binding, Earning, Entity, Membership, RichLeader
+from cooperatives.services import binding_end, binding_update
 from regions.models import User
 from tests.conftest import Staff
 from tests.cooperatives.world import Foreign, World
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, Tree
 
 
 def login(user: User) -> Client:
@@ -131,6 +134,24 @@ def test_an_enterprise_bound_to_a_cooperative_with_members_here_is_seen_here(
     bind(staff.other_township_admin, foreign.enterprise, world.cooperative_b)
     assert foreign.enterprise in Entity.objects.visible_to(staff.township_admin)
     assert foreign.enterprise not in Entity.objects.visible_to(staff.village_clerk)  # 石丫村's member, not 大村村's
+
+
+def test_an_enterprise_bound_to_a_cooperative_registered_here_is_seen_here_and_its_binding_kept(
+    world: World, foreign: Foreign, staff: Staff, tree: Tree
+) -> None:
+    # The county binds 金碧镇's new cooperative (no members yet) to 湾碧's enterprise: 金碧镇 opens the
+    # enterprise from its binding list, and corrects and ends its own cooperative's binding.
+    from tests.cooperatives.world import bind, entity
+
+    newcomer = entity(staff.township_admin, tree.village_a1, name="大村新合作社")
+    binding = bind(staff.county_admin, foreign.enterprise, newcomer)
+    client = login(staff.township_admin)
+    assert client.get(reverse("entity_detail", args=[foreign.enterprise.pk])).status_code == 200
+    binding.order_volume = "芒果 50 吨"
+    binding_update(by=staff.township_admin, binding=binding, expected_version=binding.version)
+    binding_end(by=staff.township_admin, binding=binding, ended_on=date(2025, 6, 30), expected_version=binding.version)
+    assert Binding.objects.get(pk=binding.pk).ended_on == date(2025, 6, 30)
+    assert foreign.enterprise not in Entity.objects.visible_to(staff.other_village_clerk)  # 石丫村 has none of it
 
 
 def test_members_outside_the_users_area_are_counted_never_listed(world: World, foreign: Foreign, staff: Staff) -> None:
