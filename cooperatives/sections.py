@@ -26,7 +26,7 @@ class EarningYear:
     by_kind: list[Decimal | None]
     total: Decimal
     property_from_cooperatives: Decimal  # 分红 + 土地流转租金
-    recorded_property: Decimal | None  # the ledger's 资产收益分红 + 土地流转收入 of the year's quarters
+    recorded_property: Decimal | None  # the ledger's 财产性收入 of the year's quarters (what the 疑点 rule reads)
     recorded_quarters: int
 
     @property
@@ -98,7 +98,10 @@ def earning_years(*, household: Household, kinds: Sequence[EarningKind]) -> list
         for row in IncomeRecord.objects.filter(household=household, year__in=list(sums))
         .order_by()
         .values("year")
-        .annotate(property=Sum(F("property_dividends") + F("property_land_transfer")), quarters=Count("pk"))
+        .annotate(
+            property=Sum(F("property_dividends") + F("property_land_transfer") + F("property_other")),
+            quarters=Count("pk"),
+        )
     }
     property_kinds = {kind.pk for kind in kinds if kind.is_property_income}
     years = []

@@ -228,6 +228,26 @@ def test_the_household_page_shows_memberships_and_yearly_earnings_beside_the_led
     assert "低于合作社分红与租金 1,800.00" in page
 
 
+def test_the_household_page_compares_the_earnings_with_all_of_the_recorded_property_income(
+    world: World, staff: Staff
+) -> None:
+    # As the 疑点 rule does: a dividend recorded under 其他财产性收入 still counts, so no red flag here.
+    earning_record(
+        by=staff.village_clerk,
+        household=world.household_a1,
+        cooperative=world.cooperative_a,
+        year=2025,
+        kind=EarningKind.objects.get(code="dividend"),
+        amount=Decimal("500"),
+    )
+    income(staff.village_clerk, world.household_a1, "2025Q1", property_dividends="300", property_other="200")
+    response = login(staff.county_viewer).get(reverse("household_detail", args=[world.household_a1.pk]))
+    section = next(s for s in response.context["sections"] if s.key == "cooperatives")
+    year = section.context["years"][0]
+    assert year.recorded_property == Decimal("500") and not year.property_below
+    assert "低于合作社分红与租金" not in response.content.decode()
+
+
 def test_the_card_lists_the_households_cooperatives_at_the_quarters_end(world: World, staff: Staff) -> None:
     earning_record(
         by=staff.village_clerk,
