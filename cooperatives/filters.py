@@ -90,7 +90,11 @@ class EntityFilter(StyledFilterSet):
 
 
 def _bound_on(day: date) -> Q:
-    return active_on(day, start="started_on")
+    """Bindings in force on the day with both their entities (Binding.is_active_on, in SQL)."""
+    condition = active_on(day, start="started_on")
+    for side in ("enterprise", "cooperative"):
+        condition &= active_on(day, end="cancelled_on", prefix=f"{side}__") & ~Q(**{f"{side}__founded_on__gt": day})
+    return condition
 
 
 class BindingFilter(StyledFilterSet):

@@ -337,6 +337,15 @@ class Binding(VersionedModel):
     def __str__(self) -> str:
         return f"{self.enterprise} — {self.cooperative}"
 
+    def is_active_on(self, day: date) -> bool:
+        """In force on the day, and so are both its entities (what the 双绑 figures count)."""
+        return (
+            self.started_on <= day
+            and (self.ended_on is None or self.ended_on > day)
+            and self.enterprise.is_active_on(day)
+            and self.cooperative.is_active_on(day)
+        )
+
     def clean(self) -> None:
         errors: dict[str, Any] = {}
         if self.enterprise_id is not None and self.enterprise.kind != EntityKind.ENTERPRISE:

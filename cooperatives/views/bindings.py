@@ -21,7 +21,7 @@ from cooperatives.views.common import apply_errors, paginate
 def binding_list(request: HttpRequest) -> HttpResponse:
     filters = BindingFilter(request.GET or None, queryset=selectors.binding_list(user=request.user), user=request.user)
     page, query = paginate(request, filters.qs)
-    active = {binding.pk for binding in page.object_list if binding.ended_on is None or binding.ended_on > date.today()}
+    active = {binding.pk for binding in page.object_list if binding.is_active_on(date.today())}
     return render(
         request,
         "cooperatives/binding_list.html",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.test import Client
@@ -18,11 +18,11 @@ from cooperatives.models import (
     Membership,
     RichLeader,
 )
-from cooperatives.services import earning_record, entity_update
+from cooperatives.services import binding_end, earning_record, entity_update
 from households.quarter import Quarter
 from regions.models import User
 from tests.conftest import Staff
-from tests.cooperatives.world import World, credit_code, entity, industry
+from tests.cooperatives.world import World, bind, credit_code, entity, industry
 from tests.factories import PASSWORD, Tree, income
 
 
@@ -129,6 +129,22 @@ def test_the_binding_and_member_lists_filter_by_status(world: World, staff: Staf
     assert listed(client, "membership_list", status="ended") == {str(membership)}
     assert len(listed(client, "membership_list", status="active")) == 2
     assert listed(client, "membership_list", cooperative=world.cooperative_a.pk) == {str(membership)}
+
+
+def test_a_binding_of_a_cancelled_cooperative_or_not_yet_begun_is_not_listed_as_in_force(
+    world: World, staff: Staff
+) -> None:
+    # As the enterprise page and the 双绑 figures read it: the binding and both its entities in force today.
+    from cooperatives.services import entity_cancel
+
+    entity_cancel(by=staff.other_township_admin, entity=world.cooperative_b, cancelled_on=date(2025, 1, 1))
+    binding_end(by=staff.township_admin, binding=world.binding_a, ended_on=date.today() + timedelta(10))
+    later = bind(staff.township_admin, world.enterprise, world.cooperative_a, started_on=date.today() + timedelta(30))
+    client = login(staff.county_admin)
+    assert listed(client, "binding_list", status="active") == {str(world.binding_a)}
+    assert listed(client, "binding_list", status="ended") == {str(world.binding_b), str(later)}
+    response = client.get(reverse("binding_list"))
+    assert response.context["active"] == {world.binding_a.pk}
 
 
 def test_a_township_admin_binds_from_the_cooperative_page_and_ends_the_binding(
