@@ -87,7 +87,8 @@ def scene(transactional_db: None, settings: Any) -> Scene:
 
 def coverage_tile(page: Page, base_url: str, scene: Scene) -> str:
     """The 双绑覆盖率 tile's value on the dashboard of the cooperative's township."""
-    township = scene.cooperative.region.parent  # type: ignore[union-attr]
+    township = scene.cooperative.region.parent
+    assert township is not None
     page.goto(f"{base_url}/assessment/dashboard/?region={township.code}&period={scene.period}")
     tile = page.locator('[data-testid="tile"][data-indicator="binding_coverage"]')
     expect(tile.get_by_test_id("stale")).to_have_count(0)
@@ -95,7 +96,7 @@ def coverage_tile(page: Page, base_url: str, scene: Scene) -> str:
 
 
 def covered(scene: Scene) -> int:
-    township = scene.cooperative.region.parent  # type: ignore[union-attr]
+    township = scene.cooperative.region.parent
     value = IndicatorValue.objects.for_period(scene.period).get(region=township, indicator="binding_coverage")
     return int(value.numerator)
 
