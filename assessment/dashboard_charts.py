@@ -6,8 +6,9 @@ Every bar or point that stands for records carries the link of the drill-down li
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -18,14 +19,24 @@ from assessment.dashboard_selectors import Dashboard, trend_periods
 from assessment.records import Cell, Table
 from assessment.templatetags.assessment_tags import bare_figure, figure, unit_heading
 from figures import registry
-from figures.dashboards import Chart, ChartKind
+from figures.dashboards import Chart, ChartKind, ChartLine
 from figures.periods import Quarter
 from figures.registry import Indicator, Unit
 from households.indicators.breakdowns import STATES, band_keys
 from households.models import MonitoringCategory
 from regions.models import Region
 
+LINE_COLOUR = "#c62828"
 PALETTE = ["#2e7d32", "#1565c0", "#f9a825", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#ef6c00"]
+
+
+@dataclass(frozen=True)
+class DrawnLine:
+    """A reference line as the 数据表 lists it: its label, its value in the chart's unit, its document."""
+
+    label: str
+    value: str
+    source: str
 
 
 @dataclass
@@ -34,6 +45,7 @@ class ChartView:
     option: dict[str, Any]
     table: Table
     key: str = ""  # unique on the page: group code and chart code
+    lines: list[DrawnLine] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -70,8 +82,97 @@ def charts(board: Dashboard) -> dict[str, list[ChartView]]:
             for series in view.option.get("series", []):
                 if series.get("type") == "bar":
                     series.setdefault("barMaxWidth", 36)
+            _mark_lines(view, board)
         built[group.group.code] = views
     return built
+
+
+def line_amount(value: Decimal, unit: str) -> str:
+    """A line's value as its label says it: 5万元, 8.5万元, 65%, 3,000元/人."""
+    if unit == Unit.PERCENT:
+        return f"{(value * 100).normalize():f}%"
+    if unit in (Unit.YUAN, Unit.YUAN_PER_PERSON):
+        label = Unit(unit).label
+        if value >= 10000:
+            return f"{(value / 10000).normalize():f}万{label}"
+        return f"{value.normalize():,f}{label}"
+    return figure(value, unit)
+
+
+def _mark_lines(view: ChartView, board: Dashboard) -> None:
+    """Draw the chart's declared reference lines across its value axis, stretch the axis to show them,
+    and list them for the 数据表. A line the dashboard holds no value for is left out."""
+    drawn: list[tuple[ChartLine, Decimal]] = [
+        (line, board.lines[line].value) for line in view.chart.lines if line in board.lines
+    ]
+    series = view.option.get("series", [])
+    if not drawn or not series:
+        return
+    first = registry.get(view.chart.indicators[0]) if view.chart.indicators else None
+    unit = first.unit if first is not None else ""
+    axis = "xAxis" if view.option["xAxis"].get("type") == "value" else "yAxis"
+    marks: list[dict[str, Any]] = []
+    positions: list[float | None] = []
+    for line, value in drawn:
+        label = line.label.format(value=line_amount(value, unit))
+        positions.append(plotted(value, unit))
+        marks.append({axis: positions[-1], "name": label})
+        view.lines.append(DrawnLine(label, figure(value, unit), board.lines[line].source))
+    mark_line = series[0].setdefault(
+        "markLine",
+        {"symbol": "none", "label": {"formatter": "{b}"}, "lineStyle": {"color": LINE_COLOUR, "type": "dashed"}},
+    )
+    mark_line.setdefault("data", []).extend(marks)
+    # Over a bar the label stays readable on a pale ground.
+    mark_line["label"].setdefault("position", "insideEndTop")
+    mark_line["label"].setdefault("backgroundColor", "rgba(255,255,255,0.85)")
+    mark_line["label"].setdefault("padding", [1, 3])
+    _axis_reaches(view.option[axis], series, positions)
+
+
+def _axis_reaches(axis: dict[str, Any], series: list[dict[str, Any]], lines: list[float | None]) -> None:
+    """ECharts fits a value axis to the data alone: a line beyond it would not be seen, so the axis is
+    stretched to a round number past it (and, on an axis that need not start at zero, below it)."""
+    marked = [line for line in lines if line is not None]
+    if not marked:
+        return
+    highest, lowest = _extent(series)
+    if highest is None or max(marked) > highest:
+        axis["max"] = _round(max(marked) * 1.05, math.ceil)
+    if axis.get("scale") and (lowest is None or min(marked) < lowest):
+        axis["min"] = _round(min(marked) * 0.95, math.floor)
+
+
+def _extent(series: list[dict[str, Any]]) -> tuple[float | None, float | None]:
+    """The highest and lowest a chart's series reach, stacked bars counted by their totals."""
+    totals: dict[tuple[str, int], float] = {}
+    values: list[float] = []
+    for position, each in enumerate(series):
+        stack = each.get("stack") or f"unstacked-{position}"
+        for index, item in enumerate(each.get("data", [])):
+            number = item.get("value") if isinstance(item, dict) else item
+            if number is None:
+                continue
+            values.append(number)
+            if number > 0:
+                totals[(stack, index)] = totals.get((stack, index), 0) + number
+    if not values:
+        return None, None
+    return max([*values, *totals.values()]), min(values)
+
+
+def _round(number: float, direction: Callable[[float], int]) -> float:
+    """The number rounded (up for a maximum, down for a minimum) to a multiple of the tick interval ECharts
+    picks for an axis that long, so that the axis ends on a labelled tick, not just past one."""
+    if number <= 0:
+        return 0
+    rough = number / 5  # ECharts' default splitNumber
+    power = 10 ** math.floor(math.log10(rough))
+    fraction = rough / power
+    interval = power * next(
+        nice for below, nice in ((1.5, 1), (2.5, 2), (4, 3), (7, 5), (math.inf, 10)) if fraction < below
+    )
+    return float(direction(number / interval) * interval)
 
 
 def _indicators(codes: tuple[str, ...]) -> list[Indicator]:

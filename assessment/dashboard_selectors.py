@@ -18,7 +18,7 @@ from assessment.policy import Policy, ancestor_codes
 from assessment.selectors import ScoreRow, mark_lagging, parameter_place
 from figures import alerts as alert_registry
 from figures import registry
-from figures.dashboards import DashboardGroup, groups
+from figures.dashboards import ChartLine, DashboardGroup, groups
 from figures.periods import Quarter
 from figures.registry import Breakdown, Indicator
 from households.closing import locked_county_codes
@@ -62,6 +62,14 @@ class GroupTiles:
     tiles: list[Tile]
 
 
+@dataclass(frozen=True)
+class LineValue:
+    """Where a chart's reference line is drawn on this dashboard, and the document it comes from."""
+
+    value: Decimal
+    source: str
+
+
 @dataclass
 class AlertCount:
     rule: str
@@ -101,6 +109,7 @@ class Dashboard:
     close: CloseStatus
     computed_at: datetime | None
     stale_regions: set[int] = field(default_factory=set)
+    lines: dict[ChartLine, LineValue] = field(default_factory=dict)
 
     @property
     def compared(self) -> Quarter:
@@ -165,7 +174,34 @@ def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
             default=None,
         ),
         stale_regions=stale_regions,
+        lines=chart_lines(region=region, period=period),
     )
+
+
+def chart_lines(*, region: Region, period: Quarter) -> dict[ChartLine, LineValue]:
+    """Each declared reference line's value on the region's dashboard, resolved as the engine resolves
+    it: a target on the region (the nearest row at or above it), a parameter where the engine reads it
+    (parameter_place), else the parameter's default. A target without a number (应为0, 不低于上年) or an
+    indicator no longer registered draws no line. Two queries (targets, parameters) at every level."""
+    declared = list(dict.fromkeys(line for group in groups() for chart in group.charts for line in chart.lines))
+    policy = Policy(period=period, regions=ancestor_codes(region.code, int(region.level)))
+    found: dict[ChartLine, LineValue] = {}
+    for line in declared:
+        indicator = registry.get(line.indicator)
+        if indicator is None:
+            continue
+        if line.parameter is None:
+            quarter = 4 if line.year_end else None
+            resolved = policy.target(indicator.code, region.code, int(region.level), quarter=quarter)
+            if resolved is not None and resolved.target.value is not None:
+                found[line] = LineValue(resolved.target.value, resolved.target.source)
+            continue
+        parameter = next((each for each in indicator.parameters if each.key == line.parameter), None)
+        if parameter is None:
+            continue
+        row = policy.parameter_row(parameter.key, *parameter_place(region))
+        found[line] = LineValue(row.value, row.source) if row else LineValue(parameter.default, parameter.source)
+    return found
 
 
 @dataclass

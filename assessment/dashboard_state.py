@@ -17,7 +17,7 @@ from django.db import connection
 
 from assessment.closing_models import QuarterSubmission, SubmissionStatus
 from assessment.dashboard_selectors import CloseStatus, trend_periods
-from assessment.models import Alert, IndicatorValue
+from assessment.models import Alert, IndicatorValue, Target
 from figures.periods import Quarter
 from households.closing import ClosedQuarter
 from regions.models import DataVersion, Level, Region, county_code_of
@@ -37,8 +37,10 @@ def dashboard_state(*, region: Region, period: Quarter) -> DashboardState:
     children's of the period, counted, with their latest computation time, which every run that writes
     them renews (a run deletes and writes a region's values, breakdowns and scores together, and moves
     siblings' ranks only when it writes one of them) — and what marks values stale: the counties' data
-    versions (they only grow, so their sum moves with any of them) and the quarter's locks (count and
-    newest id: a lock adds a row, an unlock deletes one). The alerts' stamp: the newest alert id (raising
+    versions (they only grow, so their sum moves with any of them), the quarter's locks (count and
+    newest id: a lock adds a row, an unlock deletes one) and the targets' newest history id (the charts'
+    reference lines are drawn at the targets as they are now; every edit and deletion writes a history
+    row, and a changed parameter changes the data versions). The alerts' stamp: the newest alert id (raising
     inserts) and the newest history id (every status change and deletion writes one, assessment/alerts.py).
     """
     trend = trend_periods(period)
@@ -60,7 +62,10 @@ def dashboard_state(*, region: Region, period: Quarter) -> DashboardState:
         cursor.execute(_statement(), parameters)
         names = [column[0] for column in cursor.description]
         row: dict[str, Any] = dict(zip(names, cursor.fetchone(), strict=True))
-    figures = f"{row['values_read']}|{row['latest']}|{row['versions']}|{row['locks']}|{row['newest_lock']}"
+    figures = (
+        f"{row['values_read']}|{row['latest']}|{row['versions']}|{row['locks']}|{row['newest_lock']}"
+        f"|{row['newest_target_change']}"
+    )
     close = CloseStatus(
         villages=row["villages"],
         by_status={status.value: row[status.value] for status in FURTHER if row[status.value]},
@@ -92,6 +97,7 @@ def _statement() -> str:
              WHERE c.code LIKE %(counties)s AND q.year = %(year)s AND q.quarter = %(quarter)s) AS newest_lock,
             (SELECT MAX(id) FROM {Alert._meta.db_table}) AS newest_alert,
             (SELECT MAX(history_id) FROM {Alert.history.model._meta.db_table}) AS newest_alert_change,
+            (SELECT MAX(history_id) FROM {Target.history.model._meta.db_table}) AS newest_target_change,
             (SELECT COUNT(*) FROM {regions} WHERE level = %(village)s AND code LIKE %(area)s) AS villages,
             {counts}
         FROM (

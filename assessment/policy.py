@@ -6,11 +6,15 @@ without a query.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import Any
 
-from assessment.models import VALUED, Comparator, ParameterValue, ScoringRule, Status, Target
+from django.db.models import QuerySet
+
+from assessment.models import VALUED, Comparator, ParameterValue, PolicyRow, ScoringRule, Status, Target
 from figures.periods import Quarter
 from figures.registry import Direction, Indicator, Parameter
 from regions.models import PREFIX_LENGTH, Level
@@ -35,27 +39,53 @@ class Resolved:
 
 
 class Policy:
-    """Targets, scoring rules and parameters of one year, indexed for nearest-ancestor lookups."""
+    """Targets, scoring rules and parameters of one year, indexed for nearest-ancestor lookups.
 
-    def __init__(self, *, period: Quarter, codes: Iterable[str] | None = None) -> None:
+    Each kind of row is read when first looked up, so a reader of targets alone asks for no rules.
+    `regions` narrows the rows to those set on these regions (one region's ancestors, for the lookups
+    of that region alone).
+    """
+
+    def __init__(self, *, period: Quarter, regions: Collection[str] | None = None) -> None:
         self.period = period
-        targets = Target.objects.filter(year=period.year).select_related("region")
-        rules = ScoringRule.objects.filter(year=period.year).select_related("region")
-        parameters = ParameterValue.objects.filter(year=period.year).select_related("region")
-        self._targets: dict[tuple[str, str], Target] = {}
-        for target in targets:
-            if target.quarter not in (None, period.number):
+        self._regions = None if regions is None else list(regions)
+        self._by_quarter: dict[int, dict[tuple[str, str], Target]] = {}
+
+    def _rows(self, model: type[PolicyRow]) -> QuerySet[Any]:
+        rows = model.objects.filter(year=self.period.year).select_related("region")
+        return rows if self._regions is None else rows.filter(region__code__in=self._regions)
+
+    @cached_property
+    def _year_targets(self) -> list[Target]:
+        return list(self._rows(Target))
+
+    def _targets(self, quarter: int) -> dict[tuple[str, str], Target]:
+        if quarter in self._by_quarter:
+            return self._by_quarter[quarter]
+        found: dict[tuple[str, str], Target] = {}
+        self._by_quarter[quarter] = found
+        for target in self._year_targets:
+            if target.quarter not in (None, quarter):
                 continue
             key = (target.indicator, target.region.code)
             # A quarter's own target beats the year-round one set on the same region.
-            if key not in self._targets or target.quarter is not None:
-                self._targets[key] = target
-        self._rules = {(rule.indicator, rule.region.code): rule for rule in rules}
-        self._parameters = {(value.key, value.region.code): value.value for value in parameters}
+            if key not in found or target.quarter is not None:
+                found[key] = target
+        return found
 
-    def target(self, indicator: str, code: str, level: int) -> Resolved | None:
+    @cached_property
+    def _rules(self) -> dict[tuple[str, str], ScoringRule]:
+        return {(rule.indicator, rule.region.code): rule for rule in self._rows(ScoringRule)}
+
+    @cached_property
+    def _parameters(self) -> dict[tuple[str, str], ParameterValue]:
+        return {(value.key, value.region.code): value for value in self._rows(ParameterValue)}
+
+    def target(self, indicator: str, code: str, level: int, *, quarter: int | None = None) -> Resolved | None:
+        """The target that holds for the region in the period's quarter (or in `quarter` of its year)."""
+        targets = self._targets(quarter or self.period.number)
         for candidate in ancestor_codes(code, level):
-            found = self._targets.get((indicator, candidate))
+            found = targets.get((indicator, candidate))
             if found is not None:
                 return Resolved(found, candidate)
         return None
@@ -67,19 +97,23 @@ class Policy:
                 return found
         return None
 
+    def parameter_row(self, key: str, code: str, level: int) -> ParameterValue | None:
+        """The row that sets the parameter for the region: its own, else its nearest ancestor's."""
+        return next(
+            (
+                self._parameters[(key, candidate)]
+                for candidate in ancestor_codes(code, level)
+                if (key, candidate) in self._parameters
+            ),
+            None,
+        )
+
     def parameters(self, declared: Iterable[Parameter], code: str, level: int) -> dict[str, Decimal]:
         """Each declared parameter's value for the region: the nearest row, else its default."""
         values = {}
-        ancestors = ancestor_codes(code, level)
         for parameter in declared:
-            values[parameter.key] = next(
-                (
-                    self._parameters[(parameter.key, candidate)]
-                    for candidate in ancestors
-                    if (parameter.key, candidate) in self._parameters
-                ),
-                parameter.default,
-            )
+            row = self.parameter_row(parameter.key, code, level)
+            values[parameter.key] = parameter.default if row is None else row.value
         return values
 
 

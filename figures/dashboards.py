@@ -22,6 +22,21 @@ class ChartKind(models.TextChoices):
 
 
 @dataclass(frozen=True)
+class ChartLine:
+    """A reference line across a chart at a value policy sets, never a constant: the target of
+    `indicator` that holds for the dashboard's region and year, or, when `parameter` names one of the
+    indicator's parameters, its value where the engine reads it. The value is in the unit the chart
+    draws; `label` shows it where it says {value} ("{value}底线" → "5万元底线")."""
+
+    label: str
+    indicator: str
+    parameter: str | None = None
+    # The target set for the year's fourth quarter (a year-end goal), drawn against every quarter's
+    # year-to-date values.
+    year_end: bool = False
+
+
+@dataclass(frozen=True)
 class Chart:
     """One chart: its kind says how the indicators' values or the breakdown's counts are drawn."""
 
@@ -33,6 +48,7 @@ class Chart:
     # For STACKED: the indicator subtracted (drawn below zero), e.g. 经营性支出.
     negative: tuple[str, ...] = ()
     note: str = ""
+    lines: tuple[ChartLine, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The dashboard groups 衔接资金 and 村集体经济 (issue 11 §4), from funds/indicators."""
 
-from figures.dashboards import Chart, ChartKind, DashboardGroup, register_group
+from figures.dashboards import Chart, ChartKind, ChartLine, DashboardGroup, register_group
 
 FUNDS = register_group(
     DashboardGroup(
@@ -48,6 +48,10 @@ FUNDS = register_group(
                 kind=ChartKind.BY_SUBREGION,
                 indicators=("fund_industry_share", "fund_industry_share_paid", "fund_binding_support_share"),
                 note="乡镇只计县分配到本乡镇的资金；点击柱子查看资金安排明细",
+                lines=(
+                    ChartLine("产业发展目标{value}", indicator="fund_industry_share"),
+                    ChartLine("双绑目标{value}", indicator="fund_binding_support_share"),
+                ),
             ),
         ),
     )
@@ -75,7 +79,15 @@ COLLECTIVE = register_group(
                 kind=ChartKind.BY_SUBREGION,
                 indicators=("collective_operating_income_average",),
                 note="年内累计，元；乡镇看板上每根柱子是一个村的经营性收入，县看板上是乡镇的村均数。"
-                "底线5万元、村均目标10万元（000、002）",
+                "虚线为本年度的底线和年末村均目标（000、002），按所设参数和目标画出",
+                lines=(
+                    ChartLine(
+                        "{value}底线",
+                        indicator="collective_villages_over_floor_share",
+                        parameter="collective_operating_floor",
+                    ),
+                    ChartLine("村均目标{value}", indicator="collective_operating_income_average", year_end=True),
+                ),
             ),
             Chart(
                 code="villages_over_floor_trend",

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from funds.models import Allocation, Funding, Payment, Project
+from funds.models import PAYMENT_VOUCHER_TAKEN, Allocation, Funding, Payment, Project
 from funds.services import messages
 from funds.services.allocations import allocation_used, lock_allocation
 from funds.services.common import (
@@ -110,6 +110,11 @@ def _lock_funding(funding: Funding) -> Funding:
     return Funding.objects.select_for_update().get(pk=funding.pk)
 
 
+def _voucher_taken() -> ValidationError:
+    """What a concurrent payment of the same line, day and 凭证号 that saved first leaves this one."""
+    return ValidationError({"voucher": PAYMENT_VOUCHER_TAKEN})
+
+
 def _over_funding(left: Decimal) -> ValidationError:
     return ValidationError({"amount": messages.payment_over_unpaid(left)})
 
@@ -125,7 +130,7 @@ def payment_create(*, by: Any, funding: Funding, paid_on: date, amount: Decimal,
     if amount > left:
         raise _over_funding(left)
     payment = Payment(funding=funding, paid_on=paid_on, amount=amount, voucher=voucher.strip())
-    register_row_save(payment, by=by, codes=_codes(funding))
+    register_row_save(payment, by=by, codes=_codes(funding), duplicate=_voucher_taken())
     return payment
 
 
@@ -142,7 +147,7 @@ def payment_update(
     if amount > most:
         raise ValidationError({"amount": messages.payment_over_most(most)})
     payment.paid_on, payment.amount, payment.voucher = paid_on, amount, voucher.strip()
-    register_row_save(payment, by=by, codes=_codes(payment.funding))
+    register_row_save(payment, by=by, codes=_codes(payment.funding), duplicate=_voucher_taken())
     return payment
 
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from funds import money
@@ -25,7 +25,7 @@ from funds.sheets.base import RowErrors, amount, choice_of, text
 from funds.sheets.sums import ZERO, allocation_usage, allocations_hold, lines_hold, paid_on_lines
 from households.excel import record_columns as cells
 from workbooks.records import Check, Column, Lookup, Planned, Record, Reference
-from workbooks.records.planner import chunked, quoted
+from workbooks.records.planner import quoted
 
 DOCUMENT = "下达文号"
 
@@ -214,21 +214,8 @@ def _payment_rules(user: Any, rows: Sequence[Planned]) -> RowErrors:
     for row in rows:
         if row.changed and row.record.paid_on > today:
             yield row.number, "paid_on", messages.not_after_today("支付日期")
+    # No two payments share a line, a day and a 凭证号 (the model's constraint): the key finds one at most.
     lines = {row.record.funding_id for row in rows}
-    twice: set[tuple[Any, ...]] = set()
-    for chunk in chunked(lines):
-        groups = Payment.objects.filter(funding_id__in=chunk).order_by().values("funding_id", "paid_on", "voucher")
-        found = groups.annotate(count=Count("pk")).filter(count__gt=1)
-        twice.update((group["funding_id"], group["paid_on"], group["voucher"]) for group in found)
-    for row in rows:
-        payment = row.record
-        if (payment.funding_id, payment.paid_on, payment.voucher) in twice:
-            voucher = f"凭证号为“{payment.voucher}”" if payment.voucher else "未填凭证号"
-            yield (
-                row.number,
-                "voucher",
-                f"该项资金安排在{payment.paid_on:%Y-%m-%d}已有多笔{voucher}的支付，无法确定本行是哪一笔；请在支付页面修改或补填凭证号",
-            )
     yield from _within(
         rows,
         lambda payment: payment.funding_id,

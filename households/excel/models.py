@@ -24,11 +24,18 @@ class ExportKind(models.TextChoices):
     INCOME = "income", _("收入表")
     CARDS = "cards", _("明白卡")
     DASHBOARD = "dashboard", _("考核看板报表")
-    # The record registers of the apps above (workbooks.records): the kind is the register's name.
+    # The record registers of the apps above (workbooks.records): the kind is the register's name, the
+    # label its label (tests/households/test_export_kinds.py holds every register to it).
     ENTITIES = "entities", _("经营主体")
     BINDINGS = "bindings", _("企业绑定合作社")
     MEMBERSHIPS = "memberships", _("合作社成员户")
     EARNINGS = "earnings", _("合作社收益")
+    ALLOCATIONS = "allocations", _("资金下达")
+    PROJECTS = "projects", _("项目库")
+    BENEFICIARIES = "beneficiaries", _("项目受益农户")
+    FUNDINGS = "fundings", _("资金安排")
+    PAYMENTS = "payments", _("资金支付")
+    COLLECTIVE = "collective", _("村集体经济收入")
 
 
 class ExportRecordQuerySet(ScopedQuerySet):

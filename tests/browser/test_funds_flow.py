@@ -1,6 +1,7 @@
 """衔接资金 as a county administrator keeps it, in a real Chromium: an allocation entered in 万元, an
-industry project with its households, the library gate, a funding line, a payment, and the county
-overview's figures moving; on a desk (1366 px) and on a phone (390 px) with no sideways scroll."""
+industry project with its households, the library gate, a funding line, a payment, the county
+overview's figures moving and the county dashboard's 产业发展资金占比 and 支出进度 recomputed; on a desk
+(1366 px) and on a phone (390 px) with no sideways scroll."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from assessment.models import IndicatorValue
+from assessment.services import compute_run_now, current_quarter
+from assessment.templatetags.assessment_tags import figure
+from figures.periods import Quarter
+from figures.registry import Unit
 from funds.models import Allocation, Beneficiary, Funding, Payment, Project, ProjectStatus
+from regions.models import Region
 from tests.browser.test_clerk_flow import assert_page_healthy, log_in
 from tests.conftest import Staff
 from tests.factories import Tree, household, member
@@ -54,9 +61,25 @@ def engine_figures_hook(page: Page) -> None:
     expect(page.get_by_test_id("share-industry_share").get_by_test_id("share-target")).to_be_visible()
 
 
+DASHBOARD_TILES = ("fund_industry_share", "fund_spending_progress")
+
+
+def fund_tiles(page: Page, base_url: str, county: Region, period: Quarter) -> dict[str, str]:
+    """The county dashboard's 产业发展资金占比 and 支出进度 tiles as shown, each checked not 数据已过期."""
+    page.goto(f"{base_url}/assessment/dashboard/?region={county.code}&period={period}")
+    shown = {}
+    for code in DASHBOARD_TILES:
+        tile = page.locator(f'[data-testid="tile"][data-indicator="{code}"]')
+        expect(tile.get_by_test_id("stale")).to_have_count(0)
+        shown[code] = tile.get_by_test_id("tile-value").inner_text()
+    page.wait_for_load_state("networkidle")  # its charts, before leaving it
+    return shown
+
+
 def test_a_county_admin_funds_an_industry_project_and_sees_the_overview_change(
     transactional_db: None,
     live_server,
+    settings: Any,
     tree: Tree,
     staff: Staff,
     page: Page,
@@ -67,9 +90,14 @@ def test_a_county_admin_funds_an_industry_project_and_sees_the_overview_change(
     head = member(birth="19720808")
     household(staff.village_clerk, tree.village_a1, number="532326100201-F001")
     household(staff.village_clerk, tree.village_a1, number="532326100201-F002", members=[head])
+    # The county's figures of this quarter, computed before any money; then every change is recomputed as
+    # soon as it is saved (the embedded default would otherwise wait a minute after this computation).
+    period = current_quarter()
+    compute_run_now(scope=tree.county, period=period, reason="test")
+    settings.RECOMPUTE_DELAY_SECONDS = 0
     page.set_viewport_size({"width": 1366, "height": 900})
     log_in(page, live_server.url, staff.county_admin.username)
-    page.wait_for_load_state("networkidle")  # the home dashboard's charts, before leaving it
+    before = fund_tiles(page, live_server.url, tree.county, period)
 
     # 资金下达, typed in 万元: the hint under the amount shows the yuan it will be stored as.
     page.get_by_role("navigation").get_by_role("link", name="衔接资金").click()
@@ -149,4 +177,14 @@ def test_a_county_admin_funds_an_industry_project_and_sees_the_overview_change(
     expect(page.get_by_test_id("level-central")).to_contain_text("30.00%")
     engine_figures_hook(page)
     check_both_widths(page, screenshot, "3-overview")
+
+    # The county dashboard: both tiles recomputed after the payment (not 数据已过期), showing what is stored:
+    # 300,000 of 1,000,001 to 产业发展, 120,000 of 300,000 paid.
+    after = fund_tiles(page, live_server.url, tree.county, period)
+    for code in DASHBOARD_TILES:
+        stored = IndicatorValue.objects.for_period(period).get(region=tree.county, indicator=code)
+        assert after[code] != before[code]
+        assert after[code] == figure(stored.value, Unit.PERCENT)
+    assert after == {"fund_industry_share": "30.0%", "fund_spending_progress": "40.0%"}
+    check_both_widths(page, screenshot, "4-dashboard")
     assert_page_healthy(page_problems)

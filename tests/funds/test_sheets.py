@@ -126,6 +126,7 @@ def test_a_county_viewer_exports_masked_id_numbers_and_a_township_only_its_own(w
     assert {row["项目编号"] for row in rows_by_header(exported(staff.other_township_admin, "projects"))} == {"XM-B-001"}
     record = ExportRecord.objects.filter(kind="beneficiaries").order_by("pk").first()
     assert record is not None and record.masked and record.row_count == 3
+    assert record.get_kind_display() == "项目受益农户"  # the export log names the register
 
 
 def test_a_masked_export_cannot_be_imported_back(world: World, staff: Staff) -> None:
