@@ -7,6 +7,7 @@ Missing Chromium skips on a developer machine and fails under CI=true: CI must n
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,3 +124,15 @@ def screenshot(page: Page, screenshot_dir: Path) -> Callable[[str], Path]:
         return path
 
     return take
+
+
+def dashboard_when_fresh(page: Page, url: str, *, seconds: float = 60) -> None:
+    """Open a dashboard and reload it until no figure is marked 数据已过期: on the embedded default the
+    recompute ran when the change was saved; with workers (the PostgreSQL leg) a worker runs it a moment
+    later, as it would for a user, who sees 数据已过期 until then."""
+    deadline = time.monotonic() + seconds
+    page.goto(url)
+    while page.get_by_test_id("stale").count() and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        page.reload()
+    assert page.get_by_test_id("stale").count() == 0, "the figures are still 数据已过期"
