@@ -18,6 +18,11 @@ class AssessmentConfig(AppConfig):
 
         from django.db.models.signals import post_delete, post_save
 
+        from assessment.target_words import year_end_targets
+        from figures.targets import register_target_reader
+
+        register_target_reader(year_end_targets)
+
         from assessment.models import ParameterValue
         from assessment.services import data_changed_received, parameter_changed_received
         from regions.signals import data_changed

@@ -12,7 +12,7 @@ What counts for a region and year (the allocation's year):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.http import Http404
 
+from figures.targets import targets_in_words
 from funds.models import Allocation, Funding, FundLevel, Payment, Project, ProjectType
 from funds.money import share
 from regions.models import Level, Region, regions_visible_to
@@ -123,20 +124,21 @@ class Overview:
     shares: list[ShareRow] = field(default_factory=list)
 
 
-# The figures helper plugs the assessment's targets into the overview: a function of (region, year)
-# returning target texts by share key ("industry_share", "industry_share:central", "supported_share",
-# "paid_progress", …). Without one, the page shows the figures and says the target is not set here.
-TargetProvider = Callable[[Region, int], Mapping[str, str]]
-_target_provider: list[TargetProvider] = []
-
-
-def register_overview_targets(provider: TargetProvider) -> None:
-    """Set the function that gives the overview's share targets (registering again replaces it)."""
-    _target_provider[:] = [provider]
+# The indicator whose target each share of the overview is held to (read through figures.targets).
+SHARE_INDICATORS = {
+    "industry_share": "fund_industry_share",
+    f"industry_share:{FundLevel.CENTRAL}": "fund_industry_share_central",
+    f"industry_share:{FundLevel.PROVINCIAL}": "fund_industry_share_provincial",
+    "industry_paid_share": "fund_industry_share_paid",
+    "supported_share": "fund_binding_support_share",
+    "paid_progress": "fund_spending_progress",
+}
 
 
 def overview_targets(region: Region, year: int) -> Mapping[str, str]:
-    return _target_provider[0](region, year) if _target_provider else {}
+    """The shares' targets in words by share key, for the region's year (none set: none shown)."""
+    by_code = targets_in_words(SHARE_INDICATORS.values(), region, year)
+    return {key: by_code[code] for key, code in SHARE_INDICATORS.items() if code in by_code}
 
 
 def fund_overview(*, region: Region, year: int) -> Overview:

@@ -57,8 +57,8 @@ def open_form(page: Page, link: Locator) -> None:
 
 
 def engine_figures_hook(page: Page) -> None:
-    """Where the figures helper checks the engine's 产业发展资金占比 and 支出进度 (funds/indicators.py,
-    registered as the overview's target provider): until then the target cells are there, empty."""
+    """The overview's target column: the county's year-end targets read from the assessment (none are
+    set in this journey, so "—"; tests/funds/test_pages.py sets some)."""
     expect(page.get_by_test_id("share-industry_share").get_by_test_id("share-target")).to_be_visible()
 
 

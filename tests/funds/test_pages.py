@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from assessment.models import Comparator, Target
 from funds.models import (
     Allocation,
     Beneficiary,
@@ -108,15 +109,35 @@ def test_the_overview_shows_allocated_arranged_and_paid_by_level_and_type(
     )
 
 
-def test_the_overview_shows_targets_from_the_registered_provider(staff: Staff, township_b_rows: Rows) -> None:
-    from funds.selectors import overview
-
-    overview.register_overview_targets(lambda region, year: {"industry_share": "≥ 60%"})
-    try:
-        html = login(staff.county_admin).get(reverse("fund_overview"), {"year": 2025}).content.decode()
-    finally:
-        overview._target_provider.clear()
-    assert "≥ 60%" in html
+def test_the_overview_shows_each_share_against_the_target_set_for_the_county_and_year(
+    tree: Tree, staff: Staff, township_b_rows: Rows
+) -> None:
+    client = login(staff.county_admin)
+    html = client.get(reverse("fund_overview"), {"year": 2025}).content.decode()
+    assert "≥ 65.0%" not in html  # no target set yet: "—"
+    Target.objects.create(
+        indicator="fund_industry_share",
+        region=tree.county,
+        year=2025,
+        comparator=Comparator.AT_LEAST,
+        value=Decimal("0.65"),
+    )
+    Target.objects.create(
+        indicator="fund_industry_share_central",
+        region=tree.province,
+        year=2025,
+        quarter=4,
+        comparator=Comparator.AT_LEAST,
+        value=Decimal("0.7"),
+    )
+    page = client.get(reverse("fund_overview"), {"year": 2025}).content.decode()
+    industry = page[page.index('data-testid="share-industry_share"') :]
+    assert '<td class="money" data-testid="share-target">≥ 65.0%</td>' in industry[: industry.index("</tr>")]
+    central = page[page.index('data-testid="share-industry_share:central"') :]
+    # The province's year-end target, nearest ancestor of the county.
+    assert '<td class="money" data-testid="share-target">≥ 70.0%</td>' in central[: central.index("</tr>")]
+    # Another year holds its own targets (none here).
+    assert "≥ 65.0%" not in client.get(reverse("fund_overview"), {"year": 2024}).content.decode()
 
 
 def test_an_allocation_is_entered_in_wan_and_stored_in_yuan_exactly(tree: Tree, staff: Staff) -> None:
