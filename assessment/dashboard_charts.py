@@ -243,6 +243,9 @@ def _by_subregion(board: Dashboard, chart: Chart) -> ChartView:
             data.append({"value": plotted(stored.value if stored else None, indicator.unit), "link": link})
             row.append(Cell(bare_figure(stored.value if stored else None, indicator.unit), link=link, numeric=True))
         option["series"].append({"name": indicator.name, "type": "bar", "data": data})
+    plotted_values = [point["value"] for series in option["series"] for point in series["data"]]
+    if all(value is None or float(value).is_integer() for value in plotted_values):
+        option["yAxis"]["minInterval"] = 1  # counts: no 0.5 entities on the axis
     return ChartView(chart, option, table)
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from stdnum.cn import uscc
@@ -419,6 +420,11 @@ class Membership(VersionedModel):
             errors["cooperative"] = _("“%(name)s”不是合作社") % {"name": self.cooperative.name}
         if self.left_on is not None and self.joined_on is not None and self.left_on < self.joined_on:
             errors["left_on"] = _("退社日期不能早于入社日期")
+        today = timezone.localdate()
+        if self.joined_on is not None and self.joined_on > today:
+            errors["joined_on"] = _("入社日期不能晚于今天（%(today)s）") % {"today": today.isoformat()}
+        if self.left_on is not None and self.left_on > today:
+            errors["left_on"] = _("退社日期不能晚于今天（%(today)s）") % {"today": today.isoformat()}
         if not errors and self._state.adding:
             # Joining, on every entry point (membership_update checks a changed 入社日期 again).
             if self.household_id is not None and not self.household.is_active:

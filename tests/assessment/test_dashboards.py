@@ -301,3 +301,13 @@ def test_a_group_registered_elsewhere_appears_on_the_dashboard_and_in_the_report
     assert 'data-group="test_group"' in html and 'data-chart="test_chart"' in html
     report = client.get(reverse("assessment_dashboard_excel"), {"period": str(PERIOD)})
     assert "测试分组" in load_workbook(io.BytesIO(report.content)).sheetnames
+
+
+def test_a_chart_of_counts_steps_its_axis_by_whole_numbers_and_a_chart_of_shares_does_not(demo: Region) -> None:
+    board = dashboard(region=demo, period=PERIOD, compare="previous")
+    views = {view.chart.code: view for group in dashboard_charts.charts(board).values() for view in group}
+    assert views["entities_by_subregion"].option["yAxis"]["minInterval"] == 1  # no half an enterprise
+    coverage = views["binding_coverage_by_subregion"]
+    values = [point["value"] for series in coverage.option["series"] for point in series["data"]]
+    if not all(value is None or float(value).is_integer() for value in values):
+        assert "minInterval" not in coverage.option["yAxis"]

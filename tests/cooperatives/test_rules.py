@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from cooperatives.models import Binding, Earning, EarningKind, Entity, EntityKind, EntityStatus, Membership
 from cooperatives.services import (
@@ -102,6 +103,16 @@ def test_overlapping_memberships_of_one_household_in_one_cooperative_are_refused
     assert rejoined.pk != membership.pk
     with pytest.raises(ValidationError, match="已是该合作社成员"):
         join(staff.village_clerk, world.cooperative_a, world.household_a1, joined_on=date(2024, 6, 1))
+
+
+def test_a_membership_cannot_begin_or_end_after_today(world: World, staff: Staff) -> None:
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(ValidationError, match="入社日期不能晚于今天"):
+        join(staff.county_admin, world.cooperative_a, world.household_a2, joined_on=date(2099, 1, 1))
+    membership = Membership.objects.get(cooperative=world.cooperative_a, household=world.household_a1)
+    with pytest.raises(ValidationError, match="退社日期不能晚于今天"):
+        membership_leave(by=staff.village_clerk, membership=membership, left_on=tomorrow)
+    assert not Membership.objects.filter(household=world.household_a2, joined_on=date(2099, 1, 1)).exists()
 
 
 def test_overlapping_bindings_of_one_enterprise_and_cooperative_are_refused(world: World, staff: Staff) -> None:
