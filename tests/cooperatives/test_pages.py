@@ -18,7 +18,7 @@ from cooperatives.models import (
     Membership,
     RichLeader,
 )
-from cooperatives.services import binding_end, earning_record, entity_update
+from cooperatives.services import binding_end, earning_record, entity_cancel, entity_update
 from households.quarter import Quarter
 from regions.models import User
 from tests.conftest import Staff
@@ -200,6 +200,15 @@ def test_a_member_leaves_from_the_cooperative_page(world: World, staff: Staff) -
     assert response["Location"] == reverse("entity_detail", args=[world.cooperative_a.pk])
     membership.refresh_from_db()
     assert membership.left_on == date(2025, 3, 31)
+
+
+def test_a_cancelled_cooperatives_page_says_its_members_no_longer_count(world: World, staff: Staff) -> None:
+    client = login(staff.township_admin)
+    url = reverse("entity_detail", args=[world.cooperative_a.pk])
+    assert 'data-testid="cancelled-note"' not in client.get(url).content.decode()
+    entity_cancel(by=staff.township_admin, entity=world.cooperative_a, cancelled_on=date(2025, 6, 30))
+    page = client.get(url).content.decode()
+    assert "合作社已于2025-06-30注销，成员不再计入覆盖；</span>注销前您的管辖范围内在社" in page
 
 
 def test_a_membership_is_corrected_and_its_history_shown(world: World, staff: Staff) -> None:
