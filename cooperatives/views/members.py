@@ -123,7 +123,13 @@ def household_earnings(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
     years = year_choices()
     text = request.GET.get("year", "")
-    year = int(text) if text.isdigit() and int(text) in years else years[0]
+    if not text:
+        year = years[0]
+    elif text.isascii() and text.isdigit() and int(text) in years:
+        year = int(text)
+    else:
+        # A year the page does not offer is a wrong address, never a quiet save into another year.
+        raise Http404("年度不在可选范围内")
     can_edit = request.user.has_perm("cooperatives.add_earning") and household.is_active
     if request.method == "POST" and not can_edit:
         raise PermissionDenied("您的角色不能录入该户的合作社收益")

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from cooperatives.models import (
     Binding,
+    Earning,
     EarningKind,
     Entity,
     EntityKind,
@@ -307,3 +308,14 @@ def test_a_rich_leader_is_linked_to_a_member_of_the_village_by_id_number(
         {"village": tree.village_a2.pk, "member_id_number": head.id_number, "recognised_year": 2025},
     )
     assert other_village.context["form"].errors["member_id_number"] == ["本村在户成员中没有该身份证号"]
+
+
+def test_an_earnings_page_for_a_year_it_does_not_offer_is_404_and_saves_nothing(world: World, staff: Staff) -> None:
+    client = login(staff.village_clerk)
+    url = reverse("household_earnings", args=[world.household_a1.pk])
+    before = Earning.objects.count()
+    for year in ("abc", "1999", "²⁰²⁵", "3000"):
+        assert client.get(url, {"year": year}).status_code == 404
+        assert client.post(f"{url}?year={year}", {}).status_code == 404
+    assert Earning.objects.count() == before
+    assert client.get(url).status_code == 200
