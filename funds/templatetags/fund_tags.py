@@ -55,7 +55,7 @@ def ratio(part: Decimal | None, whole: Decimal | None) -> str:
 def excel_links(context: dict[str, Any], *names: str) -> dict[str, Any]:
     """A page's registers in Excel: the template, the export where the role reads them, and the import page."""
     from funds.sheets import SHEETS
-    from funds.views.excel import may_view
+    from households.excel.register_pages import may_view
 
     user = context["request"].user
     sheets = [SHEETS[name] for name in names]
