@@ -612,3 +612,17 @@ def test_a_refused_write_leaves_the_rows_it_was_given_as_they_were(
         supported_entities=[],
     )
     assert Project.objects.get(pk=project.pk).name == "改名"
+
+
+@pytest.mark.parametrize(("typed", "unit"), [("1e30", WAN), ("1e999999", WAN), ("1e999999", YUAN), ("1e15", YUAN)])
+def test_an_amount_typed_far_too_large_reads_too_large_on_the_form_and_in_a_sheet(typed: str, unit: str) -> None:
+    from funds.forms import PaymentForm
+    from funds.sheets.base import amount
+    from workbooks.cells import CellError
+
+    form = PaymentForm(data={"paid_on": "2025-03-01", "amount": typed, "unit": unit, "voucher": ""})
+    assert not form.is_valid()
+    assert form.errors["amount"] == ["支付金额数值过大"]
+    column = amount("amount", "金额（万元）" if unit == WAN else "金额（元）", "amount", unit)
+    with pytest.raises(CellError, match="数值过大"):
+        column.parse(1e300 if "999999" in typed else float(typed))
