@@ -23,6 +23,8 @@ from funds.models import (
     ReviewStatus,
     VillageProfile,
 )
+from funds.selectors.overview import allocations_within
+from funds.selectors.registers import project_money
 from industries.filters import YEAR, RegionFilter, ScopedFilterSet
 from regions.models import Region
 
@@ -98,19 +100,23 @@ class ProjectFilter(ScopedFilterSet):
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value)) if value else queryset
 
     def filter_funding(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
-        """Projects with a funding line on allocations of that year and/or level (both filters at once)."""
+        """Projects with a funding line on allocations of that year and/or level (both filters at once),
+        drawn on allocations within the 区划 when one is chosen, as the fund overview counts them; the
+        projects' 已安排 and 已支付 are then those lines' only, so the list adds up to the overview's figure."""
         data = self.form.cleaned_data
-        year, level = data.get("funding_year"), data.get("funding_level")
+        year, level, within = data.get("funding_year"), data.get("funding_level"), data.get("within")
         if name == "funding_level" and year is not None:
             return queryset  # applied with the year
         if year is None and not level:
             return queryset
-        lines = Funding.objects.filter(project=OuterRef("pk"))
+        lines = Funding.objects.all()
         if year is not None:
             lines = lines.filter(allocation__year=year)
         if level:
             lines = lines.filter(allocation__level=level)
-        return queryset.filter(Exists(lines))
+        if within is not None:
+            lines = lines.filter(allocation__in=allocations_within(within))
+        return queryset.filter(Exists(lines.filter(project=OuterRef("pk")))).annotate(**project_money(lines))
 
     def filter_attention(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         if value == "no_linkage":

@@ -7,7 +7,6 @@ sees it: 1.2345 万元 = 12,345.00 元; an amount finer than a fen is refused, n
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -31,7 +30,7 @@ from industries.forms import RowForm, model_field
 from regions.models import Level
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-MOST_YUAN = Decimal("999999999999.99")
+MOST_YUAN = money.MOST_YUAN
 
 
 def date_field(label: str, **kwargs: Any) -> forms.DateField:
@@ -78,6 +77,9 @@ class MoneyForm(RowForm):
             label = self.fields[name].label
             try:
                 yuan = money.to_yuan(typed, unit)
+            except money.TooLarge:
+                self.add_error(name, f"{label}数值过大")
+                continue
             except money.NotWholeFen:
                 places = "六位" if unit == money.WAN else "两位"
                 self.add_error(name, f"{label}最多保留{places}小数（精确到分）")

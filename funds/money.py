@@ -13,14 +13,22 @@ WAN = "wan"
 UNITS = [(WAN, "万元"), (YUAN, "元")]
 TEN_THOUSAND = Decimal(10000)
 FEN = Decimal("0.01")
+MOST_YUAN = Decimal("999999999999.99")
 
 
 class NotWholeFen(ValueError):
     """The amount does not come to a whole number of fen."""
 
 
+class TooLarge(ValueError):
+    """The amount is beyond what an amount field holds (checked before any arithmetic: 1e999999 万元 overflows)."""
+
+
 def to_yuan(amount: Decimal, unit: str) -> Decimal:
-    """The amount in yuan with two places; NotWholeFen when it has more precision than a fen."""
+    """The amount in yuan with two places; NotWholeFen when it has more precision than a fen, TooLarge when
+    it is beyond MOST_YUAN."""
+    if abs(amount) > MOST_YUAN:
+        raise TooLarge(str(amount))
     yuan = amount * TEN_THOUSAND if unit == WAN else amount
     try:
         exact = yuan.quantize(FEN)

@@ -93,6 +93,16 @@ class Payment(VersionedModel):
     def __str__(self) -> str:
         return f"{self.funding_id} {self.paid_on} {self.amount}"
 
+    def clean(self) -> None:
+        """No money is paid out before the allocation it comes from was issued."""
+        if self.funding_id is None or self.paid_on is None:
+            return
+        issued_on = self.funding.allocation.issued_on
+        if self.paid_on < issued_on:
+            raise ValidationError(
+                {"paid_on": _("支付日期不能早于资金下达日期（%(day)s）") % {"day": issued_on.isoformat()}}
+            )
+
     def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         """As Django's, but a payment whose key is taken is an error of its 凭证号: the part of the key a
         user changes to tell two payments of a day apart (the form's field, the import's column)."""

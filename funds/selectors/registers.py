@@ -104,15 +104,12 @@ def allocations_for_project(*, user: Any, project: Project) -> QuerySet[Allocati
 # 项目库 ------------------------------------------------------------------------------------------
 
 
-def _paid_of_projects() -> Coalesce:
-    paid = (
-        Payment.objects.filter(funding__project=OuterRef("pk"))
-        .order_by()
-        .values("funding__project")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(paid, output_field=MONEY), ZERO)
+def project_money(lines: QuerySet[Funding]) -> dict[str, Coalesce]:
+    """What these funding lines give each project (funded) and what was paid on them (paid)."""
+    return {
+        "funded": _sum_of(lines, "project"),
+        "paid": _sum_of(Payment.objects.filter(funding__in=lines.values("pk")), "funding__project"),
+    }
 
 
 def project_list(*, user: Any) -> QuerySet[Project]:
@@ -121,8 +118,7 @@ def project_list(*, user: Any) -> QuerySet[Project]:
         Project.objects.visible_to(user)
         .select_related("region", "region__parent", "project_type", "project_type__parent")
         .annotate(
-            funded=_sum_of(Funding.objects.all(), "project"),
-            paid=_paid_of_projects(),
+            **project_money(Funding.objects.all()),
             households=Coalesce(
                 Subquery(
                     Beneficiary.objects.filter(project=OuterRef("pk"))

@@ -82,6 +82,8 @@ def amount(key: str, header: str, field: str, unit: str, *, required: bool = Tru
             raise CellError(f"{header}不能为负数")
         try:
             yuan = money.to_yuan(number, unit)
+        except money.TooLarge:
+            raise CellError(f"{header}数值过大") from None
         except money.NotWholeFen:
             raise CellError(f"{header}最多保留{places}小数（精确到分）") from None
         if yuan > MOST_YUAN:

@@ -45,7 +45,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
         filterset_class=filters.ProjectFilter,
         rows=registers.project_list(user=request.user),
         template="funds/project_list.html",
-        extra={"can_add": request.user.has_perm("funds.add_project")},
+        sums="funded",
+        extra={"can_add": request.user.has_perm("funds.add_project"), "sum_label": "已安排"},
     )
 
 

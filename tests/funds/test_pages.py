@@ -3,6 +3,7 @@ messages naming the field, 万元 input, the lifecycle buttons, the overview and
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.test import Client
@@ -337,3 +338,53 @@ def test_the_township_page_opens_on_the_latest_quarter_entered(tree: Tree, staff
     page = login(staff.other_township_admin).get(reverse("collective_township"))
     assert (page.context["year"], page.context["quarter"]) == (2025, 1)
     assert [row.operating for row in page.context["figures"].villages] == [Decimal("12000.00")]
+
+
+def test_the_overviews_arranged_figures_link_to_project_lists_whose_sums_are_the_figures(
+    tree: Tree, staff: Staff, township_b_rows: Rows
+) -> None:
+    from funds import services as fund_services
+    from tests.funds.factories import library_project
+
+    admin = staff.county_admin
+    rows = township_b_rows
+    # A township-B project drawing on the split and, too, on a county provincial allocation.
+    provincial = Allocation.objects.create(
+        region=tree.county,
+        year=2025,
+        level="provincial",
+        document_number="云财农〔2025〕1号",
+        issued_on=timezone.localdate().replace(year=2025, month=1, day=2),
+        amount=Decimal("500000"),
+    )
+    fund_services.funding_create(by=admin, project=rows.project, allocation=provincial, amount=Decimal("30000"))
+    other = library_project(staff.other_township_admin, tree.village_b1, [rows.household], code="XM-B-002")
+    fund_services.funding_create(by=admin, project=other, allocation=provincial, amount=Decimal("7000"))
+    client = login(admin)
+    for region in (tree.county, tree.township_b):
+        page = client.get(reverse("fund_overview"), {"year": 2025, "region": region.pk})
+        html = page.content.decode()
+        for row in page.context["overview"].levels:
+            link = re.search(
+                rf'<tr data-testid="level-{row.level}">.*?</a></td>\s*<td class="money"><a href="([^"]+)"', html, re.S
+            )
+            assert link is not None
+            listed = client.get(link.group(1).replace("&amp;", "&"))
+            assert (listed.context["total"] or 0) == row.totals.arranged, (region.name, row.level)
+            assert sum(project.funded for project in listed.context["page"]) == row.totals.arranged
+            paid = re.search(
+                rf'<tr data-testid="level-{row.level}">.*?<td class="money"><a href="(/funds/payments/[^"]+)"',
+                html,
+                re.S,
+            )
+            assert paid is not None
+            payments = client.get(paid.group(1).replace("&amp;", "&"))
+            assert (payments.context["total"] or 0) == row.totals.paid, (region.name, row.level)
+        for type_row in page.context["overview"].types:
+            link = re.search(
+                rf'<tr data-testid="type-{type_row.project_type.code}"[^>]*>\s*<td>[^<]*<a href="([^"]+)"', html
+            )
+            assert link is not None
+            listed = client.get(link.group(1).replace("&amp;", "&"))
+            assert listed.context["page"].paginator.count == type_row.projects, (region.name, type_row.project_type)
+            assert (listed.context["total"] or 0) == type_row.arranged, (region.name, type_row.project_type)

@@ -612,3 +612,36 @@ def test_a_refused_write_leaves_the_rows_it_was_given_as_they_were(
         supported_entities=[],
     )
     assert Project.objects.get(pk=project.pk).name == "改名"
+
+
+@pytest.mark.parametrize(("typed", "unit"), [("1e30", WAN), ("1e999999", WAN), ("1e999999", YUAN), ("1e15", YUAN)])
+def test_an_amount_typed_far_too_large_reads_too_large_on_the_form_and_in_a_sheet(typed: str, unit: str) -> None:
+    from funds.forms import PaymentForm
+    from funds.sheets.base import amount
+    from workbooks.cells import CellError
+
+    form = PaymentForm(data={"paid_on": "2025-03-01", "amount": typed, "unit": unit, "voucher": ""})
+    assert not form.is_valid()
+    assert form.errors["amount"] == ["支付金额数值过大"]
+    column = amount("amount", "金额（万元）" if unit == WAN else "金额（元）", "amount", unit)
+    with pytest.raises(CellError, match="数值过大"):
+        column.parse(1e300 if "999999" in typed else float(typed))
+
+
+def test_a_payment_dated_before_its_allocation_was_issued_is_refused(staff: Staff, township_b_rows: Rows) -> None:
+    admin, funding = staff.other_township_admin, township_b_rows.funding
+    with pytest.raises(ValidationError) as refused:
+        services.payment_create(by=admin, funding=funding, paid_on=date(2025, 3, 4), amount=Decimal("1.00"))
+    assert refused.value.message_dict == {"paid_on": ["支付日期不能早于资金下达日期（2025-03-05）"]}
+    payment = township_b_rows.payment
+    with pytest.raises(ValidationError):
+        services.payment_update(
+            by=admin,
+            payment=payment,
+            expected_version=payment.version,
+            paid_on=date(2025, 1, 1),
+            amount=payment.amount,
+            voucher="",
+        )
+    assert Payment.objects.filter(paid_on__lt=date(2025, 3, 5)).count() == 0
+    services.payment_create(by=admin, funding=funding, paid_on=date(2025, 3, 5), amount=Decimal("1.00"))

@@ -410,3 +410,8 @@ def test_a_payment_line_is_found_by_the_project_and_its_level_alone(world: World
     assert error_list(check(admin, sheet("payments", over), "payments")) == [
         (2, "支付金额（元）", "支付金额超出该项资金安排的未支付金额（未支付 0.00 元）")
     ]
+
+
+def test_a_payment_row_dated_before_its_allocation_was_issued_names_the_cell(world: World, staff: Staff) -> None:
+    batch = check(staff.township_admin, sheet("payments", [payment(**{"支付日期": "2025-03-19"})]), "payments")
+    assert error_list(batch) == [(2, "支付日期", "支付日期不能早于资金下达日期（2025-03-20）")]
