@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -67,5 +68,14 @@ class Allocation(VersionedModel):
                     errors["parent"] = _("分配的资金须与所分配资金的年度、级次一致")
         if self.issued_on is not None and self.year and self.issued_on.year not in (self.year - 1, self.year):
             errors["issued_on"] = _("下达日期应在资金年度或上一年度内")
+        if "issued_on" not in errors and self.pk is not None and self.issued_on is not None:
+            # A payment is never dated before its allocation was issued (Payment.clean): nor by moving the date.
+            first_paid = (
+                apps.get_model("funds", "Payment")
+                .objects.filter(funding__allocation_id=self.pk)
+                .aggregate(first=Min("paid_on"))["first"]
+            )
+            if first_paid is not None and self.issued_on > first_paid:
+                errors["issued_on"] = _("已有%(day)s的支付，下达日期不能晚于该日") % {"day": first_paid.isoformat()}
         if errors:
             raise ValidationError(errors)

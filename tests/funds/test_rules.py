@@ -645,3 +645,28 @@ def test_a_payment_dated_before_its_allocation_was_issued_is_refused(staff: Staf
         )
     assert Payment.objects.filter(paid_on__lt=date(2025, 3, 5)).count() == 0
     services.payment_create(by=admin, funding=funding, paid_on=date(2025, 3, 5), amount=Decimal("1.00"))
+
+
+def test_an_allocation_cannot_be_moved_to_a_date_after_a_payment_it_made(staff: Staff, township_b_rows: Rows) -> None:
+    split = township_b_rows.split_b  # its line paid on 2025-06-01
+    fields: dict[str, Any] = {
+        "year": split.year,
+        "level": split.level,
+        "document_number": split.document_number,
+        "amount": split.amount,
+        "note": split.note,
+    }
+    with pytest.raises(ValidationError) as refused:
+        services.allocation_update(
+            by=staff.county_admin,
+            allocation=split,
+            expected_version=split.version,
+            issued_on=date(2025, 6, 2),
+            **fields,
+        )
+    assert refused.value.message_dict == {"issued_on": ["已有2025-06-01的支付，下达日期不能晚于该日"]}
+    split.refresh_from_db()
+    assert split.issued_on == date(2025, 3, 5)
+    services.allocation_update(
+        by=staff.county_admin, allocation=split, expected_version=split.version, issued_on=date(2025, 6, 1), **fields
+    )
