@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from figures.periods import Quarter
 from funds import filters, services
 from funds.forms import CollectiveIncomeForm, ReturnForm, VillageProfileForm
-from funds.models import INCOME_FIELDS, CollectiveIncome, ReviewStatus, VillageProfile
+from funds.models import INCOME_FIELDS, Asset, AssetKind, CollectiveIncome, ReviewStatus, VillageProfile
 from funds.selectors import collective, registers
 from funds.selectors.history import row_history
 from funds.services.collective import EDITABLE
@@ -143,6 +143,10 @@ def collective_income_entry(request: HttpRequest, village: int, year: int, quart
             "quarter": quarter,
             "title": f"村集体经济收入 · {label}",
             "income": income,
+            # The village's operating project assets: their yearly return is entered as 资产租赁及项目资产收益.
+            "operating_assets": Asset.objects.filter(kind=AssetKind.OPERATING, owner_village=place)
+            .select_related("project")
+            .order_by("project__code", "pk"),
             "operating": income.operating_income if income else None,
             "total": income.total_income if income else None,
             "form": form,

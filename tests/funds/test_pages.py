@@ -388,3 +388,16 @@ def test_the_overviews_arranged_figures_link_to_project_lists_whose_sums_are_the
             listed = client.get(link.group(1).replace("&amp;", "&"))
             assert listed.context["page"].paginator.count == type_row.projects, (region.name, type_row.project_type)
             assert (listed.context["total"] or 0) == type_row.arranged, (region.name, type_row.project_type)
+
+
+def test_a_villages_quarter_lists_its_operating_assets_whose_return_it_enters(
+    tree: Tree, staff: Staff, township_b_rows: Rows
+) -> None:
+    client = login(staff.other_township_admin)
+    page = client.get(reverse("collective_income_entry", args=[tree.village_b1.pk, 2025, 1])).content.decode()
+    assets = page[page.index('data-testid="operating-assets"') :]
+    assert "其年收益计入“资产租赁及项目资产收益”" in assets
+    assert "核桃烘干房" in assets and "90,000.00" in assets and "湾碧村股份经济合作社" in assets
+    assert assets.count('data-testid="operating-asset"') == 1
+    other = login(staff.county_admin).get(reverse("collective_income_entry", args=[tree.village_a1.pk, 2025, 1]))
+    assert "本村尚无登记的经营性项目资产" in other.content.decode()
