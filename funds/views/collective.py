@@ -131,6 +131,8 @@ def collective_income_entry(request: HttpRequest, village: int, year: int, quart
                 apply_errors(form, error)
             else:
                 messages.success(request, f"已保存：{place.name} {year}年第{quarter}季度")
+                for warning in _fallen_since_last_quarter(income):
+                    messages.warning(request, warning)
                 return redirect(request.path)
     label = f"{place.parent.name if place.parent else ''} {place.name} · {year}年1月至第{quarter}季度末"
     return render(
@@ -265,3 +267,21 @@ def village_profile_edit(request: HttpRequest, village: int, year: int) -> HttpR
         cancel_url=reverse("village_profile_list"),
         context={"history": row_history(instance=profile, user=request.user) if profile else []},
     )
+
+
+def _fallen_since_last_quarter(income: CollectiveIncome) -> list[str]:
+    """Lines of a quarter-to-date report below the same year's previous quarter: allowed (a correction
+    moves money between lines), but said, so that a slip of the keyboard does not pass unseen."""
+    if income.quarter == 1:
+        return []
+    previous = CollectiveIncome.objects.filter(village=income.village, year=income.year, quarter=income.quarter - 1)
+    before = previous.first()
+    if before is None:
+        return []
+    return [
+        f"{CollectiveIncome._meta.get_field(name).verbose_name}累计{getattr(income, name):,.2f}元，"
+        f"低于第{before.quarter}季度末的累计{getattr(before, name):,.2f}元："
+        "本表按年初至季度末累计填报，请核实是否为更正"
+        for name in INCOME_FIELDS
+        if getattr(income, name) < getattr(before, name)
+    ]

@@ -401,3 +401,23 @@ def test_a_villages_quarter_lists_its_operating_assets_whose_return_it_enters(
     assert assets.count('data-testid="operating-asset"') == 1
     other = login(staff.county_admin).get(reverse("collective_income_entry", args=[tree.village_a1.pk, 2025, 1]))
     assert "本村尚无登记的经营性项目资产" in other.content.decode()
+
+
+def test_a_quarter_whose_running_total_falls_below_the_last_one_is_saved_with_a_warning(
+    tree: Tree, staff: Staff, township_b_rows: Rows
+) -> None:
+    clerk = login(staff_clerk_b(tree))
+    q1 = township_b_rows.income  # 2025Q1 of 湾碧村
+    url = reverse("collective_income_entry", args=[tree.village_b1.pk, 2025, 2])
+    low = str(q1.business_income - 1)
+    page = clerk.post(url, {"unit": "yuan", "business_income": low}, follow=True).content.decode()
+    assert f"经营收入累计{q1.business_income - 1:,.2f}元，低于第1季度末的累计{q1.business_income:,.2f}元" in page
+    assert CollectiveIncome.objects.get(village=tree.village_b1, year=2025, quarter=2).business_income == Decimal(low)
+    higher = clerk.post(
+        url,
+        {"unit": "yuan", "business_income": str(q1.business_income + 1), "version": 1},
+        follow=True,
+    ).content.decode()
+    assert "低于第1季度末的累计" not in higher
+    saved = CollectiveIncome.objects.get(village=tree.village_b1, year=2025, quarter=2)
+    assert saved.business_income == q1.business_income + 1
