@@ -279,9 +279,14 @@ def _fallen_since_last_quarter(income: CollectiveIncome) -> list[str]:
     if before is None:
         return []
     return [
-        f"{CollectiveIncome._meta.get_field(name).verbose_name}累计{getattr(income, name):,.2f}元，"
+        f"{_line_name(name)}累计{getattr(income, name):,.2f}元，"
         f"低于第{before.quarter}季度末的累计{getattr(before, name):,.2f}元："
         "本表按年初至季度末累计填报，请核实是否为更正"
         for name in INCOME_FIELDS
         if getattr(income, name) < getattr(before, name)
     ]
+
+
+def _line_name(name: str) -> str:
+    field: Any = CollectiveIncome._meta.get_field(name)
+    return str(field.verbose_name)
