@@ -56,6 +56,11 @@ def region_for(*, user: Any, code: str | None) -> Region:
 
 def region_trail(*, user: Any, region: Region) -> list[Region]:
     """The region's ancestors the user may see, top first, ending with the region itself (breadcrumbs)."""
+    own = getattr(user, "region", None)
+    if own is not None and region.pk == own.pk:
+        return [region]  # the user's own region: nothing above it is theirs to see (no query)
+    if own is not None and region.parent_id == own.pk:
+        return [own, region]
     visible = regions_visible_to(user)
     return list(visible.filter(pk__in=Region.objects.ancestors_of(region).values("pk")).order_by("level"))
 
