@@ -123,7 +123,9 @@ COOPERATIVE = Reference(
 )
 
 
-def _household_columns() -> tuple[Column, ...]:
+def household_columns() -> tuple[Column, ...]:
+    """A household named by 户编号 or any active member's 身份证号, with its head's name to check (other
+    registers that link households — funds' beneficiaries — use the same columns)."""
     return (
         cells.text(
             "household_number",
@@ -144,15 +146,20 @@ def _household_columns() -> tuple[Column, ...]:
     )
 
 
-HOUSEHOLD = Reference(
-    "household",
-    (
-        Lookup("household_number", "number"),
-        Lookup("id_number", "members__id_number", Q(members__is_active=True)),
-    ),
-    scope=households_in_scope,
-    checks=(Check("head_name", "head_name"),),
-)
+def household_reference(scope: Any = households_in_scope) -> Reference:
+    """The household of `household_columns`, found within `scope(user)`."""
+    return Reference(
+        "household",
+        (
+            Lookup("household_number", "number"),
+            Lookup("id_number", "members__id_number", Q(members__is_active=True)),
+        ),
+        scope=scope,
+        checks=(Check("head_name", "head_name"),),
+    )
+
+
+HOUSEHOLD = household_reference()
 
 
 def _head_annotations() -> dict[str, Any]:
@@ -325,7 +332,7 @@ MEMBERSHIPS = Record(
     key=("cooperative", "household", "joined_on"),
     columns=(
         *_cooperative_columns(),
-        *_household_columns(),
+        *household_columns(),
         cells.listed("joining_method", "入社方式", _names(JoiningMethod), export="joining_method__name", required=True),
         cells.money("shares", "入股金额（元）", "shares", aliases=("入股金额",)),
         cells.day("joined_on", "入社日期", "joined_on", required=True),
@@ -364,7 +371,7 @@ EARNINGS = Record(
     model=Earning,
     key=("household", "cooperative", "year", "kind"),
     columns=(
-        *_household_columns(),
+        *household_columns(),
         *_cooperative_columns(),
         cells.year("year", "年度", "year", required=True, aliases=("年份",)),
         cells.listed("kind", "收益类型", _names(EarningKind), export="kind__name", required=True),

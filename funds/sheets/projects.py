@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cooperatives.models import Binding, Entity, EntityKind
-from cooperatives.sheets import households_in_scope
+from cooperatives.sheets import household_columns, household_reference, households_in_scope
 from funds.models import IN_LIBRARY, Beneficiary, Funding, Project, ProjectStatus, ProjectStep, ProjectType
 from funds.services import messages
 from funds.sheets.base import FundSheet, RowErrors, refuse_unless, shown_status, status_unchanged, text
@@ -220,22 +220,7 @@ BENEFICIARIES = Record(
     columns=(
         text("project_code", "项目编号", export="project__code", required=True, aliases=("项目代码",), code=True),
         text("project_name", "项目名称", export="project__name", help="仅供核对", width=28),
-        cells.text(
-            "household_number",
-            "户编号",
-            export="household__number",
-            aliases=("户号", "农户编号"),
-            help="户编号与身份证号至少填一项",
-            code=True,
-        ),
-        cells.id_number(
-            "id_number",
-            "身份证号",
-            export="export_head_id_number",
-            aliases=("成员身份证号", "证件号码", "身份证号码"),
-            help="该户任一在户成员的身份证号；导出时为户主的",
-        ),
-        cells.text("head_name", "户主姓名", export="export_head_name", aliases=("户主",), help="仅供核对"),
+        *household_columns(),
     ),
     references=(
         Reference(
@@ -244,15 +229,7 @@ BENEFICIARIES = Record(
             scope=projects_in_view,
             checks=(Check("project_name", "name"),),
         ),
-        Reference(
-            "household",
-            (
-                Lookup("household_number", "number"),
-                Lookup("id_number", "members__id_number", Q(members__is_active=True)),
-            ),
-            scope=lambda user: households_in_scope(user).select_related("village"),
-            checks=(Check("head_name", "head_name"),),
-        ),
+        household_reference(scope=lambda user: households_in_scope(user).select_related("village")),
     ),
     permission="funds.change_project",
     undo_permission="funds.change_project",
