@@ -68,7 +68,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def _code_and_message(exc: exceptions.APIException) -> tuple[str, str]:
     if isinstance(exc, exceptions.Throttled):
-        wait = f"，请在 {exc.wait:.0f} 秒后重试" if exc.wait is not None else "，请稍后重试"
+        seconds = getattr(exc, "wait", None)
+        wait = f"，请在 {seconds:.0f} 秒后重试" if seconds is not None else "，请稍后重试"
         return "throttled", f"请求过于频繁{wait}"
     if isinstance(exc, exceptions.AuthenticationFailed):
         return "authentication_failed", str(exc.detail)

@@ -14,9 +14,14 @@ from households.forms import BootstrapMixin
 RESOURCE_CHOICES = [(name, resource.title) for name, resource in RESOURCES.items()]
 
 
+class RegionField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}（{obj.code}）"
+
+
 class ApiClientForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label="名称", max_length=100, help_text="如：云南省防返贫监测平台")
-    region = forms.ModelChoiceField(label="可访问区划", queryset=ApiClient.objects.none(), empty_label=None)
+    region = RegionField(label="可访问区划", queryset=ApiClient.objects.none(), empty_label=None)
     readable = forms.MultipleChoiceField(
         label="可读资源", choices=RESOURCE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -36,7 +41,6 @@ class ApiClientForm(BootstrapMixin, forms.Form):
         field = self.fields["region"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = regions
-        field.label_from_instance = lambda region: f"{region.name}（{region.code}）"  # type: ignore[method-assign]
         if user.region is not None:
             field.initial = user.region.pk
         self.style_widgets()

@@ -45,7 +45,7 @@ class PersonalDataField(serializers.CharField):
     """身份证号, phone, birth date: in full for clients that may see personal data, masked (an age) otherwise."""
 
     def to_representation(self, value: Any) -> str:
-        return shown(self.source or self.field_name, value, reveal=may_view_personal_data(_viewer(self)))
+        return shown(self.field_name or "", value, reveal=may_view_personal_data(_viewer(self)))
 
 
 class PersonalTextField(serializers.CharField):
@@ -194,7 +194,7 @@ class ProjectSerializer(ResourceSerializer):
 
 
 class PaymentSerializer(ResourceSerializer):
-    project = serializers.SlugRelatedField(
+    project: serializers.SlugRelatedField[Project] = serializers.SlugRelatedField(
         source="funding.project", slug_field="code", read_only=True, help_text="项目（项目编号）"
     )
 
@@ -226,4 +226,5 @@ class ErrorSerializer(serializers.Serializer):
 
     code = serializers.CharField(help_text="错误代码（英文，供程序判断）")
     message = serializers.CharField(help_text="中文说明")
-    errors = ErrorItemSerializer(many=True, help_text="逐字段或逐行的错误")
+    # A declared field, popped from the class by DRF: it does not shadow Serializer.errors at run time.
+    errors = ErrorItemSerializer(many=True, help_text="逐字段或逐行的错误")  # type: ignore[assignment]

@@ -17,8 +17,9 @@ class ClientRateThrottle(SimpleRateThrottle):
 
     def __init__(self) -> None:
         # The rate is known only once the request's client is: see allow_request.
-        self.rate = None
-        self.num_requests, self.duration = None, None
+        self.rate: str | None = None
+        self.num_requests: int | None = None
+        self.duration: int | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
         client = client_of(request.user)

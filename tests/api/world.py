@@ -75,14 +75,14 @@ def build_world(tree: Tree, staff: Staff) -> World:
         computed_at=now,
     )
     industry = Industry.objects.create(
-        county=tree.county, name="核桃", category=IndustryCategory.objects.first(), unit=ScaleUnit.objects.first()
+        county=tree.county, name="核桃", category=IndustryCategory.objects.all()[0], unit=ScaleUnit.objects.all()[0]
     )
     enterprise, cooperative = bound_pair(tree.county, tree.village_a1)
     enterprise.industries.set([industry])
     Membership.objects.create(
         cooperative=cooperative,
         household=target,
-        joining_method=JoiningMethod.objects.first(),
+        joining_method=JoiningMethod.objects.all()[0],
         joined_on=date(2024, 5, 1),
     )
     source = allocation(staff.county_admin, tree.county, "500000")
