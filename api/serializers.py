@@ -55,6 +55,23 @@ class PersonalTextField(serializers.CharField):
         return text_shown_to(_viewer(self), str(value))
 
 
+class PersonalJSONField(serializers.JSONField):
+    """JSON whose texts may hold a 身份证号 or phone number (an alert's figures): masked as on pages."""
+
+    def to_representation(self, value: Any) -> Any:
+        return _masked_json(_viewer(self), value)
+
+
+def _masked_json(viewer: Any, value: Any) -> Any:
+    if isinstance(value, str):
+        return text_shown_to(viewer, value)
+    if isinstance(value, dict):
+        return {key: _masked_json(viewer, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked_json(viewer, item) for item in value]
+    return value
+
+
 class HouseholdNumberField(serializers.SlugRelatedField):
     """A household named by its 户编号, masked like the 户编号 on pages."""
 
@@ -210,6 +227,8 @@ class CollectiveIncomeSerializer(ResourceSerializer):
 
 
 class AlertSerializer(ResourceSerializer):
+    figures = PersonalJSONField(read_only=True, help_text="触发数据（其中的身份证号、电话按个人信息规则脱敏）")
+
     class Meta:
         model = Alert
         fields = "__all__"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from urllib.parse import quote
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -48,7 +51,7 @@ def test_a_county_clients_lists_never_include_another_countys_records(world: Wor
         assert ids(other_secret, f"/api/v1/{name}/") == set(), name
 
 
-def test_a_township_client_sees_only_its_township(world: World, tree: Tree, staff) -> None:
+def test_the_region_filter_narrows_a_list_to_a_code_prefix(world: World, tree: Tree, staff) -> None:
     other_township = household(staff.other_township_admin, tree.village_b1)
     _client, secret = make_client(tree.county)
     assert ids(secret, "/api/v1/households/") == {world.household.pk, other_township.pk}
@@ -63,6 +66,24 @@ def test_a_client_without_personal_data_rights_sees_numbers_masked_and_an_age(wo
     assert head["id_number"] != stored.id_number and "*" in head["id_number"]
     assert head["birth_date"].endswith("岁")
     assert body["phone"] != "13812345678" and "*" in body["phone"]
+
+
+def test_an_alerts_figures_are_masked_as_on_the_alert_page(world: World, tree: Tree) -> None:
+    _masked, masked_secret = make_client(tree.county)
+    _full, full_secret = make_client(tree.county, personal=True)
+    assert api_get(masked_secret, "/api/v1/alerts/").json()["results"][0]["figures"] == {
+        "联系电话": "138****5678",
+        "人均纯收入": 4200,
+    }
+    assert api_get(full_secret, "/api/v1/alerts/").json()["results"][0]["figures"]["联系电话"] == "13812345678"
+
+
+def test_updated_since_returns_only_what_changed_from_then_on(world: World, tree: Tree) -> None:
+    _client, secret = make_client(tree.county)
+    later = (world.household.updated_at + timedelta(seconds=1)).isoformat()
+    earlier = (world.household.updated_at - timedelta(seconds=1)).isoformat()
+    assert ids(secret, f"/api/v1/households/?updated_since={quote(earlier)}") == {world.household.pk}
+    assert ids(secret, f"/api/v1/households/?updated_since={quote(later)}") == set()
 
 
 def test_a_client_with_personal_data_rights_sees_them_in_full(world: World, tree: Tree) -> None:

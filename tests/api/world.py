@@ -92,7 +92,14 @@ def build_world(tree: Tree, staff: Staff) -> World:
     )
     fund_services.payment_create(by=staff.county_admin, funding=line, paid_on=date(2025, 6, 1), amount=Decimal("400"))
     CollectiveIncome.objects.create(village=tree.village_a1, year=2025, quarter=1, business_income=Decimal("12000"))
-    Alert.objects.create(household=target, rule="income_drop", year=2025, quarter=1, raised_at=now)
+    Alert.objects.create(
+        household=target,
+        rule="income_drop",
+        year=2025,
+        quarter=1,
+        raised_at=now,
+        figures={"联系电话": "13812345678", "人均纯收入": 4200},
+    )
     assert Project.objects.count() == 1 and Payment.objects.count() == 1 and Entity.objects.count() == 2
     return World(target, record, case, other, other_record, other_case, other_county, other_admin)
 
