@@ -17,3 +17,11 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "访问令牌（zx_ 开头），由县级或系统管理员在“接口客户端”页面签发，仅显示一次",
         }
+
+
+def order_tags(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """The documentation lists the resources in the registry's order (regions, households, …), not by name."""
+    from api.resources import RESOURCES
+
+    result["tags"] = [{"name": resource.title} for resource in RESOURCES.values()]
+    return result

@@ -116,3 +116,10 @@ def api_call_record(
         records=records,
         duration_ms=duration_ms,
     )
+
+
+def api_calls_prune(*, older_than_days: int | None = None) -> int:
+    """Forget calls older than API_CALL_RETENTION_DAYS; how many were deleted."""
+    days = settings.API_CALL_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    return ApiCall.objects.filter(at__lt=cutoff).delete()[0]

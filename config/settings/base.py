@@ -179,6 +179,7 @@ CELERY_BEAT_SCHEDULE = {
     # Sweeper for debounced recomputes whose delayed message was lost.
     "indicators-recompute-due": {"task": "assessment.tasks.recompute_due_task", "schedule": 60.0},
     "data-changes-prune": {"task": "regions.tasks.data_changes_prune_task", "schedule": crontab(hour=3, minute=45)},
+    "api-calls-prune": {"task": "api.tasks.api_calls_prune_task", "schedule": crontab(hour=3, minute=50)},
     "purge-expired-import-files": {
         "task": "workbooks.tasks.import_files_purge_task",
         "schedule": crontab(hour=3, minute=30),
@@ -210,6 +211,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.order_tags"],
     "ENUM_NAME_OVERRIDES": {
         "RegisterStatusEnum": "households.models.HouseholdStatus",
         "IndicatorStatusEnum": "assessment.models.Status",
@@ -220,6 +222,8 @@ SPECTACULAR_SETTINGS = {
 # A token lives this long; after a rotation the old one still works for the grace period.
 API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "365"))
 API_TOKEN_ROTATION_GRACE_HOURS = int(os.environ.get("API_TOKEN_ROTATION_GRACE_HOURS", "24"))
+# The call log keeps this many days (every call, refused ones included).
+API_CALL_RETENTION_DAYS = int(os.environ.get("API_CALL_RETENTION_DAYS", "180"))
 
 # A county's figures are recomputed this long after the first change of a burst of saves (once,
 # not once per save); on the embedded default, at most once per this many seconds.

@@ -151,3 +151,16 @@ def test_an_unknown_address_under_the_api_is_404_in_the_error_format(tree: Tree)
 def test_the_api_root_lists_only_the_readable_resources(tree: Tree) -> None:
     _client, secret = make_client(tree.county, readable=["regions", "households"])
     assert sorted(api_get(secret, "/api/v1/").json()) == ["households", "regions"]
+
+
+def test_the_call_log_forgets_calls_past_the_retention_period(tree: Tree, settings) -> None:
+    from api.tasks import api_calls_prune_task
+
+    settings.API_CALL_RETENTION_DAYS = 30
+    _client, secret = make_client(tree.county)
+    api_get(secret, HOUSEHOLDS)
+    api_get(secret, HOUSEHOLDS)
+    old = ApiCall.objects.order_by("pk").first()
+    ApiCall.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=31))  # type: ignore[union-attr]
+    assert api_calls_prune_task() == 1
+    assert ApiCall.objects.count() == 1
