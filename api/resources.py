@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from rest_framework import serializers as drf_serializers
 
 from api import serializers
@@ -20,7 +20,7 @@ from assessment.models import Alert, IndicatorValue, Target
 from assessment.selectors import policy_scope
 from cooperatives.models import Binding, Entity, Membership
 from funds.models import Allocation, CollectiveIncome, Payment, Project
-from households.models import Household, IncomeRecord, MonitoringCase, MonitoringThreshold
+from households.models import Household, IncomeRecord, Member, MonitoringCase, MonitoringThreshold
 from industries.models import Industry
 from regions.models import Region, regions_visible_to
 
@@ -47,7 +47,8 @@ def _regions(user: Any) -> QuerySet[Region]:
 
 
 def _households(user: Any) -> QuerySet[Household]:
-    return Household.objects.visible_to(user).select_related("village").prefetch_related("members")
+    members = Prefetch("members", queryset=Member.objects.in_family_order())
+    return Household.objects.visible_to(user).select_related("village").prefetch_related(members)
 
 
 def _thresholds(user: Any) -> QuerySet[MonitoringThreshold]:

@@ -137,7 +137,9 @@ class MemberSerializer(ResourceSerializer):
 
 class HouseholdSerializer(ResourceSerializer):
     number = PersonalTextField(read_only=True, help_text="户编号（由身份证号构成时按个人信息规则脱敏）")
-    members = MemberSerializer(many=True, read_only=True, help_text="家庭成员（含已减员成员，is_active 为否）")
+    members = MemberSerializer(
+        many=True, read_only=True, help_text="家庭成员，按户主、配偶、子女……的顺序（含已减员成员，is_active 为否）"
+    )
 
     class Meta:
         model = Household

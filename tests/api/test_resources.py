@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from api.resources import RESOURCES
+from households.models import Relation
 from tests.api.world import World, api_get, make_client
-from tests.factories import Tree, household
+from tests.factories import Tree, household, income, member
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +147,27 @@ def test_a_list_takes_a_fixed_number_of_queries_however_many_households(world: W
     with CaptureQueriesContext(connection) as four:
         api_get(secret, "/api/v1/households/")
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def test_every_resources_list_takes_as_many_queries_for_one_row_as_for_all(world: World, tree: Tree, staff) -> None:
+    second = household(staff.village_clerk, tree.village_a1)
+    income(staff.village_clerk, second, "2025Q1", wages_migrant_work="100")
+    _client, secret = make_client(tree.county)
+    for name in RESOURCES:
+        counts = []
+        for limit in (1, 1000):
+            with CaptureQueriesContext(connection) as queries:
+                assert api_get(secret, f"/api/v1/{name}/?limit={limit}").status_code == 200
+            counts.append(len(queries.captured_queries))
+        assert counts[0] == counts[1], name
+
+
+def test_members_come_in_family_order_head_first(tree: Tree, staff) -> None:
+    target = household(
+        staff.village_clerk,
+        tree.village_a1,
+        members=[member(Relation.FATHER, name="父亲", birth="19400101"), member(name="户主", birth="19700101")],
+    )
+    _client, secret = make_client(tree.county)
+    names = [row["name"] for row in api_get(secret, f"/api/v1/households/{target.pk}/").json()["members"]]
+    assert names == ["户主", "父亲"]  # not oldest first, as the table itself orders them
