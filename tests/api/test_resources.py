@@ -87,6 +87,24 @@ def test_updated_since_returns_only_what_changed_from_then_on(world: World, tree
     assert ids(secret, f"/api/v1/households/?updated_since={quote(later)}") == set()
 
 
+def test_no_answer_to_a_masked_client_carries_a_full_number_or_birth_date(world: World, tree: Tree) -> None:
+    stored = world.household.members.get()
+    secrets_ = [stored.id_number, stored.birth_date.isoformat(), "13812345678", "13987654321", "13700001111"]
+    _masked, secret = make_client(tree.county)
+    _full, full_secret = make_client(tree.county, personal=True)
+    revealed: set[str] = set()
+    for name in RESOURCES:
+        listed = api_get(secret, f"/api/v1/{name}/").content.decode()
+        details = [
+            api_get(secret, f"/api/v1/{name}/{row}/").content.decode() for row in ids(secret, f"/api/v1/{name}/")
+        ]
+        for text in [listed, *details]:
+            assert not [value for value in secrets_ if value in text], name
+        revealed |= {value for value in secrets_ if value in api_get(full_secret, f"/api/v1/{name}/").content.decode()}
+    # The same answers to a client that may see personal data do carry every one of them.
+    assert revealed == set(secrets_)
+
+
 def test_a_client_with_personal_data_rights_sees_them_in_full(world: World, tree: Tree) -> None:
     _client, secret = make_client(tree.county, personal=True)
     body = api_get(secret, f"/api/v1/households/{world.household.pk}/").json()

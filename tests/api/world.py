@@ -47,7 +47,9 @@ def _case(target: Household) -> MonitoringCase:
 
 def build_world(tree: Tree, staff: Staff) -> World:
     clerk = staff.village_clerk
-    target = household(clerk, tree.village_a1, phone="13812345678", members=[member(birth="19800101")])
+    target = household(
+        clerk, tree.village_a1, phone="13812345678", helper_phone="13987654321", members=[member(birth="19800101")]
+    )
     record = income(clerk, target, "2025Q1", wages_migrant_work="3000")
     case = _case(target)
 
@@ -79,6 +81,7 @@ def build_world(tree: Tree, staff: Staff) -> World:
     )
     enterprise, cooperative = bound_pair(tree.county, tree.village_a1)
     enterprise.industries.set([industry])
+    Entity.objects.filter(pk=cooperative.pk).update(contact_phone="13700001111")
     Membership.objects.create(
         cooperative=cooperative,
         household=target,
