@@ -142,3 +142,21 @@ def test_the_call_log_filters_by_client_and_day_and_pages(staff: Staff, tree: Tr
     assert "/api/v1/regions/" in browser.get(f"/api-clients/calls/?day_from={today}&day_to={today}").content.decode()
     assert "/api/v1/regions/" not in browser.get("/api-clients/calls/?day_to=2020-01-01").content.decode()
     assert first.calls.count() == 3
+
+
+def test_the_admin_shows_clients_tokens_and_calls_read_only_without_the_token_hash(staff: Staff, tree: Tree) -> None:
+    client, secret = make_client(tree.county)
+    api_get(secret, "/api/v1/regions/")
+    browser = login("root")
+    token = client.tokens.get()
+    for url in [
+        "/admin/api/apiclient/",
+        f"/admin/api/apiclient/{client.pk}/change/",
+        "/admin/api/apitoken/",
+        f"/admin/api/apitoken/{token.pk}/change/",
+        "/admin/api/apicall/",
+    ]:
+        response = browser.get(url)
+        assert response.status_code == 200, url
+        assert token.token_hash not in response.content.decode()
+    assert browser.get("/admin/api/apiclient/add/").status_code == 403
