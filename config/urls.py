@@ -22,4 +22,6 @@ urlpatterns = [
     path("cooperatives/excel/", include("cooperatives.excel_urls")),
     path("cooperatives/", include("cooperatives.urls")),
     path("funds/", include("funds.urls")),
+    path("api/", include("api.urls")),
+    path("api-clients/", include("api.client_urls")),
 ]

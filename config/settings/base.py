@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
     "django_htmx",
@@ -43,6 +46,7 @@ INSTALLED_APPS = [
     "cooperatives",
     "funds",
     "assessment",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +179,7 @@ CELERY_BEAT_SCHEDULE = {
     # Sweeper for debounced recomputes whose delayed message was lost.
     "indicators-recompute-due": {"task": "assessment.tasks.recompute_due_task", "schedule": 60.0},
     "data-changes-prune": {"task": "regions.tasks.data_changes_prune_task", "schedule": crontab(hour=3, minute=45)},
+    "api-calls-prune": {"task": "api.tasks.api_calls_prune_task", "schedule": crontab(hour=3, minute=50)},
     "purge-expired-import-files": {
         "task": "workbooks.tasks.import_files_purge_task",
         "schedule": crontab(hour=3, minute=30),
@@ -182,6 +187,43 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50
+
+# The REST API (api/): bearer tokens only, one error format, keyset pages, per-client throttling.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "振兴台账 数据接口",
+    "DESCRIPTION": "供省级平台同步县级台账数据的接口。每个请求须在请求头携带 Authorization: Bearer <令牌>；"
+    "客户端只能读取其区划范围内、已授权资源的记录，范围外的记录一律 404。错误统一为 "
+    '{"code", "message", "errors"} 格式。',
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.order_tags"],
+    "ENUM_NAME_OVERRIDES": {
+        "RegisterStatusEnum": "households.models.HouseholdStatus",
+        "IndicatorStatusEnum": "assessment.models.Status",
+        "ProjectStatusEnum": "funds.models.ProjectStatus",
+        "AlertStatusEnum": "assessment.models.AlertStatus",
+    },
+}
+# A token lives this long; after a rotation the old one still works for the grace period.
+API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "365"))
+API_TOKEN_ROTATION_GRACE_HOURS = int(os.environ.get("API_TOKEN_ROTATION_GRACE_HOURS", "24"))
+# The call log keeps this many days (every call, refused ones included).
+API_CALL_RETENTION_DAYS = int(os.environ.get("API_CALL_RETENTION_DAYS", "180"))
 
 # A county's figures are recomputed this long after the first change of a burst of saves (once,
 # not once per save); on the embedded default, at most once per this many seconds.

@@ -1,0 +1,151 @@
+"""API clients (machine accounts scoped to a region), their hashed tokens, and the log of their calls."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from regions.models import Level, Region, ScopedQuerySet
+
+_RATE = re.compile(r"^[1-9][0-9]{0,6}/(sec|second|min|minute|hour|day)$")
+
+
+def validate_throttle_rate(value: str) -> None:
+    """A DRF throttle rate such as "600/min"."""
+    if not _RATE.fullmatch(value or ""):
+        raise ValidationError(
+            _("限流频率格式应为“次数/时间单位”，如 600/min（单位：sec、min、hour、day）"), code="invalid"
+        )
+
+
+def validate_resource_names(value: Any) -> None:
+    """A list of names from the resource registry (api.resources)."""
+    from api.resources import RESOURCES
+
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ValidationError(_("资源权限应为资源名称列表"), code="invalid")
+    unknown = sorted(set(value) - set(RESOURCES))
+    if unknown:
+        raise ValidationError(_("没有名为“%(names)s”的资源") % {"names": "、".join(unknown)}, code="invalid")
+
+
+class ApiClient(models.Model):
+    """A provincial (or other) system that reads and writes one region's subtree through the API."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    region = models.ForeignKey(Region, verbose_name=_("可访问区划"), on_delete=models.PROTECT, related_name="+")
+    readable = models.JSONField(
+        _("可读资源"), default=list, blank=True, validators=[validate_resource_names], help_text=_("资源名称列表")
+    )
+    writable = models.JSONField(
+        _("可写资源"), default=list, blank=True, validators=[validate_resource_names], help_text=_("资源名称列表")
+    )
+    may_view_personal_data = models.BooleanField(
+        _("可查看个人信息"), default=False, help_text=_("否则身份证号、电话、出生日期按页面规则脱敏")
+    )
+    throttle_rate = models.CharField(
+        _("限流频率"), max_length=20, default="600/min", validators=[validate_throttle_rate], help_text=_("如 600/min")
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    deactivated_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("接口客户端")
+        verbose_name_plural = _("接口客户端")
+        ordering = ["region__code", "name"]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="api_client_unique_name_per_region")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.region_id is not None and self.region.level > Level.COUNTY:
+            raise ValidationError({"region": _("接口客户端的区划应为县级或以上")})
+        missing = sorted(set(self.writable or []) - set(self.readable or []))
+        if missing:
+            raise ValidationError({"writable": _("可写资源须同时可读：%(names)s") % {"names": "、".join(missing)}})
+
+    def may_read(self, resource: str) -> bool:
+        return resource in (self.readable or [])
+
+    def may_write(self, resource: str) -> bool:
+        return resource in (self.writable or [])
+
+
+class ApiToken(models.Model):
+    """A bearer token of a client: only its SHA-256 is stored; the token itself is shown once."""
+
+    client = models.ForeignKey(ApiClient, verbose_name=_("客户端"), on_delete=models.CASCADE, related_name="tokens")
+    token_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True, editable=False)
+    hint = models.CharField(_("令牌开头"), max_length=12, editable=False, help_text=_("便于辨认，不足以使用"))
+    created_at = models.DateTimeField(_("签发时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签发人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    expires_at = models.DateTimeField(_("失效时间"))
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("访问令牌")
+        verbose_name_plural = _("访问令牌")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="api_token_expires_later")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hint}…"
+
+    def is_valid_at(self, moment: Any) -> bool:
+        return self.revoked_at is None and self.expires_at > moment
+
+
+class ApiCall(models.Model):
+    """One request to /api/v1/, answered or refused (the client is unknown when the token was not accepted)."""
+
+    client = models.ForeignKey(
+        ApiClient, verbose_name=_("客户端"), null=True, on_delete=models.CASCADE, related_name="calls"
+    )
+    method = models.CharField(_("方法"), max_length=10)
+    path = models.CharField(_("路径"), max_length=500)
+    status = models.PositiveSmallIntegerField(_("状态码"))
+    records = models.PositiveIntegerField(_("记录数"), default=0)
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("接口调用记录")
+        verbose_name_plural = _("接口调用记录")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "at"], name="api_call_client_at"),
+            models.Index(fields=["at"], name="api_call_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"

@@ -1,0 +1,31 @@
+"""/api/v1/: the resources (one router entry per registered resource), the schema and its documentation."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import SimpleRouter
+
+from api.authentication import BearerTokenAuthentication
+from api.viewsets import VIEWSETS, ApiRoot, NoSuchEndpoint
+
+app_name = "api"
+
+router = SimpleRouter(trailing_slash=True)
+for name, viewset in VIEWSETS.items():
+    router.register(name, viewset, basename=name)
+
+# The schema and its documentation are read-only pages: staff read them with their session, clients
+# with their token. Only these two accept a session; every resource takes a bearer token only.
+documentation_access = {
+    "authentication_classes": [BearerTokenAuthentication, SessionAuthentication],
+    "permission_classes": [IsAuthenticated],
+}
+
+urlpatterns = [
+    path("v1/", ApiRoot.as_view(), name="root"),
+    path("v1/schema/", SpectacularAPIView.as_view(**documentation_access), name="schema"),
+    path("v1/docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **documentation_access), name="docs"),
+    path("v1/", include(router.urls)),
+    re_path(r"^v1/.*$", NoSuchEndpoint.as_view(), name="not-found"),
+]

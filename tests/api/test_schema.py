@@ -1,0 +1,103 @@
+"""The OpenAPI schema is valid, every endpoint answers as it says, and its documentation is served locally."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from api.resources import RESOURCES
+from tests.api.world import World, api_get, make_client
+from tests.factories import PASSWORD, Tree
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Any]:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def assert_matches(spec: dict[str, Any], path: str, status: int, body: Any) -> None:
+    """The body validates against the schema the spec gives for GET `path` answering `status`."""
+    response = spec["paths"][path]["get"]["responses"][str(status)]
+    schema = {**response["content"]["application/json"]["schema"], "components": spec["components"]}
+    errors = sorted(OAS30Validator(schema).iter_errors(body), key=str)
+    assert not errors, f"{path} {status}: {errors[0]}"
+
+
+def test_the_schema_is_a_valid_openapi_document(spec: dict[str, Any]) -> None:
+    validate(spec)
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
+    for name in RESOURCES:
+        assert f"/api/v1/{name}/" in spec["paths"] and f"/api/v1/{name}/{{id}}/" in spec["paths"]
+
+
+def test_every_field_is_described_in_chinese(spec: dict[str, Any]) -> None:
+    for name, resource in RESOURCES.items():
+        component = spec["components"]["schemas"][resource.serializer.__name__.removesuffix("Serializer")]
+        for field, schema in component["properties"].items():
+            text = schema.get("description") or (schema.get("allOf") or [{}])[0].get("description", "")
+            assert re.search(r"[\u4e00-\u9fff]", text or ""), f"{name}.{field} has no Chinese description"
+
+
+@pytest.mark.parametrize("personal", [False, True])
+def test_every_resources_list_and_detail_answer_as_the_schema_says(
+    spec: dict[str, Any], world: World, tree: Tree, personal: bool
+) -> None:
+    _client, secret = make_client(tree.county, personal=personal)
+    for name in RESOURCES:
+        listed = api_get(secret, f"/api/v1/{name}/")
+        assert listed.status_code == 200
+        body = listed.json()
+        assert body["results"], f"the world has no {name}: the check would prove nothing"
+        assert_matches(spec, f"/api/v1/{name}/", 200, body)
+        detail = api_get(secret, f"/api/v1/{name}/{body['results'][0]['id']}/")
+        assert detail.status_code == 200 and detail["ETag"]
+        assert_matches(spec, f"/api/v1/{name}/{{id}}/", 200, detail.json())
+
+
+def test_error_answers_match_the_error_schema(spec: dict[str, Any], world: World, tree: Tree) -> None:
+    _client, secret = make_client(tree.county, readable=["households"], rate="1/min")
+    path = "/api/v1/households/{id}/"
+    assert_matches(spec, path, 404, api_get(secret, f"/api/v1/households/{world.other_household.pk}/").json())
+    assert_matches(spec, path, 429, api_get(secret, f"/api/v1/households/{world.household.pk}/").json())
+    assert_matches(spec, path, 401, api_get(None, f"/api/v1/households/{world.household.pk}/").json())
+    _other, other_secret = make_client(tree.county, readable=[])
+    assert_matches(spec, "/api/v1/households/", 403, api_get(other_secret, "/api/v1/households/").json())
+    assert_matches(spec, "/api/v1/households/", 400, api_get(other_secret, "/api/v1/households/?after=x").json())
+
+
+def test_the_schema_is_served_to_a_token_and_to_a_logged_in_admin_only(staff, tree: Tree) -> None:
+    _client, secret = make_client(tree.county)
+    assert api_get(secret, "/api/v1/schema/").status_code == 200
+    assert Client().get("/api/v1/schema/").status_code == 401
+    assert Client().get("/api/v1/docs/").status_code == 401
+    browser = Client()
+    assert browser.login(username="xianadmin", password=PASSWORD)
+    assert browser.get("/api/v1/schema/").status_code == 200
+
+
+def test_the_documentation_page_loads_nothing_from_outside_the_app(staff) -> None:
+    browser = Client()
+    assert browser.login(username="xianadmin", password=PASSWORD)
+    response = browser.get("/api/v1/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the page refers to another host"
+    assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assert any("swagger-ui" in asset for asset in assets)
+    for asset in assets:
+        assert asset.startswith("/"), asset
+        assert browser.get(asset).status_code == 200, asset
+    # Nor does the inline script that starts Swagger UI (it fetches the schema from this app).
+    assert not re.search(r"https?://(?!testserver)", html) and not re.search(r"cdn|unpkg|jsdelivr", html, re.I)
