@@ -55,6 +55,20 @@ class CharacterClassesValidator:
         return _("须包含大写字母、小写字母、数字、符号中的至少%(required)d类。") % {"required": self.required}
 
 
+class UsernameValidator:
+    """Refuses a password that contains the username, forwards or backwards (Django's similarity
+    check lets "Cun-cun-cun1" through for the user cun: the name is too short a part of it)."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        username = (getattr(user, "username", "") or "").lower()
+        lowered = password.lower()
+        if len(username) >= 3 and (username in lowered or username[::-1] in lowered):
+            raise ValidationError(_("密码不能包含用户名。"), code="password_contains_username")
+
+    def get_help_text(self) -> str:
+        return _("不能包含用户名。")
+
+
 class PasswordHistoryValidator:
     """Refuses the account's current password and the ones before it, `count` in all; remembers each new one."""
 

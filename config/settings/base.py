@@ -128,6 +128,7 @@ LOGOUT_REDIRECT_URL = "login"
 # The password policy (等保 level 3) for every password chosen through a page; messages in Chinese.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "regions.passwords.UsernameValidator"},
     {"NAME": "regions.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "regions.passwords.CharacterClassesValidator", "OPTIONS": {"required": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
