@@ -12,7 +12,7 @@ from regions.forms import RegionChoiceField, bootstrap
 from regions.models import Region
 
 
-class ThresholdForm(forms.ModelForm):  # type: ignore[type-arg]
+class ThresholdForm(forms.ModelForm):
     region = RegionChoiceField(label="区划", queryset=Region.objects.none(), empty_label="请选择")
     year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
     amount = forms.DecimalField(
@@ -39,8 +39,10 @@ class ThresholdForm(forms.ModelForm):  # type: ignore[type-arg]
     def validate_unique(self) -> None:
         # Django would say "具有 区划 和 年度 的 防返贫监测标准 已存在"; say it in the domain's words.
         region, year = self.cleaned_data.get("region"), self.cleaned_data.get("year")
+        if region is None or year is None:
+            return
         duplicates = MonitoringThreshold.objects.filter(region=region, year=year).exclude(pk=self.instance.pk)
-        if region is not None and year is not None and duplicates.exists():
+        if duplicates.exists():
             self.add_error("year", f"{region.name}{year}年的监测标准已存在，请修改那一条")
 
 

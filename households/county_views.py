@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -78,7 +81,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, accounts=audit.audit_accounts(user=user))
     filters = form.filters()
     tab = filters.pop("tab")
-    rows: object
+    rows: QuerySet[Any]
     if tab == "exports":
         rows = audit.export_record_list(user=user, **filters)
     elif tab == "imports":
@@ -86,7 +89,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     else:
         kinds = {"access": audit.ACCESS_KINDS, "accounts": audit.ACCOUNT_KINDS, "personal": audit.PERSONAL_KINDS}
         rows = region_selectors.audit_event_list(user=user, kinds=list(kinds[tab]), **filters)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     tab_query = query.copy()

@@ -81,7 +81,8 @@ def threshold_save(
         threshold = MonitoringThreshold()
     else:
         before = MonitoringThreshold.objects.select_related("region").get(pk=threshold.pk)
-    threshold.region, threshold.year, threshold.amount, threshold.source = region, year, amount, source
+    threshold.region, threshold.year, threshold.source = region, year, source
+    threshold.amount = amount.quantize(Decimal("0.01"))
     threshold.full_clean()
     threshold.save()
     if before is not None and before.region_id != region.pk:

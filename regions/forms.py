@@ -27,7 +27,7 @@ def bootstrap(form: forms.BaseForm) -> None:
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
-class RegionChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class RegionChoiceField(forms.ModelChoiceField):
     """A region indented by level and named with it: 金碧镇（乡/镇）."""
 
     def label_from_instance(self, obj: Any) -> str:
@@ -36,7 +36,7 @@ class RegionChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 
 def _role_choices(user: User) -> list[tuple[str, str]]:
-    return [(role, Role(role).label) for role in user.managed_roles()]
+    return [(role, str(Role(role).label)) for role in user.managed_roles()]
 
 
 class AccountFilterForm(forms.Form):
@@ -80,7 +80,8 @@ class AccountForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        role, region = cleaned.get("role"), cleaned.get("region")
+        role: str = cleaned.get("role") or ""
+        region = cleaned.get("region")
         expected = ROLE_LEVEL.get(role) if role else None
         if region is not None and expected is not None and region.level != expected:
             self.add_error(
