@@ -98,7 +98,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         request,
         "households/audit_list.html",
         {
-            "filter": form,
+            "filter": {"form": form},
             "page": page,
             "tab": tab,
             "tabs": AUDIT_TABS,

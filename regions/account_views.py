@@ -53,7 +53,9 @@ def account_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "regions/account_list.html", {"filter": form, "page": page, "query": query.urlencode()})
+    return render(
+        request, "regions/account_list.html", {"filter": {"form": form}, "page": page, "query": query.urlencode()}
+    )
 
 
 @login_required
