@@ -72,6 +72,13 @@ def household_list(request: HttpRequest) -> HttpResponse:
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
     rows = selectors.household_rows(ids=list(page.object_list))
+    if rows:
+        # The list shows each 户主's full 身份证号 to the roles that may see it.
+        audit.personal_data_viewed(
+            user=request.user,
+            subject=f"农户台账 第{page.number}页（{len(rows)}户）",
+            ip_address=login_client_address(request),
+        )
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -139,6 +146,9 @@ def household_card(request: HttpRequest, pk: int) -> HttpResponse:
     """One household's 明白卡 for a quarter, a printable A4 page."""
     period = _card_period(request)
     card = cards.household_card(user=request.user, pk=pk, period=period)
+    audit.personal_data_viewed(
+        user=request.user, subject=f"明白卡 {card.household.number}", ip_address=login_client_address(request)
+    )
     return render(
         request,
         "households/cards.html",

@@ -86,6 +86,15 @@ def test_opening_a_household_with_full_id_numbers_is_recorded(staff: Staff, tree
     assert len(rows) == 1 and target.number in rows[0]
 
 
+def test_the_household_list_and_a_card_with_full_id_numbers_are_recorded(staff: Staff, tree: Tree) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    client_for(staff.village_clerk).get(reverse("household_list"))
+    client_for(staff.village_clerk).get(reverse("household_card", args=[target.pk]))
+    client_for(staff.county_viewer).get(reverse("household_list"))
+    subjects = list(AuditEvent.objects.filter(kind=AuditKind.PERSONAL_DATA_VIEWED).values_list("username", "subject"))
+    assert sorted(subjects) == [("cun", "农户台账 第1页（1户）"), ("cun", f"明白卡 {target.number}")]
+
+
 def test_account_changes_are_listed_for_the_county(staff: Staff) -> None:
     client_for(staff.township_admin).post(reverse("account_password_reset", args=[staff.village_clerk.pk]))
     rows = audit_rows(client_for(staff.county_admin), tab="accounts")
