@@ -323,15 +323,10 @@ class AuditKind(models.TextChoices):
     PERSONAL_DATA_VIEWED = "personal_data_viewed", _("查看个人信息")
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def visible_to(self, user: Any) -> AuditEventQuerySet:
-        """Events of accounts in the user's subtree (attempts on unknown usernames: system-wide roles only)."""
-        prefix = user.scope_prefix() if user.is_authenticated else None
-        if prefix is None:
-            return self.none()
-        if prefix == "":
-            return self.all()
-        return self.filter(region__code__startswith=prefix)
+class AuditEventQuerySet(ScopedQuerySet):
+    """Scoped by the acting account's region: attempts on unknown usernames are seen by system-wide roles only."""
+
+    region_field = "region"
 
 
 class AuditEvent(models.Model):
