@@ -110,7 +110,13 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "regions/account_form.html",
-        {"form": form, "title": f"账号 {account.username}", "account": account, "events": events},
+        {
+            "form": form,
+            "title": f"账号 {account.username}",
+            "account": account,
+            "events": events,
+            "locked_out": selectors.account_locked_out(account=account),
+        },
     )
 
 
@@ -122,6 +128,16 @@ def account_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     active = request.POST.get("active") == "1"
     services.account_set_active(by=user, account=account, active=active, ip_address=login_client_address(request))
     messages.success(request, f"账号 {account.username} 已{'启用' if active else '停用'}")
+    return redirect("account_edit", pk=account.pk)
+
+
+@login_required
+@require_POST
+def account_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _administrator(request)
+    account = selectors.account_get(user=user, pk=pk)
+    services.account_unlock(by=user, account=account, ip_address=login_client_address(request))
+    messages.success(request, f"账号 {account.username} 的登录锁定已解除")
     return redirect("account_edit", pk=account.pk)
 
 

@@ -319,6 +319,7 @@ class AuditKind(models.TextChoices):
     ACCOUNT_CHANGED = "account_changed", _("修改账号")
     ACCOUNT_DEACTIVATED = "account_deactivated", _("停用账号")
     ACCOUNT_REACTIVATED = "account_reactivated", _("启用账号")
+    ACCOUNT_UNLOCKED = "account_unlocked", _("解除登录锁定")
     THRESHOLD_CHANGED = "threshold_changed", _("修改监测标准")
     PERSONAL_DATA_VIEWED = "personal_data_viewed", _("查看个人信息")
 

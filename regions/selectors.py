@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -38,6 +39,14 @@ def account_list(
 def account_get(*, user: User, pk: int) -> User:
     """One account the user administers; 404 for anyone else's, however it was guessed."""
     return get_object_or_404(accounts_managed_by(user=user).select_related("region"), pk=pk)
+
+
+def account_locked_out(*, account: User) -> bool:
+    """Whether repeated failures have locked the account's login from some address (django-axes)."""
+    from axes.models import AccessAttempt
+
+    limit = settings.AXES_FAILURE_LIMIT
+    return AccessAttempt.objects.filter(username=account.username, failures_since_start__gte=limit).exists()
 
 
 def regions_for_accounts(*, user: User) -> RegionQuerySet:

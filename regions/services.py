@@ -324,6 +324,18 @@ def account_set_active(*, by: User, account: User, active: bool, ip_address: str
 
 
 @transaction.atomic
+def account_unlock(*, by: User, account: User, ip_address: str | None = None) -> int:
+    """Lift the login lockout (django-axes) of an account from every address; how many locks were lifted."""
+    from axes.utils import reset
+
+    _check_managed(by=by, role=account.role, region=account.region)
+    lifted = reset(username=account.username)
+    if lifted:
+        audit_record(kind=AuditKind.ACCOUNT_UNLOCKED, user=by, subject=account.username, ip_address=ip_address)
+    return lifted
+
+
+@transaction.atomic
 def account_password_reset(*, by: User, account: User, ip_address: str | None = None) -> str:
     """Give the account a one-time password, shown once to the administrator; it must be changed at next login."""
     _check_managed(by=by, role=account.role, region=account.region)

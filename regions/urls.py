@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/manage/new/", account_views.account_create, name="account_create"),
     path("accounts/manage/<int:pk>/", account_views.account_edit, name="account_edit"),
     path("accounts/manage/<int:pk>/active/", account_views.account_set_active, name="account_set_active"),
+    path("accounts/manage/<int:pk>/unlock/", account_views.account_unlock, name="account_unlock"),
     path(
         "accounts/manage/<int:pk>/reset-password/", account_views.account_password_reset, name="account_password_reset"
     ),

@@ -193,3 +193,28 @@ def test_none_of_the_last_five_passwords_may_come_back(staff: Staff) -> None:
 def test_the_demo_password_still_logs_in(staff: Staff) -> None:
     # Passwords set in code (seed_demo, these fixtures) are not held to the policy.
     assert Client().post(reverse("login"), {"username": "cun", "password": PASSWORD}).status_code == 302
+
+
+def test_a_township_admin_lifts_a_clerks_login_lockout_on_the_account_page(staff: Staff) -> None:
+    for _ in range(5):
+        Client().post(reverse("login"), {"username": "cun", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    locked = Client().post(reverse("login"), {"username": "cun", "password": PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    assert locked.status_code == 429
+    admin = client_for(staff.township_admin)
+    page = admin.get(reverse("account_edit", args=[staff.village_clerk.pk])).content.decode()
+    assert 'data-testid="locked-out"' in page
+    # Another township's administrator cannot reach it.
+    assert (
+        client_for(staff.other_township_admin)
+        .post(reverse("account_unlock", args=[staff.village_clerk.pk]))
+        .status_code
+        == 404
+    )
+    assert admin.post(reverse("account_unlock", args=[staff.village_clerk.pk])).status_code == 302
+    again = Client().post(reverse("login"), {"username": "cun", "password": PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    assert again.status_code == 302
+    assert AuditEvent.objects.filter(kind=AuditKind.ACCOUNT_UNLOCKED, user=staff.township_admin, subject="cun").exists()
+    assert (
+        'data-testid="locked-out"'
+        not in admin.get(reverse("account_edit", args=[staff.village_clerk.pk])).content.decode()
+    )
