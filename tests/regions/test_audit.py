@@ -12,6 +12,7 @@ from households.excel.models import ExportRecord
 from regions.models import AuditEvent, AuditKind, User
 from tests.conftest import Staff
 from tests.factories import PASSWORD, Tree, household
+from workbooks.models import ImportBatch
 
 
 def client_for(user: User) -> Client:
@@ -73,6 +74,22 @@ def test_exports_are_listed_with_whether_personal_data_left_unmasked(staff: Staf
     rows = audit_rows(client_for(staff.county_admin), tab="exports")
     assert len(rows) == 1 and ">cun<" in rows[0] and "花名册" in rows[0] and "含完整个人信息" in rows[0]
     assert audit_rows(client_for(staff.other_township_admin), tab="exports") == []
+
+
+def test_imports_are_listed_for_the_uploaders_area(staff: Staff, tree: Tree) -> None:
+    for uploader in [staff.village_clerk, staff.other_township_admin]:
+        ImportBatch.objects.create(
+            kind="roster",
+            uploaded_by=uploader,
+            region=uploader.region,
+            file="imports/x.xlsx",
+            file_name=f"{uploader.username}花名册.xlsx",
+            file_sha256="0" * 64,
+            row_count=12,
+        )
+    rows = audit_rows(client_for(staff.township_admin), tab="imports")
+    assert len(rows) == 1 and "cun花名册.xlsx" in rows[0] and "花名册" in rows[0] and "排队中" in rows[0]
+    assert len(audit_rows(client_for(staff.county_admin), tab="imports")) == 2
 
 
 def test_opening_a_household_with_full_id_numbers_is_recorded(staff: Staff, tree: Tree) -> None:
