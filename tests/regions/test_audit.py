@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from households.excel.models import ExportRecord
-from regions.models import AuditEvent, AuditKind, User
+from regions.models import AuditEvent, AuditKind, Role, User
 from tests.conftest import Staff
 from tests.factories import PASSWORD, Tree, household
 from workbooks.models import ImportBatch
@@ -126,3 +129,23 @@ def test_the_list_is_paginated(staff: Staff) -> None:
     client = client_for(staff.county_admin)
     assert len(audit_rows(client, tab="access", username="cun")) == 50
     assert len(audit_rows(client, tab="access", username="cun", page="2")) == 10
+
+
+def test_the_audit_and_account_lists_read_in_the_same_number_of_queries_for_few_and_many_rows(
+    staff: Staff, tree: Tree, django_assert_num_queries: Any
+) -> None:
+    client = client_for(staff.county_admin)
+
+    def add(count: int) -> None:
+        for index in range(count):
+            username = f"c{User.objects.count()}-{index}"
+            clerk = User.objects.create_user(username, role=Role.VILLAGE_CLERK, region=tree.village_a2)
+            AuditEvent.objects.create(kind=AuditKind.LOGIN, user=clerk, username=username, region=tree.village_a2)
+
+    add(2)
+    for url, params in [(reverse("audit_list"), {"tab": "access"}), (reverse("account_list"), {})]:
+        with CaptureQueriesContext(connection) as few:
+            client.get(url, params)
+        add(20)
+        with django_assert_num_queries(len(few.captured_queries)):
+            client.get(url, params)
