@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import views
+from households import county_views, views
 from households.excel import views as excel_views
 
 urlpatterns = [
@@ -21,6 +21,10 @@ urlpatterns = [
         views.monitoring_case_eliminate,
         name="case_eliminate",
     ),
+    path("thresholds/", county_views.threshold_list, name="threshold_list"),
+    path("thresholds/new/", county_views.threshold_edit, name="threshold_create"),
+    path("thresholds/<int:pk>/", county_views.threshold_edit, name="threshold_edit"),
+    path("audit/", county_views.audit_list, name="audit_list"),
     path("imports/template/<str:kind>.xlsx", excel_views.template_download, name="import_template"),
     path("households/export/<str:kind>.xlsx", excel_views.export_download, name="export_download"),
     path("exports/", excel_views.export_job_list, name="export_jobs"),

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from households import cards, selectors, services
+from households import audit, cards, selectors, services
 from households.forms import (
     BaseMemberFormSet,
     CancelForm,
@@ -36,6 +36,7 @@ from households.models import (
 )
 from households.quarter import Quarter
 from households.sections import household_sections
+from regions.backends import login_client_address
 
 
 def _reported_quarter(today: date | None = None) -> Quarter:
@@ -71,6 +72,13 @@ def household_list(request: HttpRequest) -> HttpResponse:
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
     rows = selectors.household_rows(ids=list(page.object_list))
+    if rows:
+        # The list shows each 户主's full 身份证号 to the roles that may see it.
+        audit.personal_data_viewed(
+            user=request.user,
+            subject=f"农户台账 第{page.number}页（{len(rows)}户）",
+            ip_address=login_client_address(request),
+        )
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -98,6 +106,9 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if household.latest_income_year:
         threshold = selectors.threshold_for(region=household.village, year=household.latest_income_year)
     cases = list(household.monitoring_cases.all())
+    audit.personal_data_viewed(
+        user=request.user, subject=f"农户 {household.number}", ip_address=login_client_address(request)
+    )
     return render(
         request,
         "households/household_detail.html",
@@ -135,6 +146,9 @@ def household_card(request: HttpRequest, pk: int) -> HttpResponse:
     """One household's 明白卡 for a quarter, a printable A4 page."""
     period = _card_period(request)
     card = cards.household_card(user=request.user, pk=pk, period=period)
+    audit.personal_data_viewed(
+        user=request.user, subject=f"明白卡 {card.household.number}", ip_address=login_client_address(request)
+    )
     return render(
         request,
         "households/cards.html",
@@ -220,6 +234,10 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "已保存")
             return redirect("household_detail", pk=household.pk)
+    if request.method == "GET":
+        audit.personal_data_viewed(
+            user=request.user, subject=f"农户 {household.number}（修改）", ip_address=login_client_address(request)
+        )
     return render(
         request,
         "households/household_form.html",

@@ -10,7 +10,12 @@ class RegionsConfig(AppConfig):
     verbose_name = "行政区划与用户"
 
     def ready(self) -> None:
-        from regions.signals import ensure_role_groups
+        from django.contrib.auth import signals as auth_signals
+
+        from regions.signals import ensure_role_groups, record_login, record_login_failure, record_logout
 
         # Runs after each app migrates (cheap), so the groups see every permission row.
         post_migrate.connect(ensure_role_groups, dispatch_uid="regions_ensure_role_groups")
+        auth_signals.user_logged_in.connect(record_login, dispatch_uid="regions_audit_login")
+        auth_signals.user_logged_out.connect(record_logout, dispatch_uid="regions_audit_logout")
+        auth_signals.user_login_failed.connect(record_login_failure, dispatch_uid="regions_audit_login_failed")

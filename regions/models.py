@@ -152,6 +152,15 @@ ROLE_LEVEL: dict[str, int | None] = {
 }
 
 
+# Whose accounts each administrating role keeps, inside its own subtree: never a role above its own,
+# and never its own role (a county administrator's account is kept by the province's system administrator).
+MANAGED_ROLES: dict[str, tuple[str, ...]] = {
+    Role.TOWNSHIP_ADMIN: (Role.VILLAGE_CLERK,),
+    Role.COUNTY_ADMIN: (Role.VILLAGE_CLERK, Role.TOWNSHIP_ADMIN, Role.COUNTY_VIEWER),
+    Role.SYSTEM_ADMIN: tuple(role for role in Role if role != Role.SYSTEM_ADMIN),
+}
+
+
 class User(AbstractUser):
     """A staff account: one region, one role; the role's group carries the permissions."""
 
@@ -165,6 +174,9 @@ class User(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # Set when an administrator gives the account a one-time password: every page then leads to
+    # the change-password page until the user has chosen their own (regions.middleware).
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -192,6 +204,21 @@ class User(AbstractUser):
         from regions.services import user_sync_role_group
 
         user_sync_role_group(user=self)
+
+    def managed_roles(self) -> list[str]:
+        """The roles of the accounts this user administers, lowest first (none for most roles)."""
+        if self.is_superuser:
+            return list(Role)
+        if self.scope_prefix() is None:
+            return []
+        return list(MANAGED_ROLES.get(self.role, ()))
+
+    def may_manage_accounts(self) -> bool:
+        return bool(self.managed_roles())
+
+    def may_edit_thresholds(self) -> bool:
+        """County administrators set their county's 监测标准; system administrators anyone's."""
+        return self.is_superuser or (self.is_active and self.role in (Role.COUNTY_ADMIN, Role.SYSTEM_ADMIN))
 
     def scope_prefix(self) -> str | None:
         """Code prefix of the subtree this user may see; '' for everything, None for nothing."""
@@ -264,3 +291,70 @@ class DataChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county_id} v{self.version} {self.prefix}"
+
+
+class PasswordHistory(models.Model):
+    """The hash of a password an account has had: a new password may not repeat the last few."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(_("密码"), max_length=128)
+    set_at = models.DateTimeField(_("设置时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        ordering = ["-set_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.set_at:%Y-%m-%d %H:%M}"
+
+
+class AuditKind(models.TextChoices):
+    LOGIN = "login", _("登录")
+    LOGIN_FAILED = "login_failed", _("登录失败")
+    LOGOUT = "logout", _("退出")
+    PASSWORD_CHANGED = "password_changed", _("修改密码")
+    PASSWORD_RESET = "password_reset", _("重置密码")
+    ACCOUNT_CREATED = "account_created", _("新建账号")
+    ACCOUNT_CHANGED = "account_changed", _("修改账号")
+    ACCOUNT_DEACTIVATED = "account_deactivated", _("停用账号")
+    ACCOUNT_REACTIVATED = "account_reactivated", _("启用账号")
+    ACCOUNT_UNLOCKED = "account_unlocked", _("解除登录锁定")
+    THRESHOLD_CHANGED = "threshold_changed", _("修改监测标准")
+    PERSONAL_DATA_VIEWED = "personal_data_viewed", _("查看个人信息")
+
+
+class AuditEventQuerySet(ScopedQuerySet):
+    """Scoped by the acting account's region: attempts on unknown usernames are seen by system-wide roles only."""
+
+    region_field = "region"
+
+
+class AuditEvent(models.Model):
+    """Something a reviewer asks about later: who signed in (or failed to), changed an account or a
+    policy value, or opened a page with full 身份证号. Exports and imports keep their own records."""
+
+    kind = models.CharField(_("事件"), max_length=32, choices=AuditKind.choices)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # The account that acted; null for a login attempt on a username that does not exist.
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    username = models.CharField(_("用户名"), max_length=150)
+    # The acting account's region when it acted: what scopes the audit page.
+    region = models.ForeignKey(
+        Region, verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    subject = models.CharField(_("对象"), max_length=200, blank=True)
+    detail = models.CharField(_("说明"), max_length=500, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计事件")
+        verbose_name_plural = _("审计事件")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"

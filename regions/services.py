@@ -7,12 +7,24 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from regions import signals
-from regions.models import DataChange, DataVersion, Level, Region, Role, code_prefix, county_code_of
+from regions.models import (
+    AuditEvent,
+    AuditKind,
+    DataChange,
+    DataVersion,
+    Level,
+    Region,
+    Role,
+    code_prefix,
+    county_code_of,
+)
+from regions.passwords import one_time_password
 
 if TYPE_CHECKING:
     from regions.models import User
@@ -188,6 +200,160 @@ def user_create(*, username: str, password: str, role: str, region: Region | Non
     user.full_clean()
     user.save()
     return user
+
+
+def audit_record(
+    *,
+    kind: str,
+    user: User | None,
+    username: str = "",
+    subject: str = "",
+    detail: str = "",
+    ip_address: str | None = None,
+) -> AuditEvent:
+    """Keep one audit event; the acting account's region at this moment is what scopes it later."""
+    return AuditEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=(user.username if user is not None else username)[:150],
+        region_id=user.region_id if user is not None else None,
+        ip_address=ip_address or None,
+        subject=subject[:200],
+        detail=detail[:500],
+    )
+
+
+def _check_managed(*, by: User, role: str, region: Region | None) -> None:
+    """Refuse a role the administrator does not keep, or a region outside their subtree."""
+    if role not in by.managed_roles():
+        raise ValidationError({"role": "无权设置该角色"})
+    prefix = by.scope_prefix()
+    if prefix is None or (region is not None and not region.code.startswith(prefix)):
+        raise ValidationError({"region": "只能选择本辖区内的区划"})
+
+
+def _describe(account: User) -> dict[str, str]:
+    return {
+        "姓名": account.first_name,
+        "角色": account.get_role_display(),
+        "所属区划": account.region.name if account.region else "",
+        "联系电话": account.phone,
+    }
+
+
+@transaction.atomic
+def account_create(
+    *,
+    by: User,
+    username: str,
+    full_name: str,
+    role: str,
+    region: Region,
+    phone: str = "",
+    ip_address: str | None = None,
+) -> tuple[User, str]:
+    """A new account in the administrator's subtree, with a one-time password it must change at first login."""
+    from regions.models import User
+
+    _check_managed(by=by, role=role, region=region)
+    password = one_time_password()
+    account = User(
+        username=username,
+        first_name=full_name,
+        role=role,
+        region=region,
+        phone=phone,
+        is_staff=True,
+        must_change_password=True,
+    )
+    account.set_password(password)
+    account.full_clean()
+    account.save()
+    summary = "；".join(f"{label}：{value}" for label, value in _describe(account).items() if value)
+    audit_record(
+        kind=AuditKind.ACCOUNT_CREATED, user=by, subject=account.username, detail=summary, ip_address=ip_address
+    )
+    return account, password
+
+
+@transaction.atomic
+def account_update(
+    *,
+    by: User,
+    account: User,
+    full_name: str,
+    role: str,
+    region: Region,
+    phone: str = "",
+    ip_address: str | None = None,
+) -> User:
+    """Change an account's name, role, region or phone; the audit says what moved from what to what."""
+    _check_managed(by=by, role=account.role, region=account.region)
+    _check_managed(by=by, role=role, region=region)
+    before = _describe(account)
+    account.first_name, account.role, account.region, account.phone = full_name, role, region, phone
+    account.full_clean()
+    account.save()
+    after = _describe(account)
+    changes = [
+        f"{label}：{before[label] or '（空）'} → {after[label] or '（空）'}"
+        for label in after
+        if before[label] != after[label]
+    ]
+    if changes:
+        audit_record(
+            kind=AuditKind.ACCOUNT_CHANGED,
+            user=by,
+            subject=account.username,
+            detail="；".join(changes),
+            ip_address=ip_address,
+        )
+    return account
+
+
+@transaction.atomic
+def account_set_active(*, by: User, account: User, active: bool, ip_address: str | None = None) -> User:
+    """停用 or 启用 an account; a deactivated account's sessions end with its next request."""
+    _check_managed(by=by, role=account.role, region=account.region)
+    if account.is_active != active:
+        account.is_active = active
+        account.save(update_fields=["is_active"])
+        kind = AuditKind.ACCOUNT_REACTIVATED if active else AuditKind.ACCOUNT_DEACTIVATED
+        audit_record(kind=kind, user=by, subject=account.username, ip_address=ip_address)
+    return account
+
+
+@transaction.atomic
+def account_unlock(*, by: User, account: User, ip_address: str | None = None) -> int:
+    """Lift the login lockout (django-axes) of an account from every address; how many locks were lifted."""
+    from axes.utils import reset
+
+    _check_managed(by=by, role=account.role, region=account.region)
+    lifted = reset(username=account.username)
+    if lifted:
+        audit_record(kind=AuditKind.ACCOUNT_UNLOCKED, user=by, subject=account.username, ip_address=ip_address)
+    return lifted
+
+
+@transaction.atomic
+def account_password_reset(*, by: User, account: User, ip_address: str | None = None) -> str:
+    """Give the account a one-time password, shown once to the administrator; it must be changed at next login."""
+    _check_managed(by=by, role=account.role, region=account.region)
+    password = one_time_password()
+    account.set_password(password)
+    account.must_change_password = True
+    account.save(update_fields=["password", "must_change_password"])
+    audit_record(kind=AuditKind.PASSWORD_RESET, user=by, subject=account.username, ip_address=ip_address)
+    return password
+
+
+@transaction.atomic
+def password_change(*, user: User, password: str, ip_address: str | None = None) -> None:
+    """The user's own new password (already validated against the policy); ends a required change."""
+    user.set_password(password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    audit_record(kind=AuditKind.PASSWORD_CHANGED, user=user, subject=user.username, ip_address=ip_address)
 
 
 __all__ = ["Level", "data_changed", "region_create", "role_groups_ensure", "user_create", "user_sync_role_group"]

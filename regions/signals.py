@@ -1,8 +1,10 @@
-"""Role groups are rebuilt after every migrate; `data_changed` tells other apps a county's data moved."""
+"""Role groups are rebuilt after every migrate; `data_changed` tells other apps a county's data moved;
+every login, failed login and logout is kept for the audit."""
 
 from typing import Any
 
 from django.dispatch import Signal
+from django.http import HttpRequest
 
 # Sent after the commit of a write that bumped a county's DataVersion: sender=None, county_code=str.
 data_changed = Signal()
@@ -12,3 +14,35 @@ def ensure_role_groups(sender: Any, **kwargs: Any) -> None:
     from regions.services import role_groups_ensure
 
     role_groups_ensure()
+
+
+def _address(request: HttpRequest | None) -> str | None:
+    from regions.backends import login_client_address
+
+    return login_client_address(request) if request is not None else None
+
+
+def record_login(sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any) -> None:
+    from regions.models import AuditKind
+    from regions.services import audit_record
+
+    audit_record(kind=AuditKind.LOGIN, user=user, ip_address=_address(request))
+
+
+def record_logout(sender: Any, request: HttpRequest | None = None, user: Any = None, **kwargs: Any) -> None:
+    from regions.models import AuditKind
+    from regions.services import audit_record
+
+    if user is not None:
+        audit_record(kind=AuditKind.LOGOUT, user=user, ip_address=_address(request))
+
+
+def record_login_failure(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    from regions.models import AuditKind, User
+    from regions.services import audit_record
+
+    username = str(credentials.get("username") or "")
+    account = User.objects.filter(username=username).first() if username else None
+    audit_record(kind=AuditKind.LOGIN_FAILED, user=account, username=username, ip_address=_address(request))
