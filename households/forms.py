@@ -346,13 +346,47 @@ class HouseholdFilterForm(forms.Form):
     )
     below = forms.BooleanField(label=_("低于监测标准"), required=False)
     cancelled = forms.BooleanField(label=_("含已注销"), required=False)
+    township = forms.ModelChoiceField(
+        label=_("乡镇"), queryset=Region.objects.none(), required=False, empty_label="全部乡镇"
+    )
+    risk_type = forms.ModelChoiceField(
+        label=_("风险类型"), queryset=RiskType.objects.all(), required=False, empty_label="全部风险类型"
+    )
+    helper = forms.CharField(label=_("帮扶责任人"), required=False, max_length=32)
+    band = forms.ChoiceField(
+        label=_("距监测标准"),
+        required=False,
+        choices=[
+            ("", "不限"),
+            ("below", "低于监测标准"),
+            ("below_near", "低于标准10%以内"),
+            ("above_near", "高于标准不足10%"),
+        ],
+    )
+    fell = forms.BooleanField(label=_("同比下降"), required=False)
+    review = forms.BooleanField(label=_("识别已满6个月"), required=False)
+    missing = forms.CharField(label=_("未录入收入的季度"), required=False, widget=forms.HiddenInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, villages: Any, townships: Any = None, today: date | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.today = today or date.today()
         self.fields["village"] = VillageChoiceField(
             queryset=villages, label=_("村"), required=False, empty_label="全部村"
         )
+        township = cast(forms.ModelChoiceField, self.fields["township"])
+        township.queryset = townships if townships is not None else Region.objects.none()
+
+    def clean_missing(self) -> Quarter | None:
+        text = self.cleaned_data["missing"].strip()
+        if not text:
+            return None
+        try:
+            return Quarter.parse(text)
+        except ValueError as error:
+            raise ValidationError(_("季度格式错误，应如 2026Q3")) from error
 
     def selector_filters(self) -> dict[str, Any]:
         """The keyword arguments of selectors.household_list for what the user picked."""
@@ -367,5 +401,12 @@ class HouseholdFilterForm(forms.Form):
             "open_risk": {"open": True, "none": False}.get(data["risk"]),
             "below_threshold": data["below"],
             "include_cancelled": data["cancelled"],
+            "township": data["township"],
+            "risk_type": data["risk_type"],
+            "helper": data["helper"],
+            "income_fell": data["fell"],
+            "threshold_band": data["band"],
+            "review_due_on": self.today if data["review"] else None,
+            "missing_income_for": data["missing"],
             "ordering": data["sort"] or "number",
         }

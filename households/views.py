@@ -27,6 +27,7 @@ from households.forms import (
     MonitoringCaseForm,
     member_initial,
 )
+from households.home import home_counts
 from households.models import (
     INCOME_GROUPS,
     HouseholdType,
@@ -59,14 +60,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "households/home.html",
-        {"summary": selectors.home_summary(user=request.user, current=quarter), "quarter": quarter},
+        {"counts": home_counts(user=request.user, quarter=quarter), "quarter": quarter},
     )
 
 
 @login_required
 def household_list(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_for_filter(user=request.user)
-    form = HouseholdFilterForm(request.GET or None, villages=villages)
+    townships = selectors.townships_for_filter(user=request.user)
+    form = HouseholdFilterForm(request.GET or None, villages=villages, townships=townships)
     filters = form.selector_filters()
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
@@ -86,6 +88,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "sort_query": sort_query.urlencode(),
             "sort": filters.get("ordering", "number"),
             "can_add": request.user.has_perm("households.add_household"),
+            "choose_township": townships.exists(),
         },
     )
 
