@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from households import cards, selectors, services
+from households import cards, form_messages, selectors, services
 from households.forms import (
     BaseMemberFormSet,
     CancelForm,
@@ -51,6 +51,10 @@ def _apply_errors(form: Any, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def _error_summary(request: HttpRequest, form: Any, formset: Any) -> list[str]:
+    return form_messages.error_summary(form, members=formset) if request.method == "POST" else []
 
 
 @login_required
@@ -185,7 +189,9 @@ def household_create(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_for_filter(user=request.user)
     form = HouseholdForm(request.POST or None, villages=villages)
     formset = cast(BaseMemberFormSet, MemberFormSet(request.POST or None, prefix="members"))
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    # Both are validated, so every error of the page is shown in one round.
+    valid = [form.is_valid(), formset.is_valid()] if request.method == "POST" else [False]
+    if all(valid):
         try:
             household = services.household_register(
                 by=request.user, household=form.save(commit=False), members=formset.member_data()
@@ -195,7 +201,11 @@ def household_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已登记农户 {household.number}")
             return redirect("household_detail", pk=household.pk)
-    return render(request, "households/household_form.html", {"form": form, "formset": formset, "creating": True})
+    return render(
+        request,
+        "households/household_form.html",
+        {"form": form, "formset": formset, "creating": True, "errors": _error_summary(request, form, formset)},
+    )
 
 
 @login_required
@@ -210,7 +220,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     formset = cast(
         BaseMemberFormSet, MemberFormSet(request.POST or None, prefix="members", initial=member_initial(household))
     )
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    valid = [form.is_valid(), formset.is_valid()] if request.method == "POST" else [False]
+    if all(valid):
         try:
             services.household_update(
                 by=request.user,
@@ -226,7 +237,13 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "households/household_form.html",
-        {"form": form, "formset": formset, "household": household, "creating": False},
+        {
+            "form": form,
+            "formset": formset,
+            "household": household,
+            "creating": False,
+            "errors": _error_summary(request, form, formset),
+        },
     )
 
 
@@ -292,6 +309,7 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
                 amounts=form.amounts(),
                 record=record,
                 expected_version=form.cleaned_data.get("version"),
+                wages_confirmed=form.cleaned_data["wages_confirmed"],
             )
         except ValidationError as error:
             if hasattr(error, "error_dict") and "quarter" in error.message_dict:
