@@ -415,7 +415,12 @@ class HouseholdFilterForm(forms.Form):
             queryset=villages, label=_("村"), required=False, empty_label="全部村"
         )
         township = cast(forms.ModelChoiceField, self.fields["township"])
-        township.queryset = townships if townships is not None else Region.objects.none()
+        # Exports rebuild this form from the list's query: the townships of the villages the user sees.
+        township.queryset = (
+            townships
+            if townships is not None
+            else Region.objects.filter(pk__in=villages.values("parent_id")).order_by("code")
+        )
 
     def clean_missing(self) -> Quarter | None:
         text = self.cleaned_data["missing"].strip()

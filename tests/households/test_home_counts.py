@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 import pytest
+from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
 
@@ -127,3 +128,16 @@ def test_the_list_filters_households_whose_income_fell_from_the_same_quarter_las
     income(staff.township_admin, rising, str(reported.year_earlier()), wages_other="2000")
     income(staff.township_admin, rising, str(reported), wages_other="3000")
     assert listed(client, f"{reverse('household_list')}?fell=on") == 1
+
+
+def test_an_export_of_the_list_keeps_its_township_filter(
+    tree: Tree, staff: Staff, ledger: dict[str, Household]
+) -> None:
+    from households.excel.export_jobs import filter_form
+    from households.selectors import household_list
+
+    household(staff.county_admin, tree.village_b1)
+    query = QueryDict(f"township={tree.township_b.pk}")
+    form = filter_form(user=staff.county_viewer, query=query)
+    assert form.is_valid(), form.errors
+    assert household_list(user=staff.county_viewer, **form.selector_filters()).count() == 1
