@@ -117,6 +117,7 @@ def test_a_member_leaving_needs_a_reason_and_a_date(tree: Tree, staff: Staff, cl
     assert saved.status_code == 302
     left = target.members.get(is_active=False)
     assert (left.left_reason, left.left_on) == ("外嫁", date(2025, 5, 1))
+    assert "（减员 2025-05-01：外嫁）" in clerk.get(saved["Location"]).content.decode()
 
 
 def test_the_service_refuses_a_member_leaving_without_reason_or_date(tree: Tree, staff: Staff) -> None:
