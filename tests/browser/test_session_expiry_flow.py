@@ -88,3 +88,41 @@ def test_income_typed_when_the_session_expires_comes_back_after_logging_in_again
     expect(page.get_by_test_id("draft-restored")).to_have_count(0)
     expect(page.get_by_label("务工收入", exact=True)).to_have_value("")
     assert page_problems.console_errors == [] and page_problems.broken_assets == []
+
+
+def test_a_household_form_draft_keeps_added_member_rows_and_can_be_discarded(
+    transactional_db: None,
+    live_server: Any,
+    tree: Tree,
+    staff: Staff,
+    page: Page,
+    page_problems: PageProblems,
+) -> None:
+    form_url = f"{live_server.url}/households/new/"
+    page.goto(form_url)
+    log_in(page)
+    page.get_by_label("户编号").fill("532326100201-D001")
+    page.get_by_role("button", name="＋ 添加成员").click()
+    rows = page.get_by_test_id("member-row")
+    rows.nth(1).locator('[name$="-name"]').fill("李桂英")
+    rows.nth(1).locator('[name$="-relation"]').select_option(label="配偶")
+
+    # Leaving the page without saving (a closed tab, a dropped connection) keeps what was typed.
+    page.goto(f"{live_server.url}/households/")
+    page.goto(form_url)
+    expect(page.get_by_test_id("draft-restored")).to_be_visible()
+    expect(rows).to_have_count(2)
+    expect(page.get_by_label("户编号")).to_have_value("532326100201-D001")
+    expect(rows.nth(1).locator('[name$="-name"]')).to_have_value("李桂英")
+    expect(rows.nth(1).locator('[name$="-relation"]')).to_have_value("spouse")
+
+    page.get_by_test_id("draft-restored").get_by_role("button", name="放弃恢复").click()
+    expect(page.get_by_test_id("draft-restored")).to_have_count(0)
+    expect(page.get_by_label("户编号")).to_have_value("")
+    expect(rows).to_have_count(1)
+
+    # Signing out removes the user's drafts from the browser.
+    page.get_by_label("户编号").fill("532326100201-D002")
+    page.get_by_role("button", name="退出").click()
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('zhenxing-draft:'))") == []
+    assert page_problems.console_errors == [] and page_problems.broken_assets == []
