@@ -84,28 +84,54 @@
     }
   } catch (error) { sessionStorage.removeItem(PENDING); }
 
+  // The record's version as the page shows it: a draft typed over an older version is not applied
+  // silently, or saving it would overwrite what someone else saved in between.
+  const versionOf = (form) => (form.elements.version ? form.elements.version.value : "");
+
+  function showNotice(form, key, draft) {
+    const notice = document.createElement("div");
+    notice.className = "alert py-2 d-flex align-items-center gap-2 flex-wrap";
+    notice.setAttribute("role", "status");
+    const time = new Date(draft.savedAt).toLocaleString("zh-CN", { hour12: false });
+    const discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "btn btn-outline-secondary btn-sm ms-auto";
+    discard.textContent = "放弃恢复";
+    discard.addEventListener("click", () => { localStorage.removeItem(key); location.reload(); });
+    const text = document.createElement("span");
+    if ((draft.version || "") === versionOf(form)) {
+      apply(form, draft.values);
+      notice.classList.add("alert-info");
+      notice.dataset.testid = "draft-restored";
+      text.textContent = "已恢复未提交的内容（暂存于 " + time + "），请核对后保存。";
+      notice.append(text, discard);
+    } else {
+      notice.classList.add("alert-warning");
+      notice.dataset.testid = "draft-outdated";
+      text.textContent = "本机暂存有 " + time + " 未提交的内容，但该记录此后已被他人修改，未自动恢复。";
+      const restore = document.createElement("button");
+      restore.type = "button";
+      restore.className = "btn btn-warning btn-sm ms-auto";
+      restore.textContent = "仍然恢复（覆盖他人的修改）";
+      restore.addEventListener("click", () => {
+        apply(form, draft.values);
+        restore.remove();
+        text.textContent = "已恢复未提交的内容（暂存于 " + time + "），请核对后保存。";
+      });
+      discard.classList.remove("ms-auto");
+      notice.append(text, restore, discard);
+    }
+    form.parentNode.insertBefore(notice, form);
+  }
+
   document.querySelectorAll("form[data-draft]").forEach((form) => {
     const key = DRAFT_PREFIX + location.pathname + (form.dataset.draft ? "#" + form.dataset.draft : "");
     const draft = read(key);
-    if (draft && !same(draft.values, snapshot(form))) {
-      apply(form, draft.values);
-      const notice = document.createElement("div");
-      notice.className = "alert alert-info py-2 d-flex align-items-center gap-2";
-      notice.setAttribute("role", "status");
-      notice.dataset.testid = "draft-restored";
-      const saved = new Date(draft.savedAt);
-      const time = saved.toLocaleString("zh-CN", { hour12: false });
-      notice.innerHTML = '<span>已恢复未提交的内容（暂存于 ' + time + '），请核对后保存。</span>' +
-        '<button type="button" class="btn btn-outline-secondary btn-sm ms-auto">放弃恢复</button>';
-      notice.querySelector("button").addEventListener("click", () => {
-        localStorage.removeItem(key);
-        location.reload();
-      });
-      form.parentNode.insertBefore(notice, form);
-    }
+    if (draft && !same(draft.values, snapshot(form))) showNotice(form, key, draft);
     const save = () => {
       try {
-        localStorage.setItem(key, JSON.stringify({ savedAt: Date.now(), values: snapshot(form) }));
+        const draft = { savedAt: Date.now(), version: versionOf(form), values: snapshot(form) };
+        localStorage.setItem(key, JSON.stringify(draft));
       } catch (error) { /* storage full or disabled: the form still works without a draft */ }
     };
     form.addEventListener("input", save);

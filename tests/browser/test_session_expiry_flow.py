@@ -126,3 +126,32 @@ def test_a_household_form_draft_keeps_added_member_rows_and_can_be_discarded(
     page.get_by_role("button", name="退出").click()
     assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('zhenxing-draft:'))") == []
     assert page_problems.console_errors == [] and page_problems.broken_assets == []
+
+
+def test_a_draft_typed_before_someone_else_saved_the_record_is_not_applied_silently(
+    transactional_db: None,
+    live_server: Any,
+    tree: Tree,
+    staff: Staff,
+    page: Page,
+    page_problems: PageProblems,
+) -> None:
+    from households.services import household_update
+
+    target = household(staff.village_clerk, tree.village_a1, address="原住址")
+    form_url = f"{live_server.url}/households/{target.pk}/edit/"
+    page.goto(form_url)
+    log_in(page)
+    page.get_by_label("住址").fill("草稿住址")
+
+    target.refresh_from_db()
+    target.address = "他人保存的住址"
+    household_update(by=staff.township_admin, household=target, expected_version=target.version)
+
+    page.goto(form_url)
+    outdated = page.get_by_test_id("draft-outdated")
+    expect(outdated).to_contain_text("该记录此后已被他人修改，未自动恢复")
+    expect(page.get_by_label("住址")).to_have_value("他人保存的住址")
+    outdated.get_by_role("button", name="仍然恢复（覆盖他人的修改）").click()
+    expect(page.get_by_label("住址")).to_have_value("草稿住址")
+    assert page_problems.console_errors == [] and page_problems.broken_assets == []
