@@ -16,9 +16,11 @@ register = template.Library()
 def session_timer(context: dict[str, Any]) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
-    if request is None or user is None or not user.is_authenticated:
+    session = getattr(request, "session", None)
+    # A page rendered outside the middleware (a request built by hand) has no session to time.
+    if session is None or user is None or not user.is_authenticated:
         return {"signed_in": False}
-    seconds_left = session_seconds_left(session=request.session)
+    seconds_left = session_seconds_left(session=session)
     return {
         "signed_in": True,
         "user_id": user.pk,
