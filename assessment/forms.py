@@ -8,6 +8,7 @@ from django import forms
 
 from assessment.models import ParameterValue, ScoringRule, Target
 from figures import alerts, registry
+from households.forms import BootstrapMixin
 from regions.models import Level, Region
 
 
@@ -32,17 +33,16 @@ def parameter_choices() -> list[tuple[str, str]]:
     return sorted(found.items(), key=lambda item: item[1])
 
 
-class PolicyRowForm(forms.ModelForm):
-    """Shared: the region list is the user's editable regions; every widget gets its Bootstrap class."""
+class PolicyRowForm(BootstrapMixin, forms.ModelForm):
+    """Shared: the region list is the user's editable regions; every widget gets its Bootstrap class
+    and every field the ledger's messages (no 1e5 in a value)."""
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"] = RegionChoiceField(queryset=regions, label="设定区划", empty_label=None)
         if self.instance.pk:
             self.fields["region"].initial = self.instance.region_id
-        for field in self.fields.values():
-            widget = field.widget
-            widget.attrs.setdefault("class", "form-select" if isinstance(widget, forms.Select) else "form-control")
+        self.style_widgets()
 
 
 class TargetForm(PolicyRowForm):

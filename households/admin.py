@@ -22,6 +22,7 @@ from households.excel.models import ExportRecord
 from households.models import (
     AssistanceMeasure,
     Household,
+    IncomeCheckBound,
     IncomeRecord,
     Member,
     MonitoringCase,
@@ -247,6 +248,13 @@ class IncomeRecordAdmin(ExportingLedgerAdmin):
 @admin.register(MonitoringThreshold)
 class MonitoringThresholdAdmin(SuperuserWritesAdmin):
     list_display = ["region", "year", "amount", "source"]
+    list_filter = ["year"]
+    raw_id_fields = ["region"]
+
+
+@admin.register(IncomeCheckBound)
+class IncomeCheckBoundAdmin(SuperuserWritesAdmin):
+    list_display = ["region", "year", "quarterly_wages", "source"]
     list_filter = ["year"]
     raw_id_fields = ["region"]
 

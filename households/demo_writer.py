@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
 from operator import attrgetter
 from typing import Any
@@ -18,6 +19,7 @@ from households.demo_names import COUNTY, PREFECTURE, PROVINCE, TOWNSHIPS
 from households.models import (
     AssistanceMeasure,
     Household,
+    IncomeCheckBound,
     IncomeRecord,
     Member,
     MonitoringCase,
@@ -79,6 +81,24 @@ def demo_thresholds_ensure(*, province: Region) -> None:
             threshold = MonitoringThreshold(region=province, year=year, amount=amount, source=source)
             threshold.full_clean()
             threshold.save()
+
+
+# Above the most a demo household earns in wages in a quarter (three members at 5,400 元 a month).
+DEMO_QUARTERLY_WAGES_BOUND = Decimal("50000")
+
+
+def demo_income_check_bounds_ensure(*, county: Region) -> None:
+    """The county's 收入核实上限 for every year the demo income covers, if unset."""
+    for year in THRESHOLDS:
+        if not IncomeCheckBound.objects.filter(region=county, year=year).exists():
+            bound = IncomeCheckBound(
+                region=county,
+                year=year,
+                quarterly_wages=DEMO_QUARTERLY_WAGES_BOUND,
+                source="演示数据（非官方）：县级单季工资性收入核实上限",
+            )
+            bound.full_clean()
+            bound.save()
 
 
 def demo_users_ensure() -> list[DemoAccount]:
@@ -311,6 +331,7 @@ def demo_seed(*, households: int, seed: int, on_chunk: Callable[[int], None] | N
     what the later registers add (register_demo_step)."""
     regions = demo_regions_ensure()
     demo_thresholds_ensure(province=regions[PROVINCE[0]])
+    demo_income_check_bounds_ensure(county=regions[COUNTY[0]])
     accounts = demo_users_ensure()
     demo_households_write(generate_households(count=households, seed=seed), on_chunk=on_chunk)
     demo_populations_ensure(years=THRESHOLDS)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
+from households import form_messages
 from households.id_numbers import id_number_error, normalise_id_number
 from households.models import (
     AMOUNT_FIELDS,
@@ -27,6 +28,7 @@ from households.models import (
     Schooling,
     validate_quarter_has_begun,
 )
+from households.plausibility import WAGES_CONFIRM_LABEL
 from households.quarter import Quarter
 from households.services import VOID_REASON_MAX_LENGTH, MemberData
 from regions.models import Region
@@ -41,11 +43,20 @@ class VillageChoiceField(forms.ModelChoiceField):
 
 
 class BootstrapMixin:
-    """Give every widget the Bootstrap class its type needs."""
+    """Give every widget the Bootstrap class its type needs, every field messages that name it in the
+    domain's words (households/form_messages.py), and refuse numbers typed in scientific notation."""
 
     fields: dict[str, forms.Field]
 
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        form = cast(forms.BaseForm, self)
+        for name, message in form_messages.scientific_notation_errors(form).items():
+            if not form.errors.get(name):
+                form.add_error(name, message)
+
     def style_widgets(self) -> None:
+        form_messages.apply_domain_messages(self.fields)
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect, forms.CheckboxInput)):
@@ -111,8 +122,9 @@ class MemberForm(BootstrapMixin, forms.Form):
     pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=_("姓名"), max_length=32, validators=[validate_visible_text])
     id_number = forms.CharField(label=_("身份证号"), max_length=24)
-    relation = forms.ChoiceField(label=_("与户主关系"), choices=Relation.choices)
-    labour = forms.ChoiceField(label=_("劳动技能"), choices=Labour.choices)
+    # A new row starts with nothing chosen: a default of 户主 / 技能劳动力 was saved unread.
+    relation = forms.ChoiceField(label=_("与户主关系"), choices=[("", "请选择"), *Relation.choices])
+    labour = forms.ChoiceField(label=_("劳动技能"), choices=[("", "请选择"), *Labour.choices])
     health = forms.ChoiceField(label=_("健康状况"), choices=Health.choices)
     schooling = forms.ChoiceField(label=_("在校生状况"), choices=Schooling.choices)
     work_place = forms.CharField(
@@ -121,11 +133,35 @@ class MemberForm(BootstrapMixin, forms.Form):
     work_months = forms.IntegerField(label=_("务工月数"), min_value=0, max_value=12, initial=0)
     medical_insurance = forms.BooleanField(label=_("参加医保"), required=False, initial=True)
     remove = forms.BooleanField(label=_("减员"), required=False)
+    left_reason = forms.CharField(
+        label=_("减员原因"),
+        max_length=100,
+        required=False,
+        validators=[validate_visible_text],
+        widget=forms.TextInput(attrs={"placeholder": "减员原因，如迁出", "aria-label": "减员原因"}),
+    )
+    left_on = forms.DateField(
+        label=_("减员日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "aria-label": "减员日期"}, format="%Y-%m-%d"),
+    )
     compact = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.style_widgets()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("remove") and cleaned.get("pk"):
+            if not cleaned.get("left_reason", "").strip() and "left_reason" not in self.errors:
+                self.add_error("left_reason", _("减员须填写减员原因（如死亡、外嫁、迁出）"))
+            left_on = cleaned.get("left_on")
+            if left_on is None and "left_on" not in self.errors:
+                self.add_error("left_on", _("减员须填写减员日期"))
+            elif left_on is not None and left_on > date.today():
+                self.add_error("left_on", _("减员日期不能晚于今天"))
+        return cleaned
 
     def clean_id_number(self) -> str:
         number = normalise_id_number(self.cleaned_data["id_number"])
@@ -193,6 +229,8 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
     version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, error_messages={"required": STALE_PAGE, "invalid": STALE_PAGE}
     )
+    # Shown once wages above the local 核实上限 were refused (households/plausibility.py).
+    wages_confirmed = forms.BooleanField(label=WAGES_CONFIRM_LABEL, required=False)
 
     class Meta:
         model = IncomeRecord
@@ -346,13 +384,52 @@ class HouseholdFilterForm(forms.Form):
     )
     below = forms.BooleanField(label=_("低于监测标准"), required=False)
     cancelled = forms.BooleanField(label=_("含已注销"), required=False)
+    township = forms.ModelChoiceField(
+        label=_("乡镇"), queryset=Region.objects.none(), required=False, empty_label="全部乡镇"
+    )
+    risk_type = forms.ModelChoiceField(
+        label=_("风险类型"), queryset=RiskType.objects.all(), required=False, empty_label="全部风险类型"
+    )
+    helper = forms.CharField(label=_("帮扶责任人"), required=False, max_length=32)
+    band = forms.ChoiceField(
+        label=_("距监测标准"),
+        required=False,
+        choices=[
+            ("", "不限"),
+            ("below", "低于监测标准"),
+            ("below_near", "低于标准10%以内"),
+            ("above_near", "高于标准不足10%"),
+        ],
+    )
+    fell = forms.BooleanField(label=_("同比下降"), required=False)
+    review = forms.BooleanField(label=_("识别已满6个月"), required=False)
+    missing = forms.CharField(label=_("未录入收入的季度"), required=False, widget=forms.HiddenInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, villages: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, villages: Any, townships: Any = None, today: date | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.today = today or date.today()
         self.fields["village"] = VillageChoiceField(
             queryset=villages, label=_("村"), required=False, empty_label="全部村"
         )
+        township = cast(forms.ModelChoiceField, self.fields["township"])
+        # Exports rebuild this form from the list's query: the townships of the villages the user sees.
+        township.queryset = (
+            townships
+            if townships is not None
+            else Region.objects.filter(pk__in=villages.values("parent_id")).order_by("code")
+        )
+
+    def clean_missing(self) -> Quarter | None:
+        text = self.cleaned_data["missing"].strip()
+        if not text:
+            return None
+        try:
+            return Quarter.parse(text)
+        except ValueError as error:
+            raise ValidationError(_("季度格式错误，应如 2026Q3")) from error
 
     def selector_filters(self) -> dict[str, Any]:
         """The keyword arguments of selectors.household_list for what the user picked."""
@@ -367,5 +444,12 @@ class HouseholdFilterForm(forms.Form):
             "open_risk": {"open": True, "none": False}.get(data["risk"]),
             "below_threshold": data["below"],
             "include_cancelled": data["cancelled"],
+            "township": data["township"],
+            "risk_type": data["risk_type"],
+            "helper": data["helper"],
+            "income_fell": data["fell"],
+            "threshold_band": data["band"],
+            "review_due_on": self.today if data["review"] else None,
+            "missing_income_for": data["missing"],
             "ordering": data["sort"] or "number",
         }

@@ -330,6 +330,7 @@ class Member(models.Model):
     medical_insurance = models.BooleanField(_("参加基本医疗保险"), default=True)
     is_active = models.BooleanField(_("在户"), default=True)
     left_reason = models.CharField(_("减员原因"), max_length=100, blank=True, validators=[validate_visible_text])
+    left_on = models.DateField(_("减员日期"), null=True, blank=True)
 
     history = HistoricalRecords(**HISTORY_OPTIONS, no_db_index=["id_number"])
     objects = MemberQuerySet.as_manager()
@@ -721,4 +722,5 @@ def income_figures(amounts: Mapping[str, Decimal], household_size: int) -> tuple
 from households.closing import ClosedQuarter  # noqa: E402, F401
 from households.excel.models import ExportJob, ExportRecord  # noqa: E402, F401
 from households.facts import FactsBuild, HouseholdQuarterFact  # noqa: E402, F401
+from households.plausibility import IncomeCheckBound  # noqa: E402, F401
 from households.population import VillagePopulation  # noqa: E402, F401

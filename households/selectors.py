@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
-from households import formulas, personal_data
+from households import formulas, list_conditions, personal_data
 from households.models import (
     Household,
     HouseholdStatus,
@@ -39,32 +39,8 @@ def threshold_for(*, region: Region, year: int) -> MonitoringThreshold | None:
 
 
 def below_threshold_condition(*, village_field: str = "village") -> Q:
-    """A Q matching households whose trailing per-capita income is below their threshold.
-
-    Each threshold applies to its region's subtree, except where a deeper region of the same
-    year sets its own; that is expressed with code prefixes so the database does the work.
-    """
-    condition = Q(pk__in=[])
-    thresholds = list(MonitoringThreshold.objects.select_related("region"))
-    for threshold in thresholds:
-        prefix = threshold.region.prefix
-        overriding = [
-            other.region.prefix
-            for other in thresholds
-            if other.year == threshold.year
-            and other.pk != threshold.pk
-            and other.region.prefix.startswith(prefix)
-            and len(other.region.prefix) > len(prefix)
-        ]
-        rule = Q(
-            **{f"{village_field}__code__startswith": prefix},
-            latest_income_year=threshold.year,
-            trailing_per_capita__lt=threshold.amount,
-        )
-        for deeper in overriding:
-            rule = Q(rule, ~Q(**{f"{village_field}__code__startswith": deeper}))
-        condition = Q(condition, rule, _connector=Q.OR)
-    return condition
+    """A Q matching households whose trailing per-capita income is below their threshold."""
+    return list_conditions.threshold_band_condition(low=None, high=Decimal("1"), village_field=village_field)
 
 
 def household_get(*, user: Any, pk: int) -> Household:
@@ -85,6 +61,13 @@ def household_list(
     open_risk: bool | None = None,
     below_threshold: bool = False,
     include_cancelled: bool = False,
+    township: Region | None = None,
+    risk_type: Any = None,
+    helper: str = "",
+    income_fell: bool = False,
+    threshold_band: str = "",
+    review_due_on: date | None = None,
+    missing_income_for: Quarter | None = None,
     ordering: str = "number",
 ) -> QuerySet[Household]:
     """Households the user may see, filtered and ordered; bare rows, cheap to count and page.
@@ -110,6 +93,23 @@ def household_list(
         households = households.exclude(Exists(open_cases))
     if below_threshold:
         households = households.filter(below_threshold_condition())
+    if township is not None:
+        households = households.in_region(township)
+    if risk_type is not None:
+        households = households.filter(Exists(open_cases.filter(risk_types=risk_type)))
+    if helper:
+        households = households.filter(helper_name=helper.strip())
+    if income_fell:
+        households = households.alias(**list_conditions.income_fell_aliases()).filter(
+            list_conditions.income_fell_condition()
+        )
+    if threshold_band in list_conditions.THRESHOLD_BANDS:
+        low, high = list_conditions.THRESHOLD_BANDS[threshold_band]
+        households = households.filter(list_conditions.threshold_band_condition(low=low, high=high))
+    if review_due_on is not None:
+        households = households.filter(list_conditions.review_due_condition(today=review_due_on))
+    if missing_income_for is not None:
+        households = households.filter(list_conditions.missing_income_condition(quarter=missing_income_for))
     if search:
         # Matching a 身份证号 would tell a masked role whether a number is registered.
         households = households.filter(
@@ -178,6 +178,15 @@ def _search_condition(text: str, *, by_id_number: bool) -> Q:
 
 def villages_for_filter(*, user: Any) -> QuerySet[Region]:
     return regions_visible_to(user).villages().select_related("parent").order_by("code")
+
+
+def townships_for_filter(*, user: Any) -> QuerySet[Region]:
+    """The townships a county (or higher) user may pick on the list; none for a township's own staff."""
+    townships = regions_visible_to(user).filter(level=Level.TOWNSHIP).order_by("code")
+    region = getattr(user, "region", None)
+    if region is not None and region.level >= Level.TOWNSHIP:
+        return townships.none()
+    return townships
 
 
 @dataclass
@@ -430,31 +439,6 @@ def _display(row: Any, name: str, value: Any) -> str:
     if model_field.is_relation:
         return str(model_field.related_model.objects.filter(pk=value).first() or value)
     return str(value)
-
-
-def months_before(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def home_summary(*, user: Any, current: Quarter, today: date | None = None) -> dict[str, Any]:
-    """What needs doing in the user's region: counts for the home page."""
-    from households.models import MIN_MONTHS_BEFORE_ELIMINATION
-
-    review_cutoff = months_before(today or date.today(), MIN_MONTHS_BEFORE_ELIMINATION)
-    households = Household.objects.visible_to(user).active()
-    open_cases = MonitoringCase.objects.visible_to(user).open()
-    reported = (
-        IncomeRecord.objects.visible_to(user).for_quarter(current).filter(household__status=HouseholdStatus.ACTIVE)
-    )
-    return {
-        "households": households.count(),
-        "lifted": households.filter(household_type="lifted").count(),
-        "monitored": open_cases.count(),
-        "below_threshold_unmonitored": households.not_monitored().filter(below_threshold_condition()).count(),
-        "missing_income": households.count() - reported.count(),
-        "eligible_for_review": open_cases.filter(identified_month__lte=review_cutoff).count(),
-    }
 
 
 def latest_income_quarter(*, within: str) -> Quarter | None:

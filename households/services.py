@@ -31,6 +31,7 @@ from households.models import (
     RiskType,
     VersionedModel,
 )
+from households.plausibility import wages_above_bound
 from households.quarter import Quarter
 from households.selectors import threshold_for, trailing_per_capita
 from regions.models import Region, regions_visible_to
@@ -145,6 +146,7 @@ class MemberData:
     pk: int | None = None
     remove: bool = False
     left_reason: str = ""
+    left_on: date | None = None
 
 
 MEMBER_FIELDS = [
@@ -297,8 +299,11 @@ def _apply_members(*, by: Any, household: Household, members: Sequence[MemberDat
             continue
         if data.remove:
             if member.pk is not None:
+                if not data.left_reason.strip() or data.left_on is None:
+                    raise ValidationError({"members": _("%(name)s减员须填写原因和日期") % {"name": member.name}})
                 member.is_active = False
-                member.left_reason = data.left_reason or _("减员")
+                member.left_reason = data.left_reason.strip()
+                member.left_on = data.left_on
                 _save(member, by=by, reason=reason)
             continue
         for name in MEMBER_FIELDS:
@@ -456,9 +461,18 @@ def income_record_save(
     record: IncomeRecord | None = None,
     expected_version: int | None = None,
     reason: str = "",
+    wages_confirmed: bool = True,
 ) -> tuple[IncomeRecord, list[IncomeWarning]]:
-    """Enter or correct one quarter's income; the household size is taken as it is now."""
+    """Enter or correct one quarter's income; the household size is taken as it is now.
+
+    With `wages_confirmed=False` (a form whose 确认数据无误 is unticked), wages above the local
+    核实上限 are refused with a message asking to confirm them.
+    """
     _require_in_scope(by, household)
+    if not wages_confirmed:
+        unusual = wages_above_bound(village=household.village, quarter=quarter, amounts=amounts)
+        if unusual:
+            raise ValidationError({"wages_confirmed": unusual})
     require_quarter_open(village_code=household.village.code, period=quarter)
     if record is None:
         require_permission(by, "households.add_incomerecord")

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from households import audit, cards, selectors, services
+from households import audit, cards, form_messages, selectors, services
 from households.forms import (
     BaseMemberFormSet,
     CancelForm,
@@ -27,6 +27,7 @@ from households.forms import (
     MonitoringCaseForm,
     member_initial,
 )
+from households.home import home_counts
 from households.models import (
     INCOME_GROUPS,
     HouseholdType,
@@ -53,6 +54,10 @@ def _apply_errors(form: Any, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+def _error_summary(request: HttpRequest, form: Any, formset: Any) -> list[str]:
+    return form_messages.error_summary(form, members=formset) if request.method == "POST" else []
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The user's place in the hierarchy and what needs doing there."""
@@ -60,14 +65,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "households/home.html",
-        {"summary": selectors.home_summary(user=request.user, current=quarter), "quarter": quarter},
+        {"counts": home_counts(user=request.user, quarter=quarter), "quarter": quarter},
     )
 
 
 @login_required
 def household_list(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_for_filter(user=request.user)
-    form = HouseholdFilterForm(request.GET or None, villages=villages)
+    townships = selectors.townships_for_filter(user=request.user)
+    form = HouseholdFilterForm(request.GET or None, villages=villages, townships=townships)
     filters = form.selector_filters()
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
@@ -94,6 +100,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "sort_query": sort_query.urlencode(),
             "sort": filters.get("ordering", "number"),
             "can_add": request.user.has_perm("households.add_household"),
+            "choose_township": townships.exists(),
         },
     )
 
@@ -196,7 +203,9 @@ def household_create(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_for_filter(user=request.user)
     form = HouseholdForm(request.POST or None, villages=villages)
     formset = cast(BaseMemberFormSet, MemberFormSet(request.POST or None, prefix="members"))
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    # Both are validated, so every error of the page is shown in one round.
+    valid = [form.is_valid(), formset.is_valid()] if request.method == "POST" else [False]
+    if all(valid):
         try:
             household = services.household_register(
                 by=request.user, household=form.save(commit=False), members=formset.member_data()
@@ -206,7 +215,11 @@ def household_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已登记农户 {household.number}")
             return redirect("household_detail", pk=household.pk)
-    return render(request, "households/household_form.html", {"form": form, "formset": formset, "creating": True})
+    return render(
+        request,
+        "households/household_form.html",
+        {"form": form, "formset": formset, "creating": True, "errors": _error_summary(request, form, formset)},
+    )
 
 
 @login_required
@@ -221,7 +234,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     formset = cast(
         BaseMemberFormSet, MemberFormSet(request.POST or None, prefix="members", initial=member_initial(household))
     )
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    valid = [form.is_valid(), formset.is_valid()] if request.method == "POST" else [False]
+    if all(valid):
         try:
             services.household_update(
                 by=request.user,
@@ -241,7 +255,13 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "households/household_form.html",
-        {"form": form, "formset": formset, "household": household, "creating": False},
+        {
+            "form": form,
+            "formset": formset,
+            "household": household,
+            "creating": False,
+            "errors": _error_summary(request, form, formset),
+        },
     )
 
 
@@ -307,6 +327,7 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
                 amounts=form.amounts(),
                 record=record,
                 expected_version=form.cleaned_data.get("version"),
+                wages_confirmed=form.cleaned_data["wages_confirmed"],
             )
         except ValidationError as error:
             if hasattr(error, "error_dict") and "quarter" in error.message_dict:

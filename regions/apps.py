@@ -12,6 +12,7 @@ class RegionsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import signals as auth_signals
 
+        from regions import session_expiry
         from regions.signals import ensure_role_groups, record_login, record_login_failure, record_logout
 
         # Runs after each app migrates (cheap), so the groups see every permission row.
@@ -19,3 +20,4 @@ class RegionsConfig(AppConfig):
         auth_signals.user_logged_in.connect(record_login, dispatch_uid="regions_audit_login")
         auth_signals.user_logged_out.connect(record_logout, dispatch_uid="regions_audit_logout")
         auth_signals.user_login_failed.connect(record_login_failure, dispatch_uid="regions_audit_login_failed")
+        auth_signals.user_logged_in.connect(session_expiry.record_login, dispatch_uid="regions_session_record_login")

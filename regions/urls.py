@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from regions import account_views
+from regions import account_views, views
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="regions/login.html"), name="login"),
@@ -15,4 +15,5 @@ urlpatterns = [
     path(
         "accounts/manage/<int:pk>/reset-password/", account_views.account_password_reset, name="account_password_reset"
     ),
+    path("session/keep-alive/", views.session_keep_alive, name="session_keep_alive"),
 ]

@@ -1,4 +1,5 @@
-"""Pages of the regions app: the login lockout answer (login itself is Django's LoginView)."""
+"""Pages of the regions app: the login lockout answer (login itself is Django's LoginView), the
+session keep-alive, and the answer to a stale CSRF token."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from typing import Any
 
 from axes.helpers import get_cool_off
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from regions.session_expiry import session_renew, session_seconds_left
 
 
 def login_locked_out(
@@ -23,3 +27,25 @@ def login_locked_out(
         "next": request.POST.get("next", "") or request.GET.get("next", ""),
     }
     return render(request, "regions/login.html", context, status=429)
+
+
+@require_http_methods(["GET", "POST"])
+def session_keep_alive(request: HttpRequest) -> HttpResponse:
+    """GET: seconds the session has left; POST (the warning's 继续): renew it first. 401 once it has expired."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"seconds_left": 0}, status=401)
+    if request.method == "POST":
+        session_renew(session=request.session)
+        return JsonResponse({"seconds_left": settings.SESSION_COOKIE_AGE})
+    seconds_left = session_seconds_left(session=request.session)
+    return JsonResponse({"seconds_left": settings.SESSION_COOKIE_AGE if seconds_left is None else seconds_left})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a page opened before a new login (or long ago) was submitted; say what to do."""
+    return render(
+        request,
+        "regions/csrf_failure.html",
+        {"again": request.path if request.path.startswith("/") else "/", "signed_in": request.user.is_authenticated},
+        status=403,
+    )

@@ -157,6 +157,10 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / "media"
 
 SESSION_COOKIE_AGE = 8 * 3600
+# Signed-in pages warn this long before the session expires, with a 继续 button that renews it.
+SESSION_EXPIRY_WARNING_SECONDS = 300
+# A stale CSRF token (a form opened before a new login) gets a Chinese page that says what to do.
+CSRF_FAILURE_VIEW = "regions.views.csrf_failure"
 
 # Celery: with no REDIS_URL tasks run in process (embedded default); with it, on workers.
 REDIS_URL = os.environ.get("REDIS_URL", "")

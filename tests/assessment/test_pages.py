@@ -22,7 +22,7 @@ from households.population import VillagePopulation
 from regions.models import Level, Region, Role, User
 from regions.services import user_create
 from tests.conftest import Staff
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, Tree
 
 PERIOD = Quarter(2026, 3)
 TOWNSHIP_A = "532326100000"  # 金碧镇, the demo township admin's
@@ -186,10 +186,10 @@ def test_a_county_admin_changes_a_target_and_the_history_records_who(demo: Regio
     ("change", "message"),
     [
         ({"floor": "20"}, "保底分不能高于满分"),
-        ({"deduction_per_point": "-1"}, "确保该值大于或等于0"),
-        ({"weight": "-1"}, "确保该值大于或等于0"),
-        ({"full_score": "-10"}, "确保该值大于或等于0"),
-        ({"floor": "-5"}, "确保该值大于或等于0"),
+        ({"deduction_per_point": "-1"}, "每差1点扣分不能小于 0"),
+        ({"weight": "-1"}, "权重不能小于 0"),
+        ({"full_score": "-10"}, "满分不能小于 0"),
+        ({"floor": "-5"}, "保底分不能小于 0"),
         ({"point": "0"}, "1点的大小须大于0"),
     ],
 )
@@ -370,3 +370,14 @@ def test_the_long_open_cases_list_of_the_first_quarter_a_date_can_hold_is_a_page
     response = client.get(url, {"period": "0001Q1"})
     assert response.status_code == 200
     assert shown_count(response.content.decode()) == 0
+
+
+def test_a_target_value_in_scientific_notation_is_refused_with_a_message(tree: Tree) -> None:
+    from assessment.forms import TargetForm
+
+    form = TargetForm(
+        {"value": "1e5", "year": "2025", "comparator": "gte", "region": tree.county.pk},
+        regions=Region.objects.filter(pk=tree.county.pk),
+    )
+    assert not form.is_valid()
+    assert "科学计数法" in form.errors["value"][0]

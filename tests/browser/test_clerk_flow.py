@@ -38,12 +38,14 @@ def field(row: Locator, name: str) -> Locator:
     return row.locator(f'[name$="-{name}"]')
 
 
-def fill_member(row: Locator, *, name: str, id_no: str, relation: str, labour: str | None = None) -> None:
+def fill_member(row: Locator, *, name: str, id_no: str, relation: str, labour: str = "普通劳动力") -> None:
+    """A new row starts with nothing chosen: the clerk picks the relation and the labour."""
+    expect(field(row, "relation")).to_have_value("")
+    expect(field(row, "labour")).to_have_value("")
     field(row, "name").fill(name)
     field(row, "id_number").fill(id_no)
     field(row, "relation").select_option(label=relation)
-    if labour:
-        field(row, "labour").select_option(label=labour)
+    field(row, "labour").select_option(label=labour)
 
 
 def type_amount(page: Page, label: str, amount: str) -> None:
