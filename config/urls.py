@@ -11,6 +11,7 @@ admin.site.index_title = "数据管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("operations.urls")),
     # County users open on their dashboard; the ledger's own home page is served through this view.
     path("", home, name="home"),
     path("", include("regions.urls")),

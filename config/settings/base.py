@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "funds",
     "assessment",
     "api",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # /healthz reports the age of the last one; a heartbeat nobody ran within two minutes is dropped.
+    "worker-heartbeat": {
+        "task": "operations.tasks.worker_heartbeat_task",
+        "schedule": 60.0,
+        "options": {"expires": 120},
+    },
     "import-batches-sweep": {"task": "workbooks.tasks.import_batches_sweep_task", "schedule": 60.0},
     "export-jobs-sweep": {"task": "households.tasks.export_jobs_sweep_task", "schedule": 60.0},
     "export-jobs-purge-expired": {"task": "households.tasks.export_jobs_purge_expired_task", "schedule": 3600.0},
@@ -190,6 +197,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
     },
 }
+
+# /healthz?require=worker fails when the last worker heartbeat (written every minute) is older than this.
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE_SECONDS", "180"))
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50
 
