@@ -153,11 +153,28 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end libraries are copied from node_modules into static/vendor by `make assets`.
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploads, error workbooks and exports: one storage every web node and worker shares, reached only
+# through Django's storage API. A directory from STORAGE_ROOT (a shared filesystem when there are
+# several machines), or S3-compatible object storage when STORAGE_S3_BUCKET is set (django-storages;
+# boto3 reads the credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+MEDIA_ROOT = Path(os.environ.get("STORAGE_ROOT", "") or BASE_DIR / "media")
+if os.environ.get("STORAGE_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["STORAGE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("STORAGE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("STORAGE_S3_REGION") or None,
+            "location": os.environ.get("STORAGE_S3_PREFIX", ""),
+            # Personal data: never public, never overwritten, downloads only through the application.
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
 
 SESSION_COOKIE_AGE = 8 * 3600
 

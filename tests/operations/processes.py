@@ -139,3 +139,29 @@ def answers(base: str) -> bool:
             return True
     except OSError as error:  # an HTTPError (503) is an OSError too, and means it answers
         return hasattr(error, "code")
+
+
+@contextmanager
+def worker_elsewhere(*, directory: Path, storage_root: Path, database_url: str, redis_url: str) -> Iterator[Path]:
+    """A `celery worker` started in a directory of its own (not the code's), storage from STORAGE_ROOT;
+    yields its log file. SIGKILLed with everything it started at the end."""
+    directory.mkdir(parents=True, exist_ok=True)
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "STORAGE_ROOT": str(storage_root),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "PYTHONPATH": str(REPOSITORY),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"elsewhere{free_port()}@%h"]
+    log = directory / "worker.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=directory, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield log
+    finally:
+        stop(process)
