@@ -26,3 +26,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("api-clients/", include("api.client_urls")),
 ]
+
+# A lost database connection, wherever it surfaces (a view, a middleware reading the session), is a
+# Chinese 503 that says to retry; every other error is the ordinary 500 page.
+handler500 = "operations.views.server_error"

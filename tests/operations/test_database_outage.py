@@ -35,12 +35,21 @@ def signed_in(staff: Staff) -> Client:
     return client
 
 
+# Where the lost connection surfaces: reading the session (a middleware asks who the user is) or in the view.
+WHERE_IT_FAILS = {
+    "session": "django.contrib.sessions.backends.db.SessionStore.load",
+    "view": "households.selectors.household_list",
+}
+
+
+@pytest.mark.parametrize("where", WHERE_IT_FAILS)
 @pytest.mark.django_db
-def test_a_lost_database_connection_gives_a_chinese_503_with_retry_after(staff: Staff) -> None:
+def test_a_lost_database_connection_gives_a_chinese_503_with_retry_after(staff: Staff, where: str) -> None:
     client = signed_in(staff)
+    client.raise_request_exception = False
     lost = OperationalError("server closed the connection unexpectedly")
 
-    with mock.patch("django.contrib.sessions.backends.db.SessionStore.load", side_effect=lost):
+    with mock.patch(WHERE_IT_FAILS[where], side_effect=lost):
         response = client.get(reverse("household_list"))
 
     assert response.status_code == 503
