@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import time
@@ -12,6 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.db import OperationalError
 from django.test import Client
+from django.urls import reverse
 
 from operations.health import HEARTBEAT_KEY, worker_heartbeat_record
 from operations.tasks import worker_heartbeat_task
@@ -113,3 +115,17 @@ def test_healthz_names_how_long_the_heartbeat_has_been_silent(client: Client, se
     worker = body["checks"]["worker"]
     assert worker["ok"] is False and worker["age_seconds"] >= settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS + 60
     assert worker["message"].startswith("后台任务心跳已中断")
+
+
+@pytest.mark.django_db
+def test_the_balancer_probes_over_plain_http_while_every_page_redirects_to_https(
+    client: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    production = importlib.import_module("config.settings.prod")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = production.SECURE_REDIRECT_EXEMPT
+
+    assert client.get("/healthz").status_code == 200
+    page = client.get(reverse("login"))
+    assert page.status_code == 301 and page["Location"].startswith("https://")
