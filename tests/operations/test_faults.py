@@ -27,6 +27,7 @@ from assessment.services import compute_progress, compute_run_request
 from figures.periods import Quarter
 from households.excel.export_jobs import export_job_run, export_jobs_sweep
 from households.excel.models import ExportJob, ExportRecord, ExportStatus
+from households.tasks import export_job_run_task
 from regions.models import User
 from tests.assessment import worked_county
 from tests.conftest import Staff
@@ -40,6 +41,7 @@ from tests.workbooks.test_failures import (
     wait_until,
     with_services,
 )
+from workbooks.queue import send_task
 
 PERIOD = Quarter(2026, 2)
 
@@ -112,6 +114,35 @@ def test_an_export_whose_worker_is_killed_is_swept_to_failed_with_a_message_and_
     services.start_worker()
     again = request_export(client)
     wait_until(f"the next export\n{services.logs()}", lambda: status_of(again) == ExportStatus.DONE)
+
+
+@with_services
+def test_an_export_whose_worker_is_killed_while_writing_rows_leaves_nothing_in_the_storage(
+    services: Services, villages: None, staff: Staff, settings: Any
+) -> None:
+    services.start_redis()
+    worker = services.start_worker()
+    viewer = staff.county_viewer
+
+    # The rows read each household's monitoring cases as they are written: holding that table stops the
+    # worker half-way through the workbook.
+    with database_lock("LOCK TABLE households_monitoringcase IN ACCESS EXCLUSIVE MODE") as release:
+        job = ExportJob.objects.create(kind="roster", requested_by=viewer, region=viewer.region)
+        assert send_task(export_job_run_task, job.pk)
+        wait_until(
+            f"the export to wait half-way\n{services.logs()}",
+            lambda: backend_waiting_for_lock("households_monitoringcase"),
+        )
+        writing = ExportJob.objects.get(pk=job.pk)
+        assert writing.status == ExportStatus.RUNNING and writing.file.name  # past naming its file
+        stop(worker)
+        release()
+
+    assert export_files(settings.MEDIA_ROOT) == []  # the half-written workbook was never in the storage
+    export_jobs_sweep(now=timezone.now() + timedelta(minutes=settings.EXPORT_STALE_MINUTES, seconds=1))
+    ended = ExportJob.objects.get(pk=job.pk)
+    assert ended.status == ExportStatus.FAILED and "生成任务中断" in ended.failure
+    assert not ExportRecord.objects.exists()
 
 
 @with_services
