@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from redis import RedisError
 
 from assessment.alerts import alerts_raise
 from assessment.engine import indicators_compute, locks_are_free, scope_keys
@@ -72,7 +73,12 @@ def compute_run_execute(*, run_id: int) -> ComputeRun:
         return run
 
     def progress(done: int, total: int, label: str) -> None:
-        cache.set(PROGRESS_KEY.format(run_id), {"done": done, "total": total, "label": label}, 3600)
+        # Progress is advisory: Redis going away must not fail (and roll back) a computation that
+        # needs only the database.
+        try:
+            cache.set(PROGRESS_KEY.format(run_id), {"done": done, "total": total, "label": label}, 3600)
+        except RedisError as error:
+            logger.warning("Computation %s: progress not recorded: %s", run_id, error)
 
     try:
         frozen = closed_counties(run.period)
@@ -118,7 +124,10 @@ def compute_progress(run: ComputeRun) -> dict[str, Any]:
     """How far a run is: done and total steps (counties + the levels above), for the progress bar."""
     if run.status == RunStatus.DONE:
         return {"done": 1, "total": 1, "percent": 100, "label": ""}
-    found = cache.get(PROGRESS_KEY.format(run.pk)) or {"done": 0, "total": 1, "label": ""}
+    try:
+        found = cache.get(PROGRESS_KEY.format(run.pk)) or {"done": 0, "total": 1, "label": ""}
+    except RedisError:
+        found = {"done": 0, "total": 1, "label": "进度暂时无法读取"}
     found["percent"] = int(100 * found["done"] / max(found["total"], 1))
     return found
 

@@ -11,6 +11,7 @@ admin.site.index_title = "数据管理"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("operations.urls")),
     # County users open on their dashboard; the ledger's own home page is served through this view.
     path("", home, name="home"),
     path("", include("regions.urls")),
@@ -25,3 +26,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("api-clients/", include("api.client_urls")),
 ]
+
+# A lost database connection, wherever it surfaces (a view, a middleware reading the session), is a
+# Chinese 503 that says to retry; every other error is the ordinary 500 page.
+handler500 = "operations.views.server_error"

@@ -33,6 +33,7 @@ from workbooks.plan import MAX_STORED_CHANGES, MAX_STORED_ERRORS, Plan
 from workbooks.queue import send_task
 from workbooks.reader import FileRefused, read_table_isolated
 from workbooks.staging import Stager, discard
+from workbooks.stored import local_copy
 
 logger = logging.getLogger(__name__)
 
@@ -155,15 +156,17 @@ def import_batch_check(*, batch_id: int) -> ImportBatch:
     try:
         register = registers.get(batch.kind)
         parser = register.cell_parser()
-        table = read_table_isolated(
-            Path(batch.file.path),
-            columns=register.columns,
-            original_name=batch.file_name,
-            max_rows=settings.IMPORT_MAX_ROWS,
-            max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
-            memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
-            on_rows=parser.feed if parser is not None else None,
-        )
+        # The upload may sit on another machine's disk or in object storage: the child reads a copy.
+        with local_copy(batch.file) as upload:
+            table = read_table_isolated(
+                upload,
+                columns=register.columns,
+                original_name=batch.file_name,
+                max_rows=settings.IMPORT_MAX_ROWS,
+                max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+                memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
+                on_rows=parser.feed if parser is not None else None,
+            )
         table.parsed = parser
         batch.sheet_name, batch.header_row, batch.row_count = printable(table.sheet), table.header_row, table.row_count
         batch.ignored_columns = [printable(header) for header in table.ignored_columns]

@@ -47,9 +47,9 @@ def errors_workbook(batch: ImportBatch) -> bytes:
     from django.conf import settings
 
     from workbooks import registers
+    from workbooks.stored import local_copy
 
     arguments = {
-        "path": str(Path(batch.file.path).resolve()),
         "columns": reader.column_specs(registers.get(batch.kind).columns),
         "original_name": batch.file_name,
         "max_uncompressed_bytes": settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
@@ -58,16 +58,20 @@ def errors_workbook(batch: ImportBatch) -> bytes:
         "errors": [[error["row"], error["column"], error["message"]] for error in batch.errors],
     }
     try:
-        payload = isolated.run_isolated(
-            f"{__name__}:build_in_child",
-            arguments,
-            memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
-            timeout_seconds=TIMEOUT_SECONDS,
-            label=batch.file_name,
-        )
+        # The upload may sit on another machine's disk or in object storage: the child reads a copy.
+        with local_copy(batch.file) as upload:
+            payload = isolated.run_isolated(
+                f"{__name__}:build_in_child",
+                {"path": str(upload), **arguments},
+                memory_limit_bytes=settings.IMPORT_PARSER_MEMORY_BYTES,
+                timeout_seconds=TIMEOUT_SECONDS,
+                label=batch.file_name,
+            )
         kind, body = isolated.safe_loads(payload)
     except isolated.IsolatedFailure:
         kind, body = "refused", reader.PARSE_FAILED
+    except OSError as error:
+        kind, body = "refused", f"upload unreadable: {error}"
     if kind == "workbook" and isinstance(body, bytes):
         return body
     logger.warning("Error workbook of batch %s without the original table: %s", batch.pk, body)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "funds",
     "assessment",
     "api",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -150,11 +151,28 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end libraries are copied from node_modules into static/vendor by `make assets`.
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploads, error workbooks and exports: one storage every web node and worker shares, reached only
+# through Django's storage API. A directory from STORAGE_ROOT (a shared filesystem when there are
+# several machines), or S3-compatible object storage when STORAGE_S3_BUCKET is set (django-storages;
+# boto3 reads the credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY).
+MEDIA_ROOT = Path(os.environ.get("STORAGE_ROOT", "") or BASE_DIR / "media")
+if os.environ.get("STORAGE_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["STORAGE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("STORAGE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("STORAGE_S3_REGION") or None,
+            "location": os.environ.get("STORAGE_S3_PREFIX", ""),
+            # Personal data: never public, never overwritten, downloads only through the application.
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
 
 SESSION_COOKIE_AGE = 8 * 3600
 # Signed-in pages warn this long before the session expires, with a 继续 button that renews it.
@@ -176,6 +194,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    # /healthz reports the age of the last one; a heartbeat nobody ran within two minutes is dropped.
+    "worker-heartbeat": {
+        "task": "operations.tasks.worker_heartbeat_task",
+        "schedule": 60.0,
+        "options": {"expires": 120},
+    },
     "import-batches-sweep": {"task": "workbooks.tasks.import_batches_sweep_task", "schedule": 60.0},
     "export-jobs-sweep": {"task": "households.tasks.export_jobs_sweep_task", "schedule": 60.0},
     "export-jobs-purge-expired": {"task": "households.tasks.export_jobs_purge_expired_task", "schedule": 3600.0},
@@ -194,6 +218,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
     },
 }
+
+# /healthz?require=worker fails when the last worker heartbeat (written every minute) is older than this.
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE_SECONDS", "180"))
 
 HOUSEHOLD_LIST_PAGE_SIZE = 50
 

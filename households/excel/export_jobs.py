@@ -9,13 +9,14 @@ a sweeper and a worker never act on the same job twice.
 from __future__ import annotations
 
 import logging
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
@@ -174,11 +175,17 @@ def _write(job: ExportJob) -> None:
     job.file.name = f"exports/{now:%Y/%m}/{uuid.uuid4().hex}.xlsx"
     if not ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(file=job.file.name):
         raise _JobLost
-    path = Path(default_storage.path(job.file.name))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as target:
+    # Written aside (an unnamed file a killed worker leaves nothing of), then stored whole: the storage
+    # is shared by every node and may be object storage, which takes a finished file or nothing.
+    with tempfile.TemporaryFile() as target:
         progress = _with_progress(rows, job.pk, expected)
         count = rows_workbook_write(target, kind, progress, risk_type_names=excel_export.risk_type_names())
+        target.seek(0)
+        stored = default_storage.save(job.file.name, File(target))
+    if stored != job.file.name:  # the storage chose another name: record the one it holds
+        job.file.name = stored
+        if not ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(file=stored):
+            raise _JobLost
     region = job.region
     file_name = excel_export.export_filename(kind, region.name if region else "全部", now)
     with transaction.atomic():
