@@ -53,10 +53,11 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Only the built files the templates load; their source maps come along so browser tools stay quiet.
+# Only the built files the templates load (and axe-core, which the browser tests inject to check
+# accessibility); their source maps come along so browser tools stay quiet.
 $(VENDOR_STAMP): $(NODE_STAMP) Makefile
 	rm -rf $(VENDOR)
-	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/echarts
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/echarts $(VENDOR)/axe
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css $(VENDOR)/bootstrap/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 	for map in node_modules/bootstrap/dist/css/bootstrap.min.css.map \
@@ -65,6 +66,7 @@ $(VENDOR_STAMP): $(NODE_STAMP) Makefile
 	done
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/axe/
 	touch $@
 
 assets: $(VENDOR_STAMP)

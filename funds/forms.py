@@ -57,7 +57,9 @@ class MoneyForm(RowForm):
         super().__init__(*args, **kwargs)
         self.fields["unit"].initial = self.initial.get("unit", self.default_unit)
         # The unit is chosen next to the amount; it is never missing.
-        self.fields["unit"].widget.attrs.update({"data-money-unit": "1", "class": "form-select unit-select"})
+        self.fields["unit"].widget.attrs.update(
+            {"data-money-unit": "1", "class": "form-select unit-select", "aria-label": "金额单位"}
+        )
         self.order_fields([name for name in self.fields if name != "unit"] + ["unit"])
 
     @classmethod

@@ -43,8 +43,9 @@ class VillageChoiceField(forms.ModelChoiceField):
 
 
 class BootstrapMixin:
-    """Give every widget the Bootstrap class its type needs, every field messages that name it in the
-    domain's words (households/form_messages.py), and refuse numbers typed in scientific notation."""
+    """Give every widget the Bootstrap class its type needs and a phone the keyboard its value needs, every
+    field messages that name it in the domain's words (households/form_messages.py), and refuse numbers
+    typed in scientific notation."""
 
     fields: dict[str, forms.Field]
 
@@ -57,8 +58,16 @@ class BootstrapMixin:
 
     def style_widgets(self) -> None:
         form_messages.apply_domain_messages(self.fields)
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             widget = field.widget
+            if isinstance(field, forms.DecimalField):
+                widget.attrs.setdefault("inputmode", "decimal")
+            elif isinstance(field, forms.IntegerField) and not widget.is_hidden:
+                widget.attrs.setdefault("inputmode", "numeric")
+            elif name.endswith("phone") and isinstance(widget, forms.TextInput):
+                widget.input_type = "tel"
+                widget.attrs.setdefault("inputmode", "tel")
+                widget.attrs.setdefault("autocomplete", "tel")
             if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect, forms.CheckboxInput)):
                 widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(widget, forms.Select):

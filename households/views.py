@@ -297,7 +297,7 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
         try:
             quarter = Quarter.parse(period)
         except ValueError as error:
-            raise PermissionDenied("季度格式错误") from error
+            raise Http404("季度格式错误") from error
         record = get_object_or_404(household.income_records, year=quarter.year, quarter=quarter.number)
     needed = "households.change_incomerecord" if record else "households.add_incomerecord"
     if not request.user.has_perm(needed):

@@ -139,3 +139,18 @@ def test_anonymous_visitors_are_sent_to_login(target: Household) -> None:
     for url in [*page_urls(target), reverse("household_list"), reverse("home")]:
         response = Client().get(url)
         assert response.status_code == 302 and "/login/" in response["Location"], url
+
+
+@pytest.mark.parametrize("period", ["abc", "2025Q9", "2025q1x"])
+def test_a_malformed_quarter_in_an_income_url_is_404_not_403(target: Household, staff: Staff, period: str) -> None:
+    client = login(staff.village_clerk)
+    assert client.get(reverse("income_edit", args=[target.pk, period])).status_code == 404
+    for name in ("income_edit", "income_void"):
+        url = reverse(name, args=[target.pk, period])
+        assert client.post(url, {"version": 1, "reason": "x", "wages_other": "5"}).status_code == 404, url
+    assert target.income_records.get().wages_other == 1000
+
+
+@pytest.mark.parametrize("path", ["/households/abc/", "/households/999999999/", "/households/999999999/edit/"])
+def test_a_household_url_that_names_no_household_is_404(target: Household, staff: Staff, path: str) -> None:
+    assert login(staff.village_clerk).get(path).status_code == 404
