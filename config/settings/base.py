@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "cooperatives",
     "funds",
     "assessment",
+    "changes",
 ]
 
 MIDDLEWARE = [
