@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from changes.models import Change, Op, PrunedThrough
 from changes.tracked import RESOURCES
@@ -48,8 +49,13 @@ class Position:
             raise InvalidCursor(f"无效的同步游标：{cursor[:40]}")
         return cls(int(match[1]), int(match[2]))
 
-    def after(self) -> Q:
-        return Q(txid__gt=self.txid) | Q(txid=self.txid, id__gt=self.id)
+    def after(self) -> RawSQL:
+        """Changes after this position: a row comparison, which the (resource, txid, id) index ranges over
+        (an OR of two conditions would be scanned from the resource's first change)."""
+        return RawSQL("(changes_change.txid, changes_change.id) > (%s, %s)", (self.txid, self.id), BooleanField())
+
+    def at_or_before(self) -> RawSQL:
+        return RawSQL("(changes_change.txid, changes_change.id) <= (%s, %s)", (self.txid, self.id), BooleanField())
 
 
 START = Position(0, 0)

@@ -23,7 +23,7 @@ def change_log_prune(*, days: int) -> int:
     )
     if last is None:
         return 0
-    deleted, _ = Change.objects.exclude(Position(last["txid"], last["id"]).after()).delete()
+    deleted, _ = Change.objects.filter(Position(last["txid"], last["id"]).at_or_before()).delete()
     marker, created = PrunedThrough.objects.select_for_update().get_or_create(
         pk=1, defaults={"txid": last["txid"], "change_id": last["id"], "pruned_at": timezone.now()}
     )
