@@ -35,7 +35,9 @@ def test_every_tracked_table_has_an_insert_update_and_delete_trigger() -> None:
             )
             found = {(table, name.removeprefix("changes_log_")) for table, name in cursor.fetchall()}
         else:
-            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'changes_log_%'")
+            cursor.execute(
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'changes_log_%'"
+            )
             found = {(table, name.rsplit("_", 1)[1]) for table, name in cursor.fetchall()}
     assert found == {(table, event) for table in tables for event in ("insert", "update", "delete")}
 
