@@ -21,6 +21,11 @@ def reinstall_triggers(sender: AppConfig, using: str, apps: Any = None, **kwargs
 
     from changes import triggers
 
-    if apps is None or not apps.is_installed("changes"):
+    if apps is None:
         return  # a flush (no migration state) leaves the triggers as they are
+    try:
+        apps.get_model("changes", "Change")
+    except LookupError:  # migrated back before the log's table: no trigger may write to it
+        triggers.uninstall(connections[using])
+        return
     triggers.install(connections[using], apps)
