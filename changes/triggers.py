@@ -85,6 +85,17 @@ def region_code(hops: Sequence[Hop], alias: str, pk: str = "id") -> str:
     return f"(SELECT j{last}.code FROM {first.table} j1{chain} WHERE j1.{first.target} = {alias}.{first.column})"
 
 
+def region_joins(hops: Sequence[Hop], alias: str, tag: str) -> tuple[str, str]:
+    """LEFT JOINs from the rows `alias` to their region, and the region code's SQL: a transition table's
+    rows are joined (the planner knows their number, and hashes the parents) rather than looked up one by one."""
+    joins, previous = "", alias
+    for number, hop in enumerate(hops, start=1):
+        name = f"{tag}{number}"
+        joins += f" LEFT JOIN {hop.table} {name} ON {name}.{hop.target} = {previous}.{hop.column}"
+        previous = name
+    return joins, f"{previous}.code"
+
+
 def cascade_rows(cascade: Cascade, moved: str) -> str:
     """FROM-clause tail joining the moved parent rows (alias m, from `moved`) down to the child rows (alias t)."""
     hops = cascade.child.hops[: cascade.depth]
@@ -116,16 +127,17 @@ class Postgres(Dialect):
     now = "now()"
 
     def statements(self, table: Table, tables: Sequence[Table]) -> list[str]:
-        code_new, code_old = region_code(table.hops, "n"), region_code(table.hops, "o")
+        to_new, code_new = region_joins(table.hops, "n", "rn")
+        to_old, code_old = region_joins(table.hops, "o", "ro")
         pair = f"new_rows n JOIN old_rows o ON o.{table.pk} = n.{table.pk}"
         log = f"INSERT INTO changes_change ({COLUMNS}) SELECT '{table.resource}', "
         bodies = {
-            "insert": [f"{log}n.{table.pk}, 'I', {self.txid}, NULL, {code_new}, {self.now} FROM new_rows n"],
+            "insert": [f"{log}n.{table.pk}, 'I', {self.txid}, NULL, {code_new}, {self.now} FROM new_rows n{to_new}"],
             "update": [
-                f"{log}n.{table.pk}, 'U', {self.txid}, {code_old}, {code_new}, {self.now} FROM {pair}"
+                f"{log}n.{table.pk}, 'U', {self.txid}, {code_old}, {code_new}, {self.now} FROM {pair}{to_old}{to_new}"
                 " WHERE ROW(o.*) IS DISTINCT FROM ROW(n.*)"
             ],
-            "delete": [f"{log}o.{table.pk}, 'D', {self.txid}, {code_old}, NULL, {self.now} FROM old_rows o"],
+            "delete": [f"{log}o.{table.pk}, 'D', {self.txid}, {code_old}, NULL, {self.now} FROM old_rows o{to_old}"],
         }
         for cascade in cascades(table, tables):
             rest = cascade.child.hops[cascade.depth :]
