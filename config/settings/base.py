@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "assessment",
     "api",
     "operations",
+    "changes",
 ]
 
 MIDDLEWARE = [
