@@ -404,22 +404,20 @@ def writable_viewset(base: type[ResourceViewSet]) -> type[ResourceViewSet]:
                 },
             )(getattr(cls, method)),
         )
-    cls.batch = action(detail=False, methods=["post"], url_path="batch")(
-        extend_schema(
-            summary=f"批量写入{title}（最多 {MAX_BATCH:,} 条）",
-            description="一个事务：任一行有错误则整批不写入，返回逐行错误 {row, field, message}；"
-            "修改已有记录的行须带 base_version（或 base_etag）。某行的记录在该版本之后被县级用户修改时，该行不写入、"
-            "登记冲突（status 为 conflict，附冲突编号），其余行照常写入。超过 5,000 条返回 413。",
-            tags=tags,
-            request=batch_shape,
-            parameters=[IDEMPOTENCY],
-            responses={
-                200: OpenApiResponse(BatchResponseSerializer, description="逐行结果"),
-                413: OpenApiResponse(ErrorSerializer, description="超过 5,000 条"),
-                **COMMON_ERRORS,
-            },
-        )(batch)
-    )
+    cls.batch = extend_schema(
+        summary=f"批量写入{title}（最多 {MAX_BATCH:,} 条）",
+        description="一个事务：任一行有错误则整批不写入，返回逐行错误 {row, field, message}；"
+        "修改已有记录的行须带 base_version（或 base_etag）。某行的记录在该版本之后被县级用户修改时，该行不写入、"
+        "登记冲突（status 为 conflict，附冲突编号），其余行照常写入。超过 5,000 条返回 413。",
+        tags=tags,
+        request=batch_shape,
+        parameters=[IDEMPOTENCY],
+        responses={
+            200: OpenApiResponse(BatchResponseSerializer, description="逐行结果"),
+            413: OpenApiResponse(ErrorSerializer, description="超过 5,000 条"),
+            **COMMON_ERRORS,
+        },
+    )(action(detail=False, methods=["post"], url_path="batch")(batch))
     return cls
 
 
