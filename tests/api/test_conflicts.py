@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -78,7 +81,7 @@ def test_a_batch_row_over_a_county_edit_is_a_conflict_and_the_other_rows_are_wri
         by=staff.village_clerk,
         household=world.household,
         quarter=Quarter(2025, 1),
-        amounts={"wages_migrant_work": "3500"},
+        amounts={"wages_migrant_work": Decimal("3500")},
         record=IncomeRecord.objects.get(pk=world.income.pk),
     )
     rows = [
@@ -103,9 +106,9 @@ def test_a_batch_row_over_a_county_edit_is_a_conflict_and_the_other_rows_are_wri
     assert str(IncomeRecord.objects.get(pk=world.income.pk).wages_migrant_work) == "3500.00"
 
 
-def resolve(browser: Client, conflict: ApiConflict, **choices: str) -> object:
+def resolve(browser: Client, conflict: ApiConflict, **choices: str) -> Any:
     record = Household.objects.get(pk=conflict.record_id)
-    data = {"conflict_version": conflict.version, "record_version": record.version}
+    data: dict[str, Any] = {"conflict_version": conflict.version, "record_version": record.version}
     for index, field in enumerate(conflict.fields):
         data[f"choice-{index}"] = choices[field["key"]]
     return browser.post(f"/api-clients/conflicts/{conflict.pk}/", data)

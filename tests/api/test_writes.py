@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 HOUSEHOLDS = "/api/v1/households/"
 
 
-def new_household(secret: str, tree: Tree, number: str = "H-API-1", **fields: object) -> tuple[object, str]:
+def new_household(secret: str, tree: Tree, number: str = "H-API-1", **fields: Any) -> tuple[Any, str]:
     head = id_number("19700101")
     body = household_body(number, tree.village_a1, [member_body(head)], **fields)
     return send(secret, "POST", HOUSEHOLDS, body), head
@@ -187,8 +188,8 @@ def test_a_county_form_save_of_members_only_writes_a_household_history_row(
     assert household.history.latest("history_id").version == household.version
 
 
-def services_member(member: object, **changes: object) -> object:
+def services_member(member: Any, **changes: Any) -> Any:
     from households.services import MEMBER_FIELDS, MemberData
 
     values = {name: getattr(member, name) for name in MEMBER_FIELDS}
-    return MemberData(pk=member.pk, **{**values, **changes})  # type: ignore[attr-defined]
+    return MemberData(pk=member.pk, **{**values, **changes})
