@@ -1,4 +1,5 @@
-"""An account given a one-time password reaches no page but the change-password page until it has chosen its own."""
+"""What every request of a signed-in user passes through: a forced password change, and no caching of what
+the response shows."""
 
 from __future__ import annotations
 
@@ -8,9 +9,31 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+
+class SignedInNoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every response to a signed-in user (a session or an API token):
+    personal data stays out of shared caches and out of a shared computer's back button and disk cache.
+    Static files never reach it (WhiteNoise answers them first); a response that already says no-store
+    (/healthz, the 503 page, a one-time password) keeps its own header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "no-store" in response.get("Cache-Control", "") or request.path.startswith(settings.STATIC_URL):
+            return response
+        user = getattr(request, "user", None)
+        if "HTTP_AUTHORIZATION" in request.META or (user is not None and user.is_authenticated):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
 
 
 class PasswordChangeRequiredMiddleware:
+    """An account given a one-time password reaches no page but the change-password page until it has chosen its own."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
