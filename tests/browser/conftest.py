@@ -93,7 +93,11 @@ def page_problems() -> PageProblems:
 def page(browser: Browser, page_problems: PageProblems) -> Iterator[Page]:
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 900})
     context.set_default_timeout(10_000)
-    context.expose_function("__reportCspViolation", page_problems.csp_violations.append)
+
+    def on_csp_violation(text: str) -> None:
+        page_problems.csp_violations.append(text)
+
+    context.expose_function("__reportCspViolation", on_csp_violation)
     context.add_init_script(CSP_LISTENER)
     new_page = context.new_page()
 

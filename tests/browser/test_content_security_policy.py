@@ -63,7 +63,10 @@ def test_the_listener_catches_an_inline_script_and_a_style_attribute(
 ) -> None:
     opened(page, live_server.url + "/login/")
     page.evaluate("document.body.setAttribute('style', 'background: red')")
-    page.add_script_tag(content="window.ranInline = true")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.ranInline = true'; "
+        "document.body.append(s); }"
+    )
     page.wait_for_function("window.__cspViolations.length >= 2")
     assert page.evaluate("window.ranInline === undefined")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(255, 0, 0)"
