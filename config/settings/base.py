@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "regions.middleware.SignedInNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (it says why it logged a session out), before anything that answers for a signed-in user.
+    "regions.middleware.SessionTimeoutMiddleware",
     "regions.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -179,9 +181,12 @@ if os.environ.get("STORAGE_S3_BUCKET"):
         },
     }
 
-SESSION_COOKIE_AGE = 8 * 3600
-# Signed-in pages warn this long before the session expires, with a 继续 button that renews it.
-SESSION_EXPIRY_WARNING_SECONDS = 300
+# A signed-in session ends SESSION_COOKIE_AGE after the login, whatever the user does, and earlier when no
+# request of the user's comes for SESSION_IDLE_SECONDS (regions/session_expiry.py).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
+# Signed-in pages warn this long before the session ends, with a 继续 button that restarts the idle limit.
+SESSION_EXPIRY_WARNING_SECONDS = int(os.environ.get("SESSION_EXPIRY_WARNING_SECONDS", "300"))
 # A stale CSRF token (a form opened before a new login) gets a Chinese page that says what to do.
 CSRF_FAILURE_VIEW = "regions.views.csrf_failure"
 
