@@ -184,7 +184,7 @@
       const seconds = Math.ceil(left / 1000);
       const when = Math.floor(seconds / 60) + " 分 " + (seconds % 60) + " 秒";
       if (limit === "absolute") {
-        text.textContent = "登录时长已满，登录将在 " + when + "后过期，届时需重新登录（继续操作也不会延长）。请及时保存；" + kept;
+        text.textContent = "登录时长即将达到上限，登录将在 " + when + "后过期，届时需重新登录（继续操作也不会延长）。请及时保存；" + kept;
         keepAlive.hidden = true;
       } else {
         text.textContent = "较长时间没有操作，登录将在 " + when + "后过期。点“继续”保持登录；" + kept;

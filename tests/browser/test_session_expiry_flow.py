@@ -119,7 +119,7 @@ def test_the_absolute_limit_is_not_extended_by_activity_and_the_draft_survives_i
     # time is up and offers no 继续.
     page.reload()
     warning = page.get_by_test_id("session-warning")
-    expect(warning).to_contain_text("登录时长已满，登录将在", timeout=15_000)
+    expect(warning).to_contain_text("登录时长即将达到上限，登录将在", timeout=15_000)
     expect(warning.get_by_role("button", name="继续")).to_be_hidden()
     screenshot("session-4-absolute-warning")
     expect(warning).to_contain_text("登录时长已满，登录已过期", timeout=20_000)
