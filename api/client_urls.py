@@ -2,12 +2,14 @@
 
 from django.urls import path
 
-from api import client_views
+from api import client_views, conflict_views
 
 urlpatterns = [
     path("", client_views.client_list, name="api_client_list"),
     path("new/", client_views.client_create, name="api_client_create"),
     path("calls/", client_views.call_log, name="api_call_log"),
+    path("conflicts/", conflict_views.conflict_list, name="api_conflict_list"),
+    path("conflicts/<int:pk>/", conflict_views.conflict_detail, name="api_conflict_detail"),
     path("<int:pk>/", client_views.client_detail, name="api_client_detail"),
     path("<int:pk>/rotate/", client_views.client_rotate, name="api_client_rotate"),
     path("<int:pk>/deactivate/", client_views.client_deactivate, name="api_client_deactivate"),

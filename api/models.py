@@ -149,3 +149,7 @@ class ApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} {self.status}"
+
+
+# The write side's models live in their own module; Django finds them through here.
+from api.write_models import ApiActor, ApiConflict, ConflictStatus, IdempotencyKey  # noqa: E402, F401

@@ -8,12 +8,15 @@ from rest_framework.routers import SimpleRouter
 
 from api.authentication import BearerTokenAuthentication
 from api.viewsets import VIEWSETS, ApiRoot, NoSuchEndpoint
+from api.write_views import writable_viewset
+from api.writers import WRITERS
 
 app_name = "api"
 
 router = SimpleRouter(trailing_slash=True)
 for name, viewset in VIEWSETS.items():
-    router.register(name, viewset, basename=name)
+    # The resources the province is the source of take writes too (api/write_views.py).
+    router.register(name, writable_viewset(viewset) if name in WRITERS else viewset, basename=name)
 
 # The schema and its documentation are read-only pages: staff read them with their session, clients
 # with their token. Only these two accept a session; every resource takes a bearer token only.

@@ -11,7 +11,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Model
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households import formulas
@@ -206,10 +205,10 @@ def household_update(
         return household
     # The version guards the whole edit page, members included, so a member's change claims it too.
     claim_next_version(household, expected_version)
-    if household_changed:
-        _save(household, by=by, reason=reason)
-    else:
-        Household.objects.filter(pk=household.pk).update(updated_at=timezone.now())
+    # Saved even when only members changed: every version of a household then has a history row, which
+    # is how the API's conflict queue reads what a version was and who made the next one. (A row that
+    # changes no field of its own is not shown on the history page.)
+    _save(household, by=by, reason=reason)
     if members is not None:
         _apply_members(by=by, household=household, members=members, reason=reason)
     return household

@@ -243,6 +243,10 @@ CELERY_BEAT_SCHEDULE = {
     "indicators-recompute-due": {"task": "assessment.tasks.recompute_due_task", "schedule": 60.0},
     "data-changes-prune": {"task": "regions.tasks.data_changes_prune_task", "schedule": crontab(hour=3, minute=45)},
     "api-calls-prune": {"task": "api.tasks.api_calls_prune_task", "schedule": crontab(hour=3, minute=50)},
+    "api-idempotency-keys-prune": {
+        "task": "api.tasks.idempotency_keys_prune_task",
+        "schedule": crontab(minute=20),
+    },
     "purge-expired-import-files": {
         "task": "workbooks.tasks.import_files_purge_task",
         "schedule": crontab(hour=3, minute=30),
@@ -290,6 +294,10 @@ API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "365"))
 API_TOKEN_ROTATION_GRACE_HOURS = int(os.environ.get("API_TOKEN_ROTATION_GRACE_HOURS", "24"))
 # The call log keeps this many days (every call, refused ones included).
 API_CALL_RETENTION_DAYS = int(os.environ.get("API_CALL_RETENTION_DAYS", "180"))
+# A POST's Idempotency-Key answers a retry with the stored response this long after its first use.
+API_IDEMPOTENCY_KEY_HOURS = int(os.environ.get("API_IDEMPOTENCY_KEY_HOURS", "24"))
+# A batch write carries up to 5,000 records (households with their members: several MB of JSON).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("API_MAX_BODY_MB", "32")) * 1024 * 1024
 
 # A county's figures are recomputed this long after the first change of a burst of saves (once,
 # not once per save); on the embedded default, at most once per this many seconds.

@@ -12,8 +12,13 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from api.resources import RESOURCES
+from api.writers import WRITERS
+from figures import registry
+from households.models import Household
+from households.services import household_update
 from tests.api.world import World, api_get, make_client
-from tests.factories import PASSWORD, Tree
+from tests.api.writing import household_body, make_writer, member_body, send
+from tests.factories import PASSWORD, Tree, id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +28,9 @@ def spec() -> dict[str, Any]:
     return SchemaGenerator().get_schema(request=None, public=True)
 
 
-def assert_matches(spec: dict[str, Any], path: str, status: int, body: Any) -> None:
-    """The body validates against the schema the spec gives for GET `path` answering `status`."""
-    response = spec["paths"][path]["get"]["responses"][str(status)]
+def assert_matches(spec: dict[str, Any], path: str, status: int, body: Any, method: str = "get") -> None:
+    """The body validates against the schema the spec gives for `method` `path` answering `status`."""
+    response = spec["paths"][path][method]["responses"][str(status)]
     schema = {**response["content"]["application/json"]["schema"], "components": spec["components"]}
     errors = sorted(OAS30Validator(schema).iter_errors(body), key=str)
     assert not errors, f"{path} {status}: {errors[0]}"
@@ -101,3 +106,101 @@ def test_the_documentation_page_loads_nothing_from_outside_the_app(staff) -> Non
         assert browser.get(asset).status_code == 200, asset
     # Nor does the inline script that starts Swagger UI (it fetches the schema from this app).
     assert not re.search(r"https?://(?!testserver)", html) and not re.search(r"cdn|unpkg|jsdelivr", html, re.I)
+
+
+def test_every_write_endpoint_is_documented_with_its_headers_and_errors(spec: dict[str, Any]) -> None:
+    for name in WRITERS:
+        listing, detail = spec["paths"][f"/api/v1/{name}/"], spec["paths"][f"/api/v1/{name}/{{id}}/"]
+        batch = spec["paths"][f"/api/v1/{name}/batch/"]["post"]
+        assert {"201", "200", "409", "412", "428", "422"} <= set(listing["post"]["responses"])
+        assert (
+            {"200", "409", "412", "428", "422", "404"}
+            <= set(detail["put"]["responses"])
+            <= set(detail["patch"]["responses"])
+        )
+        assert {"200", "413", "422"} <= set(batch["responses"])
+        headers = {p["name"]: p for p in detail["put"]["parameters"] if p["in"] == "header"}
+        assert headers["If-Match"]["required"] is True
+        assert "Idempotency-Key" in {p["name"] for p in listing["post"]["parameters"] if p["in"] == "header"}
+        for operation in (listing["post"], detail["put"], detail["patch"], batch):
+            assert re.search(r"[\u4e00-\u9fff]", operation["description"]), f"{name}: no Chinese description"
+
+
+def test_every_write_answers_as_the_schema_says(spec: dict[str, Any], world: World, tree: Tree, staff) -> None:
+    _client, secret = make_writer(tree.province, personal=True)
+    hh = "/api/v1/households/"
+    head = id_number("19700101")
+    body = household_body("S-1", tree.village_a1, [member_body(head)])
+    created = send(secret, "POST", hh, body, **{"Idempotency-Key": "s-1"})
+    assert created.status_code == 201
+    assert_matches(spec, hh, 201, created.json(), "post")
+    assert_matches(spec, hh, 201, send(secret, "POST", hh, body, **{"Idempotency-Key": "s-1"}).json(), "post")
+    assert_matches(spec, hh, 200, send(secret, "POST", hh, body).json(), "post")
+    assert_matches(spec, hh, 428, send(secret, "POST", hh, {**body, "address": "甲"}).json(), "post")
+    assert_matches(spec, hh, 422, send(secret, "POST", hh, {**body, "household_type": "x"}).json(), "post")
+    url, path = created["Location"], "/api/v1/households/{id}/"
+    patched = send(secret, "PATCH", url, {"address": "乙"}, **{"If-Match": created["ETag"]})
+    assert_matches(spec, path, 200, patched.json(), "patch")
+    assert_matches(
+        spec, path, 412, send(secret, "PATCH", url, {"address": "丙"}, **{"If-Match": created["ETag"]}).json(), "patch"
+    )
+    assert_matches(spec, path, 428, send(secret, "PUT", url, body).json(), "put")
+    put = send(secret, "PUT", url, body, **{"If-Match": patched["ETag"]})
+    assert put.status_code == 200
+    assert_matches(spec, path, 200, put.json(), "put")
+    assert_matches(
+        spec,
+        path,
+        404,
+        send(secret, "PUT", f"{hh}{world.other_household.pk}/", body, **{"If-Match": '"1"'}).json(),
+        "put",
+    )
+    seen = send(secret, "GET", f"{hh}{world.household.pk}/")["ETag"]
+    fresh = Household.objects.get(pk=world.household.pk)
+    fresh.address = "县里改的"
+    household_update(by=staff.village_clerk, household=fresh, expected_version=fresh.version)
+    conflict = send(secret, "PATCH", f"{hh}{world.household.pk}/", {"address": "省里改的"}, **{"If-Match": seen})
+    assert conflict.status_code == 409
+    assert_matches(spec, path, 409, conflict.json(), "patch")
+    batch = send(
+        secret,
+        "POST",
+        f"{hh}batch/",
+        {"records": [body, {**body, "number": "S-2", "members": [member_body(id_number("19700202"))]}]},
+    )
+    assert batch.status_code == 200
+    assert_matches(spec, "/api/v1/households/batch/", 200, batch.json(), "post")
+    assert_matches(
+        spec, "/api/v1/households/batch/", 422, send(secret, "POST", f"{hh}batch/", {"records": [{}]}).json(), "post"
+    )
+    assert_matches(
+        spec,
+        "/api/v1/households/batch/",
+        413,
+        send(secret, "POST", f"{hh}batch/", {"records": [{}] * 5001}).json(),
+        "post",
+    )
+    for name, payload in (
+        ("income-records", {"household": world.household.number, "year": 2025, "quarter": 3, "wages_other": "10"}),
+        (
+            "monitoring-cases",
+            {"household": "S-2", "category": "unstable", "identified_month": "2025-02", "risk_types": ["因病"]},
+        ),
+        ("thresholds", {"region": tree.province.code, "year": 2030, "amount": "9999", "source": "测试文件"}),
+        (
+            "targets",
+            {
+                "indicator": registry.indicators()[0].code,
+                "region": tree.province.code,
+                "year": 2030,
+                "comparator": "gte",
+                "value": "5",
+            },
+        ),
+    ):
+        answer = send(secret, "POST", f"/api/v1/{name}/", payload)
+        assert answer.status_code == 201, (name, answer.content)
+        assert_matches(spec, f"/api/v1/{name}/", 201, answer.json(), "post")
+        changed = send(secret, "PATCH", answer["Location"], {}, **{"If-Match": answer["ETag"]})
+        assert changed.status_code == 200, (name, changed.content)
+        assert_matches(spec, f"/api/v1/{name}/{{id}}/", 200, changed.json(), "patch")

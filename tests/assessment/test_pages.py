@@ -147,7 +147,8 @@ def test_read_only_roles_cannot_edit_targets(demo: Region) -> None:
         client = client_for(username)
         page = client.get(reverse("assessment_targets"))
         assert page.status_code == 200
-        assert "修改" not in page.content.decode()
+        # No edit link (the menu's 修改密码 is every user's own).
+        assert reverse("assessment_policy_edit", args=["target", target.pk]) not in page.content.decode()
         assert client.get(reverse("assessment_policy_new", args=["target"])).status_code == 403
         edit = client.post(reverse("assessment_policy_edit", args=["target", target.pk]), {"value": "1"})
         assert edit.status_code == 403
@@ -179,7 +180,7 @@ def test_a_county_admin_changes_a_target_and_the_history_records_who(demo: Regio
     assert latest.history_type == "~"
     page = client.get(reverse("assessment_targets"), {"year": PERIOD.year}).content.decode()
     assert "季度关账前录入95%" in page
-    assert "修改" in page
+    assert reverse("assessment_policy_edit", args=["target", target.pk]) in page
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from playwright.sync_api import Page, expect
 
+from api.services import api_client_create
 from assessment.demo import DEMO_COUNTY, demo_targets_ensure
 from assessment.models import ComputeRun
 from assessment.services import compute_run_now
@@ -68,6 +69,12 @@ NOT_PAGES = {
             "collective_income_return",
             "collective_income_submit",
             "import_batch_confirm",
+            "account_password_reset",
+            "account_set_active",
+            "account_unlock",
+            "api_client_deactivate",
+            "api_client_rotate",
+            "api_token_revoke",
             "import_batch_recheck",
             "import_batch_undo",
             "income_void",
@@ -91,6 +98,8 @@ NOT_PAGES = {
         ],
         "a file download",
     ),
+    "session_keep_alive": "a POST from static/js/session.js that answers JSON",
+    "healthz": "the load balancer's probe, which answers JSON",
     # A fragment that htmx swaps into the run's page, which the walk checks whole.
     "assessment_run_progress": "a fragment of assessment_run",
 }
@@ -98,6 +107,8 @@ NOT_PAGES = {
 # (Pages reached only from a start URL in the test are walked, and so not listed here.)
 UNLINKED = {
     "assessment_complement": "indicator_records, walked as assessment_numerator and assessment_denominator",
+    "threshold_edit": "threshold_create's view and template (the demo county has no threshold of its own to edit)",
+    "api_conflict_detail": "a conflict needs a province's write over a county's edit (tests/api/test_conflicts.py)",
 }
 
 
@@ -113,7 +124,7 @@ def url_names(patterns: list[URLPattern | URLResolver] | None = None) -> Iterato
     """Every named URL of the project's urlconfs, the Django admin's excepted (not our pages)."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.namespace != "admin":
+            if pattern.namespace not in ("admin", "api"):
                 yield from url_names(pattern.url_patterns)
         elif pattern.name:
             yield pattern.name
@@ -122,7 +133,9 @@ def url_names(patterns: list[URLPattern | URLResolver] | None = None) -> Iterato
 def url_name(base: str, href: str) -> str | None:
     """The URL name a link of the site leads to; None for another site, the admin or an unknown path."""
     parts = urlsplit(href)
-    if f"{parts.scheme}://{parts.netloc}" != base or parts.path.startswith(("/admin/", "/static/")):
+    # The machine API answers JSON to tokens (tests/api validates it against its schema); its Swagger page
+    # is drf-spectacular-sidecar's, not ours.
+    if f"{parts.scheme}://{parts.netloc}" != base or parts.path.startswith(("/admin/", "/static/", "/api/")):
         return None
     try:
         return resolve(parts.path).url_name
@@ -250,6 +263,16 @@ def test_every_page_passes_axe_and_fits_a_phone_and_a_desk_for_every_role(
         page.context.clear_cookies()
     # The county administrator's own pages (targets, allocations, the catalogue): only what the others did not open.
     log_in(page, base, "xianadmin")
+    # An API client, so that the 接口客户端 list links to a client's page.
+    api_client_create(
+        name="省级防返贫监测平台",
+        region=demo_county,
+        readable=["households"],
+        writable=[],
+        may_view_personal_data=False,
+        throttle_rate="600/min",
+        by=User.objects.get(username="xianadmin"),
+    )
     run = ComputeRun.objects.latest("pk")
     walk_site(
         page,

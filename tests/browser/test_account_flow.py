@@ -47,6 +47,7 @@ def test_a_new_clerk_changes_the_one_time_password_before_anything_else(
 ) -> None:
     stranger = User.objects.create_user("cunb", password=PASSWORD, role=Role.VILLAGE_CLERK, region=tree.village_b1)
     log_in(page, live_server.url, "xiang", PASSWORD)
+    page.get_by_test_id("nav-admin").click()
     page.get_by_test_id("nav-manage").click()
     expect(page.get_by_test_id("account-row")).to_have_count(2)  # cun and cun2, not 湾碧乡's cunb
     expect(page.get_by_test_id("account-table")).not_to_contain_text("cunb")
