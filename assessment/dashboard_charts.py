@@ -186,10 +186,12 @@ def _base(categories: list[str], *, horizontal: bool = False) -> dict[str, Any]:
     labels = {"interval": 0, "width": 112, "overflow": "truncate"} if horizontal else {"hideOverlap": True}
     category_axis = {"type": "category", "data": categories, "axisLabel": labels}
     value_axis: dict[str, Any] = {"type": "value", "axisLabel": {"hideOverlap": True}}
+    # Tooltips drawn inside the chart (richText): ECharts' HTML tooltips carry style="" attributes, which the
+    # Content-Security-Policy refuses.
     return {
         "animation": False,
         "color": PALETTE,
-        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}, "renderMode": "richText"},
         "legend": {"top": 0, "type": "scroll"},
         "grid": {"left": 8, "right": 16, "top": 40, "bottom": 8, "containLabel": True},
         "xAxis": value_axis if horizontal else category_axis,
@@ -337,7 +339,7 @@ def _trends(board: Dashboard, chart: Chart) -> ChartView:
     quarters = trend_periods(board.period)
     indicators = _indicators(chart.indicators)
     option = _base([str(quarter) for quarter in quarters])
-    option["tooltip"] = {"trigger": "axis"}
+    option["tooltip"] = {"trigger": "axis", "renderMode": "richText"}
     option["yAxis"]["scale"] = True
     table = Table(headers=[("季度", False)] + [(unit_heading(i.name, i.unit), True) for i in indicators])
     table.rows = [[Cell(quarter.label)] for quarter in quarters]

@@ -33,8 +33,11 @@ def record_logout(sender: Any, request: HttpRequest | None = None, user: Any = N
     from regions.models import AuditKind
     from regions.services import audit_record
 
+    # Set by SessionTimeoutMiddleware when it is the session's limit, not the user, that ends it.
+    ended_by = getattr(request, "session_ended_by", None)
+    detail = {"idle": "空闲超时，自动退出", "absolute": "登录时长已满，自动退出"}.get(ended_by or "", "")
     if user is not None:
-        audit_record(kind=AuditKind.LOGOUT, user=user, ip_address=_address(request))
+        audit_record(kind=AuditKind.LOGOUT, user=user, ip_address=_address(request), detail=detail)
 
 
 def record_login_failure(

@@ -3,6 +3,7 @@ session keep-alive, and the answer to a stale CSRF token."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from axes.helpers import get_cool_off
@@ -11,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from regions.session_expiry import session_renew, session_seconds_left
+from regions.session_expiry import session_left, session_renew
 
 
 def login_locked_out(
@@ -31,14 +32,17 @@ def login_locked_out(
 
 @require_http_methods(["GET", "POST"])
 def session_keep_alive(request: HttpRequest) -> HttpResponse:
-    """GET: seconds the session has left; POST (the warning's 继续): renew it first. 401 once it has expired."""
+    """GET: what the session has left and which limit ends it (not activity: the warning asks it by itself);
+    POST (the warning's 继续): restart the idle limit first. 401 once the session has ended."""
     if not request.user.is_authenticated:
         return JsonResponse({"seconds_left": 0}, status=401)
+    now = time.time()
     if request.method == "POST":
-        session_renew(session=request.session)
-        return JsonResponse({"seconds_left": settings.SESSION_COOKIE_AGE})
-    seconds_left = session_seconds_left(session=request.session)
-    return JsonResponse({"seconds_left": settings.SESSION_COOKIE_AGE if seconds_left is None else seconds_left})
+        session_renew(session=request.session, now=now)
+    left = session_left(session=request.session, now=now)
+    if left is None:
+        return JsonResponse({"seconds_left": settings.SESSION_COOKIE_AGE, "limit": "absolute"})
+    return JsonResponse({"seconds_left": left.seconds, "limit": left.limit})
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "import_export",
     "django_htmx",
     "axes",
+    "csp",
     "regions",
     "workbooks",
     "households",
@@ -53,14 +55,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "regions.middleware.PasswordChangeRequiredMiddleware",
+    "regions.middleware.SignedInNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (it says why it logged a session out), before anything that answers for a signed-in user.
+    "regions.middleware.SessionTimeoutMiddleware",
+    "regions.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -175,11 +181,34 @@ if os.environ.get("STORAGE_S3_BUCKET"):
         },
     }
 
-SESSION_COOKIE_AGE = 8 * 3600
-# Signed-in pages warn this long before the session expires, with a 继续 button that renews it.
-SESSION_EXPIRY_WARNING_SECONDS = 300
+# A signed-in session ends SESSION_COOKIE_AGE after the login, whatever the user does, and earlier when no
+# request of the user's comes for SESSION_IDLE_SECONDS (regions/session_expiry.py).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", str(30 * 60)))
+# Signed-in pages warn this long before the session ends, with a 继续 button that restarts the idle limit.
+SESSION_EXPIRY_WARNING_SECONDS = int(os.environ.get("SESSION_EXPIRY_WARNING_SECONDS", "300"))
 # A stale CSRF token (a form opened before a new login) gets a Chinese page that says what to do.
 CSRF_FAILURE_VIEW = "regions.views.csrf_failure"
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files — no inline
+# <script>, no on*= handlers, no style="" attributes (ECharts, Bootstrap and htmx set styles through the
+# CSSOM, which CSP does not govern); data: images for ECharts' "save as image". Checked in the browser
+# tests, which fail on any violation Chromium reports. A view that needs more says so with
+# csp.decorators.csp_update, allowing exactly what it has by hash (two third-party admin pages).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
 
 # Celery: with no REDIS_URL tasks run in process (embedded default); with it, on workers.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import template
 from django.conf import settings
 
-from regions.session_expiry import session_seconds_left
+from regions.session_expiry import session_left
 
 register = template.Library()
 
@@ -20,10 +21,11 @@ def session_timer(context: dict[str, Any]) -> dict[str, Any]:
     # A page rendered outside the middleware (a request built by hand) has no session to time.
     if session is None or user is None or not user.is_authenticated:
         return {"signed_in": False}
-    seconds_left = session_seconds_left(session=session)
+    left = session_left(session=session, now=time.time())
     return {
         "signed_in": True,
         "user_id": user.pk,
-        "seconds_left": "" if seconds_left is None else seconds_left,
+        "seconds_left": "" if left is None else left.seconds,
+        "limit": "" if left is None else left.limit,
         "warn_seconds": settings.SESSION_EXPIRY_WARNING_SECONDS,
     }

@@ -1,4 +1,4 @@
-// Signed-in pages: warn before the session expires (继续 renews it), and keep a draft of every
+// Signed-in pages: warn before the session ends (继续 restarts its idle limit), and keep a draft of every
 // form marked data-draft in this browser until it is submitted successfully. See regions/session_expiry.py.
 (() => {
   "use strict";
@@ -150,6 +150,8 @@
   });
 
   // ---- expiry warning ----
+  // Two limits end a session (regions/session_expiry.py): the idle one, which 继续 restarts, and the absolute
+  // one from the login, which nothing extends. The server says which comes first; the warning names it.
   if (timer.dataset.secondsLeft === "") return;
   const warning = document.getElementById("session-warning");
   const text = warning.querySelector('[data-role="text"]');
@@ -157,29 +159,41 @@
   const login = warning.querySelector('[data-role="login"]');
   const warnMs = parseInt(timer.dataset.warnSeconds, 10) * 1000;
   let deadline = Date.now() + parseInt(timer.dataset.secondsLeft, 10) * 1000;
+  let limit = timer.dataset.limit || "idle";
   let checkedAt = 0;
 
   function update(response) {
-    return response.json().then((data) => { deadline = Date.now() + data.seconds_left * 1000; });
+    return response.json().then((data) => {
+      deadline = Date.now() + data.seconds_left * 1000;
+      limit = data.limit || limit;
+    });
   }
 
   function render() {
     const left = deadline - Date.now();
     if (left > warnMs) { warning.hidden = true; return; }
-    // Another tab may have renewed the session: ask before warning, at most every 30 seconds.
+    // Another tab may have kept the session in use: ask before warning, at most every 30 seconds. Asking
+    // is not activity, so it does not keep an unattended session alive.
     if (Date.now() - checkedAt > 30000) {
       checkedAt = Date.now();
       fetch(timer.dataset.keepAliveUrl, { credentials: "same-origin" }).then(update).then(render, () => {});
     }
     warning.hidden = false;
+    const kept = "已填写的内容已暂存在本机浏览器。";
     if (left > 0) {
       const seconds = Math.ceil(left / 1000);
-      text.textContent = "登录将在 " + Math.floor(seconds / 60) + " 分 " + (seconds % 60) +
-        " 秒后过期。点“继续”保持登录；已填写的内容已暂存在本机浏览器。";
-      keepAlive.hidden = false;
+      const when = Math.floor(seconds / 60) + " 分 " + (seconds % 60) + " 秒";
+      if (limit === "absolute") {
+        text.textContent = "登录时长即将达到上限，登录将在 " + when + "后过期，届时需重新登录（继续操作也不会延长）。请及时保存；" + kept;
+        keepAlive.hidden = true;
+      } else {
+        text.textContent = "较长时间没有操作，登录将在 " + when + "后过期。点“继续”保持登录；" + kept;
+        keepAlive.hidden = false;
+      }
       login.hidden = true;
     } else {
-      text.textContent = "登录已过期。已填写的内容暂存在本机浏览器，重新登录后回到本页即可恢复。";
+      text.textContent = (limit === "absolute" ? "登录时长已满，登录已过期。" : "较长时间没有操作，登录已过期。") +
+        "已填写的内容暂存在本机浏览器，重新登录后回到本页即可恢复。";
       keepAlive.hidden = true;
       login.hidden = false;
       login.href = timer.dataset.loginUrl + "?next=" + encodeURIComponent(location.pathname + location.search);

@@ -33,6 +33,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# Before any script of the page runs: every Content-Security-Policy violation the page reports is kept in
+# window.__cspViolations (read by the accessibility walk, page by page) and sent to the test at once.
+CSP_LISTENER = """(() => {
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (event) => {
+    const where = event.sourceFile ? ` at ${event.sourceFile}:${event.lineNumber}` : "";
+    const text = `${event.effectiveDirective} refused ${event.blockedURI || "inline"}${where} on ${event.documentURI}`
+      + (event.sample ? ` (${event.sample})` : "");
+    window.__cspViolations.push(text);
+    if (window.__reportCspViolation) window.__reportCspViolation(text);
+  });
+})();"""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,10 +76,12 @@ def browser() -> Iterator[Browser]:
 
 @dataclass
 class PageProblems:
-    """What went wrong in the browser while a test ran: JS errors and static files that did not load."""
+    """What went wrong in the browser while a test ran: JS errors, static files that did not load, and
+    Content-Security-Policy violations (from the securitypolicyviolation event and from the console)."""
 
     console_errors: list[str] = field(default_factory=list)
     broken_assets: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -79,6 +93,12 @@ def page_problems() -> PageProblems:
 def page(browser: Browser, page_problems: PageProblems) -> Iterator[Page]:
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 900})
     context.set_default_timeout(10_000)
+
+    def on_csp_violation(text: str) -> None:
+        page_problems.csp_violations.append(text)
+
+    context.expose_function("__reportCspViolation", on_csp_violation)
+    context.add_init_script(CSP_LISTENER)
     new_page = context.new_page()
 
     def on_page_error(error: Error) -> None:
@@ -89,6 +109,8 @@ def page(browser: Browser, page_problems: PageProblems) -> Iterator[Page]:
         # missing favicon); static files are checked through their responses below instead.
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             page_problems.console_errors.append(message.text)
+        if "Content Security Policy" in message.text:
+            page_problems.csp_violations.append(f"console: {message.text}")
 
     def on_response(response: Response) -> None:
         if "/static/" in response.url and response.status >= 400:
@@ -106,6 +128,10 @@ def page(browser: Browser, page_problems: PageProblems) -> Iterator[Page]:
     new_page.on("requestfailed", on_request_failed)
     yield new_page
     context.close()
+    # Every browser test, whatever it asserts itself: the pages it opened satisfied the policy.
+    assert page_problems.csp_violations == [], "Content-Security-Policy violations:\n" + "\n".join(
+        page_problems.csp_violations
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Every page, as 县级查看 (xian), 乡镇 (xiang) and 村 (cun): axe-core finds no violation of serious or
-critical impact, and no page scrolls sideways on a 390-px phone or a 1,366-px desk.
+critical impact, no page scrolls sideways on a 390-px phone or a 1,366-px desk, and no page breaks the
+Content-Security-Policy (the violations Chromium reports, recorded by tests/browser/conftest.py).
 
 The walk starts at the menu and follows every link of the site, opening one URL of each URL name per user,
 so a new page is checked as soon as something links to it; the URL names are enumerated from the urlconfs,
@@ -143,7 +144,8 @@ def url_name(base: str, href: str) -> str | None:
 
 
 def check_page(page: Page, base: str, name: str, walk: Walk, who: str) -> None:
-    """The open page at both widths: nothing past the right edge, and axe's serious or critical findings."""
+    """The open page at both widths: nothing past the right edge, axe's serious or critical findings, and the
+    Content-Security-Policy violations the page reported."""
     for width in (PHONE, DESK):
         page.set_viewport_size({"width": width, "height": 900})
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
@@ -152,6 +154,8 @@ def check_page(page: Page, base: str, name: str, walk: Walk, who: str) -> None:
         page.add_script_tag(url=base + AXE)
         violations = page.evaluate(AXE_RUN, list(FAILING_IMPACTS))
         walk.problems.extend(f"{who} {name} {page.url} at {width} px: {violation}" for violation in violations)
+    refused = page.evaluate("window.__cspViolations")
+    walk.problems.extend(f"{who} {name} {page.url}: CSP {violation}" for violation in refused)
 
 
 def walk_site(page: Page, base: str, who: str, *, starts: list[str], checked: set[str], walk: Walk) -> None:

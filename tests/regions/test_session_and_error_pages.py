@@ -9,7 +9,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from regions.session_expiry import RENEWED_AT_KEY
+from regions.session_expiry import ACTIVE_AT_KEY, STARTED_AT_KEY
 from tests.conftest import Staff
 from tests.factories import PASSWORD
 
@@ -20,27 +20,29 @@ def signed_in(username: str, *, enforce_csrf_checks: bool = False) -> Client:
     return client
 
 
-def test_a_login_records_when_the_session_started(staff: Staff) -> None:
+def test_a_login_records_when_the_session_started_and_was_last_used(staff: Staff) -> None:
     client = signed_in(staff.village_clerk.username)
-    assert abs(client.session[RENEWED_AT_KEY] - time.time()) < 5
+    assert abs(client.session[STARTED_AT_KEY] - time.time()) < 5
+    assert client.session[ACTIVE_AT_KEY] == client.session[STARTED_AT_KEY]
 
 
-def test_a_signed_in_page_carries_the_seconds_the_session_has_left(staff: Staff) -> None:
+def test_a_signed_in_page_carries_the_seconds_the_session_has_left_and_which_limit_ends_it(staff: Staff) -> None:
     client = signed_in(staff.village_clerk.username)
     page = client.get(reverse("household_list")).content.decode()
     assert 'id="session-timer"' in page
-    assert 'data-seconds-left="28800"' in page or 'data-seconds-left="28799"' in page
+    assert 'data-seconds-left="1800"' in page or 'data-seconds-left="1799"' in page
+    assert 'data-limit="idle"' in page
     assert 'data-warn-seconds="300"' in page
 
 
-def test_the_keep_alive_renews_the_session_and_reports_its_age(staff: Staff) -> None:
+def test_the_keep_alive_restarts_the_idle_limit_and_reports_what_is_left(staff: Staff) -> None:
     client = signed_in(staff.village_clerk.username)
     session = client.session
-    session[RENEWED_AT_KEY] = time.time() - 8 * 3600 + 120
+    session[ACTIVE_AT_KEY] = time.time() - 30 * 60 + 120
     session.save()
     assert 100 < client.get(reverse("session_keep_alive")).json()["seconds_left"] <= 120
-    assert client.post(reverse("session_keep_alive")).json()["seconds_left"] == 8 * 3600
-    assert client.get(reverse("session_keep_alive")).json()["seconds_left"] > 8 * 3600 - 10
+    assert client.post(reverse("session_keep_alive")).json() == {"seconds_left": 30 * 60, "limit": "idle"}
+    assert client.get(reverse("session_keep_alive")).json()["seconds_left"] > 30 * 60 - 10
 
 
 def test_the_keep_alive_of_an_expired_session_answers_401(db: None) -> None:
