@@ -1,0 +1,48 @@
+"""The menu on a desk: the roles with the most entries (county administrator, system administrator) keep every
+page from scrolling sideways at the common desk widths, from 1,200 px (where the menu stops collapsing) up."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.test_clerk_flow import assert_page_healthy, log_in
+from tests.conftest import Staff
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import PageProblems
+
+pytestmark = pytest.mark.browser
+
+DESK_WIDTHS = (1200, 1280, 1366, 1440, 1920)
+
+
+def test_no_role_s_menu_pushes_a_page_past_the_right_edge_of_a_desk(
+    transactional_db: None, live_server: Any, staff: Staff, page: Page, page_problems: PageProblems
+) -> None:
+    too_wide = []
+    for account in (staff.county_admin, staff.superuser, staff.township_admin, staff.village_clerk):
+        page.context.clear_cookies()
+        log_in(page, str(live_server), account.username)
+        for width in DESK_WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(f"{live_server}/households/")
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            if scroll_width > width:
+                too_wide.append(f"{account.username} at {width} px: {scroll_width} px wide")
+            # Every entry of the menu stays on the screen.
+            off_screen = page.evaluate(
+                """(width) => [...document.querySelectorAll('nav a, nav button')]
+                     .filter((item) => {
+                       const box = item.getBoundingClientRect();
+                       return box.left < 0 || box.right > width;
+                     })
+                     .map((item) => item.textContent.trim())""",
+                width,
+            )
+            if off_screen:
+                too_wide.append(f"{account.username} at {width} px: {off_screen} off the screen")
+    assert too_wide == []
+    assert_page_healthy(page_problems)
