@@ -60,6 +60,12 @@ class BootstrapMixin:
         form_messages.apply_domain_messages(self.fields)
         for name, field in self.fields.items():
             widget = field.widget
+            if isinstance(widget, forms.NumberInput):
+                # A text box with a number pad: the browser empties a number box whose text it cannot read
+                # ("3000-"), and the form would take that empty box for 0. The server reads and refuses it.
+                widget.input_type = "text"
+                for attribute in ("min", "max", "step"):
+                    widget.attrs.pop(attribute, None)
             if isinstance(field, forms.DecimalField):
                 widget.attrs.setdefault("inputmode", "decimal")
             elif isinstance(field, forms.IntegerField) and not widget.is_hidden:
@@ -249,7 +255,7 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in AMOUNT_FIELDS:
             field = self.fields[name]
-            field.widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
+            field.widget.attrs["inputmode"] = "decimal"
             field.required = False
             # Zero shows as an empty box with a 0.00 placeholder: a clerk who clicks and types
             # must not append to a pre-filled "0.00".
