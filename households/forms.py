@@ -14,6 +14,7 @@ from households import form_messages
 from households.id_numbers import id_number_error, normalise_id_number
 from households.models import (
     AMOUNT_FIELDS,
+    NON_NEGATIVE,
     AssistanceMeasure,
     EliminationMethod,
     Health,
@@ -257,6 +258,8 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
             field = self.fields[name]
             field.widget.attrs["inputmode"] = "decimal"
             field.required = False
+            # The model's rule, checked here too so that a negative amount is listed with the form's other errors.
+            field.validators = [*field.validators, *NON_NEGATIVE]
             # Zero shows as an empty box with a 0.00 placeholder: a clerk who clicks and types
             # must not append to a pre-filled "0.00".
             if not self.initial.get(name):

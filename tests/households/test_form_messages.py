@@ -88,6 +88,31 @@ def test_household_and_member_errors_are_shown_at_once_and_the_member_row_is_mar
     assert not Household.objects.exists()
 
 
+def test_the_summary_names_an_error_of_the_member_list_as_a_whole(tree: Tree, clerk: Client) -> None:
+    members = [
+        {"name": "张三", "id_number": id_number("19750305"), "relation": "spouse"},
+        {"name": "李梅", "id_number": id_number("19780612"), "relation": "spouse"},
+    ]
+    response = clerk.post(reverse("household_create"), household_post(tree, members))
+    # Shown beside the members, far below the top of a phone's page: the summary at the top says it too.
+    assert "请指定一名户主" in response.context["errors"]
+    assert 'data-testid="error-summary"' in response.content.decode()
+    assert not Household.objects.exists()
+
+
+def test_a_refused_income_form_lists_every_error_at_the_top_naming_each_field(
+    tree: Tree, staff: Staff, clerk: Client
+) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    response = income_post(clerk, target, wages_migrant_work="3000-", transfer_pension="-5", operating_planting="1200")
+    summary = response.context["errors"]
+    assert "务工收入请填写数字，如 1200 或 1200.50" in summary
+    assert "养老保险金：金额不能为负数" in summary
+    assert len(summary) == 2
+    assert 'data-testid="error-summary"' in response.content.decode()
+    assert not IncomeRecord.objects.exists()
+
+
 def test_new_member_rows_start_with_nothing_chosen(tree: Tree, clerk: Client) -> None:
     page = clerk.get(reverse("household_create")).content.decode()
     for name in ("members-0-relation", "members-0-labour", "members-__prefix__-relation"):
