@@ -61,6 +61,21 @@ def test_a_stale_csrf_token_gets_a_chinese_page_that_says_what_to_do(staff: Staf
     assert "CSRF" not in page
 
 
+def test_a_stale_form_of_an_action_leads_back_to_the_page_it_was_on_not_to_the_action(staff: Staff) -> None:
+    client = signed_in(staff.village_clerk.username, enforce_csrf_checks=True)
+    # 退出 pressed in a tab opened before a new login in another tab: /logout/ answers only POST.
+    response = client.post(
+        reverse("logout"), {"csrfmiddlewaretoken": "stale"}, HTTP_REFERER="http://testserver/households/?page=2"
+    )
+    assert response.status_code == 403
+    assert 'href="/households/?page=2"' in response.content.decode()
+    # Another site's address is never offered; the form's own address is.
+    response = client.post(
+        reverse("household_create"), {"csrfmiddlewaretoken": "stale"}, HTTP_REFERER="https://example.com/households/"
+    )
+    assert 'href="/households/new/"' in response.content.decode()
+
+
 @pytest.mark.django_db
 def test_the_500_page_is_chinese_and_renders_without_a_request_context() -> None:
     response = server_error(RequestFactory().get("/households/"))
