@@ -55,6 +55,23 @@ def test_another_townships_account_is_404_for_a_township_admin(staff: Staff, tre
     assert stranger.is_active and stranger.check_password(PASSWORD)
 
 
+def test_a_superuser_placed_in_a_village_is_not_an_account_the_township_or_county_keeps(
+    staff: Staff, tree: Tree
+) -> None:
+    # A system administrator who also gave themselves a clerk's role and village (to try the clerk's pages).
+    root = staff.superuser
+    root.role, root.region = Role.VILLAGE_CLERK, tree.village_a1
+    root.save()
+    for keeper in [staff.township_admin, staff.county_admin]:
+        client = client_for(keeper)
+        assert f">{root.username}</a>" not in client.get(reverse("account_list")).content.decode()
+        assert client.get(reverse("account_edit", args=[root.pk])).status_code == 404
+        assert client.post(reverse("account_password_reset", args=[root.pk])).status_code == 404
+        assert client.post(reverse("account_set_active", args=[root.pk]), {"active": "0"}).status_code == 404
+    root.refresh_from_db()
+    assert root.is_active and root.check_password(PASSWORD) and not root.must_change_password
+
+
 def test_roles_without_accounts_to_keep_do_not_see_the_pages(staff: Staff) -> None:
     for user in [staff.village_clerk, staff.county_viewer, staff.city_viewer]:
         client = client_for(user)
