@@ -11,7 +11,7 @@ from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from households import form_messages
-from households.id_numbers import id_number_error, normalise_id_number
+from households.id_numbers import birth_date_of, id_number_error, normalise_id_number
 from households.models import (
     AMOUNT_FIELDS,
     NON_NEGATIVE,
@@ -177,6 +177,10 @@ class MemberForm(BootstrapMixin, forms.Form):
                 self.add_error("left_on", _("减员须填写减员日期"))
             elif left_on is not None and left_on > date.today():
                 self.add_error("left_on", _("减员日期不能晚于今天"))
+            elif left_on is not None and "id_number" not in self.errors:
+                born = birth_date_of(cleaned["id_number"])
+                if left_on < born:
+                    self.add_error("left_on", _("减员日期不能早于出生日期（%(born)s）") % {"born": f"{born:%Y-%m-%d}"})
         return cleaned
 
     def clean_id_number(self) -> str:

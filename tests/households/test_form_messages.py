@@ -113,6 +113,19 @@ def test_a_refused_income_form_lists_every_error_at_the_top_naming_each_field(
     assert not IncomeRecord.objects.exists()
 
 
+def test_a_member_cannot_leave_before_being_born(tree: Tree, staff: Staff, clerk: Client) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    url = reverse("household_edit", args=[target.pk])
+    page = clerk.get(url).context
+    born = Member.objects.get(pk=page["formset"].forms[1].initial["pk"]).birth_date
+    refused = clerk.post(
+        url, resubmit(page, members={1: {"remove": True, "left_reason": "迁出", "left_on": born - timedelta(1)}})
+    )
+    assert refused.status_code == 200, "refused, not saved"
+    assert refused.context["formset"].forms[1].errors["left_on"] == [f"减员日期不能早于出生日期（{born:%Y-%m-%d}）"]
+    assert target.members.filter(is_active=True).count() == 2
+
+
 def test_new_member_rows_start_with_nothing_chosen(tree: Tree, clerk: Client) -> None:
     page = clerk.get(reverse("household_create")).content.decode()
     for name in ("members-0-relation", "members-0-labour", "members-__prefix__-relation"):
