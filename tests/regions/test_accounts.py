@@ -110,6 +110,15 @@ def test_a_role_must_sit_at_its_level(staff: Staff, tree: Tree) -> None:
     assert "角色“村级填报员”应属于村/社区级区划" in response.content.decode()
 
 
+def test_a_new_username_may_not_differ_from_an_existing_one_only_in_capitals(staff: Staff, tree: Tree) -> None:
+    # "XIANADMIN" beside xianadmin: a clerk whose logins and exports read in the audit like the county's.
+    for taken in ["XIANADMIN", "Cun"]:
+        form = {"username": taken, "full_name": "李四", "role": Role.VILLAGE_CLERK, "region": tree.village_a1.pk}
+        response = client_for(staff.township_admin).post(reverse("account_create"), form)
+        assert "该用户名已被使用" in response.content.decode()
+    assert not User.objects.filter(username__in=["XIANADMIN", "Cun"]).exists()
+
+
 def test_a_created_account_gets_a_one_time_password_it_must_change_at_first_login(staff: Staff, tree: Tree) -> None:
     form = {"username": "newcun", "full_name": "李四", "role": Role.VILLAGE_CLERK, "region": tree.village_a1.pk}
     response = client_for(staff.township_admin).post(reverse("account_create"), {**form, "phone": "13800000000"})
