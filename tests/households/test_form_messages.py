@@ -14,7 +14,7 @@ from households.forms import MemberForm, MonitoringCaseForm
 from households.models import Household, IncomeCheckBound, IncomeRecord, Member
 from households.services import MemberData, household_update
 from tests.conftest import Staff
-from tests.factories import PASSWORD, Tree, household, id_number
+from tests.factories import PASSWORD, Tree, household, id_number, income
 from tests.households.test_pages import household_post, resubmit
 
 
@@ -111,6 +111,11 @@ def test_a_refused_income_form_lists_every_error_at_the_top_naming_each_field(
     assert len(summary) == 2
     assert 'data-testid="error-summary"' in response.content.decode()
     assert not IncomeRecord.objects.exists()
+    # A correction of a saved quarter (no quarter to choose on its page) lists its amounts' errors only.
+    record = income(staff.village_clerk, target, "2025Q3", wages_migrant_work="3000")
+    url = reverse("income_edit", args=[target.pk, "2025Q3"])
+    response = clerk.post(url, {"version": record.version, "wages_migrant_work": "3000-"})
+    assert response.context["errors"] == ["务工收入请填写数字，如 1200 或 1200.50"]
 
 
 def test_a_member_cannot_leave_before_being_born(tree: Tree, staff: Staff, clerk: Client) -> None:
