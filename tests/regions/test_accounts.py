@@ -245,3 +245,14 @@ def test_a_township_admin_lifts_a_clerks_login_lockout_on_the_account_page(staff
         'data-testid="locked-out"'
         not in admin.get(reverse("account_edit", args=[staff.village_clerk.pk])).content.decode()
     )
+
+
+def test_a_password_reset_for_a_locked_out_clerk_lets_the_one_time_password_in(staff: Staff) -> None:
+    # A clerk who forgot the password and tried five times asks the township for a new one.
+    for _ in range(5):
+        Client().post(reverse("login"), {"username": "cun", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    response = client_for(staff.township_admin).post(reverse("account_password_reset", args=[staff.village_clerk.pk]))
+    password = one_time_password(response)
+    login = Client().post(reverse("login"), {"username": "cun", "password": password}, REMOTE_ADDR="10.0.0.9")
+    assert login.status_code == 302 and login["Location"] == "/"
+    assert AuditEvent.objects.filter(kind=AuditKind.ACCOUNT_UNLOCKED, subject="cun").exists()
