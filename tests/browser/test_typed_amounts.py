@@ -36,7 +36,8 @@ def test_an_amount_typed_with_a_stray_minus_is_refused_in_words_not_saved_as_zer
     page.get_by_label("种植业收入", exact=True).fill("1200")
     page.get_by_test_id("income-form").get_by_role("button", name="保存").click()
 
-    expect(page.get_by_text("务工收入请填写数字")).to_be_visible()
+    expect(page.get_by_test_id("error-summary")).to_contain_text("务工收入请填写数字")
+    expect(page.locator("#id_wages_migrant_work_error")).to_contain_text("务工收入请填写数字")
     expect(wages).to_have_value("3000-")
     assert not IncomeRecord.objects.filter(household=target).exists()
     assert_page_healthy(page_problems)
