@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 
+from households.forms import STALE_PAGE
 from households.models import MonitoringThreshold
+from households.thresholds import threshold_digest
 from regions.forms import RegionChoiceField, bootstrap
 from regions.models import Region
 
@@ -25,6 +27,8 @@ class ThresholdForm(forms.ModelForm):
     source = forms.CharField(
         label="依据文件", max_length=200, help_text="如：云南省乡村振兴局关于调整防返贫监测范围的通知"
     )
+    # The threshold as the page showed it: a save over a later change is refused (thresholds.threshold_save).
+    shown = forms.CharField(widget=forms.HiddenInput, required=False, error_messages={"required": STALE_PAGE})
 
     class Meta:
         model = MonitoringThreshold
@@ -33,6 +37,9 @@ class ThresholdForm(forms.ModelForm):
     def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+        if self.instance.pk:
+            self.fields["shown"].initial = threshold_digest(self.instance)
+            self.fields["shown"].required = True
         self.fields["amount"].widget.attrs["inputmode"] = "decimal"
         bootstrap(self)
 

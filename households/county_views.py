@@ -60,11 +60,15 @@ def threshold_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 year=data["year"],
                 amount=data["amount"],
                 source=data["source"],
+                shown=data["shown"] or None,
                 ip_address=login_client_address(request),
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            if hasattr(error, "error_dict"):
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:  # someone else saved it since the page was opened
+                form.add_error(None, error.messages)
         else:
             messages.success(request, "监测标准已保存，相关指标将重新计算")
             return redirect("threshold_list")

@@ -131,6 +131,7 @@ def error_summary(form: forms.BaseForm, *, members: Any = None) -> list[str]:
         for message in form.errors.get(name, []):
             lines.append(_named(str(field.label or ""), str(message)))
     if members is not None:
+        lines += [str(message) for message in members.non_form_errors()]
         for number, row in enumerate(members.forms, start=1):
             row_messages = [str(message) for message in row.non_field_errors()]
             for name, field in row.fields.items():

@@ -11,9 +11,10 @@ from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from households import form_messages
-from households.id_numbers import id_number_error, normalise_id_number
+from households.id_numbers import birth_date_of, id_number_error, normalise_id_number
 from households.models import (
     AMOUNT_FIELDS,
+    NON_NEGATIVE,
     AssistanceMeasure,
     EliminationMethod,
     Health,
@@ -60,6 +61,12 @@ class BootstrapMixin:
         form_messages.apply_domain_messages(self.fields)
         for name, field in self.fields.items():
             widget = field.widget
+            if isinstance(widget, forms.NumberInput):
+                # A text box with a number pad: the browser empties a number box whose text it cannot read
+                # ("3000-"), and the form would take that empty box for 0. The server reads and refuses it.
+                widget.input_type = "text"
+                for attribute in ("min", "max", "step"):
+                    widget.attrs.pop(attribute, None)
             if isinstance(field, forms.DecimalField):
                 widget.attrs.setdefault("inputmode", "decimal")
             elif isinstance(field, forms.IntegerField) and not widget.is_hidden:
@@ -170,6 +177,10 @@ class MemberForm(BootstrapMixin, forms.Form):
                 self.add_error("left_on", _("减员须填写减员日期"))
             elif left_on is not None and left_on > date.today():
                 self.add_error("left_on", _("减员日期不能晚于今天"))
+            elif left_on is not None and "id_number" not in self.errors:
+                born = birth_date_of(cleaned["id_number"])
+                if left_on < born:
+                    self.add_error("left_on", _("减员日期不能早于出生日期（%(born)s）") % {"born": f"{born:%Y-%m-%d}"})
         return cleaned
 
     def clean_id_number(self) -> str:
@@ -249,8 +260,10 @@ class IncomeForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in AMOUNT_FIELDS:
             field = self.fields[name]
-            field.widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
+            field.widget.attrs["inputmode"] = "decimal"
             field.required = False
+            # The model's rule, checked here too so that a negative amount is listed with the form's other errors.
+            field.validators = [*field.validators, *NON_NEGATIVE]
             # Zero shows as an empty box with a 0.00 placeholder: a clerk who clicks and types
             # must not append to a pre-filled "0.00".
             if not self.initial.get(name):

@@ -7,6 +7,7 @@ the assessment recomputes them as it does after any other change of the county's
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from households.models import MonitoringThreshold
+from households.services import ConcurrentEditError
 from households.signals import reference_data_changed
 from regions.models import AuditKind, Level, Region, RegionQuerySet, User, regions_visible_to
 from regions.services import audit_record
@@ -58,6 +60,13 @@ def threshold_get(*, user: User, pk: int) -> MonitoringThreshold | None:
     return MonitoringThreshold.objects.filter(pk=pk, region__in=threshold_regions(user=user)).first()
 
 
+def threshold_digest(threshold: MonitoringThreshold) -> str:
+    """What a page showed of a threshold, to tell at saving whether it changed since (thresholds have no
+    version column; the API's ETag of one is likewise a digest of its content)."""
+    shown = f"{threshold.region_id}|{threshold.year}|{threshold.amount:.2f}|{threshold.source}"
+    return hashlib.sha256(shown.encode()).hexdigest()
+
+
 def _described(threshold: MonitoringThreshold) -> str:
     return f"{threshold.region.name} {threshold.year}年 {threshold.amount}元/人·年（{threshold.source}）"
 
@@ -71,16 +80,22 @@ def threshold_save(
     year: int,
     amount: Decimal,
     source: str,
+    shown: str | None = None,
     ip_address: str | None = None,
 ) -> MonitoringThreshold:
-    """Add or change a threshold in the user's county; the audit keeps what it was and what it became."""
+    """Add or change a threshold in the user's county; the audit keeps what it was and what it became.
+
+    A change may carry the `threshold_digest` of the row as the user's page showed it: if the row has
+    changed since (an edit saved from another page), it is refused rather than silently overwritten."""
     if not threshold_regions(user=by).filter(pk=region.pk).exists():
         raise ValidationError({"region": "只能为本县及其下属区划设置监测标准"})
     before = None
     if threshold is None:
         threshold = MonitoringThreshold()
     else:
-        before = MonitoringThreshold.objects.select_related("region").get(pk=threshold.pk)
+        before = MonitoringThreshold.objects.select_for_update().select_related("region").get(pk=threshold.pk)
+        if shown is not None and shown != threshold_digest(before):
+            raise ConcurrentEditError()
     threshold.region, threshold.year, threshold.source = region, year, source
     threshold.amount = amount.quantize(Decimal("0.01"))
     threshold.full_clean()

@@ -363,6 +363,14 @@ def income_entry(request: HttpRequest, pk: int, period: str | None = None) -> Ht
             "groups": groups,
             "household_size": record.household_size if record else household.size(),
             "monitored": household.open_case() is not None,
+            # Every error at the top: on a phone the refused field may be a long way down the page. A correction
+            # has no quarter to choose (its quarter is in the URL).
+            "errors": (
+                (form_messages.error_summary(quarter_form) if record is None else [])
+                + form_messages.error_summary(form)
+                if request.method == "POST"
+                else []
+            ),
         },
     )
 

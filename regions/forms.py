@@ -88,7 +88,8 @@ class AccountForm(forms.Form):
                 "region", f"角色“{Role(role).label}”应属于{Level(expected).label}级区划，请选择{Level(expected).label}"
             )
         username = cleaned.get("username")
-        if username and User.objects.filter(username=username).exists():
+        # Nor one that differs only in capitals: "XIANADMIN" beside xianadmin reads in the audit as the same person.
+        if username and User.objects.filter(username__iexact=username).exists():
             self.add_error("username", "该用户名已被使用")
         return cleaned
 

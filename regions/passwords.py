@@ -56,13 +56,17 @@ class CharacterClassesValidator:
 
 
 class UsernameValidator:
-    """Refuses a password that contains the username, forwards or backwards (Django's similarity
-    check lets "Cun-cun-cun1" through for the user cun: the name is too short a part of it)."""
+    """Refuses a password that contains the username, forwards or backwards, also spelt out with symbols
+    between its letters ("C.u.n-2026"): Django's similarity check lets "Cun-cun-cun1" through for the
+    user cun, the name being too short a part of it."""
 
     def validate(self, password: str, user: Any = None) -> None:
         username = (getattr(user, "username", "") or "").lower()
         lowered = password.lower()
-        if len(username) >= 3 and (username in lowered or username[::-1] in lowered):
+        letters = "".join(character for character in lowered if character.isalnum())
+        if len(username) >= 3 and any(
+            name in text for name in (username, username[::-1]) for text in (lowered, letters)
+        ):
             raise ValidationError(_("密码不能包含用户名。"), code="password_contains_username")
 
     def get_help_text(self) -> str:

@@ -14,12 +14,14 @@ from regions.models import ROLE_LEVEL, AuditEvent, Region, RegionQuerySet, User
 
 
 def accounts_managed_by(*, user: User) -> QuerySet[User]:
-    """Accounts the user administers: the roles they keep, inside their subtree, never their own."""
+    """Accounts the user administers: the roles they keep, inside their subtree, never their own, and never
+    a superuser's (whatever role and region it carries: resetting its password would hand over everything)."""
     prefix = user.scope_prefix()
     roles = user.managed_roles()
     if prefix is None or not roles:
         return User.objects.none()
-    return User.objects.filter(role__in=roles, region__code__startswith=prefix).exclude(pk=user.pk)
+    accounts = User.objects.filter(role__in=roles, region__code__startswith=prefix).exclude(pk=user.pk)
+    return accounts if user.is_superuser else accounts.exclude(is_superuser=True)
 
 
 def account_list(

@@ -337,13 +337,17 @@ def account_unlock(*, by: User, account: User, ip_address: str | None = None) ->
 
 @transaction.atomic
 def account_password_reset(*, by: User, account: User, ip_address: str | None = None) -> str:
-    """Give the account a one-time password, shown once to the administrator; it must be changed at next login."""
+    """Give the account a one-time password, shown once to the administrator; it must be changed at next login.
+
+    A login lockout is lifted with it: the failures were against the old password, and a clerk locked out
+    after forgetting it would otherwise find the new one refused too."""
     _check_managed(by=by, role=account.role, region=account.region)
     password = one_time_password()
     account.set_password(password)
     account.must_change_password = True
     account.save(update_fields=["password", "must_change_password"])
     audit_record(kind=AuditKind.PASSWORD_RESET, user=by, subject=account.username, ip_address=ip_address)
+    account_unlock(by=by, account=account, ip_address=ip_address)
     return password
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from regions.session_expiry import session_left, session_renew
@@ -45,11 +47,23 @@ def session_keep_alive(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"seconds_left": left.seconds, "limit": left.limit})
 
 
+def _page_to_reopen(request: HttpRequest) -> str:
+    """The page of this site the refused form was on (its Referer), or else the address it was posted to.
+
+    A form posted to an action (退出, 停用, 作废…) must not lead to the action's address, which answers only POST."""
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        parts = urlsplit(referer)
+        if parts.path.startswith("/"):
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.path if request.path.startswith("/") else "/"
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a page opened before a new login (or long ago) was submitted; say what to do."""
     return render(
         request,
         "regions/csrf_failure.html",
-        {"again": request.path if request.path.startswith("/") else "/", "signed_in": request.user.is_authenticated},
+        {"again": _page_to_reopen(request), "signed_in": request.user.is_authenticated},
         status=403,
     )

@@ -169,9 +169,15 @@
     });
   }
 
+  // The warning is fixed to the bottom of the screen: the page gets room below its end, so that on a
+  // phone the form's last fields and its 保存 button can still be scrolled clear of it.
+  function makeRoom() {
+    document.body.style.paddingBottom = warning.hidden ? "" : warning.offsetHeight + 32 + "px";
+  }
+
   function render() {
     const left = deadline - Date.now();
-    if (left > warnMs) { warning.hidden = true; return; }
+    if (left > warnMs) { warning.hidden = true; makeRoom(); return; }
     // Another tab may have kept the session in use: ask before warning, at most every 30 seconds. Asking
     // is not activity, so it does not keep an unattended session alive.
     if (Date.now() - checkedAt > 30000) {
@@ -198,6 +204,7 @@
       login.hidden = false;
       login.href = timer.dataset.loginUrl + "?next=" + encodeURIComponent(location.pathname + location.search);
     }
+    makeRoom();
   }
 
   keepAlive.addEventListener("click", () => {

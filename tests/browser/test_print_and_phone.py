@@ -109,7 +109,12 @@ def test_a_household_card_reads_on_a_phone_without_sideways_scroll(
         staff.village_clerk,
         tree.village_a1,
         number="532326100201-P009",
-        members=[member(name="欧阳建国", birth="19560310"), member(Relation.SPOUSE, name="司马秀英", birth="19580721")],
+        members=[
+            member(name="欧阳建国", birth="19560310"),
+            member(Relation.SPOUSE, name="司马秀英", birth="19580721"),
+            # A long name (names keep their form across languages: up to 32 characters) wraps in its cell.
+            member(Relation.DAUGHTER_IN_LAW, name="阿依古丽·买买提依明·阿卜杜热合曼", birth="19850214"),
+        ],
         helper_name="赵德明",
         helper_unit="楚雄彝族自治州大姚县农业农村局乡村振兴促进股",
     )

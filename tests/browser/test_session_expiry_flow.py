@@ -205,3 +205,34 @@ def test_a_draft_typed_before_someone_else_saved_the_record_is_not_applied_silen
     outdated.get_by_role("button", name="仍然恢复（覆盖他人的修改）").click()
     expect(page.get_by_label("住址")).to_have_value("草稿住址")
     assert page_problems.console_errors == [] and page_problems.broken_assets == []
+
+
+def test_the_warning_on_a_phone_leaves_the_forms_save_button_reachable(
+    transactional_db: None,
+    live_server: Any,
+    settings: Any,
+    tree: Tree,
+    staff: Staff,
+    page: Page,
+    screenshot: Screenshot,
+    page_problems: PageProblems,
+) -> None:
+    # The warning shows from the first page on.
+    settings.SESSION_COOKIE_AGE = 600
+    settings.SESSION_EXPIRY_WARNING_SECONDS = 900
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/households/new/")
+    log_in(page)
+    expect(page.get_by_test_id("session-warning")).to_contain_text("登录将在")
+    save = page.get_by_test_id("household-form").get_by_role("button", name="保存")
+    # At the very bottom of the page the warning, fixed to the screen's bottom, must not lie over 保存.
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    screenshot("session-warning-phone-bottom")
+    on_top = save.evaluate(
+        """(button) => { const box = button.getBoundingClientRect();
+             return button.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2)); }"""
+    )
+    assert on_top, "the session warning covers the form's 保存 button"
+    save.click()
+    expect(page.get_by_test_id("error-summary")).to_be_visible()
+    assert page_problems.console_errors == [] and page_problems.broken_assets == []

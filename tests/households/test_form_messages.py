@@ -14,7 +14,7 @@ from households.forms import MemberForm, MonitoringCaseForm
 from households.models import Household, IncomeCheckBound, IncomeRecord, Member
 from households.services import MemberData, household_update
 from tests.conftest import Staff
-from tests.factories import PASSWORD, Tree, household, id_number
+from tests.factories import PASSWORD, Tree, household, id_number, income
 from tests.households.test_pages import household_post, resubmit
 
 
@@ -86,6 +86,49 @@ def test_household_and_member_errors_are_shown_at_once_and_the_member_row_is_mar
     page = response.content.decode()
     assert page.count("member-row-invalid") == 1
     assert not Household.objects.exists()
+
+
+def test_the_summary_names_an_error_of_the_member_list_as_a_whole(tree: Tree, clerk: Client) -> None:
+    members = [
+        {"name": "张三", "id_number": id_number("19750305"), "relation": "spouse"},
+        {"name": "李梅", "id_number": id_number("19780612"), "relation": "spouse"},
+    ]
+    response = clerk.post(reverse("household_create"), household_post(tree, members))
+    # Shown beside the members, far below the top of a phone's page: the summary at the top says it too.
+    assert "请指定一名户主" in response.context["errors"]
+    assert 'data-testid="error-summary"' in response.content.decode()
+    assert not Household.objects.exists()
+
+
+def test_a_refused_income_form_lists_every_error_at_the_top_naming_each_field(
+    tree: Tree, staff: Staff, clerk: Client
+) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    response = income_post(clerk, target, wages_migrant_work="3000-", transfer_pension="-5", operating_planting="1200")
+    summary = response.context["errors"]
+    assert "务工收入请填写数字，如 1200 或 1200.50" in summary
+    assert "养老保险金：金额不能为负数" in summary
+    assert len(summary) == 2
+    assert 'data-testid="error-summary"' in response.content.decode()
+    assert not IncomeRecord.objects.exists()
+    # A correction of a saved quarter (no quarter to choose on its page) lists its amounts' errors only.
+    record = income(staff.village_clerk, target, "2025Q3", wages_migrant_work="3000")
+    url = reverse("income_edit", args=[target.pk, "2025Q3"])
+    response = clerk.post(url, {"version": record.version, "wages_migrant_work": "3000-"})
+    assert response.context["errors"] == ["务工收入请填写数字，如 1200 或 1200.50"]
+
+
+def test_a_member_cannot_leave_before_being_born(tree: Tree, staff: Staff, clerk: Client) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    url = reverse("household_edit", args=[target.pk])
+    page = clerk.get(url).context
+    born = Member.objects.get(pk=page["formset"].forms[1].initial["pk"]).birth_date
+    refused = clerk.post(
+        url, resubmit(page, members={1: {"remove": True, "left_reason": "迁出", "left_on": born - timedelta(1)}})
+    )
+    assert refused.status_code == 200, "refused, not saved"
+    assert refused.context["formset"].forms[1].errors["left_on"] == [f"减员日期不能早于出生日期（{born:%Y-%m-%d}）"]
+    assert target.members.filter(is_active=True).count() == 2
 
 
 def test_new_member_rows_start_with_nothing_chosen(tree: Tree, clerk: Client) -> None:

@@ -55,6 +55,23 @@ def test_another_townships_account_is_404_for_a_township_admin(staff: Staff, tre
     assert stranger.is_active and stranger.check_password(PASSWORD)
 
 
+def test_a_superuser_placed_in_a_village_is_not_an_account_the_township_or_county_keeps(
+    staff: Staff, tree: Tree
+) -> None:
+    # A system administrator who also gave themselves a clerk's role and village (to try the clerk's pages).
+    root = staff.superuser
+    root.role, root.region = Role.VILLAGE_CLERK, tree.village_a1
+    root.save()
+    for keeper in [staff.township_admin, staff.county_admin]:
+        client = client_for(keeper)
+        assert f">{root.username}</a>" not in client.get(reverse("account_list")).content.decode()
+        assert client.get(reverse("account_edit", args=[root.pk])).status_code == 404
+        assert client.post(reverse("account_password_reset", args=[root.pk])).status_code == 404
+        assert client.post(reverse("account_set_active", args=[root.pk]), {"active": "0"}).status_code == 404
+    root.refresh_from_db()
+    assert root.is_active and root.check_password(PASSWORD) and not root.must_change_password
+
+
 def test_roles_without_accounts_to_keep_do_not_see_the_pages(staff: Staff) -> None:
     for user in [staff.village_clerk, staff.county_viewer, staff.city_viewer]:
         client = client_for(user)
@@ -91,6 +108,15 @@ def test_a_role_must_sit_at_its_level(staff: Staff, tree: Tree) -> None:
     form = {"username": "newcun", "full_name": "李四", "role": Role.VILLAGE_CLERK, "region": tree.township_a.pk}
     response = client_for(staff.county_admin).post(reverse("account_create"), form)
     assert "角色“村级填报员”应属于村/社区级区划" in response.content.decode()
+
+
+def test_a_new_username_may_not_differ_from_an_existing_one_only_in_capitals(staff: Staff, tree: Tree) -> None:
+    # "XIANADMIN" beside xianadmin: a clerk whose logins and exports read in the audit like the county's.
+    for taken in ["XIANADMIN", "Cun"]:
+        form = {"username": taken, "full_name": "李四", "role": Role.VILLAGE_CLERK, "region": tree.village_a1.pk}
+        response = client_for(staff.township_admin).post(reverse("account_create"), form)
+        assert "该用户名已被使用" in response.content.decode()
+    assert not User.objects.filter(username__in=["XIANADMIN", "Cun"]).exists()
 
 
 def test_a_created_account_gets_a_one_time_password_it_must_change_at_first_login(staff: Staff, tree: Tree) -> None:
@@ -168,6 +194,7 @@ def test_the_policy_speaks_chinese(staff: Staff) -> None:
     assert "密码太短：至少需要10位" in change(client, PASSWORD, "Ab1!")
     assert "至少3类" in change(client, PASSWORD, "abcdefghijkl")
     assert "密码不能包含用户名" in change(client, PASSWORD, "Cun-cun-cun1")
+    assert "密码不能包含用户名" in change(client, PASSWORD, "C.u.n-2026-Ab")
     assert "太相似" in change(client, PASSWORD, "Cunxxxx-1")
     assert "太常见" in change(client, PASSWORD, "Password123")
     assert "密码不正确" in change(client, "wrong", STRONG) or "旧密码" in change(client, "wrong", STRONG)
@@ -218,3 +245,14 @@ def test_a_township_admin_lifts_a_clerks_login_lockout_on_the_account_page(staff
         'data-testid="locked-out"'
         not in admin.get(reverse("account_edit", args=[staff.village_clerk.pk])).content.decode()
     )
+
+
+def test_a_password_reset_for_a_locked_out_clerk_lets_the_one_time_password_in(staff: Staff) -> None:
+    # A clerk who forgot the password and tried five times asks the township for a new one.
+    for _ in range(5):
+        Client().post(reverse("login"), {"username": "cun", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    response = client_for(staff.township_admin).post(reverse("account_password_reset", args=[staff.village_clerk.pk]))
+    password = one_time_password(response)
+    login = Client().post(reverse("login"), {"username": "cun", "password": password}, REMOTE_ADDR="10.0.0.9")
+    assert login.status_code == 302 and login["Location"] == "/"
+    assert AuditEvent.objects.filter(kind=AuditKind.ACCOUNT_UNLOCKED, subject="cun").exists()

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from households.models import MonitoringThreshold
+from households.thresholds import threshold_digest
 from regions.models import AuditEvent, AuditKind, DataVersion, Level, Region, Role, User
 from tests.conftest import Staff
 from tests.factories import PASSWORD, Tree, threshold
@@ -41,12 +42,32 @@ def test_a_county_admin_adds_a_threshold_for_the_county_and_the_figures_go_stale
 
 def test_an_edit_is_audited_with_the_old_and_new_amount(staff: Staff, tree: Tree) -> None:
     own = threshold(tree.county, 2026, "7000")
-    form = {"region": tree.county.pk, "year": 2026, "amount": "7600", "source": "测试"}
+    form = {"region": tree.county.pk, "year": 2026, "amount": "7600", "source": "测试", "shown": threshold_digest(own)}
     assert client_for(staff.county_admin).post(reverse("threshold_edit", args=[own.pk]), form).status_code == 302
     own.refresh_from_db()
     assert own.amount == Decimal("7600.00")
     detail = AuditEvent.objects.get(kind=AuditKind.THRESHOLD_CHANGED).detail
     assert "7000.00元/人·年（测试） → 大姚县 2026年 7600.00元/人·年" in detail
+
+
+def test_of_two_edits_from_the_same_page_the_second_is_refused_instead_of_overwriting_the_first(
+    staff: Staff, tree: Tree
+) -> None:
+    own = threshold(tree.county, 2026, "7000")
+    first, second = client_for(staff.county_admin), client_for(staff.county_admin)
+    url = reverse("threshold_edit", args=[own.pk])
+    # Both tabs open the form before either saves: each carries the threshold as it showed it.
+    shown = threshold_digest(own)
+    assert all(f'name="shown" value="{shown}"' in client.get(url).content.decode() for client in (first, second))
+    raised = {"region": tree.county.pk, "year": 2026, "amount": "7600", "source": "县政府调高", "shown": shown}
+    assert first.post(url, raised).status_code == 302
+    renamed = {**raised, "amount": "7000", "source": "只改了文件名称"}
+    response = second.post(url, renamed)
+    assert response.status_code == 200
+    assert "该记录已被他人修改，您的修改未保存" in response.content.decode()
+    own.refresh_from_db()
+    assert (own.amount, own.source) == (Decimal("7600.00"), "县政府调高")
+    assert AuditEvent.objects.filter(kind=AuditKind.THRESHOLD_CHANGED).count() == 1
 
 
 def test_the_provinces_threshold_is_shown_but_not_editable_and_another_countys_is_404(staff: Staff, tree: Tree) -> None:
