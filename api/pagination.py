@@ -15,7 +15,7 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
-def _whole_number(request: Request, name: str, default: int, *, lowest: int, highest: int | None = None) -> int:
+def whole_number(request: Request, name: str, default: int, *, lowest: int, highest: int | None = None) -> int:
     text = request.query_params.get(name, "")
     if text == "":
         return default
@@ -29,8 +29,8 @@ class KeysetPagination(BasePagination):
     """Rows with id greater than `after`, in id order, at most `limit` of them."""
 
     def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
-        after = _whole_number(request, "after", 0, lowest=0)
-        self.limit = _whole_number(request, "limit", DEFAULT_LIMIT, lowest=1, highest=MAX_LIMIT)
+        after = whole_number(request, "after", 0, lowest=0)
+        self.limit = whole_number(request, "limit", DEFAULT_LIMIT, lowest=1, highest=MAX_LIMIT)
         self.request = request
         rows = list(queryset.filter(pk__gt=after).order_by("pk")[: self.limit + 1])
         self.has_more = len(rows) > self.limit
