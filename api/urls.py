@@ -6,6 +6,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
+from api import reconciliation_views as reconciliation
 from api.authentication import BearerTokenAuthentication
 from api.viewsets import VIEWSETS, ApiRoot, NoSuchEndpoint
 
@@ -26,6 +27,23 @@ urlpatterns = [
     path("v1/", ApiRoot.as_view(), name="root"),
     path("v1/schema/", SpectacularAPIView.as_view(**documentation_access), name="schema"),
     path("v1/docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **documentation_access), name="docs"),
+    path("v1/reconciliations/", reconciliation.ReconciliationList.as_view(), name="reconciliations"),
+    path("v1/reconciliations/<int:pk>/", reconciliation.ReconciliationDetail.as_view(), name="reconciliation"),
+    path(
+        "v1/reconciliations/<int:pk>/entries/",
+        reconciliation.ReconciliationEntries.as_view(),
+        name="reconciliation-entries",
+    ),
+    path(
+        "v1/reconciliations/<int:pk>/finish/",
+        reconciliation.ReconciliationFinish.as_view(),
+        name="reconciliation-finish",
+    ),
+    path(
+        "v1/reconciliations/<int:pk>/differences/",
+        reconciliation.ReconciliationDifferences.as_view(),
+        name="reconciliation-differences",
+    ),
     path("v1/", include(router.urls)),
     re_path(r"^v1/.*$", NoSuchEndpoint.as_view(), name="not-found"),
 ]

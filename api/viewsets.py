@@ -147,6 +147,7 @@ def viewset_for(resource: Resource) -> type[ResourceViewSet]:
             summary=f"{resource.title}详情",
             description=detail_doc,
             tags=[resource.title],
+            parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="记录 id")],
             responses={200: resource.serializer, 404: ErrorSerializer, **ERRORS},
         ),
         changes=extend_schema(

@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
         "IndicatorStatusEnum": "assessment.models.Status",
         "ProjectStatusEnum": "funds.models.ProjectStatus",
         "AlertStatusEnum": "assessment.models.AlertStatus",
+        "ReconciliationKindEnum": "api.models.EntryKind",
     },
 }
 # A token lives this long; after a rotation the old one still works for the grace period.
@@ -261,6 +262,8 @@ API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "365"))
 API_TOKEN_ROTATION_GRACE_HOURS = int(os.environ.get("API_TOKEN_ROTATION_GRACE_HOURS", "24"))
 # The call log keeps this many days (every call, refused ones included).
 API_CALL_RETENTION_DAYS = int(os.environ.get("API_CALL_RETENTION_DAYS", "180"))
+# Reconciliation reports kept per client and county (older ones are deleted when a new one finishes).
+API_RECONCILIATIONS_KEPT = int(os.environ.get("API_RECONCILIATIONS_KEPT", "5"))
 
 # A county's figures are recomputed this long after the first change of a burst of saves (once,
 # not once per save); on the embedded default, at most once per this many seconds.
