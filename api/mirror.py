@@ -86,7 +86,7 @@ class Plan:
 class Source:
     """The source's API over one kept-alive HTTP connection, with the client's token."""
 
-    def __init__(self, url: str, token: str, *, timeout: float = 120) -> None:
+    def __init__(self, url: str, token: str, *, timeout: float = 120, headers: dict[str, str] | None = None) -> None:
         self.base = url if url.endswith("/") else url + "/"
         parts = urlsplit(self.base)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -96,6 +96,7 @@ class Source:
         self.timeout = timeout
         self.connection: http.client.HTTPConnection | None = None
         self.requests = 0
+        self.extra_headers = headers or {}
 
     def _connect(self) -> http.client.HTTPConnection:
         if self.connection is None:
@@ -108,7 +109,12 @@ class Source:
         target = urlsplit(url)
         query = urlencode(params or {})
         address = target.path + (f"?{query}" if query else "")
-        headers = {"Authorization": f"Bearer {self.token}", "Accept-Encoding": "gzip", "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Accept-Encoding": "gzip",
+            "Accept": "application/json",
+            **self.extra_headers,
+        }
         for attempt in range(5):
             connection = self._connect()
             try:

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api import feeds
+from api import fast, feeds
 from api.authentication import client_of
 from api.filters import filterset_for
 from api.pagination import KeysetPagination, whole_number
@@ -82,9 +82,14 @@ class ResourceViewSet(CallLogged, viewsets.ReadOnlyModelViewSet):
         return self.resource.rows(self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().list(request, *args, **kwargs)
-        _count_records(request, len(response.data.get("results", [])))
-        return response
+        queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        assert isinstance(paginator, KeysetPagination)
+        page = paginator.paginate_records(
+            queryset, request, lambda rows, limit: fast.records(self.resource, rows, request.user, limit)
+        )
+        _count_records(request, len(page))
+        return paginator.get_paginated_response(page)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
@@ -100,7 +105,6 @@ class ResourceViewSet(CallLogged, viewsets.ReadOnlyModelViewSet):
             principal=request.user,
             since=request.query_params.get("since"),
             limit=limit,
-            context=self.get_serializer_context(),
         )
         _count_records(request, len(body["changes"]))
         return Response(body)
