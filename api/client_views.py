@@ -156,6 +156,11 @@ DIFFERENCES_PER_PAGE = 100
 def reconciliation_list(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     page = Paginator(selectors.reconciliation_list(user=request.user), CALLS_PER_PAGE).get_page(request.GET.get("page"))
+    for reconciliation in page:
+        counts = reconciliation.summary.values()
+        reconciliation.totals = {  # type: ignore[attr-defined]
+            problem: sum(kind.get(problem, 0) for kind in counts) for problem in Problem.values
+        }
     return render(request, "api/reconciliation_list.html", {"page": page, "query": ""})
 
 
