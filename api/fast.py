@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from rest_framework import fields as drf
 from rest_framework import relations, serializers
 
@@ -56,6 +58,7 @@ class Plain:
     name: str
     path: str
     convert: Convert
+    decimal: bool = False  # on PostgreSQL read as the database's text (numeric::text has DRF's digits)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def _plain(name: str, field: Any) -> tuple[Plain, str | None]:
     if isinstance(field, PersonalJSONField):
         return Plain(name, path, _identity), "json"
     if isinstance(field, drf.DecimalField):
-        return Plain(name, path, _decimal(field.decimal_places or 0, field)), None
+        return Plain(name, path, _decimal(field.decimal_places or 0, field), decimal=True), None
     if isinstance(field, drf.DateTimeField):
         return Plain(name, path, field.to_representation), None
     if isinstance(field, drf.DateField):
@@ -163,8 +166,22 @@ def resource_plan(name: str) -> Plan:
     return plan_of(resource.serializer(), resource.model, nested)
 
 
+def text_alias(path: str) -> str:
+    return "as_text_" + path.replace("__", "_")
+
+
+def values(plan: Plan, queryset: QuerySet[Any], *extra: str) -> QuerySet[Any]:
+    """values() of the plan's paths; on PostgreSQL decimals as the database writes them (no Decimal built)."""
+    queryset = queryset.prefetch_related(None)
+    if connection.vendor != "postgresql":
+        return queryset.values(*plan.paths, *extra)
+    decimals = {plain.path for plain in plan.plain if plain.decimal}
+    texts = {text_alias(path): Cast(path, TextField()) for path in decimals}
+    return queryset.values(*(path for path in plan.paths if path not in decimals), *extra, **texts)
+
+
 def build(plan: Plan, rows: list[dict[str, Any]], viewer: Any) -> list[dict[str, Any]]:
-    """Records (dicts in the serializer's field order) from values() rows selected with `plan.paths`."""
+    """Records (dicts in the serializer's field order) from rows selected by `values(plan, …)`."""
     ids = [row["pk"] for row in rows]
     lists: dict[str, dict[int, list[Any]]] = {}
     for entry in plan.many:
@@ -176,17 +193,24 @@ def build(plan: Plan, rows: list[dict[str, Any]], viewer: Any) -> list[dict[str,
     children: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for child in plan.nested:
         grouped_children: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        child_rows = list(child.rows(ids).values(*child.plan.paths, f"{child.owner}_id"))
+        child_rows = list(values(child.plan, child.rows(ids), f"{child.owner}_id"))
         for record, row in zip(build(child.plan, child_rows, viewer), child_rows, strict=True):
             grouped_children[row[f"{child.owner}_id"]].append(record)
         children[child.name] = grouped_children
     reveal = may_view_personal_data(viewer)
+    as_text = connection.vendor == "postgresql"
+    readers = [
+        (plain.name, text_alias(plain.path), _identity)
+        if as_text and plain.decimal
+        else (plain.name, plain.path, plain.convert)
+        for plain in plan.plain
+    ]
     records = []
     for row in rows:
         record = {}
-        for plain in plan.plain:
-            value = row[plain.path]
-            record[plain.name] = None if value is None else plain.convert(value)
+        for name, key, convert in readers:
+            value = row[key]
+            record[name] = None if value is None else convert(value)
         for many in plan.many:
             record[many.name] = lists[many.name].get(row["pk"], [])
         for child in plan.nested:
@@ -218,8 +242,8 @@ def records(resource: Resource, queryset: QuerySet[Any], viewer: Any, limit: int
     """The records of the rows of `queryset` (already scoped and ordered; the first `limit`), as the
     resource's serializer gives them."""
     plan = resource_plan(resource.name)
-    values = queryset.prefetch_related(None).values(*plan.paths)
-    rows = list(values[:limit] if limit is not None else values)
+    selected = values(plan, queryset)
+    rows = list(selected[:limit] if limit is not None else selected)
     return build(plan, rows, viewer)
 
 
