@@ -14,12 +14,14 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 from rest_framework import fields as drf
 from rest_framework import relations, serializers
 
@@ -53,12 +55,23 @@ def _date(value: Any) -> str:
     return value.isoformat()
 
 
+def _moment(zone: Any) -> Convert:
+    """DRF's DateTimeField.to_representation (ISO 8601) for an aware datetime, with the zone looked up once."""
+
+    def convert(value: datetime) -> str:
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
+
+
 @dataclass(frozen=True)
 class Plain:
     name: str
     path: str
     convert: Convert
     decimal: bool = False  # on PostgreSQL read as the database's text (numeric::text has DRF's digits)
+    moment: bool = False  # a datetime: in the current time zone, ISO 8601, as DRF writes it
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,7 @@ def _plain(name: str, field: Any) -> tuple[Plain, str | None]:
     if isinstance(field, drf.DecimalField):
         return Plain(name, path, _decimal(field.decimal_places or 0, field), decimal=True), None
     if isinstance(field, drf.DateTimeField):
-        return Plain(name, path, field.to_representation), None
+        return Plain(name, path, field.to_representation, moment=True), None
     if isinstance(field, drf.DateField):
         return Plain(name, path, _date), None
     if isinstance(field, drf.UUIDField):
@@ -199,10 +212,11 @@ def build(plan: Plan, rows: list[dict[str, Any]], viewer: Any) -> list[dict[str,
         children[child.name] = grouped_children
     reveal = may_view_personal_data(viewer)
     as_text = connection.vendor == "postgresql"
+    moment = _moment(timezone.get_current_timezone())  # DRF asks for the zone per value: slow (asgiref)
     readers = [
         (plain.name, text_alias(plain.path), _identity)
         if as_text and plain.decimal
-        else (plain.name, plain.path, plain.convert)
+        else (plain.name, plain.path, moment if plain.moment else plain.convert)
         for plain in plan.plain
     ]
     records = []
