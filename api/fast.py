@@ -101,7 +101,6 @@ class Plan:
     many: tuple[Many, ...]
     nested: tuple[Nested, ...]
     masked: tuple[tuple[str, str], ...]  # (output name, kind): personal data the viewer may not see in full
-    paths: tuple[str, ...]
 
 
 def _plain(name: str, field: Any) -> tuple[Plain, str | None]:
@@ -165,8 +164,7 @@ def plan_of(serializer: serializers.Serializer, model: Any, nested_rows: dict[st
             plain.append(entry)
             if kind is not None:
                 masked.append((name, kind))
-    paths = tuple(dict.fromkeys(["pk", *(entry.path for entry in plain)]))
-    return Plan(tuple(serializer.fields), tuple(plain), tuple(many), tuple(nested), tuple(masked), paths)
+    return Plan(tuple(serializer.fields), tuple(plain), tuple(many), tuple(nested), tuple(masked))
 
 
 @functools.cache
@@ -179,23 +177,19 @@ def resource_plan(name: str) -> Plan:
     return plan_of(resource.serializer(), resource.model, nested)
 
 
-def text_alias(path: str) -> str:
-    return "as_text_" + path.replace("__", "_")
+def columns(plan: Plan, queryset: QuerySet[Any], *extra: str) -> QuerySet[Any]:
+    """values_list() of the plan's plain fields in the serializer's order (then `extra`); on PostgreSQL a
+    decimal as the database writes it (numeric::text has DRF's digits: no Decimal built and formatted)."""
+    as_text = connection.vendor == "postgresql"
+    selected = [Cast(plain.path, TextField()) if as_text and plain.decimal else plain.path for plain in plan.plain]
+    return queryset.prefetch_related(None).values_list(*selected, *extra)
 
 
-def values(plan: Plan, queryset: QuerySet[Any], *extra: str) -> QuerySet[Any]:
-    """values() of the plan's paths; on PostgreSQL decimals as the database writes them (no Decimal built)."""
-    queryset = queryset.prefetch_related(None)
-    if connection.vendor != "postgresql":
-        return queryset.values(*plan.paths, *extra)
-    decimals = {plain.path for plain in plan.plain if plain.decimal}
-    texts = {text_alias(path): Cast(path, TextField()) for path in decimals}
-    return queryset.values(*(path for path in plan.paths if path not in decimals), *extra, **texts)
-
-
-def build(plan: Plan, rows: list[dict[str, Any]], viewer: Any) -> list[dict[str, Any]]:
-    """Records (dicts in the serializer's field order) from rows selected by `values(plan, …)`."""
-    ids = [row["pk"] for row in rows]
+def build(plan: Plan, rows: list[tuple[Any, ...]], viewer: Any) -> list[dict[str, Any]]:
+    """Records (dicts in the serializer's field order) from rows selected by `columns(plan, …)`."""
+    names = [plain.name for plain in plan.plain]
+    id_index = [plain.path for plain in plan.plain].index("id")
+    ids = [row[id_index] for row in rows]
     lists: dict[str, dict[int, list[Any]]] = {}
     for entry in plan.many:
         grouped: dict[int, list[Any]] = defaultdict(list)
@@ -206,31 +200,38 @@ def build(plan: Plan, rows: list[dict[str, Any]], viewer: Any) -> list[dict[str,
     children: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for child in plan.nested:
         grouped_children: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        child_rows = list(values(child.plan, child.rows(ids), f"{child.owner}_id"))
+        child_rows = list(columns(child.plan, child.rows(ids), f"{child.owner}_id"))
+        owner_index = len(child.plan.plain)
         for record, row in zip(build(child.plan, child_rows, viewer), child_rows, strict=True):
-            grouped_children[row[f"{child.owner}_id"]].append(record)
+            grouped_children[row[owner_index]].append(record)
         children[child.name] = grouped_children
     reveal = may_view_personal_data(viewer)
     as_text = connection.vendor == "postgresql"
     moment = _moment(timezone.get_current_timezone())  # DRF asks for the zone per value: slow (asgiref)
-    readers = [
-        (plain.name, text_alias(plain.path), _identity)
-        if as_text and plain.decimal
-        else (plain.name, plain.path, moment if plain.moment else plain.convert)
-        for plain in plan.plain
-    ]
+    converters = []
+    for index, plain in enumerate(plan.plain):
+        convert = _identity if as_text and plain.decimal else moment if plain.moment else plain.convert
+        if convert is not _identity:
+            converters.append((index, plain.name, convert))
+    reorder = bool(plan.many or plan.nested)
+    masks = bool(plan.masked or (not reveal and any(entry.household_numbers for entry in plan.many)))
     records = []
     for row in rows:
-        record = {}
-        for name, key, convert in readers:
-            value = row[key]
-            record[name] = None if value is None else convert(value)
-        for many in plan.many:
-            record[many.name] = lists[many.name].get(row["pk"], [])
-        for child in plan.nested:
-            record[child.name] = children[child.name].get(row["pk"], [])
-        _mask(record, plan, viewer, reveal)
-        records.append({name: record[name] for name in plan.names})
+        record = dict(zip(names, row, strict=False))  # (extra columns after); most values are as DRF gives them
+        for index, name, convert in converters:
+            value = row[index]
+            if value is not None:
+                record[name] = convert(value)
+        if reorder:
+            pk = row[id_index]
+            for many in plan.many:
+                record[many.name] = lists[many.name].get(pk, [])
+            for child in plan.nested:
+                record[child.name] = children[child.name].get(pk, [])
+            record = {name: record[name] for name in plan.names}
+        if masks:
+            _mask(record, plan, viewer, reveal)
+        records.append(record)
     return records
 
 
@@ -256,7 +257,7 @@ def records(resource: Resource, queryset: QuerySet[Any], viewer: Any, limit: int
     """The records of the rows of `queryset` (already scoped and ordered; the first `limit`), as the
     resource's serializer gives them."""
     plan = resource_plan(resource.name)
-    selected = values(plan, queryset)
+    selected = columns(plan, queryset)
     rows = list(selected[:limit] if limit is not None else selected)
     return build(plan, rows, viewer)
 
