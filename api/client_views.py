@@ -17,8 +17,10 @@ from django.views.decorators.http import require_POST
 
 from api import selectors, services
 from api.forms import ApiClientForm, CallFilterForm
+from api.models import EntryKind, Problem
 from api.resources import RESOURCES
 from api.services import IssuedToken
+from households.personal_data import text_shown_to
 
 CALLS_PER_PAGE = 50
 
@@ -145,3 +147,49 @@ def call_log(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "api/call_log.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+DIFFERENCES_PER_PAGE = 100
+
+
+@login_required
+def reconciliation_list(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    page = Paginator(selectors.reconciliation_list(user=request.user), CALLS_PER_PAGE).get_page(request.GET.get("page"))
+    for reconciliation in page:
+        counts = reconciliation.summary.values()
+        reconciliation.totals = {  # type: ignore[attr-defined]
+            problem: sum(kind.get(problem, 0) for kind in counts) for problem in Problem.values
+        }
+    return render(request, "api/reconciliation_list.html", {"page": page, "query": ""})
+
+
+@login_required
+def reconciliation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    reconciliation = selectors.reconciliation_get(user=request.user, pk=pk)
+    problem = request.GET.get("problem") if request.GET.get("problem") in Problem.values else None
+    kind = request.GET.get("kind") if request.GET.get("kind") in EntryKind.values else None
+    rows = selectors.reconciliation_differences(reconciliation=reconciliation, problem=problem, kind=kind)
+    page = Paginator(rows, DIFFERENCES_PER_PAGE).get_page(request.GET.get("page"))
+    for difference in page:
+        difference.shown_key = text_shown_to(request.user, difference.key)  # type: ignore[attr-defined]
+    query = request.GET.copy()
+    query.pop("page", None)
+    summary = [
+        (EntryKind(kind_value).label, reconciliation.summary.get(kind_value, {})) for kind_value in EntryKind.values
+    ]
+    return render(
+        request,
+        "api/reconciliation_detail.html",
+        {
+            "reconciliation": reconciliation,
+            "summary": summary,
+            "page": page,
+            "query": query.urlencode(),
+            "problems": Problem.choices,
+            "kinds": EntryKind.choices,
+            "problem": problem or "",
+            "kind": kind or "",
+        },
+    )

@@ -151,5 +151,107 @@ class ApiCall(models.Model):
         return f"{self.method} {self.path} {self.status}"
 
 
+class ReconciliationStatus(models.TextChoices):
+    RECEIVING = "receiving", _("接收中")
+    FINISHED = "finished", _("已核对")
+
+
+class EntryKind(models.TextChoices):
+    HOUSEHOLD = "household", _("农户（户编号）")
+    MEMBER = "member", _("家庭成员（身份证号）")
+
+
+class Problem(models.TextChoices):
+    MISSING_IN_COUNTY = "missing_in_county", _("县里没有")
+    MISSING_IN_PROVINCE = "missing_in_province", _("省里没有")
+    DIFFERS = "differs", _("内容不一致")
+
+
+class ReconciliationQuerySet(ScopedQuerySet):
+    region_field = "county"
+
+
+class Reconciliation(models.Model):
+    """A client's list of (户编号 or 身份证号, checksum) for one county, and once finished what differs."""
+
+    client = models.ForeignKey(
+        ApiClient, verbose_name=_("客户端"), on_delete=models.CASCADE, related_name="reconciliations"
+    )
+    county = models.ForeignKey(Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ReconciliationStatus.choices, default=ReconciliationStatus.RECEIVING
+    )
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("核对时间"), null=True, blank=True)
+    # {"household": {"posted", "county", "missing_in_county", "missing_in_province", "differs"}, "member": {…}}
+    summary = models.JSONField(_("核对结果"), default=dict, blank=True)
+
+    objects = ReconciliationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("数据核对")
+        verbose_name_plural = _("数据核对")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["client", "county", "created_at"], name="api_reconciliation_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.county} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ReconciliationEntry(models.Model):
+    """One (key, checksum) the client posted, kept until the reconciliation is finished."""
+
+    reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(_("类别"), max_length=16, choices=EntryKind.choices)
+    key = models.CharField(_("户编号或身份证号"), max_length=32)
+    checksum = models.CharField(_("校验值"), max_length=64)
+
+    class Meta:
+        verbose_name = _("核对条目")
+        verbose_name_plural = _("核对条目")
+        constraints = [
+            models.UniqueConstraint(fields=["reconciliation", "kind", "key"], name="api_reconciliation_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class ReconciliationDifference(models.Model):
+    """A record missing on one side, or whose checksum differs."""
+
+    reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="differences")
+    kind = models.CharField(_("类别"), max_length=16, choices=EntryKind.choices)
+    key = models.CharField(_("户编号或身份证号"), max_length=32)
+    problem = models.CharField(_("问题"), max_length=24, choices=Problem.choices)
+    county_checksum = models.CharField(_("县里的校验值"), max_length=64, blank=True)
+    province_checksum = models.CharField(_("提交的校验值"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("核对差异")
+        verbose_name_plural = _("核对差异")
+        ordering = ["reconciliation", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} {self.problem}"
+
+
+class MirrorCursor(models.Model):
+    """On a mirror (manage.py sync_pull): how far each resource of a source has been applied."""
+
+    source = models.CharField(_("数据源"), max_length=200, help_text=_("源站接口地址"))
+    resource = models.CharField(_("资源"), max_length=32)
+    cursor = models.CharField(_("同步游标"), max_length=40)
+    synced_at = models.DateTimeField(_("同步时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("镜像同步位置")
+        verbose_name_plural = _("镜像同步位置")
+        constraints = [models.UniqueConstraint(fields=["source", "resource"], name="api_mirror_cursor_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.resource} {self.cursor}"
+
+
 # The write side's models live in their own module; Django finds them through here.
 from api.write_models import ApiActor, ApiConflict, ConflictStatus, IdempotencyKey  # noqa: E402, F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
+MAX_LIMIT = 5000
 
 
-def _whole_number(request: Request, name: str, default: int, *, lowest: int, highest: int | None = None) -> int:
+def whole_number(request: Request, name: str, default: int, *, lowest: int, highest: int | None = None) -> int:
     text = request.query_params.get(name, "")
     if text == "":
         return default
@@ -29,12 +30,24 @@ class KeysetPagination(BasePagination):
     """Rows with id greater than `after`, in id order, at most `limit` of them."""
 
     def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
-        after = _whole_number(request, "after", 0, lowest=0)
-        self.limit = _whole_number(request, "limit", DEFAULT_LIMIT, lowest=1, highest=MAX_LIMIT)
+        after = whole_number(request, "after", 0, lowest=0)
+        self.limit = whole_number(request, "limit", DEFAULT_LIMIT, lowest=1, highest=MAX_LIMIT)
         self.request = request
         rows = list(queryset.filter(pk__gt=after).order_by("pk")[: self.limit + 1])
         self.has_more = len(rows) > self.limit
         self.rows = rows[: self.limit]
+        return self.rows
+
+    def paginate_records(
+        self, queryset: QuerySet[Any], request: Request, render: Callable[[QuerySet[Any], int], list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """Like paginate_queryset, with `render(queryset, n)` building the first n records as dicts."""
+        after = whole_number(request, "after", 0, lowest=0)
+        self.limit = whole_number(request, "limit", DEFAULT_LIMIT, lowest=1, highest=MAX_LIMIT)
+        self.request = request
+        records = render(queryset.filter(pk__gt=after).order_by("pk"), self.limit + 1)
+        self.has_more = len(records) > self.limit
+        self.rows = records[: self.limit]
         return self.rows
 
     def next_link(self) -> str | None:
@@ -42,7 +55,8 @@ class KeysetPagination(BasePagination):
             return None
         url = self.request.build_absolute_uri()
         url = replace_query_param(url, "limit", self.limit)
-        return replace_query_param(url, "after", self.rows[-1].pk)
+        last = self.rows[-1]
+        return replace_query_param(url, "after", last["id"] if isinstance(last, dict) else last.pk)
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"next": self.next_link(), "results": data})

@@ -19,7 +19,7 @@ from api import serializers
 from assessment.models import Alert, IndicatorValue, Target
 from assessment.selectors import policy_scope
 from cooperatives.models import Binding, Entity, Membership
-from funds.models import Allocation, CollectiveIncome, Payment, Project
+from funds.models import Allocation, CollectiveIncome, Funding, Payment, Project
 from households.models import Household, IncomeRecord, Member, MonitoringCase, MonitoringThreshold
 from industries.models import Industry
 from regions.models import Region, regions_visible_to
@@ -36,14 +36,27 @@ class Resource:
     region_code: str  # path to the region code the `region` filter matches by prefix
     has_quarter: bool = False  # `year` and `quarter` columns: the `quarter` filter ("2025Q3")
     updated_field: str | None = None  # a datetime the `updated_since` filter reads
+    # Rows set on the regions above the client's are visible too (inherited thresholds and targets, the
+    # regions themselves, a county's 龙头企业): their changes reach the client's feed.
+    inherited: bool = False
 
     @property
     def versioned(self) -> bool:
         return any(field.name == "version" for field in self.model._meta.concrete_fields)
 
+    @property
+    def feed_name(self) -> str:
+        """The resource's name in the change log (changes.tracked)."""
+        return self.name.replace("-", "_")
+
 
 def _regions(user: Any) -> QuerySet[Region]:
-    return regions_visible_to(user).select_related("parent")
+    """The client's subtree and the regions above it (public names and codes), so that every region a
+    visible row names — a county's parent, the province of an inherited threshold — can be read."""
+    visible = regions_visible_to(user)
+    if user.is_authenticated and user.scope_prefix():
+        visible = visible | Region.objects.ancestors_of(user.region).order_by()
+    return visible.select_related("parent")
 
 
 def _households(user: Any) -> QuerySet[Household]:
@@ -80,6 +93,7 @@ RESOURCES: dict[str, Resource] = {
             serializer=serializers.RegionSerializer,
             natural_key=("code",),
             region_code="code",
+            inherited=True,
         ),
         Resource(
             name="households",
@@ -123,6 +137,7 @@ RESOURCES: dict[str, Resource] = {
             serializer=serializers.ThresholdSerializer,
             natural_key=("region", "year"),
             region_code="region__code",
+            inherited=True,
         ),
         Resource(
             name="targets",
@@ -133,6 +148,7 @@ RESOURCES: dict[str, Resource] = {
             natural_key=("indicator", "region", "year", "quarter"),
             region_code="region__code",
             updated_field="updated_at",
+            inherited=True,
         ),
         Resource(
             name="indicator-values",
@@ -162,6 +178,7 @@ RESOURCES: dict[str, Resource] = {
             serializer=serializers.EntitySerializer,
             natural_key=("credit_code",),
             region_code="region__code",
+            inherited=True,
         ),
         Resource(
             name="bindings",
@@ -208,6 +225,15 @@ RESOURCES: dict[str, Resource] = {
             serializer=serializers.ProjectSerializer,
             natural_key=("code",),
             region_code="region__code",
+        ),
+        Resource(
+            name="fundings",
+            title="资金安排",
+            model=Funding,
+            rows=lambda user: Funding.objects.visible_to(user).select_related("project", "allocation"),
+            serializer=serializers.FundingSerializer,
+            natural_key=("project", "allocation"),
+            region_code="project__region__code",
         ),
         Resource(
             name="payments",

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from api.models import ApiCall, ApiClient, ApiToken
+from api.models import ApiCall, ApiClient, ApiToken, Reconciliation, ReconciliationDifference
 from regions.models import Level, Region, Role, regions_visible_to
 
 
@@ -69,3 +69,31 @@ def api_call_list(
     if day_to is not None:
         calls = calls.filter(at__lt=datetime.combine(day_to, time.max, tzinfo=zone))
     return calls.order_by("-at", "-pk")
+
+
+def reconciliation_list(*, user: Any) -> QuerySet[Reconciliation]:
+    """Reconciliations of the admin's clients for counties in the admin's subtree, newest first."""
+    return (
+        Reconciliation.objects.visible_to(user)
+        .filter(client__in=ApiClient.objects.visible_to(user))
+        .select_related("client", "county")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def reconciliation_get(*, user: Any, pk: int) -> Reconciliation:
+    found = reconciliation_list(user=user).filter(pk=pk).first()
+    if found is None:
+        raise Http404("核对记录不存在或不在您的管辖范围内")
+    return found
+
+
+def reconciliation_differences(
+    *, reconciliation: Reconciliation, problem: str | None = None, kind: str | None = None
+) -> QuerySet[ReconciliationDifference]:
+    rows = reconciliation.differences.order_by("pk")
+    if problem:
+        rows = rows.filter(problem=problem)
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows

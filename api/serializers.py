@@ -14,7 +14,7 @@ from rest_framework.utils.model_meta import RelationInfo
 
 from assessment.models import Alert, IndicatorValue, Target
 from cooperatives.models import Binding, Entity, Membership
-from funds.models import Allocation, CollectiveIncome, Payment, Project
+from funds.models import Allocation, CollectiveIncome, Funding, Payment, Project
 from households.models import (
     Household,
     IncomeRecord,
@@ -209,6 +209,12 @@ class AllocationSerializer(ResourceSerializer):
 class ProjectSerializer(ResourceSerializer):
     class Meta:
         model = Project
+        fields = "__all__"
+
+
+class FundingSerializer(ResourceSerializer):
+    class Meta:
+        model = Funding
         fields = "__all__"
 
 

@@ -6,6 +6,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
+from api import reconciliation_views as reconciliation
 from api.authentication import BearerTokenAuthentication
 from api.viewsets import VIEWSETS, ApiRoot, NoSuchEndpoint
 from api.write_views import writable_viewset
@@ -30,6 +31,23 @@ urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(**documentation_access), name="schema"),
     # The split view serves the page's script as a file (?script), so the CSP needs no inline script.
     path("v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", **documentation_access), name="docs"),
+    path("v1/reconciliations/", reconciliation.ReconciliationList.as_view(), name="reconciliations"),
+    path("v1/reconciliations/<int:pk>/", reconciliation.ReconciliationDetail.as_view(), name="reconciliation"),
+    path(
+        "v1/reconciliations/<int:pk>/entries/",
+        reconciliation.ReconciliationEntries.as_view(),
+        name="reconciliation-entries",
+    ),
+    path(
+        "v1/reconciliations/<int:pk>/finish/",
+        reconciliation.ReconciliationFinish.as_view(),
+        name="reconciliation-finish",
+    ),
+    path(
+        "v1/reconciliations/<int:pk>/differences/",
+        reconciliation.ReconciliationDifferences.as_view(),
+        name="reconciliation-differences",
+    ),
     path("v1/", include(router.urls)),
     re_path(r"^v1/.*$", NoSuchEndpoint.as_view(), name="not-found"),
 ]

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -18,9 +19,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from api import fast, feeds
 from api.authentication import client_of
 from api.filters import filterset_for
-from api.pagination import KeysetPagination
+from api.pagination import KeysetPagination, whole_number
 from api.permissions import ClientResourcePermission
 from api.resources import RESOURCES, Resource
 from api.serializers import ErrorSerializer
@@ -80,15 +82,54 @@ class ResourceViewSet(CallLogged, viewsets.ReadOnlyModelViewSet):
         return self.resource.rows(self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().list(request, *args, **kwargs)
-        _count_records(request, len(response.data.get("results", [])))
-        return response
+        queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        assert isinstance(paginator, KeysetPagination)
+        page = paginator.paginate_records(
+            queryset, request, lambda rows, limit: fast.records(self.resource, rows, request.user, limit)
+        )
+        _count_records(request, len(page))
+        return paginator.get_paginated_response(page)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
         data = self.get_serializer(instance).data
         _count_records(request, 1)
         return Response(data, headers={"ETag": etag_of(instance, data)})
+
+    @action(detail=False, methods=["get"], url_path="changes", filter_backends=[], pagination_class=None)
+    def changes(self, request: Request) -> Response:
+        limit = whole_number(request, "limit", feeds.DEFAULT_LIMIT, lowest=1, highest=feeds.MAX_LIMIT)
+        body = feeds.feed_page(
+            resource=self.resource,
+            principal=request.user,
+            since=request.query_params.get("since"),
+            limit=limit,
+        )
+        _count_records(request, len(body["changes"]))
+        return Response(body)
+
+
+FEED_DOC = (
+    "客户端管辖区划内{title}的变更，按稳定顺序分页（键集游标，不计总数、不用偏移）。"
+    "不带 since：不返回变更，只返回当前游标——全量同步先取此游标，再按列表接口读取全部记录，"
+    "然后以该游标调用本接口增量同步，两者之间的任何变更都不会遗漏（可能重复，按 id 覆盖即可）。"
+    "带 since：返回该游标之后的变更，每条为记录现状（upsert）或墓碑（delete：已删除或已移出管辖区划）；"
+    "以返回的 cursor 继续，直到 has_more 为 false。尚未提交或在更早的未结束事务之后提交的变更，"
+    "等这些事务结束后才会返回，因此游标之后不会再出现更早的变更。"
+)
+FEED_PARAMETERS = [
+    OpenApiParameter(
+        "since",
+        str,
+        description="上次返回的 cursor（如 1234.5678）；省略时只返回当前游标。格式无效为 400，已被清理为 410",
+    ),
+    OpenApiParameter(
+        "limit",
+        int,
+        description=f"每页最多变更条数，默认 {feeds.DEFAULT_LIMIT}，最多 {feeds.MAX_LIMIT}",
+    ),
+]
 
 
 def viewset_for(resource: Resource) -> type[ResourceViewSet]:
@@ -110,7 +151,20 @@ def viewset_for(resource: Resource) -> type[ResourceViewSet]:
             summary=f"{resource.title}详情",
             description=detail_doc,
             tags=[resource.title],
+            parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="记录 id")],
             responses={200: resource.serializer, 404: ErrorSerializer, **ERRORS},
+        ),
+        changes=extend_schema(
+            summary=f"{resource.title}变更",
+            description=FEED_DOC.format(title=resource.title),
+            tags=[resource.title],
+            parameters=FEED_PARAMETERS,
+            responses={
+                200: feeds.feed_response_serializer(resource, name),
+                400: OpenApiResponse(ErrorSerializer, description="since 或 limit 无效"),
+                410: OpenApiResponse(ErrorSerializer, description="游标之后的变更记录已被清理，须重新全量同步"),
+                **ERRORS,
+            },
         ),
     )
     cls = type(

@@ -10,6 +10,7 @@ commit order and every committed change is settled.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -106,21 +107,28 @@ def current_cursor() -> str:
     return horizon().position().encode()
 
 
-def in_scope(prefix: str) -> Q:
-    """Changes that concern a client of region prefix `prefix`: the row was or is inside it."""
+def in_scope(prefix: str, codes: Sequence[str] = ()) -> Q:
+    """Changes that concern a client of region prefix `prefix`: the row was or is inside it, or in one of the
+    regions `codes` (those above the client's, whose thresholds and targets it inherits)."""
     if prefix == "":
         return Q()
-    return Q(region_code_old__startswith=prefix) | Q(region_code_new__startswith=prefix)
+    scope = Q(region_code_old__startswith=prefix) | Q(region_code_new__startswith=prefix)
+    if codes:
+        scope |= Q(region_code_old__in=codes) | Q(region_code_new__in=codes)
+    return scope
 
 
-def settled_changes(resource: str, prefix: str, since: Position, now: Horizon) -> QuerySet[Change]:
-    return Change.objects.filter(since.after(), now.settled(), in_scope(prefix), resource=resource).order_by(
+def settled_changes(
+    resource: str, prefix: str, since: Position, now: Horizon, codes: Sequence[str] = ()
+) -> QuerySet[Change]:
+    return Change.objects.filter(since.after(), now.settled(), in_scope(prefix, codes), resource=resource).order_by(
         "txid", "id"
     )
 
 
-def read(resource: str, prefix: str, cursor: str | None, limit: int) -> FeedPage:
-    """The rows of `resource` that changed after `cursor` inside region prefix `prefix` ('' = all)."""
+def read(resource: str, prefix: str, cursor: str | None, limit: int, codes: Sequence[str] = ()) -> FeedPage:
+    """The rows of `resource` that changed after `cursor` inside region prefix `prefix` ('' = all) or in the
+    regions `codes`."""
     if resource not in RESOURCES:
         raise ValueError(f"unknown resource {resource!r}")
     if not 1 <= limit <= MAX_LIMIT:
@@ -128,9 +136,9 @@ def read(resource: str, prefix: str, cursor: str | None, limit: int) -> FeedPage
     since = START if cursor is None else Position.decode(cursor)
     now = horizon()
     rows = list(
-        settled_changes(resource, prefix, since, now).values_list("txid", "id", "row_id", "op", "region_code_new")[
-            :limit
-        ]
+        settled_changes(resource, prefix, since, now, codes).values_list(
+            "txid", "id", "row_id", "op", "region_code_new"
+        )[:limit]
     )
     # After reading: a prune that committed before the read above is seen here.
     pruned = PrunedThrough.objects.order_by("-txid", "-change_id").first()
@@ -138,7 +146,7 @@ def read(resource: str, prefix: str, cursor: str | None, limit: int) -> FeedPage
         raise CursorExpired("同步游标之后的变更记录已被清理，请重新全量同步")
     latest: dict[int, FeedItem] = {}
     for _txid, _id, row_id, op, code_new in rows:
-        inside = op != Op.DELETE and (prefix == "" or (code_new or "").startswith(prefix))
+        inside = op != Op.DELETE and (prefix == "" or (code_new or "").startswith(prefix) or code_new in codes)
         earlier = latest.pop(row_id, None)  # a row sits where its latest change in the page is
         if earlier is not None and earlier.op == Op.INSERT and op == Op.UPDATE:
             op = Op.INSERT  # created and then changed since the cursor: still new to the client

@@ -31,9 +31,43 @@ TRACKED: tuple[Tracked, ...] = (
     Tracked("memberships", "cooperatives.Membership", "household__village"),
     Tracked("allocations", "funds.Allocation", "region"),
     Tracked("projects", "funds.Project", "region"),
+    Tracked("fundings", "funds.Funding", "project__region"),
     Tracked("payments", "funds.Payment", "funding__project__region"),
     Tracked("collective_income", "funds.CollectiveIncome", "village"),
     Tracked("alerts", "assessment.Alert", "household__village"),
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """Rows of `model` are part of another resource's record as the API shows it (a household's members, a
+    case's risk types): inserting, changing or deleting one is logged as an update of the record its `owner`
+    foreign key names, with the part's own region codes, so that record's feed serves it again."""
+
+    model: str  # "app_label.ModelName"; an auto-created many-to-many table is "app_label.Model_field"
+    owner: str  # the foreign key to the record, e.g. "household"
+    resource: str  # the record's resource, e.g. "households"
+    region: str  # path from a part row to its Region, as Tracked.region
+
+
+PARTS: tuple[Part, ...] = (
+    Part("households.Member", "household", "households", "household__village"),
+    Part(
+        "households.MonitoringCase_risk_types",
+        "monitoringcase",
+        "monitoring_cases",
+        "monitoringcase__household__village",
+    ),
+    Part(
+        "households.MonitoringCase_measures", "monitoringcase", "monitoring_cases", "monitoringcase__household__village"
+    ),
+    Part("cooperatives.Entity_industries", "entity", "entities", "entity__region"),
+    Part("cooperatives.Binding_linkage_types", "binding", "bindings", "binding__cooperative__region"),
+    # A cooperative is seen where it has member households, an enterprise where it is bound to a cooperative.
+    Part("cooperatives.Membership", "cooperative", "entities", "household__village"),
+    Part("cooperatives.Binding", "enterprise", "entities", "cooperative__region"),
+    Part("funds.Beneficiary", "project", "projects", "project__region"),
+    Part("funds.Project_supported_entities", "project", "projects", "project__region"),
 )
 
 RESOURCES: frozenset[str] = frozenset(tracked.resource for tracked in TRACKED)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from changes.tracked import TRACKED, Tracked
+from changes.tracked import PARTS, TRACKED, Part, Tracked
 
 PREFIX = "changes_log_"
 COLUMNS = "resource, row_id, op, txid, region_code_old, region_code_new, at"
@@ -39,11 +39,31 @@ class Table:
 
 
 @dataclass(frozen=True)
+class PartTable:
+    """A table whose rows are part of another resource's records (changes.tracked.Part)."""
+
+    resource: str  # the owner's resource
+    table: str
+    pk: str
+    owner: str  # the column naming the owner row
+    hops: tuple[Hop, ...]  # from this table to the region table
+
+
+@dataclass(frozen=True)
 class Cascade:
     """Rows of `child` that reach `parent.table` through `child.hops[:depth]` take its region."""
 
     child: Table
     depth: int
+
+
+def _hops(model: Any, path: str) -> tuple[Hop, ...]:
+    hops = []
+    for name in path.split("__") if path else []:
+        field = model._meta.get_field(name)
+        model = field.related_model
+        hops.append(Hop(field.column, model._meta.db_table, field.target_field.column))
+    return tuple(hops)
 
 
 def resolve(tracked: Iterable[Tracked], apps: Any) -> list[Table]:
@@ -54,13 +74,22 @@ def resolve(tracked: Iterable[Tracked], apps: Any) -> list[Table]:
             model = apps.get_model(entry.model)
         except LookupError:  # a register declared later than this migration state: a later migrate installs it
             continue
-        table, pk, hops = model._meta.db_table, model._meta.pk.column, []
-        for name in entry.region.split("__") if entry.region else []:
-            field = model._meta.get_field(name)
-            model = field.related_model
-            hops.append(Hop(field.column, model._meta.db_table, field.target_field.column))
-        tables.append(Table(entry.resource, table, pk, tuple(hops)))
+        tables.append(Table(entry.resource, model._meta.db_table, model._meta.pk.column, _hops(model, entry.region)))
     return tables
+
+
+def resolve_parts(parts: Iterable[Part], apps: Any) -> list[PartTable]:
+    found = []
+    for part in parts:
+        try:
+            model = apps.get_model(part.model)
+        except LookupError:
+            continue
+        owner = model._meta.get_field(part.owner).column
+        found.append(
+            PartTable(part.resource, model._meta.db_table, model._meta.pk.column, owner, _hops(model, part.region))
+        )
+    return found
 
 
 def cascades(parent: Table, tables: Sequence[Table]) -> list[Cascade]:
@@ -114,7 +143,16 @@ class Dialect:
     txid: str
     now: str
 
-    def statements(self, table: Table, tables: Sequence[Table]) -> list[str]:
+    def bodies(self, table: Table, tables: Sequence[Table]) -> dict[str, list[str]]:
+        """The statements logging a tracked table's inserts, updates and deletes (and its cascades)."""
+        raise NotImplementedError
+
+    def part_bodies(self, part: PartTable) -> dict[str, list[str]]:
+        """The statements logging a change of a part row as an update of its owner."""
+        raise NotImplementedError
+
+    def wrap(self, table: str, bodies: dict[str, list[str]]) -> list[str]:
+        """The functions and triggers running `bodies` after each event on `table`."""
         raise NotImplementedError
 
     def drop_all(self, cursor: Any) -> None:
@@ -126,7 +164,7 @@ class Postgres(Dialect):
     txid = "pg_current_xact_id()::text::bigint"  # per output row, so a statement that changed nothing takes no xid
     now = "now()"
 
-    def statements(self, table: Table, tables: Sequence[Table]) -> list[str]:
+    def bodies(self, table: Table, tables: Sequence[Table]) -> dict[str, list[str]]:
         to_new, code_new = region_joins(table.hops, "n", "rn")
         to_old, code_old = region_joins(table.hops, "o", "ro")
         pair = f"new_rows n JOIN old_rows o ON o.{table.pk} = n.{table.pk}"
@@ -152,6 +190,24 @@ class Postgres(Dialect):
                 f"{self.txid}, m.code_old, m.code_new, {self.now} {cascade_rows(cascade, moved)}"
                 " WHERE m.code_old IS DISTINCT FROM m.code_new"
             )
+        return bodies
+
+    def part_bodies(self, part: PartTable) -> dict[str, list[str]]:
+        to_new, code_new = region_joins(part.hops, "n", "rn")
+        to_old, code_old = region_joins(part.hops, "o", "ro")
+        pair = f"new_rows n JOIN old_rows o ON o.{part.pk} = n.{part.pk}"
+        changed = "WHERE ROW(o.*) IS DISTINCT FROM ROW(n.*)"
+        # One update of each owner per statement, however many of its parts the statement wrote.
+        touched = {
+            "insert": f"SELECT n.{part.owner} AS owner, {code_new} AS code FROM new_rows n{to_new} GROUP BY 1, 2",
+            "update": f"SELECT o.{part.owner} AS owner, {code_old} AS code FROM {pair}{to_old} {changed}"
+            f" UNION SELECT n.{part.owner}, {code_new} FROM {pair}{to_new} {changed}",
+            "delete": f"SELECT o.{part.owner} AS owner, {code_old} AS code FROM old_rows o{to_old} GROUP BY 1, 2",
+        }
+        log = f"INSERT INTO changes_change ({COLUMNS}) SELECT '{part.resource}', t.owner, 'U', {self.txid}"
+        return {event: [f"{log}, t.code, t.code, {self.now} FROM ({sql}) t"] for event, sql in touched.items()}
+
+    def wrap(self, table: str, bodies: dict[str, list[str]]) -> list[str]:
         transition = {
             "insert": "NEW TABLE AS new_rows",
             "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
@@ -159,15 +215,15 @@ class Postgres(Dialect):
         }
         sql = []
         for event in EVENTS:
-            name = f"{PREFIX}{table.table}_{event}"
+            name = f"{PREFIX}{table}_{event}"
             body = ";\n    ".join(bodies[event])
             sql.append(
                 f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
                 f"BEGIN\n    {body};\n    RETURN NULL;\nEND\n$$"
             )
-            sql.append(f"DROP TRIGGER IF EXISTS {PREFIX}{event} ON {table.table}")
+            sql.append(f"DROP TRIGGER IF EXISTS {PREFIX}{event} ON {table}")
             sql.append(
-                f"CREATE TRIGGER {PREFIX}{event} AFTER {event.upper()} ON {table.table} "
+                f"CREATE TRIGGER {PREFIX}{event} AFTER {event.upper()} ON {table} "
                 f"REFERENCING {transition[event]} FOR EACH STATEMENT EXECUTE FUNCTION {name}()"
             )
         return sql
@@ -185,7 +241,7 @@ class Sqlite(Dialect):
     txid = "0"  # one writer at a time: the id order is the commit order
     now = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
-    def statements(self, table: Table, tables: Sequence[Table]) -> list[str]:
+    def bodies(self, table: Table, tables: Sequence[Table]) -> dict[str, list[str]]:
         code_new, code_old = region_code(table.hops, "NEW"), region_code(table.hops, "OLD")
         log = f"INSERT INTO changes_change ({COLUMNS}) SELECT '{table.resource}', "
         bodies = {
@@ -205,14 +261,26 @@ class Sqlite(Dialect):
                 f"{self.txid}, m.code_old, m.code_new, {self.now} {cascade_rows(cascade, moved)}"
                 " WHERE m.code_old IS NOT m.code_new"
             )
+        return bodies
+
+    def part_bodies(self, part: PartTable) -> dict[str, list[str]]:
+        code_new, code_old = region_code(part.hops, "NEW"), region_code(part.hops, "OLD")
+        log = f"INSERT INTO changes_change ({COLUMNS}) SELECT '{part.resource}', "
+        new = f"{log}NEW.{part.owner}, 'U', {self.txid}, {code_new}, {code_new}, {self.now}"
+        old = f"{log}OLD.{part.owner}, 'U', {self.txid}, {code_old}, {code_old}, {self.now}"
+        return {
+            "insert": [new],
+            "update": [old, f"{new} WHERE OLD.{part.owner} IS NOT NEW.{part.owner}"],
+            "delete": [old],
+        }
+
+    def wrap(self, table: str, bodies: dict[str, list[str]]) -> list[str]:
         sql = []
         for event in EVENTS:
-            name = f"{PREFIX}{table.table}_{event}"
+            name = f"{PREFIX}{table}_{event}"
             body = ";\n    ".join(bodies[event])
             sql.append(f"DROP TRIGGER IF EXISTS {name}")
-            sql.append(
-                f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table.table} FOR EACH ROW BEGIN\n    {body};\nEND"
-            )
+            sql.append(f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table} FOR EACH ROW BEGIN\n    {body};\nEND")
         return sql
 
     def drop_all(self, cursor: Any) -> None:
@@ -224,19 +292,28 @@ class Sqlite(Dialect):
 DIALECTS: dict[str, Dialect] = {"postgresql": Postgres(), "sqlite": Sqlite()}
 
 
-def trigger_sql(vendor: str, apps: Any, tracked: Iterable[Tracked] = TRACKED) -> list[str]:
+def trigger_sql(
+    vendor: str, apps: Any, tracked: Iterable[Tracked] = TRACKED, parts: Iterable[Part] = PARTS
+) -> list[str]:
     """Every statement that (re)creates the triggers of the declaration on `vendor`."""
     dialect = DIALECTS[vendor]
     tables = resolve(tracked, apps)
-    return [statement for table in tables for statement in dialect.statements(table, tables)]
+    bodies: dict[str, dict[str, list[str]]] = {}
+    for table in tables:
+        bodies[table.table] = dialect.bodies(table, tables)
+    for part in resolve_parts(parts, apps):
+        into = bodies.setdefault(part.table, {event: [] for event in EVENTS})
+        for event, statements in dialect.part_bodies(part).items():
+            into[event].extend(statements)
+    return [statement for table, events in bodies.items() for statement in dialect.wrap(table, events)]
 
 
-def install(connection: Any, apps: Any, tracked: Iterable[Tracked] = TRACKED) -> None:
+def install(connection: Any, apps: Any, tracked: Iterable[Tracked] = TRACKED, parts: Iterable[Part] = PARTS) -> None:
     """Drop every change-log trigger on the database and create those of the declaration."""
     dialect = DIALECTS[connection.vendor]
     with connection.cursor() as cursor:
         dialect.drop_all(cursor)
-        for statement in trigger_sql(connection.vendor, apps, tracked):
+        for statement in trigger_sql(connection.vendor, apps, tracked, parts):
             cursor.execute(statement)
 
 

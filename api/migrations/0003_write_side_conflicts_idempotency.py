@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('api', '0001_api_clients_tokens_and_calls'),
+        ('api', '0002_reconciliations_and_mirror_cursors'),
         ('regions', '0004_user_password_policy_and_audit_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -287,6 +287,7 @@ SPECTACULAR_SETTINGS = {
         "IndicatorStatusEnum": "assessment.models.Status",
         "ProjectStatusEnum": "funds.models.ProjectStatus",
         "AlertStatusEnum": "assessment.models.AlertStatus",
+        "ReconciliationKindEnum": "api.models.EntryKind",
     },
 }
 # A token lives this long; after a rotation the old one still works for the grace period.
@@ -298,6 +299,8 @@ API_CALL_RETENTION_DAYS = int(os.environ.get("API_CALL_RETENTION_DAYS", "180"))
 API_IDEMPOTENCY_KEY_HOURS = int(os.environ.get("API_IDEMPOTENCY_KEY_HOURS", "24"))
 # A batch write carries up to 5,000 records (households with their members: several MB of JSON).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("API_MAX_BODY_MB", "32")) * 1024 * 1024
+# Reconciliation reports kept per client and county (older ones are deleted when a new one finishes).
+API_RECONCILIATIONS_KEPT = int(os.environ.get("API_RECONCILIATIONS_KEPT", "5"))
 
 # A county's figures are recomputed this long after the first change of a burst of saves (once,
 # not once per save); on the embedded default, at most once per this many seconds.

@@ -45,6 +45,16 @@ def test_the_schema_is_a_valid_openapi_document(spec: dict[str, Any]) -> None:
     }
     for name in RESOURCES:
         assert f"/api/v1/{name}/" in spec["paths"] and f"/api/v1/{name}/{{id}}/" in spec["paths"]
+        assert f"/api/v1/{name}/changes/" in spec["paths"]
+
+
+def test_every_operation_is_summarised_and_described_in_chinese(spec: dict[str, Any]) -> None:
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for text in (operation.get("summary", ""), operation.get("description", "")):
+                assert re.search(r"[\u4e00-\u9fff]", text), f"{method} {path}"
+            for parameter in operation.get("parameters", []):
+                assert re.search(r"[\u4e00-\u9fff]", parameter.get("description", "")), f"{path} {parameter['name']}"
 
 
 def test_every_field_is_described_in_chinese(spec: dict[str, Any]) -> None:
@@ -204,3 +214,67 @@ def test_every_write_answers_as_the_schema_says(spec: dict[str, Any], world: Wor
         changed = send(secret, "PATCH", answer["Location"], {}, **{"If-Match": answer["ETag"]})
         assert changed.status_code == 200, (name, changed.content)
         assert_matches(spec, f"/api/v1/{name}/{{id}}/", 200, changed.json(), "patch")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("personal", [False, True])
+def test_every_resources_feed_answers_as_the_schema_says(
+    spec: dict[str, Any], tree: Tree, staff: Any, personal: bool
+) -> None:
+    from tests.api.world import build_world
+
+    world = build_world(tree, staff)
+    _client, secret = make_client(tree.county, personal=personal)
+    for name in RESOURCES:
+        path = f"/api/v1/{name}/changes/"
+        start = api_get(secret, path)
+        assert_matches(spec, path, 200, start.json())
+        body = api_get(secret, f"{path}?since=0.0").json()
+        assert body["changes"], f"the world has no {name}: the check would prove nothing"
+        assert_matches(spec, path, 200, body)
+    from households.models import IncomeRecord
+
+    IncomeRecord.history.filter(id=world.income.pk).delete()
+    IncomeRecord.objects.filter(pk=world.income.pk).delete()
+    tombstone = api_get(secret, f"/api/v1/income-records/changes/?since={start.json()['cursor']}").json()
+    assert {"id": world.income.pk, "op": "delete"} in tombstone["changes"]
+    assert_matches(spec, "/api/v1/income-records/changes/", 200, tombstone)
+    assert_matches(
+        spec, "/api/v1/households/changes/", 400, api_get(secret, "/api/v1/households/changes/?since=x").json()
+    )
+
+
+def test_reconciliation_answers_match_the_schema(spec: dict[str, Any], world: World, tree: Tree) -> None:
+    import json
+
+    from django.test import Client
+
+    _client, secret = make_client(tree.county, personal=True)
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def post(url: str, body: Any) -> Any:
+        return Client().post(url, json.dumps(body), content_type="application/json", headers=headers)
+
+    entry = {"kind": "household", "key": "X1", "checksum": "a" * 64}
+    created = post("/api/v1/reconciliations/", {"county": tree.county.code, "entries": [entry]})
+    assert_matches(spec, "/api/v1/reconciliations/", 201, created.json(), "post")
+    pk = created.json()["id"]
+    refused = post(f"/api/v1/reconciliations/{pk}/entries/", {"entries": [entry]})
+    assert refused.status_code == 400
+    assert_matches(spec, "/api/v1/reconciliations/{id}/entries/", 400, refused.json(), "post")
+    assert_matches(
+        spec,
+        "/api/v1/reconciliations/{id}/entries/",
+        200,
+        post(f"/api/v1/reconciliations/{pk}/entries/", {"entries": []}).json(),
+        "post",
+    )
+    finished = post(f"/api/v1/reconciliations/{pk}/finish/", {})
+    assert_matches(spec, "/api/v1/reconciliations/{id}/finish/", 200, finished.json(), "post")
+    assert_matches(spec, "/api/v1/reconciliations/{id}/", 200, api_get(secret, f"/api/v1/reconciliations/{pk}/").json())
+    differences = api_get(secret, f"/api/v1/reconciliations/{pk}/differences/").json()
+    assert len(differences["results"]) == 3  # X1 missing in the county; the household and its member not posted
+    assert_matches(spec, "/api/v1/reconciliations/{id}/differences/", 200, differences)
+    assert_matches(
+        spec, "/api/v1/reconciliations/{id}/", 404, api_get(secret, "/api/v1/reconciliations/999999/").json()
+    )

@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from changes.tracked import TRACKED
+from changes.tracked import PARTS, TRACKED
 from households.models import Household, Member
 from tests.changes.sync import drain
 from tests.conftest import Staff
@@ -25,8 +25,9 @@ def media(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def test_every_tracked_table_has_an_insert_update_and_delete_trigger() -> None:
-    tables = {apps.get_model(entry.model)._meta.db_table for entry in TRACKED}
+def test_every_tracked_table_and_part_has_an_insert_update_and_delete_trigger() -> None:
+    models = [entry.model for entry in TRACKED] + [part.model for part in PARTS]
+    tables = {apps.get_model(model)._meta.db_table for model in models}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
