@@ -25,8 +25,9 @@ Django step runs in a child process of its own:
    for the household page; for the income saves a few households per writing role whose latest
    quarter is open, so that two users sometimes edit the same record); and two roster workbooks,
    one per run with the import: --import-households new households each of the township user's
-   township, from the same demo generator (the households after the first N, so their numbers and
-   身份证号 are new), written by households.excel.writer as a 花名册 (bench/import_roster.py's rows).
+   township, from the demo generator (another seed, drawing only that township's villages, numbering
+   after the households there and skipping every 身份证号 a member has), written by
+   households.excel.writer as a 花名册 (bench/import_roster.py's rows).
 3. profile (config.settings.prod, in process with django.test.Client): for each role the list, the
    household page, the home page and the income form: wall and CPU milliseconds per request (this
    process and its PostgreSQL backend), queries and SQL time; with --profile cProfile's top functions.
@@ -219,25 +220,42 @@ def child_prepare(args: argparse.Namespace) -> dict[str, Any]:
 def prepare_rosters(args: argparse.Namespace, township_user: Any) -> list[dict[str, Any]]:
     """Two 花名册 workbooks of --import-households new households each in the township user's
     township (one per run with the import: each run's households are new to the database)."""
+    from datetime import date
+
+    from django.db.models import Max
+
     from bench.import_roster import roster_rows
     from households.demo import DemoGenerator
     from households.excel.writer import rows_workbook_write
-    from households.models import RiskType
+    from households.models import Household, Member, RiskType
 
     paths = [Path(args.roster.replace("{part}", part)) for part in ("a", "b")]
     if all(path.exists() for path in paths):
         return [{"path": str(path), "households": args.import_households, "reused": True} for path in paths]
     prefix = township_user.region.prefix
     began = time.perf_counter()
-    generator = DemoGenerator(1)
-    # The households seed_demo wrote come first in the stream: skip them, so numbers and 身份证号 are new.
-    for _ in range(args.households):
-        generator.household()
-    chosen: list[Any] = []
-    while len(chosen) < 2 * args.import_households:
-        household = generator.household()
-        if household.village_code.startswith(prefix):
-            chosen.append(household)
+    # The demo generator with another seed, drawing only the township's villages, numbering after the
+    # households there and handing out only 身份证号 no member has.
+    generator = DemoGenerator(2)
+    keep = [index for index, (_, code, _) in enumerate(generator.villages) if code.startswith(prefix)]
+    generator.villages = [generator.villages[index] for index in keep]
+    generator.village_weights = [generator.village_weights[index] for index in keep]
+    for code, top in (
+        Household.objects.filter(village__code__startswith=prefix)
+        .values_list("village__code")
+        .annotate(top=Max("number"))
+    ):
+        generator.next_number[code] = int(top[-5:])
+    for id_number in Member.objects.values_list("id_number", flat=True).iterator(chunk_size=20_000):
+        if len(id_number) != 18 or not id_number[6:17].isdigit():
+            continue
+        born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+        sequence = int(id_number[14:17])
+        sex = "M" if sequence % 2 else "F"
+        taken = (sequence - (1 if sex == "M" else 2)) // 2 + 1
+        if generator.taken_sequences[(born, sex)] < taken:
+            generator.taken_sequences[(born, sex)] = taken
+    chosen = [generator.household() for _ in range(2 * args.import_households)]
     risk_names = dict(RiskType.objects.values_list("code", "name"))
     names = list(RiskType.objects.order_by("sort_order", "code").values_list("name", flat=True))
     rosters = []
