@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, cast
 
@@ -416,7 +417,12 @@ class HouseholdFilterForm(forms.Form):
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, villages: Any, townships: Any = None, today: date | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        villages: Any,
+        townships: Any = None,
+        today: date | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.today = today or date.today()
@@ -430,6 +436,16 @@ class HouseholdFilterForm(forms.Form):
             if townships is not None
             else Region.objects.filter(pk__in=villages.values("parent_id")).order_by("code")
         )
+
+    # The select boxes the list page draws from `options`.
+    SELECTS = ("township", "village", "household_type", "category", "risk", "risk_type", "band")
+
+    def options(self, name: str) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) of a select box: the chosen value is read once, not once per option."""
+        chosen = self[name].value()
+        chosen = "" if chosen is None else str(chosen)
+        choices: Iterable[tuple[Any, Any]] = cast(Any, self.fields[name]).choices
+        return [(str(value), str(label), str(value) == chosen) for value, label in choices]
 
     def clean_missing(self) -> Quarter | None:
         text = self.cleaned_data["missing"].strip()

@@ -28,6 +28,7 @@ from households.forms import (
     member_initial,
 )
 from households.home import home_counts
+from households.list_rows import list_rows
 from households.models import (
     INCOME_GROUPS,
     HouseholdType,
@@ -77,7 +78,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     filters = form.selector_filters()
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
-    rows = selectors.household_rows(ids=list(page.object_list))
+    rows = list_rows(selectors.household_rows(ids=list(page.object_list)), user=request.user)
     if rows:
         # The list shows each 户主's full 身份证号 to the roles that may see it.
         audit.personal_data_viewed(
@@ -101,6 +102,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "sort": filters.get("ordering", "number"),
             "can_add": request.user.has_perm("households.add_household"),
             "choose_township": townships.exists(),
+            "options": {name: form.options(name) for name in form.SELECTS},
         },
     )
 
