@@ -422,10 +422,14 @@ class HouseholdFilterForm(forms.Form):
         villages: Any,
         townships: Any = None,
         today: date | None = None,
+        choice_lists: dict[str, list[tuple[int, str]]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.today = today or date.today()
+        # The list page's choices of villages, townships and risk types from the reference cache;
+        # the querysets still check what is submitted.
+        self.choice_lists = choice_lists or {}
         self.fields["village"] = VillageChoiceField(
             queryset=villages, label=_("村"), required=False, empty_label="全部村"
         )
@@ -444,7 +448,10 @@ class HouseholdFilterForm(forms.Form):
         """(value, label, selected) of a select box: the chosen value is read once, not once per option."""
         chosen = self[name].value()
         chosen = "" if chosen is None else str(chosen)
-        choices: Iterable[tuple[Any, Any]] = cast(Any, self.fields[name]).choices
+        field: Any = self.fields[name]
+        choices: Iterable[tuple[Any, Any]] = field.choices
+        if name in self.choice_lists:
+            choices = [("", field.empty_label), *self.choice_lists[name]]
         return [(str(value), str(label), str(value) == chosen) for value, label in choices]
 
     def clean_missing(self) -> Quarter | None:

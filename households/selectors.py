@@ -20,22 +20,54 @@ from households.models import (
     MonitoringCase,
     MonitoringThreshold,
     Relation,
+    RiskType,
 )
 from households.quarter import Quarter
-from regions.models import Level, Region, regions_visible_to
+from regions.models import Level, Region, code_prefix, regions_visible_to
+from regions.reference import reference_get
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdRow:
+    """One monitoring threshold as the reference list keeps it."""
+
+    pk: int
+    region_id: int
+    region_code: str
+    region_level: int
+    year: int
+    amount: Decimal
+    source: str
+
+    @property
+    def prefix(self) -> str:
+        return code_prefix(self.region_code, self.region_level)
+
+    def as_model(self) -> MonitoringThreshold:
+        return MonitoringThreshold(
+            pk=self.pk, region_id=self.region_id, year=self.year, amount=self.amount, source=self.source
+        )
+
+
+def thresholds_all() -> list[ThresholdRow]:
+    """Every monitoring threshold, from the reference cache (a change to one makes it stale)."""
+
+    def build() -> list[tuple[Any, ...]]:
+        return list(
+            MonitoringThreshold.objects.order_by("pk").values_list(
+                "pk", "region_id", "region__code", "region__level", "year", "amount", "source"
+            )
+        )
+
+    return [ThresholdRow(*row) for row in reference_get("thresholds", "all", build)]
 
 
 def threshold_for(*, region: Region, year: int) -> MonitoringThreshold | None:
     """The threshold set nearest above (or at) the region for that year."""
-    ancestors = Region.objects.ancestors_of(region)
-    candidates = {
-        t.region_id: t
-        for t in MonitoringThreshold.objects.filter(year=year, region__in=ancestors).select_related("region")
-    }
-    for ancestor in ancestors:
-        if ancestor.pk in candidates:
-            return candidates[ancestor.pk]
-    return None
+    found = [row for row in thresholds_all() if row.year == year and region.code.startswith(row.prefix)]
+    if not found:
+        return None
+    return max(found, key=lambda row: row.region_level).as_model()
 
 
 def below_threshold_condition(*, village_field: str = "village") -> Q:
@@ -178,6 +210,41 @@ def _search_condition(text: str, *, by_id_number: bool) -> Q:
 
 def villages_for_filter(*, user: Any) -> QuerySet[Region]:
     return regions_visible_to(user).villages().select_related("parent").order_by("code")
+
+
+def _scope_key(user: Any) -> str:
+    prefix = user.scope_prefix() if user.is_authenticated else None
+    return "none" if prefix is None else f"p{prefix}"
+
+
+def village_choices(*, user: Any) -> list[tuple[int, str]]:
+    """(id, "乡镇 村") of the villages the user may pick, from the reference cache."""
+
+    def build() -> list[tuple[int, str]]:
+        villages = villages_for_filter(user=user).values_list("pk", "parent__name", "name")
+        return [(pk, f"{township or ''} {name}") for pk, township, name in villages]
+
+    return reference_get("regions", f"villages:{_scope_key(user)}", build)
+
+
+def township_choices(*, user: Any) -> list[tuple[int, str]]:
+    """(id, name) of the townships a county (or higher) user may pick, from the reference cache."""
+    region = getattr(user, "region", None)
+    level = "own" if region is not None and region.level >= Level.TOWNSHIP else "below"
+
+    def build() -> list[tuple[int, str]]:
+        return list(townships_for_filter(user=user).values_list("pk", "name"))
+
+    return reference_get("regions", f"townships:{_scope_key(user)}:{level}", build)
+
+
+def risk_type_choices() -> list[tuple[int, str]]:
+    """(id, name) of the risk types in their order, from the reference cache."""
+
+    def build() -> list[tuple[int, str]]:
+        return list(RiskType.objects.order_by("sort_order", "code").values_list("pk", "name"))
+
+    return reference_get("risk_types", "all", build)
 
 
 def townships_for_filter(*, user: Any) -> QuerySet[Region]:

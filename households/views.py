@@ -74,7 +74,12 @@ def home(request: HttpRequest) -> HttpResponse:
 def household_list(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_for_filter(user=request.user)
     townships = selectors.townships_for_filter(user=request.user)
-    form = HouseholdFilterForm(request.GET or None, villages=villages, townships=townships)
+    choice_lists = {
+        "village": selectors.village_choices(user=request.user),
+        "township": selectors.township_choices(user=request.user),
+        "risk_type": selectors.risk_type_choices(),
+    }
+    form = HouseholdFilterForm(request.GET or None, villages=villages, townships=townships, choice_lists=choice_lists)
     filters = form.selector_filters()
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
@@ -101,7 +106,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "sort_query": sort_query.urlencode(),
             "sort": filters.get("ordering", "number"),
             "can_add": request.user.has_perm("households.add_household"),
-            "choose_township": townships.exists(),
+            "choose_township": bool(choice_lists["township"]),
             "options": {name: form.options(name) for name in form.SELECTS},
         },
     )
