@@ -86,6 +86,24 @@ def household_get(*, user: Any, pk: int) -> Household:
 def household_list(
     *,
     user: Any,
+    ordering: str = "number",
+    **filters: Any,
+) -> QuerySet[Household]:
+    """Households the user may see, filtered (`household_condition`'s arguments) and ordered; bare
+    rows, cheap to count and page.
+
+    Pair with `household_rows` for the columns of the rows on one page.
+    """
+    condition, aliases = household_condition(user=user, **filters)
+    households = Household.objects.visible_to(user)
+    if aliases:
+        households = households.alias(**aliases)
+    return households.filter(condition).order_by(*HOUSEHOLD_ORDERINGS.get(ordering, HOUSEHOLD_ORDERINGS["number"]))
+
+
+def household_condition(
+    *,
+    user: Any,
     search: str = "",
     village: Region | None = None,
     household_type: str = "",
@@ -100,54 +118,49 @@ def household_list(
     threshold_band: str = "",
     review_due_on: date | None = None,
     missing_income_for: Quarter | None = None,
-    ordering: str = "number",
-) -> QuerySet[Household]:
-    """Households the user may see, filtered and ordered; bare rows, cheap to count and page.
-
-    Pair with `household_rows` for the columns of the rows on one page.
-    """
-    households = Household.objects.visible_to(user)
+) -> tuple[Q, dict[str, Any]]:
+    """The list's filters as one condition on the user's visible households, with the aliases it
+    reads: the list filters by it, the home page counts several of them in one query."""
+    conditions: list[Any] = []
+    aliases: dict[str, Any] = {}
     if not include_cancelled:
-        households = households.filter(status=HouseholdStatus.ACTIVE)
+        conditions.append(Q(status=HouseholdStatus.ACTIVE))
     if village is not None:
         # A village filters by its id (indexed with number); a higher unit by its code prefix.
-        households = (
-            households.filter(village=village) if village.level == Level.VILLAGE else households.in_region(village)
+        conditions.append(
+            Q(village=village) if village.level == Level.VILLAGE else Q(village__code__startswith=village.prefix)
         )
     if household_type:
-        households = households.filter(household_type=household_type)
+        conditions.append(Q(household_type=household_type))
     open_cases = MonitoringCase.objects.open().filter(household=OuterRef("pk"))
     if category:
-        households = households.filter(Exists(open_cases.filter(category=category)))
+        conditions.append(Exists(open_cases.filter(category=category)))
     if open_risk is True:
-        households = households.filter(Exists(open_cases))
+        conditions.append(Exists(open_cases))
     elif open_risk is False:
-        households = households.exclude(Exists(open_cases))
+        conditions.append(~Exists(open_cases))
     if below_threshold:
-        households = households.filter(below_threshold_condition())
+        conditions.append(below_threshold_condition())
     if township is not None:
-        households = households.in_region(township)
+        conditions.append(Q(village__code__startswith=township.prefix))
     if risk_type is not None:
-        households = households.filter(Exists(open_cases.filter(risk_types=risk_type)))
+        conditions.append(Exists(open_cases.filter(risk_types=risk_type)))
     if helper:
-        households = households.filter(helper_name=helper.strip())
+        conditions.append(Q(helper_name=helper.strip()))
     if income_fell:
-        households = households.alias(**list_conditions.income_fell_aliases()).filter(
-            list_conditions.income_fell_condition()
-        )
+        aliases.update(list_conditions.income_fell_aliases())
+        conditions.append(list_conditions.income_fell_condition())
     if threshold_band in list_conditions.THRESHOLD_BANDS:
         low, high = list_conditions.THRESHOLD_BANDS[threshold_band]
-        households = households.filter(list_conditions.threshold_band_condition(low=low, high=high))
+        conditions.append(list_conditions.threshold_band_condition(low=low, high=high))
     if review_due_on is not None:
-        households = households.filter(list_conditions.review_due_condition(today=review_due_on))
+        conditions.append(list_conditions.review_due_condition(today=review_due_on))
     if missing_income_for is not None:
-        households = households.filter(list_conditions.missing_income_condition(quarter=missing_income_for))
+        conditions.append(list_conditions.missing_income_condition(quarter=missing_income_for))
     if search:
         # Matching a 身份证号 would tell a masked role whether a number is registered.
-        households = households.filter(
-            _search_condition(search.strip(), by_id_number=personal_data.may_view_personal_data(user))
-        )
-    return households.order_by(*HOUSEHOLD_ORDERINGS.get(ordering, HOUSEHOLD_ORDERINGS["number"]))
+        conditions.append(_search_condition(search.strip(), by_id_number=personal_data.may_view_personal_data(user)))
+    return Q(*conditions), aliases
 
 
 def household_rows(*, ids: list[int]) -> list[Household]:
