@@ -343,18 +343,20 @@ def trailing_per_capita(*, household: Household, ending: Quarter) -> Decimal | N
 
 def household_detail(*, user: Any, pk: int) -> Household:
     """The household with members and cases prefetched for the detail page."""
-    household = household_get(user=user, pk=pk)
     members = Prefetch("members", queryset=Member.objects.in_family_order())
     cases = Prefetch(
         "monitoring_cases",
         queryset=MonitoringCase.objects.prefetch_related("risk_types", "measures").order_by("-identified_month"),
     )
-    return (
-        Household.objects.filter(pk=household.pk)
-        .select_related("village", "village__parent")
-        .prefetch_related(members, cases)
-        .get()
-    )
+    try:
+        return (
+            Household.objects.visible_to(user)
+            .select_related("village", "village__parent")
+            .prefetch_related(members, cases)
+            .get(pk=pk)
+        )
+    except Household.DoesNotExist as error:
+        raise Http404("农户不存在或不在您的管辖范围内") from error
 
 
 @dataclass

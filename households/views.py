@@ -123,12 +123,15 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     audit.personal_data_viewed(
         user=request.user, subject=f"农户 {household.number}", ip_address=login_client_address(request)
     )
+    members = list(household.members.all())
     return render(
         request,
         "households/household_detail.html",
         {
             "household": household,
-            "members": [m for m in household.members.all()],
+            "members": members,
+            # 家庭人口数 (Household.size) from the members already read.
+            "size": sum(1 for member in members if member.is_active),
             "cases": cases,
             "open_case": next((c for c in cases if c.is_open), None),
             "ledger": ledger,
