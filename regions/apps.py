@@ -29,7 +29,7 @@ class RegionsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from regions.models import Region, User
-        from regions.reference import changed_receiver
+        from regions.reference import changed_receiver, reference_forget
 
         regions_changed = changed_receiver("regions")
         permissions_changed = changed_receiver("permissions")
@@ -39,13 +39,22 @@ class RegionsConfig(AppConfig):
                 signal.connect(
                     permissions_changed, sender=model, weak=False, dispatch_uid=f"reference-{signal}-{model}"
                 )
-        for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
-            m2m_changed.connect(permissions_changed, sender=through, weak=False, dispatch_uid=f"reference-{through}")
+        m2m_changed.connect(permissions_changed, sender=Group.permissions.through, weak=False, dispatch_uid="ref-gp")
+
+        def memberships_changed(instance: object, **kwargs: object) -> None:
+            # A user's groups or permissions: only that user's entry; from the group's side, everyone's.
+            if isinstance(instance, User):
+                reference_forget("permissions", str(instance.pk))
+            else:
+                permissions_changed()
+
+        for through in (User.groups.through, User.user_permissions.through):
+            m2m_changed.connect(memberships_changed, sender=through, weak=False, dispatch_uid=f"reference-{through}")
 
         def user_changed(instance: User, update_fields: frozenset[str] | None = None, **kwargs: object) -> None:
             # A login writes last_login: that changes no permission.
             if update_fields is None or {"is_active", "is_superuser"} & set(update_fields):
-                permissions_changed()
+                reference_forget("permissions", str(instance.pk))
 
         post_save.connect(user_changed, sender=User, weak=False, dispatch_uid="reference-user-saved")
-        post_delete.connect(permissions_changed, sender=User, weak=False, dispatch_uid="reference-user-deleted")
+        post_delete.connect(user_changed, sender=User, weak=False, dispatch_uid="reference-user-deleted")

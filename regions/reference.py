@@ -72,6 +72,19 @@ def reference_changed(*names: str) -> None:
     transaction.on_commit(lambda: reference_stale(*names))
 
 
+def reference_forget(name: str, key: str) -> None:
+    """The rows behind one entry of a list changed (one user's permissions): drop it now and on commit."""
+
+    def forget() -> None:
+        try:
+            cache.delete(_key(name, key))
+        except Exception:
+            logger.warning("reference cache unavailable, %s %s not dropped", name, key, exc_info=True)
+
+    forget()
+    transaction.on_commit(forget)
+
+
 def changed_receiver(*names: str) -> Callable[..., None]:
     """A signal receiver that marks these lists stale, whatever the signal's arguments."""
 
