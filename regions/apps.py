@@ -58,3 +58,11 @@ class RegionsConfig(AppConfig):
 
         post_save.connect(user_changed, sender=User, weak=False, dispatch_uid="reference-user-saved")
         post_delete.connect(user_changed, sender=User, weak=False, dispatch_uid="reference-user-deleted")
+
+        def permissions_read_at_login(user: User, **kwargs: object) -> None:
+            # The login pays for reading them; every page after it finds them kept.
+            user.get_all_permissions()
+
+        from django.contrib.auth import signals as auth_signals
+
+        auth_signals.user_logged_in.connect(permissions_read_at_login, weak=False, dispatch_uid="reference-login")
