@@ -18,3 +18,10 @@ class HouseholdsConfig(AppConfig):
         for model in (MonitoringThreshold, VillagePopulation):
             post_save.connect(reference_data_changed, sender=model, dispatch_uid=f"changed-{model.__name__}")
             post_delete.connect(reference_data_changed, sender=model, dispatch_uid=f"deleted-{model.__name__}")
+        # The list page's risk types come from the reference cache (regions/reference.py).
+        from households.models import RiskType
+        from regions.reference import changed_receiver
+
+        risk_types_changed = changed_receiver("risk_types")
+        for signal in (post_save, post_delete):
+            signal.connect(risk_types_changed, sender=RiskType, weak=False, dispatch_uid=f"reference-{signal}-risk")

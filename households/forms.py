@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, cast
 
@@ -429,10 +430,19 @@ class HouseholdFilterForm(forms.Form):
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, villages: Any, townships: Any = None, today: date | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        villages: Any,
+        townships: Any = None,
+        today: date | None = None,
+        choice_lists: dict[str, list[tuple[int, str]]] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.today = today or date.today()
+        # The list page's choices of villages, townships and risk types from the reference cache;
+        # the querysets still check what is submitted.
+        self.choice_lists = choice_lists or {}
         self.fields["village"] = VillageChoiceField(
             queryset=villages, label=_("村"), required=False, empty_label="全部村"
         )
@@ -443,6 +453,19 @@ class HouseholdFilterForm(forms.Form):
             if townships is not None
             else Region.objects.filter(pk__in=villages.values("parent_id")).order_by("code")
         )
+
+    # The select boxes the list page draws from `options`.
+    SELECTS = ("township", "village", "household_type", "category", "risk", "risk_type", "band")
+
+    def options(self, name: str) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) of a select box: the chosen value is read once, not once per option."""
+        chosen = self[name].value()
+        chosen = "" if chosen is None else str(chosen)
+        field: Any = self.fields[name]
+        choices: Iterable[tuple[Any, Any]] = field.choices
+        if name in self.choice_lists:
+            choices = [("", field.empty_label), *self.choice_lists[name]]
+        return [(str(value), str(label), str(value) == chosen) for value, label in choices]
 
     def clean_missing(self) -> Quarter | None:
         text = self.cleaned_data["missing"].strip()

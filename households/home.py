@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db.models import Count
 from django.http import QueryDict
 from django.urls import reverse
 
 from households import selectors
 from households.forms import HouseholdFilterForm
+from households.models import Household
 from households.quarter import Quarter
 
 
@@ -39,14 +41,24 @@ def _definitions(quarter: Quarter) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def home_counts(*, user: Any, quarter: Quarter, today: date | None = None) -> dict[str, HomeCount]:
-    """Each count through the same form and selector as the list page its link opens."""
+    """Each count through the same form and filter condition as the list page its link opens, all of
+    them in one query over the user's households."""
     villages = selectors.villages_for_filter(user=user)
-    counts: dict[str, HomeCount] = {}
+    counted: dict[str, Count] = {}
+    aliases: dict[str, Any] = {}
+    urls: dict[str, tuple[str, str]] = {}
     for key, label, query in _definitions(quarter):
         data = QueryDict(mutable=True)
         data.update(query)
         form = HouseholdFilterForm(data, villages=villages, today=today)
-        households = selectors.household_list(user=user, **form.selector_filters())
-        url = reverse("household_list") + (f"?{data.urlencode()}" if query else "")
-        counts[key] = HomeCount(key=key, label=label, count=households.count(), url=url)
-    return counts
+        filters = form.selector_filters()
+        filters.pop("ordering", None)
+        condition, needed = selectors.household_condition(user=user, **filters)
+        aliases.update(needed)
+        counted[key] = Count("pk", filter=condition)
+        urls[key] = (label, reverse("household_list") + (f"?{data.urlencode()}" if query else ""))
+    households = Household.objects.visible_to(user)
+    if aliases:
+        households = households.alias(**aliases)
+    counts = households.aggregate(**counted)
+    return {key: HomeCount(key=key, label=label, count=counts[key], url=url) for key, (label, url) in urls.items()}

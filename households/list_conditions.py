@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 
-from households.models import MIN_MONTHS_BEFORE_ELIMINATION, IncomeRecord, MonitoringCase, MonitoringThreshold
+from households.models import MIN_MONTHS_BEFORE_ELIMINATION, IncomeRecord, MonitoringCase
 from households.quarter import Quarter
 
 # 临近监测标准: within this share of the threshold above or below it.
@@ -57,17 +57,19 @@ def threshold_band_condition(*, low: Decimal | None, high: Decimal, village_fiel
     year sets its own; that is expressed with code prefixes so the database does the work.
     `low=None, high=1` is "below the threshold".
     """
+    from households.selectors import thresholds_all
+
     condition = Q(pk__in=[])
-    thresholds = list(MonitoringThreshold.objects.select_related("region"))
+    thresholds = thresholds_all()
     for threshold in thresholds:
-        prefix = threshold.region.prefix
+        prefix = threshold.prefix
         overriding = [
-            other.region.prefix
+            other.prefix
             for other in thresholds
             if other.year == threshold.year
             and other.pk != threshold.pk
-            and other.region.prefix.startswith(prefix)
-            and len(other.region.prefix) > len(prefix)
+            and other.prefix.startswith(prefix)
+            and len(other.prefix) > len(prefix)
         ]
         band = Q(trailing_per_capita__lt=threshold.amount * high)
         if low is not None:

@@ -20,22 +20,54 @@ from households.models import (
     MonitoringCase,
     MonitoringThreshold,
     Relation,
+    RiskType,
 )
 from households.quarter import Quarter
-from regions.models import Level, Region, regions_visible_to
+from regions.models import Level, Region, code_prefix, regions_visible_to
+from regions.reference import reference_get
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdRow:
+    """One monitoring threshold as the reference list keeps it."""
+
+    pk: int
+    region_id: int
+    region_code: str
+    region_level: int
+    year: int
+    amount: Decimal
+    source: str
+
+    @property
+    def prefix(self) -> str:
+        return code_prefix(self.region_code, self.region_level)
+
+    def as_model(self) -> MonitoringThreshold:
+        return MonitoringThreshold(
+            pk=self.pk, region_id=self.region_id, year=self.year, amount=self.amount, source=self.source
+        )
+
+
+def thresholds_all() -> list[ThresholdRow]:
+    """Every monitoring threshold, from the reference cache (a change to one makes it stale)."""
+
+    def build() -> list[tuple[Any, ...]]:
+        return list(
+            MonitoringThreshold.objects.order_by("pk").values_list(
+                "pk", "region_id", "region__code", "region__level", "year", "amount", "source"
+            )
+        )
+
+    return [ThresholdRow(*row) for row in reference_get("thresholds", "all", build)]
 
 
 def threshold_for(*, region: Region, year: int) -> MonitoringThreshold | None:
     """The threshold set nearest above (or at) the region for that year."""
-    ancestors = Region.objects.ancestors_of(region)
-    candidates = {
-        t.region_id: t
-        for t in MonitoringThreshold.objects.filter(year=year, region__in=ancestors).select_related("region")
-    }
-    for ancestor in ancestors:
-        if ancestor.pk in candidates:
-            return candidates[ancestor.pk]
-    return None
+    found = [row for row in thresholds_all() if row.year == year and region.code.startswith(row.prefix)]
+    if not found:
+        return None
+    return max(found, key=lambda row: row.region_level).as_model()
 
 
 def below_threshold_condition(*, village_field: str = "village") -> Q:
@@ -54,6 +86,24 @@ def household_get(*, user: Any, pk: int) -> Household:
 def household_list(
     *,
     user: Any,
+    ordering: str = "number",
+    **filters: Any,
+) -> QuerySet[Household]:
+    """Households the user may see, filtered (`household_condition`'s arguments) and ordered; bare
+    rows, cheap to count and page.
+
+    Pair with `household_rows` for the columns of the rows on one page.
+    """
+    condition, aliases = household_condition(user=user, **filters)
+    households = Household.objects.visible_to(user)
+    if aliases:
+        households = households.alias(**aliases)
+    return households.filter(condition).order_by(*HOUSEHOLD_ORDERINGS.get(ordering, HOUSEHOLD_ORDERINGS["number"]))
+
+
+def household_condition(
+    *,
+    user: Any,
     search: str = "",
     village: Region | None = None,
     household_type: str = "",
@@ -68,54 +118,49 @@ def household_list(
     threshold_band: str = "",
     review_due_on: date | None = None,
     missing_income_for: Quarter | None = None,
-    ordering: str = "number",
-) -> QuerySet[Household]:
-    """Households the user may see, filtered and ordered; bare rows, cheap to count and page.
-
-    Pair with `household_rows` for the columns of the rows on one page.
-    """
-    households = Household.objects.visible_to(user)
+) -> tuple[Q, dict[str, Any]]:
+    """The list's filters as one condition on the user's visible households, with the aliases it
+    reads: the list filters by it, the home page counts several of them in one query."""
+    conditions: list[Any] = []
+    aliases: dict[str, Any] = {}
     if not include_cancelled:
-        households = households.filter(status=HouseholdStatus.ACTIVE)
+        conditions.append(Q(status=HouseholdStatus.ACTIVE))
     if village is not None:
         # A village filters by its id (indexed with number); a higher unit by its code prefix.
-        households = (
-            households.filter(village=village) if village.level == Level.VILLAGE else households.in_region(village)
+        conditions.append(
+            Q(village=village) if village.level == Level.VILLAGE else Q(village__code__startswith=village.prefix)
         )
     if household_type:
-        households = households.filter(household_type=household_type)
+        conditions.append(Q(household_type=household_type))
     open_cases = MonitoringCase.objects.open().filter(household=OuterRef("pk"))
     if category:
-        households = households.filter(Exists(open_cases.filter(category=category)))
+        conditions.append(Exists(open_cases.filter(category=category)))
     if open_risk is True:
-        households = households.filter(Exists(open_cases))
+        conditions.append(Exists(open_cases))
     elif open_risk is False:
-        households = households.exclude(Exists(open_cases))
+        conditions.append(~Exists(open_cases))
     if below_threshold:
-        households = households.filter(below_threshold_condition())
+        conditions.append(below_threshold_condition())
     if township is not None:
-        households = households.in_region(township)
+        conditions.append(Q(village__code__startswith=township.prefix))
     if risk_type is not None:
-        households = households.filter(Exists(open_cases.filter(risk_types=risk_type)))
+        conditions.append(Exists(open_cases.filter(risk_types=risk_type)))
     if helper:
-        households = households.filter(helper_name=helper.strip())
+        conditions.append(Q(helper_name=helper.strip()))
     if income_fell:
-        households = households.alias(**list_conditions.income_fell_aliases()).filter(
-            list_conditions.income_fell_condition()
-        )
+        aliases.update(list_conditions.income_fell_aliases())
+        conditions.append(list_conditions.income_fell_condition())
     if threshold_band in list_conditions.THRESHOLD_BANDS:
         low, high = list_conditions.THRESHOLD_BANDS[threshold_band]
-        households = households.filter(list_conditions.threshold_band_condition(low=low, high=high))
+        conditions.append(list_conditions.threshold_band_condition(low=low, high=high))
     if review_due_on is not None:
-        households = households.filter(list_conditions.review_due_condition(today=review_due_on))
+        conditions.append(list_conditions.review_due_condition(today=review_due_on))
     if missing_income_for is not None:
-        households = households.filter(list_conditions.missing_income_condition(quarter=missing_income_for))
+        conditions.append(list_conditions.missing_income_condition(quarter=missing_income_for))
     if search:
         # Matching a 身份证号 would tell a masked role whether a number is registered.
-        households = households.filter(
-            _search_condition(search.strip(), by_id_number=personal_data.may_view_personal_data(user))
-        )
-    return households.order_by(*HOUSEHOLD_ORDERINGS.get(ordering, HOUSEHOLD_ORDERINGS["number"]))
+        conditions.append(_search_condition(search.strip(), by_id_number=personal_data.may_view_personal_data(user)))
+    return Q(*conditions), aliases
 
 
 def household_rows(*, ids: list[int]) -> list[Household]:
@@ -178,6 +223,41 @@ def _search_condition(text: str, *, by_id_number: bool) -> Q:
 
 def villages_for_filter(*, user: Any) -> QuerySet[Region]:
     return regions_visible_to(user).villages().select_related("parent").order_by("code")
+
+
+def _scope_key(user: Any) -> str:
+    prefix = user.scope_prefix() if user.is_authenticated else None
+    return "none" if prefix is None else f"p{prefix}"
+
+
+def village_choices(*, user: Any) -> list[tuple[int, str]]:
+    """(id, "乡镇 村") of the villages the user may pick, from the reference cache."""
+
+    def build() -> list[tuple[int, str]]:
+        villages = villages_for_filter(user=user).values_list("pk", "parent__name", "name")
+        return [(pk, f"{township or ''} {name}") for pk, township, name in villages]
+
+    return reference_get("regions", f"villages:{_scope_key(user)}", build)
+
+
+def township_choices(*, user: Any) -> list[tuple[int, str]]:
+    """(id, name) of the townships a county (or higher) user may pick, from the reference cache."""
+    region = getattr(user, "region", None)
+    level = "own" if region is not None and region.level >= Level.TOWNSHIP else "below"
+
+    def build() -> list[tuple[int, str]]:
+        return list(townships_for_filter(user=user).values_list("pk", "name"))
+
+    return reference_get("regions", f"townships:{_scope_key(user)}:{level}", build)
+
+
+def risk_type_choices() -> list[tuple[int, str]]:
+    """(id, name) of the risk types in their order, from the reference cache."""
+
+    def build() -> list[tuple[int, str]]:
+        return list(RiskType.objects.order_by("sort_order", "code").values_list("pk", "name"))
+
+    return reference_get("risk_types", "all", build)
 
 
 def townships_for_filter(*, user: Any) -> QuerySet[Region]:
@@ -263,18 +343,20 @@ def trailing_per_capita(*, household: Household, ending: Quarter) -> Decimal | N
 
 def household_detail(*, user: Any, pk: int) -> Household:
     """The household with members and cases prefetched for the detail page."""
-    household = household_get(user=user, pk=pk)
     members = Prefetch("members", queryset=Member.objects.in_family_order())
     cases = Prefetch(
         "monitoring_cases",
         queryset=MonitoringCase.objects.prefetch_related("risk_types", "measures").order_by("-identified_month"),
     )
-    return (
-        Household.objects.filter(pk=household.pk)
-        .select_related("village", "village__parent")
-        .prefetch_related(members, cases)
-        .get()
-    )
+    try:
+        return (
+            Household.objects.visible_to(user)
+            .select_related("village", "village__parent")
+            .prefetch_related(members, cases)
+            .get(pk=pk)
+        )
+    except Household.DoesNotExist as error:
+        raise Http404("农户不存在或不在您的管辖范围内") from error
 
 
 @dataclass

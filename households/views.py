@@ -28,6 +28,7 @@ from households.forms import (
     member_initial,
 )
 from households.home import home_counts
+from households.list_rows import list_rows
 from households.models import (
     INCOME_GROUPS,
     HouseholdType,
@@ -73,11 +74,16 @@ def home(request: HttpRequest) -> HttpResponse:
 def household_list(request: HttpRequest) -> HttpResponse:
     villages = selectors.villages_for_filter(user=request.user)
     townships = selectors.townships_for_filter(user=request.user)
-    form = HouseholdFilterForm(request.GET or None, villages=villages, townships=townships)
+    choice_lists = {
+        "village": selectors.village_choices(user=request.user),
+        "township": selectors.township_choices(user=request.user),
+        "risk_type": selectors.risk_type_choices(),
+    }
+    form = HouseholdFilterForm(request.GET or None, villages=villages, townships=townships, choice_lists=choice_lists)
     filters = form.selector_filters()
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
-    rows = selectors.household_rows(ids=list(page.object_list))
+    rows = list_rows(selectors.household_rows(ids=list(page.object_list)), user=request.user)
     if rows:
         # The list shows each 户主's full 身份证号 to the roles that may see it.
         audit.personal_data_viewed(
@@ -100,7 +106,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
             "sort_query": sort_query.urlencode(),
             "sort": filters.get("ordering", "number"),
             "can_add": request.user.has_perm("households.add_household"),
-            "choose_township": townships.exists(),
+            "choose_township": bool(choice_lists["township"]),
+            "options": {name: form.options(name) for name in form.SELECTS},
         },
     )
 
@@ -116,12 +123,15 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     audit.personal_data_viewed(
         user=request.user, subject=f"农户 {household.number}", ip_address=login_client_address(request)
     )
+    members = list(household.members.all())
     return render(
         request,
         "households/household_detail.html",
         {
             "household": household,
-            "members": [m for m in household.members.all()],
+            "members": members,
+            # 家庭人口数 (Household.size) from the members already read.
+            "size": sum(1 for member in members if member.is_active),
             "cases": cases,
             "open_case": next((c for c in cases if c.is_open), None),
             "ledger": ledger,

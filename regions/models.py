@@ -125,9 +125,14 @@ class Region(models.Model):
         return other.code.startswith(self.prefix)
 
     def full_name(self) -> str:
-        """Names from the county down, e.g. 大姚县湾碧乡大村村."""
-        chain = list(Region.objects.ancestors_of(self).filter(level__gte=Level.COUNTY))
-        return "".join(region.name for region in reversed(chain))
+        """Names from the county down, e.g. 大姚县湾碧乡大村村 (from the reference cache)."""
+        from regions.reference import reference_get
+
+        def build() -> str:
+            chain = list(Region.objects.ancestors_of(self).filter(level__gte=Level.COUNTY))
+            return "".join(region.name for region in reversed(chain))
+
+        return reference_get("regions", f"full_name:{self.code}", build)
 
 
 class Role(models.TextChoices):

@@ -91,3 +91,12 @@ def empty_local_cache() -> None:
 
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_reference_lists() -> None:
+    """Each test starts with the cached reference lists stale (regions/reference.py): its database is
+    not the one the last test's lists were read from, and a rolled-back test never told the cache."""
+    from regions.reference import reference_stale
+
+    reference_stale()

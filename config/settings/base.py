@@ -121,7 +121,7 @@ LOGIN_URL = "login"
 # AXES_FAILURE_LIMIT failures for LOGIN_LOCKOUT_MINUTES; an administrator unlocks it in the admin.
 AUTHENTICATION_BACKENDS = [
     "regions.backends.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "regions.backends.StaffBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
