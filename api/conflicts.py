@@ -26,6 +26,7 @@ from api.models import ApiClient, ApiConflict, ConflictStatus
 from api.writers import MEMBER_STATE, WRITERS, Writer, json_value
 from households.models import AssistanceMeasure, Household, IncomeRecord, Member, MonitoringCase, RiskType
 from regions.models import Role
+from regions.reference import reference_changed, reference_get
 
 SAME_SAVE = timedelta(seconds=2)
 
@@ -102,6 +103,7 @@ def conflict_record(
         for key, value in theirs.items()
         if ours.get(key) != value
     ]
+    reference_changed("api_conflicts")
     return ApiConflict.objects.create(
         client=client,
         resource=writer.resource,
@@ -134,9 +136,18 @@ def conflict_list(*, user: Any, status: str = ConflictStatus.OPEN) -> QuerySet[A
 
 
 def open_conflict_count(*, user: Any) -> int:
+    """The menu's count on every page an administrator opens: kept per scope in the reference cache,
+    made stale whenever a conflict is queued or resolved."""
     if not may_resolve_conflicts(user):
         return 0
-    return ApiConflict.objects.visible_to(user).filter(status=ConflictStatus.OPEN).count()
+    prefix = user.scope_prefix()
+    if prefix is None:
+        return 0
+    return reference_get(
+        "api_conflicts",
+        prefix or "all",
+        lambda: ApiConflict.objects.visible_to(user).filter(status=ConflictStatus.OPEN).count(),
+    )
 
 
 def conflict_get(*, user: Any, pk: int) -> ApiConflict:
@@ -175,6 +186,7 @@ def conflict_resolve(
     missing = [field["label"] for field in conflict.fields if choices.get(field["key"]) not in ("ours", "theirs")]
     if missing:
         raise ValidationError(f"请为每个字段选择保留本地或采用省级：{'、'.join(missing)}")
+    reference_changed("api_conflicts")
     claimed = ApiConflict.objects.filter(pk=conflict.pk, status=ConflictStatus.OPEN, version=conflict_version).update(
         status=ConflictStatus.RESOLVED,
         version=F("version") + 1,

@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 ENTRY_SECONDS = 3600
 # Every list kept: `reference_stale()` with no names marks all of them stale (a restored database).
-ALL_LISTS = ("regions", "risk_types", "thresholds", "permissions")
+ALL_LISTS = ("regions", "risk_types", "thresholds", "permissions", "api_conflicts")
 
 
 def _key(name: str, part: str) -> str:
