@@ -109,6 +109,7 @@ UNLINKED = {
     "assessment_complement": "indicator_records, walked as assessment_numerator and assessment_denominator",
     "threshold_edit": "threshold_create's view and template (the demo county has no threshold of its own to edit)",
     "api_conflict_detail": "a conflict needs a province's write over a county's edit (tests/api/test_conflicts.py)",
+    "api_reconciliation_detail": "a report needs a client's posted checksums (tests/api/test_reconciliation.py)",
 }
 
 
