@@ -395,7 +395,10 @@ def writable_viewset(base: type[ResourceViewSet]) -> type[ResourceViewSet]:
                 "若修改来自县级用户则不写入、登记冲突并返回 409。",
                 tags=tags,
                 request=write,
-                parameters=[IF_MATCH_REQUIRED],
+                parameters=[
+                    OpenApiParameter("id", int, OpenApiParameter.PATH, description="记录 id"),
+                    IF_MATCH_REQUIRED,
+                ],
                 responses={
                     200: OpenApiResponse(resource.serializer, description="已修改；响应头 ETag 为写入后的版本"),
                     404: OpenApiResponse(ErrorSerializer, description="记录不存在或不在客户端管辖区划内"),
