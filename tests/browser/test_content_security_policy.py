@@ -82,7 +82,13 @@ def test_the_listener_catches_an_inline_script_and_a_style_attribute(
 
 
 def test_charts_forms_the_import_preview_docs_admin_and_error_pages_report_no_violation(
-    demo_county: Region, live_server: Any, page: Page, page_problems: PageProblems, settings: Any, tmp_path: Path
+    demo_county: Region,
+    celery_worker: None,  # the import preview's check runs on a worker on the PostgreSQL leg
+    live_server: Any,
+    page: Page,
+    page_problems: PageProblems,
+    settings: Any,
+    tmp_path: Path,
 ) -> None:
     base = live_server.url
 
