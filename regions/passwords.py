@@ -10,8 +10,11 @@ import secrets
 from typing import Any
 
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+_NOT_LETTERS = "".join(chr(code) for code in range(32, 127) if not chr(code).isalpha()) + " \t"
 
 # Character classes a password draws from; a strong one uses at least three of them.
 CHARACTER_CLASSES: list[tuple[str, Any]] = [
@@ -73,6 +76,44 @@ class UsernameValidator:
         return _("不能包含用户名。")
 
 
+# Words a clerk of this ledger reaches for first; Django's list of common passwords has the rest.
+LEDGER_WORDS = frozenset(
+    {
+        "zhenxing",
+        "taizhang",
+        "zhenxingtaizhang",
+        "xiangcun",
+        "fupin",
+        "tuopin",
+        "jiance",
+        "bangfu",
+        "nongcun",
+        "zhengfu",
+    }
+)
+_LEET = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
+
+
+class CommonBaseValidator(CommonPasswordValidator):
+    """Refuses a common password dressed up with digits and symbols at its ends or with letters spelt as
+    digits ("Password123!", "P@ssw0rd2026", "Zhenxing#2026"): Django's own check matches whole passwords
+    only, and these pass the length and character-class rules."""
+
+    MIN_CORE = 4
+
+    def validate(self, password: str, user: Any = None) -> None:
+        lowered = password.lower().strip()
+        cores = {lowered.strip(_NOT_LETTERS), lowered.translate(_LEET).strip(_NOT_LETTERS)}
+        if any(len(core) >= self.MIN_CORE and (core in self.passwords or core in LEDGER_WORDS) for core in cores):
+            raise ValidationError(
+                _("密码太常见：去掉首尾的数字和符号后是常见密码或常用词，请换用不易猜到的组合。"),
+                code="password_too_common",
+            )
+
+    def get_help_text(self) -> str:
+        return _("不能是常见密码加上数字或符号。")
+
+
 class PasswordHistoryValidator:
     """Refuses the account's current password and the ones before it, `count` in all; remembers each new one."""
 
@@ -94,7 +135,9 @@ class PasswordHistoryValidator:
             )
 
     def password_changed(self, password: str, user: Any = None) -> None:
-        if user is None or user.pk is None:
+        # A one-time password an administrator gave (it must be changed at first login) takes no place
+        # in the history: the five remembered are the ones the user chose.
+        if user is None or user.pk is None or getattr(user, "must_change_password", False):
             return
         from regions.models import PasswordHistory
 

@@ -144,6 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "regions.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "regions.passwords.CharacterClassesValidator", "OPTIONS": {"required": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "regions.passwords.CommonBaseValidator"},
     {"NAME": "regions.passwords.PasswordHistoryValidator", "OPTIONS": {"count": 5}},
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.hashers import check_password
 from django.test import Client
 from django.urls import reverse
 
@@ -87,7 +88,7 @@ def test_a_township_admin_cannot_create_a_county_role_or_place_an_account_in_ano
     client = client_for(staff.township_admin)
     form = {"username": "newxian", "full_name": "张三", "role": Role.COUNTY_VIEWER, "region": tree.county.pk}
     response = client.post(reverse("account_create"), form)
-    assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode()
+    assert response.status_code == 200 and "不在可选范围内，请重新选择" in response.content.decode()
     form = {"username": "newcun", "full_name": "张三", "role": Role.VILLAGE_CLERK, "region": tree.village_b1.pk}
     assert client.post(reverse("account_create"), form).status_code == 200
     assert not User.objects.filter(username__in=["newxian", "newcun"]).exists()
@@ -256,3 +257,27 @@ def test_a_password_reset_for_a_locked_out_clerk_lets_the_one_time_password_in(s
     login = Client().post(reverse("login"), {"username": "cun", "password": password}, REMOTE_ADDR="10.0.0.9")
     assert login.status_code == 302 and login["Location"] == "/"
     assert AuditEvent.objects.filter(kind=AuditKind.ACCOUNT_UNLOCKED, subject="cun").exists()
+
+
+@pytest.mark.parametrize("password", ["Password123!", "P@ssw0rd2026", "Zhenxing#2026", "!!Iloveyou99"])
+def test_a_common_password_dressed_up_with_digits_and_symbols_is_refused(staff: Staff, password: str) -> None:
+    assert "密码太常见" in change(client_for(staff.village_clerk), PASSWORD, password)
+
+
+def test_a_one_time_password_takes_no_place_in_the_history(staff: Staff) -> None:
+    clerk = staff.village_clerk
+    current = PASSWORD
+    for password in ["Daguo-Lin0!x", "Daguo-Lin1!x"]:
+        assert change(client_for(clerk), current, password) == ""
+        current = password
+    before = list(PasswordHistory.objects.filter(user=clerk).values_list("password", flat=True))
+    one_time = one_time_password(
+        client_for(staff.county_admin).post(reverse("account_password_reset", args=[clerk.pk]))
+    )
+    clerk.refresh_from_db()
+    assert list(PasswordHistory.objects.filter(user=clerk).values_list("password", flat=True)) == before
+    assert change(client_for(clerk), one_time, "Daguo-Lin2!x") == ""
+    clerk.refresh_from_db()
+    remembered = list(PasswordHistory.objects.filter(user=clerk).values_list("password", flat=True))
+    assert remembered[0] == clerk.password and remembered[1:] == before[:4]
+    assert not any(check_password(one_time, encoded) for encoded in remembered)
