@@ -11,6 +11,7 @@ from assessment.alerts import REASON_MAX
 from assessment.models import AlertStatus
 from figures import alerts as alert_registry
 from figures.periods import Quarter
+from regions import form_messages
 from regions.models import Level, Region
 
 MAX_ID = 2**63 - 1  # the largest primary key PostgreSQL and SQLite can store
@@ -46,6 +47,7 @@ class AlertFilterForm(forms.Form):
         rule_field.choices = [("", "全部规则")] + [(rule.code, rule.name) for rule in alert_registry.rules()]
         quarter_field.choices = [("", "全部季度")] + [(str(q), q.label) for q in quarters]
         self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+        form_messages.apply_domain_messages(self.fields)
 
     def selector_filters(self) -> dict[str, Any]:
         """Keyword arguments of alert_selectors.alert_list for what the user picked (the defaults when invalid)."""

@@ -26,6 +26,7 @@ from households.id_numbers import normalise_id_number
 from households.models import Member, Relation
 from households.personal_data import may_view_personal_data
 from industries.models import Industry
+from regions import form_messages
 
 ACTIVE_CHOICES = [("active", _("在绑/在社")), ("ended", _("已结束"))]
 
@@ -53,6 +54,7 @@ class StyledFilterSet(django_filters.FilterSet):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        form_messages.apply_domain_messages(self.form.fields)
         for name, field in self.form.fields.items():
             css = "form-select" if hasattr(field, "choices") else "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -76,6 +76,13 @@ class AuditFilterForm(forms.Form):
         ]
         bootstrap(self)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", f"截止日期（{until:%Y-%m-%d}）早于起始日期（{since:%Y-%m-%d}），请重新选择日期范围")
+        return cleaned
+
     def filters(self) -> dict[str, Any]:
         if not self.is_valid():
             return {"tab": "access", "username": "", "since": None, "until": None}

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
-from households import form_messages
 from households.id_numbers import birth_date_of, id_number_error, normalise_id_number
 from households.models import (
     AMOUNT_FIELDS,
@@ -33,6 +32,7 @@ from households.models import (
 from households.plausibility import WAGES_CONFIRM_LABEL
 from households.quarter import Quarter
 from households.services import VOID_REASON_MAX_LENGTH, MemberData
+from regions import form_messages
 from regions.models import Region
 from workbooks.rules import validate_visible_text
 
@@ -46,7 +46,7 @@ class VillageChoiceField(forms.ModelChoiceField):
 
 class BootstrapMixin:
     """Give every widget the Bootstrap class its type needs and a phone the keyboard its value needs, every
-    field messages that name it in the domain's words (households/form_messages.py), and refuse numbers
+    field messages that name it in the domain's words (regions/form_messages.py), and refuse numbers
     typed in scientific notation."""
 
     fields: dict[str, forms.Field]
@@ -453,6 +453,7 @@ class HouseholdFilterForm(forms.Form):
             if townships is not None
             else Region.objects.filter(pk__in=villages.values("parent_id")).order_by("code")
         )
+        form_messages.apply_domain_messages(self.fields)
 
     # The select boxes the list page draws from `options`.
     SELECTS = ("township", "village", "household_type", "category", "risk", "risk_type", "band")

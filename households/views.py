@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from households import audit, cards, form_messages, selectors, services
+from households import audit, cards, selectors, services
 from households.forms import (
     BaseMemberFormSet,
     CancelForm,
@@ -38,6 +38,7 @@ from households.models import (
 )
 from households.quarter import Quarter
 from households.sections import household_sections
+from regions import form_messages
 from regions.backends import login_client_address
 
 

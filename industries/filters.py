@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from industries import selectors
 from industries.models import Designation, Industry, IndustryCategory, Participation, ScalePlan, ScaleReport
+from regions import form_messages
 from regions.models import Level, Region
 
 
@@ -77,6 +78,7 @@ class ScopedFilterSet(django_filters.FilterSet):
                 field = self.form.fields[name]
                 field.queryset = filter_.queryset
                 field.show_county = sees_several_counties(user)
+        form_messages.apply_domain_messages(self.form.fields)
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)

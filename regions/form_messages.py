@@ -55,6 +55,8 @@ def _messages_for(field: forms.Field, label: str) -> dict[str, str]:
         messages["invalid"] = f"{label}请填写整数，如 3"
     if isinstance(field, forms.DecimalField | forms.FloatField):
         messages["invalid"] = f"{label}请填写数字，如 1200 或 1200.50"
+    if label.endswith(("年度", "年份")) and isinstance(field, forms.IntegerField | forms.DecimalField):
+        messages["invalid"] = f"{label}请填写四位数的年份，如 2025"
     if isinstance(field, forms.IntegerField):
         messages["max_value"] = f"{label}不能大于 %(limit_value)s"
         messages["min_value"] = f"{label}不能小于 %(limit_value)s"

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.validators import RegexValidator
 
+from regions import form_messages
 from regions.models import ROLE_LEVEL, Level, Region, Role, User, regions_visible_to
 from regions.selectors import regions_for_accounts
 
@@ -15,7 +16,9 @@ PHONE = RegexValidator(r"^[\d-]*$", "联系电话只能包含数字和“-”")
 
 
 def bootstrap(form: forms.BaseForm) -> None:
-    """Give every widget Bootstrap's class, as the other pages' forms have."""
+    """Give every widget Bootstrap's class, as the other pages' forms have, and every field messages in
+    the domain's words that name it (regions/form_messages.py)."""
+    form_messages.apply_domain_messages(form.fields)
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, forms.CheckboxInput):

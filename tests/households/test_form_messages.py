@@ -207,3 +207,24 @@ def test_a_village_bound_overrides_the_county_bound(tree: Tree, staff: Staff, cl
     IncomeCheckBound.objects.create(region=tree.village_a1, year=2025, quarterly_wages=Decimal("20000"), source="测试")
     target = household(staff.village_clerk, tree.village_a1)
     assert "超过本地单季核实上限 20000.00 元" in income_post(clerk, target, wages_other="30000").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "params", "expected"),
+    [
+        ("household_list", {"risk_type": "zzz"}, "风险类型的选项“zzz”不在可选范围内，请重新选择"),
+        ("household_list", {"township": "abc"}, "乡镇的选项“abc”不在可选范围内，请重新选择"),
+        ("project_list", {"year": "abc"}, "年度请填写四位数的年份，如 2025"),
+        ("alert_list", {"quarter": "bad"}, "季度的选项“bad”不在可选范围内，请重新选择"),
+        ("entity_list", {"region": "abc"}, "注册地的选项“abc”不在可选范围内，请重新选择"),
+        ("audit_list", {"since": "abc"}, "起始日期请填写有效的日期，如 2025-03-01"),
+    ],
+)
+def test_a_hand_edited_list_filter_is_refused_in_the_domains_words(
+    staff: Staff, url_name: str, params: dict[str, str], expected: str
+) -> None:
+    client = Client()
+    client.force_login(staff.county_admin)
+    page = client.get(reverse(url_name), params).content.decode()
+    assert f"筛选条件有误：{expected}" in page
+    assert "选择一个有效的选项" not in page and "输入一个有效的" not in page

@@ -150,3 +150,8 @@ def test_the_audit_and_account_lists_read_in_the_same_number_of_queries_for_few_
         add(20)
         with django_assert_num_queries(len(few.captured_queries)):
             client.get(url, params)
+
+
+def test_a_reversed_date_range_says_so_instead_of_an_empty_list(staff: Staff) -> None:
+    page = client_for(staff.county_admin).get(reverse("audit_list"), {"since": "2026-12-01", "until": "2026-01-01"})
+    assert "截止日期（2026-01-01）早于起始日期（2026-12-01）" in page.content.decode()

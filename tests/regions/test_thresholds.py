@@ -87,7 +87,7 @@ def test_the_provinces_threshold_is_shown_but_not_editable_and_another_countys_i
 def test_a_threshold_cannot_be_placed_outside_the_county(staff: Staff, tree: Tree) -> None:
     form = {"region": other_county(tree).pk, "year": 2026, "amount": "7500", "source": "x"}
     response = client_for(staff.county_admin).post(reverse("threshold_create"), form)
-    assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode()
+    assert response.status_code == 200 and "不在可选范围内，请重新选择" in response.content.decode()
     assert not MonitoringThreshold.objects.exists()
 
 
