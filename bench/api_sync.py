@@ -47,6 +47,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import assessment_province as province  # noqa: E402
+from bench.common import load_average, run_main, server_execute, verdict  # noqa: E402
+from bench.dashboard_load import server_env  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 SETTINGS = "config.settings.prod"
@@ -55,10 +57,6 @@ TARGET_RATIO = 2.0  # × the floor
 TARGET_INCREMENTAL_S = 1.0
 CHANGES = 1000
 LOCK = "/tmp/bench.lock"
-
-
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,21 +155,6 @@ def child_change(args: argparse.Namespace) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Parent
 # --------------------------------------------------------------------------------------------
-
-
-def server_env(args: argparse.Namespace, database: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": SETTINGS,
-            "DEBUG": "0",
-            "SECRET_KEY": args.secret_key,
-            "DATABASE_URL": province.with_database(args.server_url, database),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    return env
 
 
 def run_own_child(args: argparse.Namespace, step: str, database: str, scratch: Path) -> dict[str, Any]:
@@ -314,9 +297,7 @@ def parent_main(args: argparse.Namespace) -> None:
     reuse = args.reuse and province.database_exists(server_url, database)
     try:
         if not reuse:
-            province.server_execute(
-                server_url, f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}"'
-            )
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}"')
             build_args = argparse.Namespace(
                 households=args.households,
                 county_households=args.county_households,
@@ -340,7 +321,7 @@ def parent_main(args: argparse.Namespace) -> None:
             results["incremental"] = incremental(url, token, results["full"].pop("cursors"))
     finally:
         if not args.keep:
-            province.server_execute(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         shutil.rmtree(scratch, ignore_errors=True)
     table = format_table(results, args)
     print()
@@ -349,10 +330,6 @@ def parent_main(args: argparse.Namespace) -> None:
     output = RESULTS_DIR / f"api_sync-{args.county_households}.json"
     output.write_text(json.dumps({"table": table, "results": results}, ensure_ascii=False, indent=1, default=str))
     print(f"results written to {output.relative_to(ROOT)}")
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
 
 
 def format_table(results: dict[str, Any], args: argparse.Namespace) -> str:
@@ -405,12 +382,7 @@ CHILDREN = {"prepare": child_prepare, "floor": child_floor, "change": child_chan
 
 
 def main() -> None:
-    args = parse_args()
-    if args.child:
-        result = CHILDREN[args.child](args)
-        Path(args.result).write_text(json.dumps(result, ensure_ascii=False, default=str))
-    else:
-        parent_main(args)
+    run_main(parse_args(), CHILDREN, parent_main)
 
 
 if __name__ == "__main__":

@@ -55,11 +55,16 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from django.db import transaction
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import load_average, run_main, server_execute, verdict, with_database  # noqa: E402
+
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_SETTINGS = "config.settings.test"
 TARGET_RATIO = 2.0
@@ -702,10 +707,6 @@ def announce(args: argparse.Namespace, label: str) -> None:
     Path(args.announce).write_text(f"{label} {backend}")
 
 
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
-
-
 def child_build(args: argparse.Namespace) -> dict[str, Any]:
     """Migrate, then build the province in SQL, seed targets/rules/parameters, VACUUM ANALYZE."""
     django_setup(args.settings)
@@ -1077,19 +1078,6 @@ def child_explain(args: argparse.Namespace) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def server_execute(server_url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
-
-
 def database_exists(server_url: str, name: str) -> bool:
     import psycopg
 
@@ -1248,10 +1236,6 @@ def compare(floor: dict[str, dict[str, list[str]]], stored: dict[str, dict[str, 
 
 def mib(value: int | None) -> str:
     return f"{value / 2**20:,.0f}" if value else "-"
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
 
 
 def loads(figure: dict[str, Any]) -> str:
@@ -1464,12 +1448,7 @@ CHILDREN = {
 
 
 def main() -> None:
-    args = parse_args()
-    if args.child:
-        result = CHILDREN[args.child](args)
-        Path(args.result).write_text(json.dumps(result, ensure_ascii=False, default=str))
-    else:
-        parent_main(args)
+    run_main(parse_args(), CHILDREN, parent_main)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import server_execute  # noqa: E402
+
 LOCK = "/tmp/bench.lock"
 SETUPS = ("none", "statement", "row")
 STEPS = ("insert households", "insert members", "update phone", "move village", "delete")
@@ -89,14 +94,6 @@ def bench_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def server_execute(server_url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
 
 
 def copy_sql(model: Any, overrides: dict[str, str], source: str) -> str:

@@ -52,9 +52,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import load_average, server_execute, with_database  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "bench"))
 
 # The province builder of bench/assessment_province.py, in SQL (a script beside this one, not a package).
@@ -205,10 +210,6 @@ def coverage_sql() -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------------------------
 # The child: build, then measure
 # --------------------------------------------------------------------------------------------
-
-
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 @contextmanager
@@ -507,19 +508,6 @@ def child_main(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------
 # The parent: a database per size, the tables
 # --------------------------------------------------------------------------------------------
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def server_execute(server_url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
 
 
 LEVELS = ["province", "prefecture", "county", "township", "village"]

@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import assessment_province as province  # noqa: E402
+from bench.common import load_average, run_main, server_execute, verdict, with_database  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 SETTINGS = "config.settings.prod"
@@ -82,10 +83,6 @@ TARGETS = [
     Target("township", "township dashboard", DASHBOARD, "township"),
     Target("village", "village dashboard", DASHBOARD, "village"),
 ]
-
-
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,7 +272,7 @@ def server_env(args: argparse.Namespace, database: str) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": SETTINGS,
             "DEBUG": "0",
             "SECRET_KEY": args.secret_key,
-            "DATABASE_URL": province.with_database(args.server_url, database),
+            "DATABASE_URL": with_database(args.server_url, database),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
         }
@@ -568,10 +565,6 @@ def parent_load(
 # --------------------------------------------------------------------------------------------
 
 
-def verdict(met: bool) -> str:
-    return "MET" if met else "NOT MET"
-
-
 def format_table(results: dict[str, Any], args: argparse.Namespace) -> str:
     runs = results["load"]["runs"]
     lines = [
@@ -682,9 +675,7 @@ def parent_main(args: argparse.Namespace) -> None:
     reuse = args.reuse and province.database_exists(server_url, database)
     try:
         if not reuse:
-            province.server_execute(
-                server_url, f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}"'
-            )
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}"')
             build_args = province.parse_args([f"--households={args.households}", f"--quarters={args.quarters}"])
             build_args.server_url = server_url
             results["build"] = province.run_child(build_args, "build", database, scratch)
@@ -705,7 +696,7 @@ def parent_main(args: argparse.Namespace) -> None:
         results["load"] = parent_load(args, database, results["prepare"]["users"], scratch)
     finally:
         if not args.keep:
-            province.server_execute(server_url, f'DROP DATABASE IF EXISTS "{database}"')
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{database}"')
         shutil.rmtree(scratch, ignore_errors=True)
 
     import psycopg
@@ -768,12 +759,7 @@ CHILDREN = {"prepare": child_prepare, "profile": child_profile}
 
 
 def main() -> None:
-    args = parse_args()
-    if args.child:
-        result = CHILDREN[args.child](args)
-        Path(args.result).write_text(json.dumps(result, ensure_ascii=False, default=str))
-    else:
-        parent_main(args)
+    run_main(parse_args(), CHILDREN, parent_main)
 
 
 if __name__ == "__main__":

@@ -34,9 +34,14 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import server_execute, with_database  # noqa: E402
+
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_SETTINGS = "config.settings.test"
 KINDS = ("roster", "income")
@@ -104,19 +109,6 @@ def child_export(args: argparse.Namespace) -> dict[str, Any]:
         "rss_before_bytes": rss_before,
         "load_average": {"before": load_before, "after": os.getloadavg()},
     }
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def server_execute(server_url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
 
 
 def process_rss(pid: int) -> int:

@@ -45,15 +45,16 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import load_average, server_execute  # noqa: E402
+
 RESULTS_DIR = ROOT / "bench" / "results"
 LOCK = "/tmp/bench.lock"
 LEVELS = ("province", "prefecture", "county", "township", "village")
 PERIODS = ((2024, 4), (2025, 4), (2026, 3))
 ALL = "all these figures, all their levels"
-
-
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 @contextmanager
@@ -70,14 +71,6 @@ def bench_lock() -> Iterator[float]:
             yield time.perf_counter() - began
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def server_execute(server_url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
 
 
 def build(households: int, projects: int) -> dict[str, Any]:

@@ -38,9 +38,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import with_database  # noqa: E402
+
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_SETTINGS = "config.settings.test"
 WARMUP = 3
@@ -366,12 +371,6 @@ def vendor_of(url: str) -> str:
     if scheme.startswith("sqlite"):
         return "sqlite"
     raise SystemExit(f"unsupported DATABASE_URL scheme: {scheme}")
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server URL with another database name."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
 
 def postgres_recreate(server_url: str, name: str, *, drop_only: bool = False) -> None:

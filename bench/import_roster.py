@@ -66,9 +66,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import run_main, server_execute, verdict, with_database  # noqa: E402
+
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_SETTINGS = "config.settings.test"
 TARGET_SECONDS = 30.0
@@ -690,19 +695,6 @@ def child_floor(args: argparse.Namespace) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def server_execute(server_url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
-
-
 def clone(server_url: str, database: str, template: str) -> None:
     server_execute(
         server_url, f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}" TEMPLATE "{template}"'
@@ -806,10 +798,6 @@ def rate(rows: int, seconds: float) -> str:
 
 def mebibytes(value: int | None) -> str:
     return f"{value / 2**20:,.0f}" if value else ""
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "NOT met"
 
 
 def register_figures(kind: str, results: dict[str, Any]) -> dict[str, Any]:
@@ -1106,12 +1094,7 @@ CHILDREN = {
 
 
 def main() -> None:
-    args = parse_args()
-    if args.child:
-        result = CHILDREN[args.child](args)
-        Path(args.result).write_text(json.dumps(result, ensure_ascii=False, default=str))
-    else:
-        parent_main(args)
+    run_main(parse_args(), CHILDREN, parent_main)
 
 
 if __name__ == "__main__":

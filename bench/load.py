@@ -85,6 +85,7 @@ if str(ROOT) not in sys.path:
 
 from bench import assessment_province as province  # noqa: E402
 from bench import dashboard_load as dashboard  # noqa: E402
+from bench.common import load_average, run_main, server_execute, verdict, with_database  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 SETTINGS = "config.settings.prod"
@@ -100,10 +101,6 @@ STATIC_FILE = dashboard.STATIC_FILE
 AIM_RATE = 200.0
 AIM_P95_MS = 150.0
 AIM_IMPORT_COST = 0.20
-
-
-def load_average() -> list[float]:
-    return [round(value, 2) for value in os.getloadavg()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -882,10 +879,6 @@ def run_child(args: argparse.Namespace, step: str, env: dict[str, str], scratch:
 # --------------------------------------------------------------------------------------------
 
 
-def verdict(met: bool) -> str:
-    return "MET" if met else "NOT MET"
-
-
 def format_profile(profile: dict[str, Any]) -> str:
     lines = [
         "In process (django.test.Client, production settings), median of the timed requests:",
@@ -1132,7 +1125,7 @@ def parent_main(args: argparse.Namespace) -> None:
     # of it, so that the imports' households are new each time.
     template = f"bench_load_{args.households}"
     args.database = f"bench_load_{args.households}_run"
-    database_url = province.with_database(server_url, args.database)
+    database_url = with_database(server_url, args.database)
     scratch = Path(tempfile.mkdtemp(prefix="bench-load-"))
     if not args.roster:
         args.roster = str(RESULTS_DIR / f"load-roster-{args.households}-{args.import_households}-{{part}}.xlsx")
@@ -1144,16 +1137,14 @@ def parent_main(args: argparse.Namespace) -> None:
     reuse = args.reuse and province.database_exists(server_url, template)
     try:
         if not reuse:
-            province.server_execute(
-                server_url, f'DROP DATABASE IF EXISTS "{template}"', f'CREATE DATABASE "{template}"'
-            )
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{template}"', f'CREATE DATABASE "{template}"')
             build_env = dict(env, DJANGO_SETTINGS_MODULE="config.settings.test")
-            build_env["DATABASE_URL"] = province.with_database(server_url, template)
+            build_env["DATABASE_URL"] = with_database(server_url, template)
             results["build"] = run_child(args, "build", build_env, scratch)
         else:
             print(f"[build] reusing {template}", flush=True)
         began = time.perf_counter()
-        province.server_execute(
+        server_execute(
             server_url,
             f'DROP DATABASE IF EXISTS "{args.database}"',
             f'CREATE DATABASE "{args.database}" TEMPLATE "{template}"',
@@ -1182,9 +1173,9 @@ def parent_main(args: argparse.Namespace) -> None:
             verified = run_child(args, "verify", env, scratch, f"--saves={saves_file}")
             results["verify"] = summarise_saves(results["load"]["runs"], verified)
     finally:
-        province.server_execute(server_url, f'DROP DATABASE IF EXISTS "{args.database}"')
+        server_execute(server_url, f'DROP DATABASE IF EXISTS "{args.database}"')
         if not args.keep:
-            province.server_execute(server_url, f'DROP DATABASE IF EXISTS "{template}"')
+            server_execute(server_url, f'DROP DATABASE IF EXISTS "{template}"')
         shutil.rmtree(scratch, ignore_errors=True)
 
     import psycopg
@@ -1262,12 +1253,7 @@ CHILDREN = {
 
 
 def main() -> None:
-    args = parse_args()
-    if args.child:
-        result = CHILDREN[args.child](args)
-        Path(args.result).write_text(json.dumps(result, ensure_ascii=False, default=str))
-    else:
-        parent_main(args)
+    run_main(parse_args(), CHILDREN, parent_main)
 
 
 if __name__ == "__main__":
