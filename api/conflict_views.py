@@ -74,7 +74,7 @@ def conflict_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 record_version=int(request.POST.get("record_version") or 0),
             )
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, text_shown_to(request.user, "；".join(error.messages)))
             return redirect("api_conflict_detail", pk=conflict.pk)
         messages.success(request, f"冲突 #{conflict.pk} 已处理，结果已写入并记入修改历史")
         return redirect("api_conflict_list")

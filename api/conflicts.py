@@ -23,7 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from api.models import ApiClient, ApiConflict, ConflictStatus
-from api.writers import MEMBER_STATE, WRITERS, Writer, json_value
+from api.writers import MEMBER_STATE, WRITERS, RowInvalid, Writer, json_value
 from households.models import AssistanceMeasure, Household, IncomeRecord, Member, MonitoringCase, RiskType
 from regions.models import Role
 from regions.reference import reference_changed, reference_get
@@ -205,11 +205,21 @@ def conflict_resolve(
         model: Any = type(instance)
         instance = model.objects.select_for_update().get(pk=instance.pk)
         values = {**writer.state(instance), **taken}
-        writer.save(
-            instance,
-            values,
-            expected_version=record_version,
-            reason=f"处理接口冲突 #{conflict.pk}（接口客户端 {conflict.client.name}）",
-        )
+        try:
+            writer.save(
+                instance,
+                values,
+                expected_version=record_version,
+                reason=f"处理接口冲突 #{conflict.pk}（接口客户端 {conflict.client.name}）",
+            )
+        except RowInvalid as error:
+            # The province's values no longer fit the record (cancelled since, a member's number taken…):
+            # the claim rolls back with the write and the conflict stays open for 保留本地.
+            raise ValidationError(
+                [
+                    f"{writer.field_label(item['field'])}：{item['message']}" if item.get("field") else item["message"]
+                    for item in error.errors
+                ]
+            ) from error
     conflict.refresh_from_db()
     return conflict

@@ -132,8 +132,8 @@ def _entries_checked(entries: Any, *, taken: set[tuple[str, str]]) -> list[Recon
         kind, key, digest = entry.get("kind"), entry.get("key"), entry.get("checksum")
         if kind not in EntryKind.values:
             problems["kind"] = ["应为 household（户编号）或 member（身份证号）"]
-        if not isinstance(key, str) or not 0 < len(key) <= 32:
-            problems["key"] = ["应为 1～32 个字符的户编号或身份证号"]
+        if not isinstance(key, str) or not 0 < len(key) <= 32 or not key.isprintable():
+            problems["key"] = ["应为 1～32 个字符的户编号或身份证号（不含空字符、换行等不可见字符）"]
         if not isinstance(digest, str) or len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
             problems["checksum"] = ["应为 64 位小写十六进制的 SHA-256 校验值"]
         if not problems:
@@ -166,7 +166,9 @@ def reconciliation_entries_add(*, reconciliation: Reconciliation, entries: Any) 
     if locked.status != ReconciliationStatus.RECEIVING:
         raise ValidationError({"status": "该核对已完成，不能再提交条目；请新建一次核对"})
     keys = [entry.get("key") for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
-    taken = set(locked.entries.filter(key__in=[key for key in keys if isinstance(key, str)]).values_list("kind", "key"))
+    # Only keys that can be stored are looked up: PostgreSQL refuses a NUL even in a query's parameters.
+    keys = [key for key in keys if isinstance(key, str) and key.isprintable()]
+    taken = set(locked.entries.filter(key__in=keys).values_list("kind", "key"))
     posted = _entries_checked(entries, taken=taken)
     for entry in posted:
         entry.reconciliation = locked

@@ -661,7 +661,10 @@ class CaseWriter(Writer):
             **dict(model.objects.values_list("name", "code")),
             **{c: c for c in model.objects.values_list("code", flat=True)},
         }
-        texts = [parse_text(item) for item in given]
+        try:
+            texts = [parse_text(item) for item in given]
+        except CellError as error:
+            raise _error(name, error.message) from error
         unknown = [text for text in texts if text not in items]
         if unknown:
             raise _error(name, f"未知的{label}：{'、'.join(unknown)}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from api.conflicts import conflict_record, history_since
 from api.models import ApiClient, ApiConflict
@@ -60,6 +60,35 @@ def write_record(
     base: str | None = None,
 ) -> Outcome:
     """Write one record in the caller's transaction; RowInvalid, PreconditionRequired/Failed or a conflict."""
+    arguments = {
+        "writer": writer,
+        "client": client,
+        "payload": payload,
+        "etag_of": etag_of,
+        "instance": instance,
+        "partial": partial,
+        "base": base,
+    }
+    try:
+        with transaction.atomic():
+            return _write_record(**arguments)
+    except IntegrityError:
+        # Another transaction inserted the same natural key (户编号, a member's 身份证号, a case's month…)
+        # after this one looked for it; the insert waited on the unique index until that one committed.
+        # Looking again now finds its row and answers as a retry after it would (unchanged, 428, 409…).
+        return _write_record(**arguments)
+
+
+def _write_record(
+    *,
+    writer: Writer,
+    client: ApiClient,
+    payload: dict[str, Any],
+    etag_of: Any,
+    instance: Any,
+    partial: bool,
+    base: str | None,
+) -> Outcome:
     values = writer.parse(payload, creating=not partial)
     if instance is None:
         instance = writer.find(values)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from api.conflicts import conflict_resolve
 from api.models import ApiConflict, IdempotencyKey
 from households.excel.income import IncomePlanner
 from households.excel.roster import RosterPlanner
 from households.models import Household, IncomeRecord
+from households.services import MemberData, household_register
 from tests.api.world import World
 from tests.api.writing import household_body, make_writer, member_body, send
 from tests.conftest import Staff
@@ -221,3 +223,70 @@ def test_an_income_fault_reads_as_the_income_import_words_it(
     assert response.status_code == 422, response.content
     assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [(field, imported[0])]
     assert not IncomeRecord.objects.filter(household=world.household, year=2025, quarter=2).exists()
+
+
+def _waiting_on_lock(table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query ILIKE %s",
+            [f'%INSERT INTO "{table}"%'],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("batch", [False, True], ids=["single", "batch"])
+def test_a_create_racing_another_of_the_same_household_answers_as_a_retry_would(
+    tree: Tree, staff: Staff, batch: bool
+) -> None:
+    """Without an Idempotency-Key, the same new household posted twice at once: the second insert waits on
+    the unique index until the first commits, then finds the household and answers 200 unchanged."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes writers: the race needs PostgreSQL")
+    _client, secret = make_writer(tree.county, personal=True)
+    head = id_number("19700101")
+    body = household_body("R-1", tree.village_a1, [member_body(head)])
+    inserted, release = threading.Event(), threading.Event()
+    answers: list[Any] = []
+
+    def county_registers_it_first() -> None:
+        try:
+            with transaction.atomic():
+                draft = Household(number="R-1", village=tree.village_a1, household_type="lifted", lifted_year=2019)
+                household_register(
+                    by=staff.county_admin,
+                    household=draft,
+                    members=[MemberData(name="王五", id_number=head, relation="head", labour="ordinary")],
+                )
+                inserted.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def province_posts_it() -> None:
+        try:
+            if batch:
+                answers.append(send(secret, "POST", f"{HOUSEHOLDS}batch/", {"records": [body]}))
+            else:
+                answers.append(send(secret, "POST", HOUSEHOLDS, body))
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=county_registers_it_first)
+    first.start()
+    assert inserted.wait(30)
+    second = threading.Thread(target=province_posts_it)
+    second.start()
+    deadline = time.monotonic() + 30
+    while not _waiting_on_lock("households_household") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _waiting_on_lock("households_household"), "the API's insert never waited on the unique index"
+    release.set()
+    first.join(30)
+    second.join(60)
+
+    assert len(answers) == 1 and answers[0].status_code == 200, answers and answers[0].content[:300]
+    if batch:
+        assert answers[0].json()["results"][0]["status"] == "unchanged"
+    assert Household.objects.filter(number="R-1").count() == 1

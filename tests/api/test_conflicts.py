@@ -12,7 +12,7 @@ from api.models import ApiConflict, ConflictStatus
 from changes.models import Change
 from households.models import Household, IncomeRecord
 from households.quarter import Quarter
-from households.services import household_update, income_record_save
+from households.services import household_cancel, household_update, income_record_save
 from regions.models import Role
 from tests.api.world import World
 from tests.api.writing import make_writer, send
@@ -201,3 +201,26 @@ def test_the_conflict_page_masks_personal_data_for_a_viewer_without_the_permissi
     may_see = viewer.has_perm("households.view_personal_data")
     for number in ("13711112222", "13933334444", "13812345678"):
         assert (number in page) == may_see
+
+
+def test_taking_the_provinces_values_for_a_household_cancelled_since_is_refused_on_the_page(
+    world: World, tree: Tree, staff: Staff
+) -> None:
+    conflict = queued_conflict(world, tree, staff)
+    current = Household.objects.get(pk=world.household.pk)
+    household_cancel(by=staff.county_admin, household=current, reason_text="迁出", expected_version=current.version)
+    browser = Client()
+    assert browser.login(username="xianadmin", password=PASSWORD)
+
+    response = resolve(browser, conflict, address="theirs", helper_name="theirs")
+
+    assert response.status_code == 302
+    shown = browser.get(response["Location"]).content.decode()
+    assert "已注销，不能修改" in shown
+    conflict.refresh_from_db()
+    assert conflict.status == ConflictStatus.OPEN
+    assert Household.objects.get(pk=world.household.pk).address == "县里改的"
+    kept = resolve(browser, conflict, address="ours", helper_name="ours")
+    assert kept.status_code == 302
+    conflict.refresh_from_db()
+    assert conflict.status == ConflictStatus.RESOLVED

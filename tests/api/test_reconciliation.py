@@ -210,3 +210,16 @@ def test_the_county_page_shows_the_same_report_to_its_admin_only(
     group.permissions.remove(Permission.objects.get(codename="view_personal_data"))
     masked = login("xianadmin").get(url).content.decode()
     assert PROVINCE_ONLY_ID_NUMBER not in masked and PROVINCE_ONLY_ID_NUMBER[:6] in masked
+
+
+def test_a_key_with_a_nul_or_control_character_is_refused_by_its_row(world: World, tree: Tree) -> None:
+    _client, secret = make_client(tree.county, personal=True)
+    entries = [
+        {"kind": "household", "key": "X1", "checksum": "d" * 64},
+        {"kind": "household", "key": "X\x002", "checksum": "e" * 64},
+        {"kind": "member", "key": "53232619800101\n", "checksum": "f" * 64},
+    ]
+    response = api_post(secret, "/api/v1/reconciliations/", {"county": "532326000000", "entries": entries})
+    assert response.status_code == 400, response.content[:300]
+    assert {(error["row"], error["field"]) for error in response.json()["errors"]} == {(2, "key"), (3, "key")}
+    assert not Reconciliation.objects.exists()
