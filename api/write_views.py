@@ -218,7 +218,12 @@ class WritableMixin:
                         f"{conflict.record_label}在您所见版本（{conflict.base_version}）之后已被县级用户修改，本次修改未写入，"
                         f"已登记为冲突（编号 {conflict.pk}），等待县级管理员处理",
                         [
-                            {"field": text_shown_to(principal, field["key"]), "message": "县级用户已修改此字段"}
+                            {
+                                "field": text_shown_to(principal, field["key"]),
+                                "message": "县级用户已修改此字段"
+                                if field.get("ours") != field.get("base")
+                                else "县级用户未改此字段，随本次修改一并等待处理",
+                            }
                             for field in conflict.fields
                         ],
                     ),

@@ -48,6 +48,11 @@ def test_a_write_over_a_county_edit_is_queued_and_nothing_is_overwritten(
     body = response.json()
     conflict = ApiConflict.objects.get(pk=body["conflict_id"])
     assert body["code"] == "conflict" and {e["field"] for e in body["errors"]} == {"address", "phone"}
+    # The county changed the address, not the phone: each field says which it is.
+    assert {e["field"]: e["message"] for e in body["errors"]} == {
+        "address": "县级用户已修改此字段",
+        "phone": "县级用户未改此字段，随本次修改一并等待处理",
+    }
     stored = Household.objects.get(pk=world.household.pk)
     assert (stored.address, stored.phone, stored.helper_name) == ("县里改的", "13812345678", "县干部")
     fields = {field["key"]: field for field in conflict.fields}
