@@ -422,6 +422,13 @@ class HouseholdWriter(Writer):
             raise _error("village", found if isinstance(found, str) else "所选村不在您的管辖范围内")
         if instance is not None and instance.status != HouseholdStatus.ACTIVE:
             raise _error("number", f"户编号 {instance.number} 已注销，不能修改")
+        if (
+            instance is not None
+            and values["number"] != instance.number
+            and Household.objects.filter(number=values["number"]).exclude(pk=instance.pk).exists()
+        ):
+            # A renumbering onto a number in use, in the import's words: never whose or where it is.
+            raise _error("number", f"户编号 {values['number']} 不可用：已被占用或不在您的管辖范围内")
         household.number = values["number"]
         household.village = village
         for field in self.fields:

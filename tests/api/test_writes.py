@@ -96,6 +96,13 @@ def test_another_countys_household_is_404_and_its_number_is_refused_in_the_impor
         {"field": "number", "message": f"户编号 {world.other_household.number} 不可用：已被占用或不在您的管辖范围内"}
     ]
     assert Household.objects.get(pk=world.other_household.pk).address == world.other_household.address
+    # Renumbering one of its own households onto that number is refused in the same words.
+    own = f"{HOUSEHOLDS}{world.household.pk}/"
+    renumbered = send(secret, "PATCH", own, {"number": world.other_household.number}, **{"If-Match": '"1"'})
+    assert renumbered.status_code == 422
+    assert renumbered.json()["errors"] == [
+        {"field": "number", "message": f"户编号 {world.other_household.number} 不可用：已被占用或不在您的管辖范围内"}
+    ]
 
 
 def test_a_household_cannot_be_moved_outside_the_clients_region(world: World, tree: Tree) -> None:
