@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,6 +11,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.apps import apps
+from django.core.management import call_command
 from django.db import connections, models, router, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
@@ -285,6 +287,18 @@ def demo_households_write(
     return written
 
 
+HISTORY_MODELS = ("households.Household", "households.Member", "households.MonitoringCase", "households.IncomeRecord")
+
+
+def demo_history_ensure() -> None:
+    """A first history row for every demo record, as every other way of writing one leaves: the bulk
+    inserts above skip django-simple-history, and the API's conflict queue reads the version a provincial
+    client last saw from the history (api/conflicts.py) — without it a county edit of a demo household
+    made the province's next write a 412 instead of a conflict to resolve. Models that already have
+    history rows are left alone (populate_history's rule)."""
+    call_command("populate_history", *HISTORY_MODELS, batchsize=BATCH_SIZE, stdout=io.StringIO())
+
+
 # Rural population ÷ registered members, by village (cycled): the ledger holds most but not all of a
 # village's people, so the 监测对象 share lands on both sides of 002's 3% line.
 POPULATION_FACTORS = (1.4, 1.8, 1.6, 2.0, 1.5)
@@ -334,6 +348,7 @@ def demo_seed(*, households: int, seed: int, on_chunk: Callable[[int], None] | N
     demo_income_check_bounds_ensure(county=regions[COUNTY[0]])
     accounts = demo_users_ensure()
     demo_households_write(generate_households(count=households, seed=seed), on_chunk=on_chunk)
+    demo_history_ensure()
     demo_populations_ensure(years=THRESHOLDS)
     for step in _demo_steps:
         with transaction.atomic():

@@ -206,11 +206,13 @@ def test_precomputed_income_facts_match_the_service(seeded: None) -> None:
         assert precomputed[:2] == (2026, 3)
 
 
-def test_seed_demo_writes_no_history_rows(seeded: None) -> None:
-    assert Household.history.count() == 0
-    assert Member.history.count() == 0
-    assert IncomeRecord.history.count() == 0
-    assert MonitoringCase.history.count() == 0
+def test_seed_demo_writes_one_first_history_row_per_record_at_its_version(seeded: None) -> None:
+    # The API's conflict queue reads the version a provincial client saw from the history (api/conflicts.py).
+    for model in (Household, Member, IncomeRecord, MonitoringCase):
+        assert model.history.count() == model.objects.count() > 0
+        assert not model.history.exclude(history_type="+").exists()
+    versions = dict(Household.objects.values_list("pk", "version"))
+    assert dict(Household.history.values_list("id", "version")) == versions
 
 
 def test_seed_demo_is_deterministic() -> None:
