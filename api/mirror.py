@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from django.db import connections, transaction
+from django.db import connections, models, transaction
 from django.utils import timezone
 from rest_framework import relations
 
@@ -197,8 +197,32 @@ class Mirror:
             f" ON CONFLICT ({pk}) DO UPDATE SET {updates}"
         )
         params = [[f.get_db_prep_save(row[f.attname], self.connection) for f in fields] for row in rows]
+        self._park(model, rows)
         with self.connection.cursor() as cursor:
             cursor.executemany(sql, params)
+
+    def _park(self, model: Any, rows: list[dict[str, Any]]) -> None:
+        """Give a row of the mirror that holds a unique value these rows bring under another id (two
+        户编号 or 身份证号 swapped on the source) a placeholder of its own first. The source holds no
+        value twice, so that row has changed too and is written later in the run, which is one
+        transaction: the placeholder never outlives it."""
+        pk = model._meta.pk
+        quote = self.connection.ops.quote_name
+        for unique in _unique_text_fields(model):
+            incoming = {row[unique.attname]: row[pk.attname] for row in rows if row[unique.attname] is not None}
+            if not incoming:
+                continue
+            holders = (
+                model._default_manager.using(self.alias)
+                .filter(**{f"{unique.attname}__in": list(incoming)})
+                .values_list(unique.attname, "pk")
+            )
+            parked = [other for value, other in holders if incoming[value] != other]
+            if not parked:
+                continue
+            sql = f"UPDATE {quote(model._meta.db_table)} SET {quote(unique.column)} = %s WHERE {quote(pk.column)} = %s"
+            with self.connection.cursor() as cursor:
+                cursor.executemany(sql, [[f"~{other}", other] for other in parked])
 
     def remove(self, model: Any, field_name: str, values: Iterable[Any], keep: Iterable[Any] = ()) -> None:
         """DELETE rows of `model` whose `field_name` is among `values` (and whose id is not in `keep`), in
@@ -308,10 +332,11 @@ class Mirror:
             {**person, "household": household["id"]} for household in households for person in household["members"]
         ]
         owners = [household["id"] for household in households]
-        for start in range(0, len(owners), 200):  # members no longer listed by these households
-            chunk = set(owners[start : start + 200])
-            listed = [person["id"] for person in members if person["household"] in chunk]
-            self.remove(Member, "household", chunk, keep=listed)
+        # Every member of these households goes and the listed ones are written again: written over one
+        # by one, a 户主 handed to the spouse would be two heads of one household in between (a unique
+        # index). The foreign keys that name members are checked at commit.
+        for start in range(0, len(owners), 200):
+            self.remove(Member, "household", owners[start : start + 200])
         rows = []
         for person in members:
             row = {}
@@ -323,6 +348,22 @@ class Mirror:
                     row[model_field.attname] = model_field.to_python(value) if value is not None else None
             rows.append(row)
         self.upsert(Member, rows)
+
+
+def _unique_text_fields(model: Any) -> list[Any]:
+    """The model's text columns that are unique on their own (户编号, 身份证号, a code)."""
+    single = {constraint.fields[0] for constraint in model._meta.constraints if _single_unique(constraint)}
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and isinstance(field, models.CharField) and (field.unique or field.name in single)
+    ]
+
+
+def _single_unique(constraint: Any) -> bool:
+    return (
+        isinstance(constraint, models.UniqueConstraint) and len(constraint.fields) == 1 and constraint.condition is None
+    )
 
 
 @dataclass

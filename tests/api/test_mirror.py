@@ -205,3 +205,34 @@ def test_sync_pull_refuses_a_client_that_gets_masked_data(
         timeout=120,
     )
     assert result.returncode != 0 and "不能查看个人信息" in result.stderr
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the PostgreSQL leg mirrors through gunicorn above")
+def test_a_mirror_follows_swapped_numbers_and_a_new_head_in_one_run(
+    world: World, tree: Tree, staff: Staff, live_server: Any, sqlite_mirror_template: Path, tmp_path: Path
+) -> None:
+    """Changes that are valid on the source only together: two households' 户编号 swapped, two members'
+    身份证号 swapped (a clerk's mix-up corrected), and the 户主 handed to the spouse. The mirror applies
+    each record's latest state, so it must never hold a value twice in between."""
+    client, token = make_client(tree.county, personal=True)
+    first, second = world.household, household(staff.county_admin, tree.village_a1)
+    database = tmp_path / "mirror.sqlite3"
+    url = fresh_sqlite(sqlite_mirror_template, database)
+    sync_pull(f"{live_server.url}/api/v1/", token, url)
+
+    numbers = (first.number, second.number)
+    Household.objects.filter(pk=first.pk).update(number="交换中")
+    Household.objects.filter(pk=second.pk).update(number=numbers[0])
+    Household.objects.filter(pk=first.pk).update(number=numbers[1])
+    head = Member.objects.get(household=second, relation="head")
+    spouse = Member.objects.get(household=second, relation="spouse")
+    Member.objects.filter(pk=head.pk).update(relation="spouse", id_number="000000000000000000")
+    Member.objects.filter(pk=spouse.pk).update(relation="head", id_number=head.id_number)
+    Member.objects.filter(pk=head.pk).update(id_number=spouse.id_number)
+
+    sync_pull(f"{live_server.url}/api/v1/", token, url)
+    with sqlite3.connect(database) as mirror:
+        cursor = mirror.cursor()
+        assert_mirror_equals_source(client, rows(cursor, "sqlite"))
+        cursor.execute("SELECT number FROM households_household WHERE id = %d" % second.pk)
+        assert cursor.fetchone() == (numbers[0],)
