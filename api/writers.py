@@ -643,6 +643,7 @@ class CaseWriter(Writer):
             values = super().parse(payload, creating=creating)
         except RowInvalid as error:
             errors, values = error.errors, {}
+        village_code = self._village_code(payload)
         for name, model, column_label in (
             ("risk_types", RiskType, "风险类型"),
             ("measures", AssistanceMeasure, "帮扶措施"),
@@ -652,22 +653,35 @@ class CaseWriter(Writer):
                     errors.append({"field": name, "message": "监测对象须填写至少一项风险类型"})
                 continue
             try:
-                values[name] = self._choices(name, model, payload[name], column_label)
+                values[name] = self._choices(name, self._offered(model, village_code), payload[name], column_label)
             except RowInvalid as error:
                 errors += error.errors
         if errors:
             raise RowInvalid(errors)
         return values
 
+    def _village_code(self, payload: dict[str, Any]) -> str | None:
+        """The village of the household the payload names, if the client may see it."""
+        number = payload.get("household")
+        if not isinstance(number, str) or not {"risk_types", "measures"} & set(payload):
+            return None
+        households = Household.objects.visible_to(self.actor).filter(number=number)
+        return households.values_list("village__code", flat=True).first()
+
+    def _offered(self, model: Any, village_code: str | None) -> Any:
+        """The entries the case's household may be given: the province's and its county's own (those of every
+        county the client sees when the payload names no household of its; the service checks the county)."""
+        offered = model.objects.visible_to(self.actor)
+        return offered.for_county(village_code) if village_code else offered
+
     @staticmethod
-    def _choices(name: str, model: Any, given: Any, label: str) -> list[str]:
-        """Reference items by code or name, as codes; the import's words for unknown or repeated ones."""
+    def _choices(name: str, offered: Any, given: Any, label: str) -> list[str]:
+        """Reference items by code or name, as codes; the import's words for unknown or repeated ones (another
+        county's entry is an unknown one)."""
         if not isinstance(given, list):
             raise _error(name, f"{label}应为列表")
-        items = {
-            **dict(model.objects.values_list("name", "code")),
-            **{c: c for c in model.objects.values_list("code", flat=True)},
-        }
+        pairs = list(offered.values_list("name", "code"))
+        items = {**dict(pairs), **{code: code for _, code in pairs}}
         try:
             texts = [parse_text(item) for item in given]
         except CellError as error:

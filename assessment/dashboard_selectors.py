@@ -166,7 +166,10 @@ def dashboard(*, region: Region, period: Quarter, compare: str) -> Dashboard:
         breakdowns=breakdowns,
         threshold=threshold.amount if threshold else None,
         key_line=_key_line(region=region, period=period),
-        risk_types=list(RiskType.objects.order_by("sort_order", "code").values_list("code", "name")),
+        # The province's risk types and those of the counties in the region (停用 ones too: past cases have them).
+        risk_types=list(
+            RiskType.objects.within(region.prefix).order_by("sort_order", "code").values_list("code", "name")
+        ),
         alerts=alert_counts(region=region, period=period),
         close=close_status(region=region, period=period),
         computed_at=max(

@@ -277,14 +277,40 @@ class IncomeCheckBoundAdmin(SuperuserWritesAdmin):
     raw_id_fields = ["region"]
 
 
+class CountyReferenceAdmin(SuperuserWritesAdmin, SimpleHistoryAdmin):
+    """The province's entries are kept here by the system administrator (a county keeps its own on its page);
+    each staff role reads the province's and its counties' own. An entry a case has is never deleted: 停用 it."""
+
+    list_display = ["code", "name", "region", "is_active", "sort_order"]
+    list_filter = ["is_active"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["region"]
+    list_select_related = ["region"]
+    # The case field that holds the entries, to tell whether one is in use.
+    case_field = ""
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return self.model.objects.visible_to(request.user).select_related("region")
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None or not super().has_delete_permission(request, obj):
+            return False
+        return not MonitoringCase.objects.filter(**{self.case_field: obj}).exists()
+
+
 @admin.register(RiskType)
-class RiskTypeAdmin(SuperuserWritesAdmin):
-    list_display = ["code", "name", "sort_order"]
+class RiskTypeAdmin(CountyReferenceAdmin):
+    case_field = "risk_types"
 
 
 @admin.register(AssistanceMeasure)
-class AssistanceMeasureAdmin(SuperuserWritesAdmin):
-    list_display = ["code", "name", "sort_order"]
+class AssistanceMeasureAdmin(CountyReferenceAdmin):
+    case_field = "measures"
 
 
 @admin.register(ImportBatch)

@@ -1,4 +1,4 @@
-"""Forms of the county administrator's pages: a threshold, and the audit's filters."""
+"""Forms of the county administrator's pages: a threshold, a reference-list entry, and the audit's filters."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from households.models import MonitoringThreshold
 from households.thresholds import threshold_digest
 from regions.forms import RegionChoiceField, bootstrap
 from regions.models import Region
+from workbooks.rules import validate_visible_text
 
 
 class ThresholdForm(forms.ModelForm):
@@ -51,6 +52,22 @@ class ThresholdForm(forms.ModelForm):
         duplicates = MonitoringThreshold.objects.filter(region=region, year=year).exclude(pk=self.instance.pk)
         if duplicates.exists():
             self.add_error("year", f"{region.name}{year}年的监测标准已存在，请修改那一条")
+
+
+class ReferenceItemForm(forms.Form):
+    """A county's own 风险类型 or 帮扶措施: its name (the code is given when it is added)."""
+
+    name = forms.CharField(label="名称", max_length=32, error_messages={"required": "请填写名称"})
+    # The entry's version as the page showed it: a rename over a later change is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, error_messages={"invalid": STALE_PAGE})
+
+    def __init__(self, *args: Any, label: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = f"{label}名称"
+        self.fields["name"].error_messages["required"] = f"请填写{label}名称"
+        self.fields["name"].error_messages["max_length"] = f"{label}名称不能超过32个字"
+        self.fields["name"].validators.append(validate_visible_text)
+        bootstrap(self)
 
 
 AUDIT_TABS = [

@@ -330,11 +330,11 @@ class MonitoringCaseForm(BootstrapMixin, forms.Form):
     category = forms.ChoiceField(label=_("监测对象类别"), choices=MonitoringCategory.choices)
     identified_month = MonthField(label=_("识别时间"))
     risk_types = forms.ModelMultipleChoiceField(
-        label=_("风险类型（1-5项）"), queryset=RiskType.objects.all(), widget=forms.CheckboxSelectMultiple
+        label=_("风险类型（1-5项）"), queryset=RiskType.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     measures = forms.ModelMultipleChoiceField(
         label=_("帮扶措施"),
-        queryset=AssistanceMeasure.objects.all(),
+        queryset=AssistanceMeasure.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -342,8 +342,13 @@ class MonitoringCaseForm(BootstrapMixin, forms.Form):
         label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2}), validators=[validate_visible_text]
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # What the household's county offers: the province's entries and its own, 停用 ones left out.
+        village_code = household.village.code
+        for name, model in (("risk_types", RiskType), ("measures", AssistanceMeasure)):
+            field = cast(forms.ModelMultipleChoiceField, self.fields[name])
+            field.queryset = model.objects.for_county(village_code).active()
         self.style_widgets()
 
     def clean_identified_month(self) -> date:
@@ -411,7 +416,7 @@ class HouseholdFilterForm(forms.Form):
         label=_("乡镇"), queryset=Region.objects.none(), required=False, empty_label="全部乡镇"
     )
     risk_type = forms.ModelChoiceField(
-        label=_("风险类型"), queryset=RiskType.objects.all(), required=False, empty_label="全部风险类型"
+        label=_("风险类型"), queryset=RiskType.objects.none(), required=False, empty_label="全部风险类型"
     )
     helper = forms.CharField(label=_("帮扶责任人"), required=False, max_length=32)
     band = forms.ChoiceField(
@@ -436,9 +441,13 @@ class HouseholdFilterForm(forms.Form):
         townships: Any = None,
         today: date | None = None,
         choice_lists: dict[str, list[tuple[int, str]]] | None = None,
+        risk_types: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The risk types the user sees (selectors.risk_types_for_filter); none where no risk filter is asked.
+        if risk_types is not None:
+            cast(forms.ModelChoiceField, self.fields["risk_type"]).queryset = risk_types
         self.today = today or date.today()
         # The list page's choices of villages, townships and risk types from the reference cache;
         # the querysets still check what is submitted.

@@ -25,7 +25,7 @@ from households.id_numbers import (
     sex_of,
 )
 from households.quarter import Quarter
-from regions.models import Level, Region, ScopedQuerySet
+from regions.models import PREFIX_LENGTH, Level, Region, ScopedQuerySet, county_code_of
 from workbooks.models import ImportedHistory
 from workbooks.rules import validate_visible_text
 
@@ -410,20 +410,115 @@ class ReferenceItem(models.Model):
         return self.name
 
 
-class RiskType(ReferenceItem):
+def county_prefix_of(prefix: str) -> str:
+    """The leading digits that a county's own reference entries share with a user's or region's scope:
+    the county's six for a county and anything below it, the scope itself above a county."""
+    return prefix[: PREFIX_LENGTH[Level.COUNTY]]
+
+
+class CountyReferenceQuerySet(models.QuerySet[Any]):
+    """Entries of a list a county may extend: the province's (no region) and each county's own."""
+
+    def for_county(self, code: str) -> Any:
+        """Province-wide entries and those of the county the region `code` lies in."""
+        return self.filter(Q(region__isnull=True) | Q(region__code=county_code_of(code)))
+
+    def within(self, prefix: str) -> Any:
+        """Province-wide entries and those of the counties a scope's code prefix covers ('' for all)."""
+        if prefix == "":
+            return self.all()
+        return self.filter(Q(region__isnull=True) | Q(region__code__startswith=county_prefix_of(prefix)))
+
+    def visible_to(self, user: Any) -> Any:
+        """What the user may see and choose from: province-wide entries and their counties' own."""
+        prefix = user.scope_prefix() if user.is_authenticated else None
+        return self.none() if prefix is None else self.within(prefix)
+
+    def active(self) -> Any:
+        return self.filter(is_active=True)
+
+
+class CountyReferenceItem(ReferenceItem):
+    """An entry of a list that is province-wide (no region, seeded by migrations) or one county's own.
+
+    A county's entries are chosen only for its households; its administrator adds, renames and
+    停用/启用 them (households.reference_lists), never deletes one. A name is unique among the
+    province's entries and the county's together, so a county cannot shadow a province-wide name.
+    The code is unique everywhere: dashboards and the API name an entry by it.
+    """
+
+    name = models.CharField(_("名称"), max_length=32)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("所属县"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("留空为全省统一"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True, help_text=_("停用后不能再新选，已有记录照常显示"))
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+
+    objects = CountyReferenceQuerySet.as_manager()
+
+    class Meta(ReferenceItem.Meta):
+        abstract = True
+
+    @property
+    def is_province_wide(self) -> bool:
+        return self.region_id is None
+
+    def clean(self) -> None:
+        super().clean()
+        if self.region is not None and self.region.level != Level.COUNTY:
+            raise ValidationError({"region": _("只能属于县级区划，或留空为全省统一")})
+        if not self.name:
+            return
+        # The same name among the entries this one is chosen beside: the province's, and its county's
+        # (for a province-wide entry, any county's: it would shadow theirs).
+        same = type(self)._default_manager.filter(name=self.name).exclude(pk=self.pk)
+        if self.region is not None:
+            same = same.filter(Q(region__isnull=True) | Q(region=self.region))
+        if same.exists():
+            label = self._meta.verbose_name
+            raise ValidationError({"name": _("%(label)s名称“%(name)s”已存在") % {"label": label, "name": self.name}})
+
+
+class RiskType(CountyReferenceItem):
     """风险类型."""
 
-    class Meta(ReferenceItem.Meta):
+    history = HistoricalRecords(user_db_constraint=False)
+
+    class Meta(CountyReferenceItem.Meta):
         verbose_name = _("风险类型")
         verbose_name_plural = _("风险类型")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(region__isnull=True), name="risk_type_province_name_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["region", "name"], condition=Q(region__isnull=False), name="risk_type_county_name_unique"
+            ),
+        ]
 
 
-class AssistanceMeasure(ReferenceItem):
+class AssistanceMeasure(CountyReferenceItem):
     """帮扶措施."""
 
-    class Meta(ReferenceItem.Meta):
+    history = HistoricalRecords(user_db_constraint=False)
+
+    class Meta(CountyReferenceItem.Meta):
         verbose_name = _("帮扶措施")
         verbose_name_plural = _("帮扶措施")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(region__isnull=True), name="measure_province_name_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["region", "name"], condition=Q(region__isnull=False), name="measure_county_name_unique"
+            ),
+        ]
 
 
 MAX_RISK_TYPES = 5

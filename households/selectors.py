@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from households import formulas, list_conditions, personal_data
@@ -21,9 +21,10 @@ from households.models import (
     MonitoringThreshold,
     Relation,
     RiskType,
+    county_prefix_of,
 )
 from households.quarter import Quarter
-from regions.models import Level, Region, code_prefix, regions_visible_to
+from regions.models import PREFIX_LENGTH, Level, Region, code_prefix, regions_visible_to
 from regions.reference import reference_get
 
 
@@ -251,13 +252,32 @@ def township_choices(*, user: Any) -> list[tuple[int, str]]:
     return reference_get("regions", f"townships:{_scope_key(user)}:{level}", build)
 
 
-def risk_type_choices() -> list[tuple[int, str]]:
-    """(id, name) of the risk types in their order, from the reference cache."""
+def risk_types_for_filter(*, user: Any) -> QuerySet[RiskType]:
+    """The risk types a user may filter by: the province's and their counties' own, 停用 ones too (cases keep them)."""
+    return RiskType.objects.visible_to(user)
+
+
+def risk_type_choices(*, user: Any) -> list[tuple[int, str]]:
+    """(id, name) of the risk types the user may filter by, in their order, from the reference cache.
+
+    Kept per county (or per wider scope): two counties' own entries are different lists."""
+    prefix = user.scope_prefix() if user.is_authenticated else None
+    if prefix is None:
+        return []
+    scope = county_prefix_of(prefix)
+    several_counties = len(prefix) < PREFIX_LENGTH[Level.COUNTY]
 
     def build() -> list[tuple[int, str]]:
-        return list(RiskType.objects.order_by("sort_order", "code").values_list("pk", "name"))
+        rows = RiskType.objects.within(scope).order_by(F("region").asc(nulls_first=True), "sort_order", "code")
+        if not several_counties:
+            return list(rows.values_list("pk", "name"))
+        # Above a county two counties may each have an entry of one name: say whose.
+        return [
+            (pk, name if county is None else f"{name}（{county}）")
+            for pk, name, county in rows.values_list("pk", "name", "region__name")
+        ]
 
-    return reference_get("risk_types", "all", build)
+    return reference_get("risk_types", f"scope:{scope or 'all'}", build)
 
 
 def townships_for_filter(*, user: Any) -> QuerySet[Region]:

@@ -530,12 +530,35 @@ def income_record_void(*, record: IncomeRecord, reason: str, by: Any, expected_v
     return household
 
 
-def _set_choices(case: MonitoringCase, risk_types: Iterable[RiskType], measures: Iterable[AssistanceMeasure]) -> None:
+def _choices_allowed(case: MonitoringCase, model: Any, chosen: list[Any], label: str, field: str, *, new: bool) -> None:
+    """Refuse an entry the case's household may not be given: another county's (named as if it did not
+    exist: the user may not see it), or one 停用 since, unless the case has it already."""
+    if not chosen:
+        return
+    county_code = case.household.village.code
+    kept = set() if new else set(getattr(case, field).values_list("pk", flat=True))
+    chosen_ids = [item.pk for item in chosen]
+    usable = dict(model.objects.for_county(county_code).filter(pk__in=chosen_ids).values_list("pk", "is_active"))
+    if any(item.pk not in usable for item in chosen):
+        raise ValidationError({field: _("所选%(label)s不存在，请刷新页面后重新选择") % {"label": label}})
+    stopped = [item.name for item in chosen if not usable[item.pk] and item.pk not in kept]
+    if stopped:
+        raise ValidationError(
+            {field: _("%(label)s“%(names)s”已停用，不能新选") % {"label": label, "names": "、".join(stopped)}}
+        )
+
+
+def _set_choices(
+    case: MonitoringCase, risk_types: Iterable[RiskType], measures: Iterable[AssistanceMeasure], *, new: bool
+) -> None:
     risk_list = list(risk_types)
     if not 1 <= len(risk_list) <= MAX_RISK_TYPES:
         raise ValidationError({"risk_types": _("风险类型须选择1至5项")})
+    measure_list = list(measures)
+    _choices_allowed(case, RiskType, risk_list, "风险类型", "risk_types", new=new)
+    _choices_allowed(case, AssistanceMeasure, measure_list, "帮扶措施", "measures", new=new)
     case.risk_types.set(risk_list)
-    case.measures.set(list(measures))
+    case.measures.set(measure_list)
 
 
 @transaction.atomic
@@ -556,7 +579,7 @@ def monitoring_case_register(
         raise ValidationError({"category": _("该户已有未消除风险的监测记录")})
     case = MonitoringCase(household=household, category=category, identified_month=identified_month, note=note)
     _save(case, by=by)
-    _set_choices(case, risk_types, measures)
+    _set_choices(case, risk_types, measures, new=True)
     return case
 
 
@@ -573,7 +596,7 @@ def monitoring_case_update(
     _require_in_scope(by, case.household)
     claim_next_version(case, expected_version)
     _save(case, by=by)
-    _set_choices(case, risk_types, measures)
+    _set_choices(case, risk_types, measures, new=False)
     return case
 
 

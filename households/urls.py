@@ -24,6 +24,12 @@ urlpatterns = [
     path("thresholds/", county_views.threshold_list, name="threshold_list"),
     path("thresholds/new/", county_views.threshold_edit, name="threshold_create"),
     path("thresholds/<int:pk>/", county_views.threshold_edit, name="threshold_edit"),
+    path("reference-lists/", county_views.reference_list, name="reference_list"),
+    path("reference-lists/<slug:slug>/new/", county_views.reference_edit, name="reference_create"),
+    path("reference-lists/<slug:slug>/<int:pk>/", county_views.reference_edit, name="reference_edit"),
+    path(
+        "reference-lists/<slug:slug>/<int:pk>/active/", county_views.reference_set_active, name="reference_set_active"
+    ),
     path("audit/", county_views.audit_list, name="audit_list"),
     path("imports/template/<str:kind>.xlsx", excel_views.template_download, name="import_template"),
     path("households/export/<str:kind>.xlsx", excel_views.export_download, name="export_download"),

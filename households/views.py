@@ -78,9 +78,15 @@ def household_list(request: HttpRequest) -> HttpResponse:
     choice_lists = {
         "village": selectors.village_choices(user=request.user),
         "township": selectors.township_choices(user=request.user),
-        "risk_type": selectors.risk_type_choices(),
+        "risk_type": selectors.risk_type_choices(user=request.user),
     }
-    form = HouseholdFilterForm(request.GET or None, villages=villages, townships=townships, choice_lists=choice_lists)
+    form = HouseholdFilterForm(
+        request.GET or None,
+        villages=villages,
+        townships=townships,
+        choice_lists=choice_lists,
+        risk_types=selectors.risk_types_for_filter(user=request.user),
+    )
     filters = form.selector_filters()
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
@@ -433,7 +439,7 @@ def _case_initial(household: Any, query: Any) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def monitoring_case_register(request: HttpRequest, pk: int) -> HttpResponse:
     household = selectors.household_get(user=request.user, pk=pk)
-    form = MonitoringCaseForm(request.POST or None, initial=_case_initial(household, request.GET))
+    form = MonitoringCaseForm(request.POST or None, initial=_case_initial(household, request.GET), household=household)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -225,6 +225,10 @@ class User(AbstractUser):
         """County administrators set their county's 监测标准; system administrators anyone's."""
         return self.is_superuser or (self.is_active and self.role in (Role.COUNTY_ADMIN, Role.SYSTEM_ADMIN))
 
+    def may_keep_reference_lists(self) -> bool:
+        """County administrators keep their county's own 风险类型 and 帮扶措施."""
+        return self.may_edit_thresholds() and self.region is not None and self.region.level == Level.COUNTY
+
     def scope_prefix(self) -> str | None:
         """Code prefix of the subtree this user may see; '' for everything, None for nothing."""
         if self.is_superuser or (self.role == Role.SYSTEM_ADMIN and self.region is None):
@@ -326,6 +330,7 @@ class AuditKind(models.TextChoices):
     ACCOUNT_REACTIVATED = "account_reactivated", _("启用账号")
     ACCOUNT_UNLOCKED = "account_unlocked", _("解除登录锁定")
     THRESHOLD_CHANGED = "threshold_changed", _("修改监测标准")
+    REFERENCE_CHANGED = "reference_changed", _("修改参考列表")
     PERSONAL_DATA_VIEWED = "personal_data_viewed", _("查看个人信息")
 
 

@@ -40,9 +40,16 @@ CASE_KEYS = (
 )
 
 
-def risk_type_names() -> list[str]:
-    """The 风险类型 names in their list order, for the templates' drop-downs."""
-    return list(RiskType.objects.order_by("sort_order", "code").values_list("name", flat=True))
+def risk_type_names(*, user: Any) -> list[str]:
+    """The 风险类型 names a user's files may hold, in their list order, for the drop-downs: the province's and
+    their counties' own, 停用 ones left out (a cell that already holds one is kept as it is)."""
+    names = (
+        RiskType.objects.visible_to(user)
+        .active()
+        .order_by(F("region").asc(nulls_first=True), "sort_order", "code")
+        .values_list("name", flat=True)
+    )
+    return list(dict.fromkeys(names))
 
 
 def roster_rows(

@@ -56,7 +56,11 @@ class _JobLost(Exception):
 
 def filter_form(*, user: Any, query: QueryDict) -> HouseholdFilterForm:
     """The list page's filter form for this query string, its village choices scoped to the user."""
-    return HouseholdFilterForm(query or None, villages=selectors.villages_for_filter(user=user))
+    return HouseholdFilterForm(
+        query or None,
+        villages=selectors.villages_for_filter(user=user),
+        risk_types=selectors.risk_types_for_filter(user=user),
+    )
 
 
 def filter_description(form: Form) -> str:
@@ -179,7 +183,7 @@ def _write(job: ExportJob) -> None:
     # is shared by every node and may be object storage, which takes a finished file or nothing.
     with tempfile.TemporaryFile() as target:
         progress = _with_progress(rows, job.pk, expected)
-        count = rows_workbook_write(target, kind, progress, risk_type_names=excel_export.risk_type_names())
+        count = rows_workbook_write(target, kind, progress, risk_type_names=excel_export.risk_type_names(user=owner))
         target.seek(0)
         stored = default_storage.save(job.file.name, File(target))
     if stored != job.file.name:  # the storage chose another name: record the one it holds

@@ -63,9 +63,13 @@ class RosterPlanner(CasePlanning):
         self.user = user
         self.stager = stager
         self.plan = Plan(sheet=sheet, counts={"households": Counter(), "members": Counter(), "cases": Counter()})
-        self.risk_types = dict(RiskType.objects.values_list("name", "pk"))
-        self.risk_names = {pk: name for name, pk in self.risk_types.items()}
         self.scope_prefix = user.scope_prefix()
+        # The risk types of every county the user's scope covers; a row's names are read in its county's.
+        self.risk_entries = list(
+            RiskType.objects.visible_to(user).values_list("pk", "name", "region__code", "is_active")
+        )
+        self.risk_names = {pk: name for pk, name, _, _ in self.risk_entries}
+        self.risk_types_by_county: dict[str, dict[str, tuple[int, bool]]] = {}
         self.household_rules = FieldRules(Household)
         self.member_rules = FieldRules(Member)
         self.case_rules = FieldRules(MonitoringCase)

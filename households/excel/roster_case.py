@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from households.excel.roster_existing import Existing, matching_case
 from households.excel.roster_rows import COLUMNS, Group
 from households.models import LABOUR_CAPABLE, MAX_RISK_TYPES, Household, MonitoringCase
-from regions.models import Region
+from regions.models import Region, county_code_of
 from workbooks.models import StagedAction
 from workbooks.plan import Change, Plan, shown
 from workbooks.rules import FieldRules
@@ -24,8 +24,9 @@ class CasePlanning:
 
     plan: Plan
     existing: Existing
-    risk_types: dict[str, int]
+    risk_entries: list[tuple[int, str, str | None, bool]]
     risk_names: dict[int, str]
+    risk_types_by_county: dict[str, dict[str, tuple[int, bool]]]
     case_rules: FieldRules
     case_defaults: dict[str, Any]
 
@@ -34,6 +35,20 @@ class CasePlanning:
 
     def _rule_errors(self, rules: FieldRules, values: dict[str, Any], row: int) -> bool:
         raise NotImplementedError
+
+    def _risk_types_of(self, village: Region) -> dict[str, tuple[int, bool]]:
+        """name → (id, active) of the risk types a household of the village may have: the province's and its
+        county's own. Another county's name is not among them, and so reads as an unknown one."""
+        county = county_code_of(village.code)
+        found = self.risk_types_by_county.get(county)
+        if found is None:
+            found = {
+                name: (pk, active)
+                for pk, name, region_code, active in self.risk_entries
+                if region_code is None or region_code == county
+            }
+            self.risk_types_by_county[county] = found
+        return found
 
     def _plan_case(
         self,
@@ -51,7 +66,8 @@ class CasePlanning:
             return {}
         entries = [(n, values[f"risk_type_{n}"]) for n in range(1, MAX_RISK_TYPES + 1) if values.get(f"risk_type_{n}")]
         names = [name for _, name in entries]
-        unknown = [(n, name) for n, name in entries if name not in self.risk_types]
+        risk_types = self._risk_types_of(village)
+        unknown = [(n, name) for n, name in entries if name not in risk_types]
         if unknown:
             column = COLUMNS[f"risk_type_{unknown[0][0]}"]
             plan.error(first.number, column, f"未知的风险类型：{'、'.join(name for _, name in unknown)}")
@@ -96,7 +112,13 @@ class CasePlanning:
             for name, messages in error.message_dict.items():
                 plan.error(first.number, COLUMNS.get(name, COLUMNS["category"]), "；".join(messages))
             return None
-        risk_ids = sorted(self.risk_types[name] for name in names)
+        risk_ids = sorted(risk_types[name][0] for name in names)
+        old_risks = sorted(self.existing.risks_of.get(current["id"], [])) if current is not None else []
+        stopped = [(n, name) for n, name in entries if not risk_types[name][1] and risk_types[name][0] not in old_risks]
+        if stopped:
+            column = COLUMNS[f"risk_type_{stopped[0][0]}"]
+            plan.error(first.number, column, f"风险类型已停用，不能新填：{'、'.join(name for _, name in stopped)}")
+            return None
         counter = plan.counts["cases"]
         if current is None:
             counter.new += 1
@@ -108,7 +130,6 @@ class CasePlanning:
                 "parent_key": "" if household else instance.number,
                 "row": first.number,
             }
-        old_risks = sorted(self.existing.risks_of.get(current["id"], []))
         changed = [name for name in CASE_FIELDS if current[name] != after[name]]
         subject = f"{instance.number} 监测对象"
         for name in changed:

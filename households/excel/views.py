@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,8 +27,8 @@ from workbooks.queue import send_task
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _risk_names() -> list[str]:
-    return excel_export.risk_type_names()
+def _risk_names(user: Any) -> list[str]:
+    return excel_export.risk_type_names(user=user)
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -48,7 +48,7 @@ def template_download(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in ImportKind.values:
         raise Http404
     name = f"{ImportKind(kind).label}模板.xlsx"
-    return _xlsx(template_workbook(cast(WorkbookKind, kind), risk_type_names=_risk_names()), name)
+    return _xlsx(template_workbook(cast(WorkbookKind, kind), risk_type_names=_risk_names(request.user)), name)
 
 
 @login_required
@@ -74,7 +74,7 @@ def export_download(request: HttpRequest, kind: str) -> HttpResponse | FileRespo
     rows, _expected = excel_export.workbook_rows(workbook_kind, households=households, reveal_personal_data=reveal)
     # Streamed through a temporary file: a county's roster never sits in memory as one list.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    count = rows_workbook_write(target, workbook_kind, rows, risk_type_names=_risk_names())
+    count = rows_workbook_write(target, workbook_kind, rows, risk_type_names=_risk_names(user))
     target.seek(0)
     region = user.region
     ExportRecord.objects.create(

@@ -30,6 +30,7 @@ from figures.periods import Quarter
 from households.demo_writer import demo_seed
 from households.excel.export_jobs import export_job_create, filter_form
 from households.models import Household
+from households.reference_lists import LISTS, reference_item_add
 from regions.models import Region, User
 from tests.browser.test_clerk_flow import assert_page_healthy
 from tests.browser.test_dashboard_flow import log_in
@@ -80,6 +81,7 @@ NOT_PAGES = {
             "income_void",
             "membership_leave",
             "project_advance",
+            "reference_set_active",
         ],
         "a POST action that redirects to the page it came from",
     ),
@@ -273,6 +275,10 @@ def test_every_page_passes_axe_and_fits_a_phone_and_a_desk_for_every_role(
         may_view_personal_data=False,
         throttle_rate="600/min",
         by=User.objects.get(username="xianadmin"),
+    )
+    # A 风险类型 of the county's own, so that the 参考列表 page links to its rename form.
+    reference_item_add(
+        by=User.objects.get(username="xianadmin"), county=demo_county, reference_list=LISTS["risk-types"], name="因旱灾"
     )
     run = ComputeRun.objects.latest("pk")
     walk_site(

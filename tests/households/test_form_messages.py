@@ -56,7 +56,7 @@ def test_scientific_notation_is_refused_on_every_amount_field(tree: Tree, staff:
     assert not IncomeRecord.objects.exists()
 
 
-def test_choices_dates_and_numbers_have_messages_naming_the_field(db: None) -> None:
+def test_choices_dates_and_numbers_have_messages_naming_the_field(tree: Tree, staff: Staff) -> None:
     form = MemberForm(
         {"name": "张三" * 20, "id_number": id_number(), "relation": "uncle", "labour": "", "work_months": "13"}
     )
@@ -65,7 +65,8 @@ def test_choices_dates_and_numbers_have_messages_naming_the_field(db: None) -> N
     assert form.errors["relation"] == ["与户主关系的选项“uncle”不在可选范围内，请重新选择"]
     assert form.errors["labour"] == ["请选择劳动技能"]
     assert form.errors["work_months"] == ["务工月数不能大于 12"]
-    case = MonitoringCaseForm({"category": "unstable", "identified_month": "2025-13"})
+    target = household(staff.village_clerk, tree.village_a1)
+    case = MonitoringCaseForm({"category": "unstable", "identified_month": "2025-13"}, household=target)
     assert not case.is_valid()
     assert case.errors["identified_month"] == ["识别时间请填写有效的月份，如 2025-03"]
     assert case.errors["risk_types"] == ["请选择风险类型（1-5项）"]

@@ -105,7 +105,7 @@ def test_without_personal_data_rights_numbers_are_masked_everywhere_in_the_file(
     rows = _roster(staff, reveal=False)
     assert rows[0]["id_number"] == ids[0][:6] + "********" + ids[0][-4:]
     assert rows[0]["phone"] == "138****5678"
-    xml = _all_xml(rows_workbook("roster", rows, risk_type_names=risk_type_names()))
+    xml = _all_xml(rows_workbook("roster", rows, risk_type_names=risk_type_names(user=staff.village_clerk)))
     assert not any(number in xml for number in ids)
     assert "13812345678" not in xml
     assert ids[0][:6] + "********" + ids[0][-4:] in xml
@@ -113,7 +113,9 @@ def test_without_personal_data_rights_numbers_are_masked_everywhere_in_the_file(
 
 def test_with_personal_data_rights_full_numbers_are_exported(tree: Tree, staff: Staff) -> None:
     target = _three_member_household(staff, tree)
-    xml = _all_xml(rows_workbook("roster", _roster(staff, reveal=True), risk_type_names=risk_type_names()))
+    xml = _all_xml(
+        rows_workbook("roster", _roster(staff, reveal=True), risk_type_names=risk_type_names(user=staff.village_clerk))
+    )
     assert all(number in xml for number in target.members.values_list("id_number", flat=True))
     assert "13812345678" in xml
 
@@ -152,7 +154,9 @@ def test_only_eliminated_cases_export_the_latest_as_eliminated(tree: Tree, staff
         "assisted",
     )
     assert row["identified_month"] == date(2022, 1, 1)
-    cells = load_workbook(io.BytesIO(rows_workbook("roster", [row], risk_type_names=risk_type_names())))["花名册"][2]
+    cells = load_workbook(
+        io.BytesIO(rows_workbook("roster", [row], risk_type_names=risk_type_names(user=staff.village_clerk)))
+    )["花名册"][2]
     values = {column.key: cell.value for column, cell in zip(ROSTER_COLUMNS, cells, strict=False)}
     assert (values["eliminated"], values["eliminated_month"], values["elimination_method"]) == (
         "是",
@@ -169,7 +173,7 @@ def test_exported_names_that_look_like_formulas_stay_inert_text(tree: Tree, staf
         tree.village_a1,
         members=[member(name=hostile, work_place=hostile), member(Relation.SPOUSE, name="李四", birth="19820202")],
     )
-    content = rows_workbook("roster", _roster(staff), risk_type_names=risk_type_names())
+    content = rows_workbook("roster", _roster(staff), risk_type_names=risk_type_names(user=staff.village_clerk))
     assert "<f>" not in _all_xml(content) and "<f " not in _all_xml(content)
     sheet = load_workbook(io.BytesIO(content))["花名册"]
     keys = [column.key for column in ROSTER_COLUMNS]
