@@ -325,15 +325,19 @@ def child_profile(args: argparse.Namespace) -> dict[str, Any]:
         for role, _page, url in pages:
             get(role, url)
     results = []
+    # A parallel plan's workers are processes of their own, outside the backend's figure: the whole
+    # server's CPU (nothing else uses this cluster while the profile runs) counts them.
+    postmaster = dashboard.postmaster_pid(os.environ["DATABASE_URL"])
     for role, page, url in pages:
         walls, cpus = [], []
-        db_before = _backend_cpu_seconds()
+        db_before, server_before = _backend_cpu_seconds(), dashboard.cpu_seconds(postmaster)
         for _ in range(args.profile_repeat):
             wall, cpu = time.perf_counter(), time.process_time()
             get(role, url)
             cpus.append((time.process_time() - cpu) * 1000)
             walls.append((time.perf_counter() - wall) * 1000)
         db_ms = (_backend_cpu_seconds() - db_before) * 1000 / args.profile_repeat
+        server_ms = (dashboard.cpu_seconds(postmaster) - server_before) * 1000 / args.profile_repeat
         with CaptureQueriesContext(connection) as captured:
             response = get(role, url)
         result: dict[str, Any] = {
@@ -343,6 +347,7 @@ def child_profile(args: argparse.Namespace) -> dict[str, Any]:
             "wall_ms": statistics.median(walls),
             "cpu_ms": statistics.median(cpus),
             "db_cpu_ms": db_ms,
+            "server_cpu_ms": server_ms,
             "queries": len(captured.captured_queries),
             "sql_ms": sum(float(query["time"]) for query in captured.captured_queries) * 1000,
             "bytes": len(response.content),
@@ -361,7 +366,8 @@ def child_profile(args: argparse.Namespace) -> dict[str, Any]:
             result["cprofile"] = text.getvalue()
         results.append(result)
         print(
-            f"  [profile] {role:<9}{page:<12} cpu {result['cpu_ms']:6.1f} ms + db {db_ms:5.1f} ms, "
+            f"  [profile] {role:<9}{page:<12} cpu {result['cpu_ms']:6.1f} ms + db {db_ms:5.1f} ms "
+            f"(server {server_ms:5.1f} ms), "
             f"wall {result['wall_ms']:6.1f} ms, {result['queries']} queries",
             flush=True,
         )
@@ -882,11 +888,14 @@ def run_child(args: argparse.Namespace, step: str, env: dict[str, str], scratch:
 def format_profile(profile: dict[str, Any]) -> str:
     lines = [
         "In process (django.test.Client, production settings), median of the timed requests:",
-        f"  {'role':<10}{'page':<13}{'CPU ms':>8}{'+ db CPU':>10}{'wall ms':>9}{'queries':>9}{'SQL ms':>8}{'bytes':>9}",
+        f"  {'role':<10}{'page':<13}{'CPU ms':>8}{'+ db CPU':>10}{'(server)':>10}{'wall ms':>9}{'queries':>9}"
+        f"{'SQL ms':>8}{'bytes':>9}",
     ]
     for page in profile["pages"]:
+        server = page.get("server_cpu_ms")
         lines.append(
             f"  {page['role']:<10}{page['page']:<13}{page['cpu_ms']:>8.1f}{page['db_cpu_ms']:>10.1f}"
+            f"{'—' if server is None else f'{server:.1f}':>10}"
             f"{page['wall_ms']:>9.1f}{page['queries']:>9}{page['sql_ms']:>8.1f}{page['bytes']:>9,}"
         )
     lines.append(f"  (load average after: {profile['load_average']})")

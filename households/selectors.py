@@ -136,10 +136,10 @@ def household_condition(
     open_cases = MonitoringCase.objects.open().filter(household=OuterRef("pk"))
     if category:
         conditions.append(Exists(open_cases.filter(category=category)))
-    if open_risk is True:
-        conditions.append(Exists(open_cases))
-    elif open_risk is False:
-        conditions.append(~Exists(open_cases))
+    if open_risk is not None or review_due_on is not None:
+        aliases.update(list_conditions.open_case_aliases())
+    if open_risk is not None:
+        conditions.append(list_conditions.open_risk_condition(open_risk=open_risk))
     if below_threshold:
         conditions.append(below_threshold_condition())
     if township is not None:

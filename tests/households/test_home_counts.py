@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from households.list_conditions import months_before
-from households.models import Household, MonitoringCategory, RiskType
+from households.models import Household, MonitoringCase, MonitoringCategory, RiskType
 from households.quarter import Quarter
 from households.services import monitoring_case_register
 from tests.conftest import Staff
@@ -31,11 +31,17 @@ def listed(client: Client, url: str) -> int:
     return int(found.group(1))
 
 
-def case(staff: Staff, target: Household, identified: date, risk: str = "illness") -> None:
+def case(
+    staff: Staff,
+    target: Household,
+    identified: date,
+    risk: str = "illness",
+    category: str = MonitoringCategory.UNSTABLE,
+) -> None:
     monitoring_case_register(
         by=staff.township_admin,
         household=target,
-        category=MonitoringCategory.UNSTABLE,
+        category=category,
         identified_month=identified,
         risk_types=RiskType.objects.filter(code=risk),
     )
@@ -59,10 +65,8 @@ def ledger(tree: Tree, staff: Staff) -> dict[str, Household]:
     return {"old_case": old_case, "recent_case": recent_case, "poor": poor, "entered": entered}
 
 
-def test_each_home_count_equals_the_rows_of_the_list_it_links_to(
-    tree: Tree, staff: Staff, ledger: dict[str, Household]
-) -> None:
-    client = signed_in(staff.township_admin.username)
+def shown_and_listed(client: Client) -> dict[str, int]:
+    """Each home count by its key, after checking that it equals the rows of the list it links to."""
     page = client.get(reverse("home")).content.decode()
     links = re.findall(r'href="([^"]+)" data-testid="count-(\w+)">.*?(\d+)</(?:div|span)>', page, re.S)
     assert {key for _url, key, _count in links} == {
@@ -75,11 +79,49 @@ def test_each_home_count_equals_the_rows_of_the_list_it_links_to(
     }
     for url, key, count in links:
         assert listed(client, url.replace("&amp;", "&")) == int(count), key
-    shown = {key: int(count) for _url, key, count in links}
+    return {key: int(count) for _url, key, count in links}
+
+
+def test_each_home_count_equals_the_rows_of_the_list_it_links_to(
+    tree: Tree, staff: Staff, ledger: dict[str, Household]
+) -> None:
+    client = signed_in(staff.township_admin.username)
+    shown = shown_and_listed(client)
     assert shown["monitored"] == 2
     assert shown["eligible_for_review"] == 1  # the recent case is not yet six months old
     assert shown["below_threshold_unmonitored"] == 1
     assert shown["missing_income"] == 2
+
+
+def test_eliminated_cases_neither_count_as_monitored_nor_hide_a_household_below_the_threshold(
+    tree: Tree, staff: Staff, ledger: dict[str, Household]
+) -> None:
+    today = date.today()
+    # The open case is a join on the household's one open case: eliminated ones must not match or repeat it.
+    case(staff, ledger["poor"], months_before(today, 14), category=MonitoringCategory.MARGINAL)
+    for target in (ledger["old_case"], ledger["poor"]):
+        MonitoringCase.objects.filter(household=target).update(
+            eliminated_month=months_before(today, 7), elimination_method="assisted"
+        )
+    case(staff, ledger["old_case"], months_before(today, 6))
+    client = signed_in(staff.township_admin.username)
+    shown = shown_and_listed(client)
+    assert shown["monitored"] == 2
+    assert shown["eligible_for_review"] == 1  # the old case's household, on its new case of six months
+    assert shown["below_threshold_unmonitored"] == 1  # poor, whose only case is eliminated
+
+
+def test_a_household_that_recorded_a_later_quarter_but_not_the_reported_one_is_missing_its_income(
+    tree: Tree, staff: Staff, ledger: dict[str, Household]
+) -> None:
+    reported, current = Quarter.containing(date.today()).previous(), Quarter.containing(date.today())
+    ahead = household(staff.township_admin, tree.village_a1, household_type="ordinary")
+    income(staff.township_admin, ahead, str(current), wages_other="3000")
+    income(staff.township_admin, ledger["entered"], str(current), wages_other="3000")
+    income(staff.township_admin, ledger["old_case"], str(reported.previous()), wages_other="3000")
+    client = signed_in(staff.township_admin.username)
+    # old_case (an earlier quarter only), recent_case (none) and ahead (a later one only); entered has both.
+    assert shown_and_listed(client)["missing_income"] == 3
 
 
 def test_a_county_user_filters_the_list_by_township(tree: Tree, staff: Staff, ledger: dict[str, Household]) -> None:
