@@ -234,5 +234,5 @@ def test_a_mirror_follows_swapped_numbers_and_a_new_head_in_one_run(
     with sqlite3.connect(database) as mirror:
         cursor = mirror.cursor()
         assert_mirror_equals_source(client, rows(cursor, "sqlite"))
-        cursor.execute("SELECT number FROM households_household WHERE id = %d" % second.pk)
+        cursor.execute("SELECT number FROM households_household WHERE id = ?", [second.pk])
         assert cursor.fetchone() == (numbers[0],)
