@@ -75,6 +75,8 @@ def _messages_for(field: forms.Field, label: str) -> dict[str, str]:
 def _set_on_purpose(field: forms.Field, key: str, default_messages: dict[str, Any]) -> bool:
     """Whether the form (or a validator) chose this message itself, so it must be kept."""
     if key in _VALIDATOR_CODES:
+        if key in field.error_messages and key not in default_messages:
+            return True  # the form named the message itself (Django uses it for the validator's error)
         return any(
             getattr(validator, "code", None) == key
             and getattr(validator, "message", None) != getattr(type(validator), "message", None)
