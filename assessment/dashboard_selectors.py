@@ -367,7 +367,7 @@ def breakdown_drill_down(*, region: Region, period: Quarter, code: str, key: str
     """The list behind a distribution's bar (a 1,000-yuan band, a category × 风险类型 × state); 404 for
     a breakdown or a key that does not exist."""
     breakdown = registry.get_breakdown(code)
-    label = breakdown.label(key) if breakdown is not None else None
+    label = breakdown.label(key, within=region.prefix) if breakdown is not None else None
     if breakdown is None or label is None:
         raise Http404("没有该分布")
     parameters = Policy(period=period).parameters(breakdown.parameters, *parameter_place(region))

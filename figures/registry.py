@@ -300,8 +300,9 @@ class Breakdown(ABC):
         """Village code → named counts, for every village under `within` (one query)."""
 
     @abstractmethod
-    def label(self, key: str) -> str | None:
-        """What one named count counts, in words (人均纯收入 10,000–11,000 元); None for a name it never counts."""
+    def label(self, key: str, *, within: str = "") -> str | None:
+        """What one named count counts, in words (人均纯收入 10,000–11,000 元); None for a name it never counts
+        or one that means nothing under `within` (a region's code prefix: another county's own 风险类型)."""
 
     @abstractmethod
     def records(self, *, period: Quarter, region: Region, key: str, parameters: Mapping[str, Decimal]) -> QuerySet[Any]:

@@ -53,7 +53,7 @@ class PerCapitaBands(SourceBreakdown):
     def aggregates(self, *, period: Quarter, parameters: Mapping[str, Decimal]) -> dict[str, Any]:
         return {key: Count("pk", filter=band_condition(lower, upper)) for key, lower, upper in band_keys()}
 
-    def label(self, key: str) -> str | None:
+    def label(self, key: str, *, within: str = "") -> str | None:
         bounds = {band: (lower, upper) for band, lower, upper in band_keys()}
         if key not in bounds:
             return None
@@ -112,12 +112,12 @@ class MonitoringMatrix(Breakdown):
             return None
         return pieces[0], pieces[1], pieces[2]
 
-    def label(self, key: str) -> str | None:
+    def label(self, key: str, *, within: str = "") -> str | None:
         parts = self.parts(key)
         if parts is None:
             return None
         category, risk, state = parts
-        risk_name = RiskType.objects.filter(code=risk).values_list("name", flat=True).first()
+        risk_name = RiskType.objects.within(within).filter(code=risk).values_list("name", flat=True).first()
         if risk_name is None:
             return None
         return f"{MonitoringCategory(category).label} · {risk_name} · 期末{STATES[state]}"

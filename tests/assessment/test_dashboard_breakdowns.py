@@ -147,3 +147,15 @@ def test_a_case_list_for_the_last_quarter_a_date_can_hold_is_a_page_not_an_error
     assert response.status_code == 200
     # Nothing was computed for that quarter: the list stands alone, without a chart's count beside it.
     assert "看板图表" not in response.content.decode()
+
+
+def test_another_countys_own_risk_type_is_no_bar_of_this_county(demo: Region) -> None:
+    """A hand-made drill-down URL naming another county's own 风险类型 is 404: its name is not shown."""
+    from households.models import RiskType
+    from regions.models import Level
+
+    other = Region.objects.create(code="532301000000", name="楚雄市", level=Level.COUNTY, parent=demo.parent)
+    RiskType.objects.create(code="532301_1", name="楚雄的风险", region=other)
+    url = reverse("assessment_breakdown_records", args=["monitoring_matrix", "unstable|532301_1|open"])
+    response = client_for("xian").get(url, {"period": str(PERIOD)})
+    assert response.status_code == 404 and "楚雄的风险" not in response.content.decode()
