@@ -14,7 +14,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -208,13 +208,17 @@ def build(plan: Plan, rows: list[tuple[Any, ...]], viewer: Any) -> list[dict[str
     reveal = may_view_personal_data(viewer)
     as_text = connection.vendor == "postgresql"
     moment = _moment(timezone.get_current_timezone())  # DRF asks for the zone per value: slow (asgiref)
+    # In full, personal data is only written as text (a birth date); masking is per value, in _mask.
+    in_full = {name for name, kind in plan.masked if kind == "personal"} if reveal else set()
     converters = []
     for index, plain in enumerate(plan.plain):
         convert = _identity if as_text and plain.decimal else moment if plain.moment else plain.convert
+        if plain.name in in_full:
+            convert = _in_full
         if convert is not _identity:
             converters.append((index, plain.name, convert))
     reorder = bool(plan.many or plan.nested)
-    masks = bool(plan.masked or (not reveal and any(entry.household_numbers for entry in plan.many)))
+    masks = not reveal and bool(plan.masked or any(entry.household_numbers for entry in plan.many))
     records = []
     for row in rows:
         record = dict(zip(names, row, strict=False))  # (extra columns after); most values are as DRF gives them
@@ -230,36 +234,44 @@ def build(plan: Plan, rows: list[tuple[Any, ...]], viewer: Any) -> list[dict[str
                 record[child.name] = children[child.name].get(pk, [])
             record = {name: record[name] for name in plan.names}
         if masks:
-            _mask(record, plan, viewer, reveal)
+            _mask(record, plan, viewer)
         records.append(record)
     return records
 
 
-def _mask(record: dict[str, Any], plan: Plan, viewer: Any, reveal: bool) -> None:
-    """Personal data as the serializer's fields show it: a birth date as text (or an age), numbers masked."""
+def _in_full(value: Any) -> str:
+    """`shown(…, reveal=True)` of a value that is not None: a date as ISO 8601, anything else as text."""
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _mask(record: dict[str, Any], plan: Plan, viewer: Any) -> None:
+    """Personal data as the serializer's fields show it to a viewer who may not see it: numbers masked, a birth
+    date as an age."""
     for name, kind in plan.masked:
         value = record[name]
         if value is None:
             continue
         if kind == "personal":
-            record[name] = shown(name, value, reveal=reveal)
-        elif not reveal and kind == "text":
+            record[name] = shown(name, value, reveal=False)
+        elif kind == "text":
             record[name] = masked_text(value)
-        elif not reveal and kind == "json":
+        elif kind == "json":
             record[name] = _masked_json(viewer, value)
-    if not reveal:
-        for entry in plan.many:
-            if entry.household_numbers:
-                record[entry.name] = [masked_text(value) for value in record[entry.name]]
+    for entry in plan.many:
+        if entry.household_numbers:
+            record[entry.name] = [masked_text(value) for value in record[entry.name]]
 
 
 def records(resource: Resource, queryset: QuerySet[Any], viewer: Any, limit: int | None = None) -> list[dict[str, Any]]:
     """The records of the rows of `queryset` (already scoped and ordered; the first `limit`), as the
     resource's serializer gives them."""
     plan = resource_plan(resource.name)
-    selected = columns(plan, queryset)
-    rows = list(selected[:limit] if limit is not None else selected)
-    return build(plan, rows, viewer)
+    if limit is not None:
+        # The page's ids first, then their columns: in one query PostgreSQL may compute every column (an
+        # income record's 21 amounts as text) of every row in scope before it sorts them to find the page.
+        page = queryset.values("pk")[:limit]
+        queryset = queryset.model._base_manager.filter(pk__in=page).order_by(*queryset.query.order_by)
+    return build(plan, list(columns(plan, queryset)), viewer)
 
 
 def ordered(ids: Iterable[int], found: list[dict[str, Any]]) -> list[dict[str, Any]]:

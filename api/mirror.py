@@ -16,15 +16,17 @@ both databases, keep the mirror's own ids.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import http.client
-import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
+import orjson
 from django.db import connections, models, transaction
 from django.utils import timezone
 from rest_framework import relations
@@ -83,6 +85,20 @@ class Plan:
     full: set[str] = field(default_factory=set)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Parsing a page of 5,000 records makes some 100,000 dicts and lists and no garbage: the collector's passes
+    in between (over every object the process holds) would take longer than the parse (0.14 s against 0.05 s
+    for a page of households)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Source:
     """The source's API over one kept-alive HTTP connection, with the client's token."""
 
@@ -133,7 +149,8 @@ class Source:
             if response.status == 429:
                 time.sleep(float(response.getheader("Retry-After") or 1))
                 continue
-            data = json.loads(body) if body else None
+            with _collector_paused():
+                data = orjson.loads(body) if body else None
             if response.status != 200:
                 message = data.get("message") if isinstance(data, dict) else body[:200].decode(errors="replace")
                 raise MirrorError(f"源站拒绝 {address}（{response.status}）：{message}")
