@@ -10,6 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from regions.models import AuditEvent, AuditKind, PasswordHistory, Role, User
+from regions.passwords import CommonBaseValidator
+from regions.passwords import one_time_password as generate_one_time_password
 from tests.conftest import Staff
 from tests.factories import PASSWORD, Tree
 
@@ -262,6 +264,31 @@ def test_a_password_reset_for_a_locked_out_clerk_lets_the_one_time_password_in(s
 @pytest.mark.parametrize("password", ["Password123!", "P@ssw0rd2026", "Zhenxing#2026", "!!Iloveyou99"])
 def test_a_common_password_dressed_up_with_digits_and_symbols_is_refused(staff: Staff, password: str) -> None:
     assert "密码太常见" in change(client_for(staff.village_clerk), PASSWORD, password)
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Abc@123456",  # a few letters in front of a common run of digits
+        "Aa123456789!",
+        "Zx123456789!",
+        "Aa111111111!",
+        "1qaz@WSX3edc",  # a keyboard walk with shifted digits
+        "!QAZ2wsx#EDC",
+        "1qaz2wsx!QAZ",  # a common password and a short tail
+        "Zhen-Xing-2026",  # a ledger word split by symbols
+        "Password!Password1",  # a common word twice
+    ],
+)
+def test_a_common_password_in_a_commonly_seen_disguise_is_refused(staff: Staff, password: str) -> None:
+    assert "密码太常见" in change(client_for(staff.village_clerk), PASSWORD, password)
+
+
+def test_passwords_that_are_not_common_pass_the_common_checks() -> None:
+    accepted = ["Daguo-Lin0!x", "Kx9#mQ2pLv", "Tea-Garden-Road7", "Hq7!wetland-Walk"]
+    accepted += [generate_one_time_password() for _ in range(300)]
+    for password in accepted:
+        CommonBaseValidator().validate(password)
 
 
 def test_a_one_time_password_takes_no_place_in_the_history(staff: Staff) -> None:
