@@ -207,17 +207,18 @@ def test_none_of_the_last_five_passwords_may_come_back(staff: Staff) -> None:
     client = client_for(staff.village_clerk)
     used = [f"Daguo-Lin{n}!x" for n in range(6)]
     current = PASSWORD
-    for password in used[:5]:
+    for password in used:
         assert change(client, current, password) == ""
         current = password
     assert PasswordHistory.objects.filter(user=staff.village_clerk).count() == 5
     # The current one and the four before it are refused …
-    for password in used[:5]:
+    for password in used[1:]:
         if password != current:
             assert "不能使用最近5次用过的密码" in change(client, current, password)
     assert "不能使用最近5次用过的密码" in change(client, current, current)
-    # … the one before those is allowed again.
-    assert change(client, current, PASSWORD) == ""
+    # … the one before those is allowed again (the tests' own password, test-password-123, is a common one
+    # with a prefix: set in code, it never went through the policy).
+    assert change(client, current, used[0]) == ""
 
 
 def test_the_demo_password_still_logs_in(staff: Staff) -> None:
