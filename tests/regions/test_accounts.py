@@ -192,6 +192,18 @@ def change(client: Client, old: str, new: str) -> str:
     return "" if response.status_code == 302 else response.content.decode()
 
 
+def test_a_wrong_current_password_or_a_mistyped_repeat_is_said_in_the_pages_words(staff: Staff) -> None:
+    client = client_for(staff.village_clerk)
+    wrong = change(client, "not-my-password", "Daguo-Lin0!x")
+    assert "当前密码不正确，请重新输入" in wrong and "旧密码" not in wrong
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "Daguo-Lin0!x", "new_password2": "Daguo-Lin0!y"},
+    )
+    assert "两次输入的新密码不一致，请重新输入" in response.content.decode()
+    assert "两个密码字段不一致" not in response.content.decode()
+
+
 def test_the_policy_speaks_chinese(staff: Staff) -> None:
     client = client_for(staff.village_clerk)
     assert "密码太短：至少需要10位" in change(client, PASSWORD, "Ab1!")
