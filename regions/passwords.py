@@ -114,7 +114,7 @@ class CommonBaseValidator(CommonPasswordValidator):
     def validate(self, password: str, user: Any = None) -> None:
         if any(self._is_common(candidate) for candidate in self._candidates(password)) or self._few_letters(password):
             raise ValidationError(
-                _("密码太常见：去掉首尾的数字和符号后是常见密码或常用词，请换用不易猜到的组合。"),
+                _("密码太常见：是常见密码或常用词加上数字、符号或简单变形，请换用不易猜到的组合。"),
                 code="password_too_common",
             )
 
