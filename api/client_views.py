@@ -143,6 +143,8 @@ def call_log(request: HttpRequest) -> HttpResponse:
         day_from=filters.get("day_from"),
         day_to=filters.get("day_to"),
     )
+    if form.errors:  # the page says which filter is wrong; listing every call instead would read as its answer
+        calls = calls.none()
     page = Paginator(calls, CALLS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

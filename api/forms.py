@@ -51,8 +51,8 @@ class CallFilterForm(BootstrapMixin, forms.Form):
     client = forms.ModelChoiceField(
         label="客户端", queryset=ApiClient.objects.none(), required=False, empty_label="全部"
     )
-    day_from = forms.DateField(label="自", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    day_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    day_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    day_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, clients: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,3 +60,12 @@ class CallFilterForm(BootstrapMixin, forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = clients
         self.style_widgets()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("day_from"), cleaned.get("day_to")
+        if since and until and since > until:
+            self.add_error(
+                "day_to", f"截止日期（{until:%Y-%m-%d}）早于起始日期（{since:%Y-%m-%d}），请重新选择日期范围"
+            )
+        return cleaned

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from api.models import ApiCall, ApiClient, ApiToken, Reconciliation, ReconciliationDifference
 from regions.models import Level, Region, Role, regions_visible_to
+from regions.selectors import day_range
 
 
 def may_manage_clients(user: Any) -> bool:
@@ -63,11 +64,9 @@ def api_call_list(
         calls = calls.filter(client__in=ApiClient.objects.visible_to(user))
     if client is not None:
         calls = calls.filter(client=client)
-    zone = timezone.get_current_timezone()
-    if day_from is not None:
-        calls = calls.filter(at__gte=datetime.combine(day_from, time.min, tzinfo=zone))
-    if day_to is not None:
-        calls = calls.filter(at__lt=datetime.combine(day_to, time.max, tzinfo=zone))
+    calls = calls.filter(
+        **{f"at__{lookup}": value for lookup, value in day_range(since=day_from, until=day_to).items()}
+    )
     return calls.order_by("-at", "-pk")
 
 

@@ -80,7 +80,7 @@ AUDIT_TABS = [
 
 
 class AuditFilterForm(forms.Form):
-    tab = forms.ChoiceField(choices=AUDIT_TABS, required=False, widget=forms.HiddenInput)
+    tab = forms.ChoiceField(label="栏目", choices=AUDIT_TABS, required=False, widget=forms.HiddenInput)
     username = forms.ChoiceField(label="用户", required=False)
     since = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -432,7 +432,7 @@ class HouseholdFilterForm(forms.Form):
     fell = forms.BooleanField(label=_("同比下降"), required=False)
     review = forms.BooleanField(label=_("识别已满6个月"), required=False)
     missing = forms.CharField(label=_("未录入收入的季度"), required=False, widget=forms.HiddenInput)
-    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+    sort = forms.CharField(label=_("排序"), required=False, widget=forms.HiddenInput)
 
     def __init__(
         self,

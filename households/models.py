@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -438,6 +439,11 @@ class CountyReferenceQuerySet(models.QuerySet[Any]):
         return self.filter(is_active=True)
 
 
+def reference_name_key(name: str) -> str:
+    """What two entry names that read alike share: width (全角/半角), letter case and spaces do not count."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 class CountyReferenceItem(ReferenceItem):
     """An entry of a list that is province-wide (no region, seeded by migrations) or one county's own.
 
@@ -473,16 +479,21 @@ class CountyReferenceItem(ReferenceItem):
         super().clean()
         if self.region is not None and self.region.level != Level.COUNTY:
             raise ValidationError({"region": _("只能属于县级区划，或留空为全省统一")})
+        self.name = " ".join(self.name.split())
         if not self.name:
             return
         # The same name among the entries this one is chosen beside: the province's, and its county's
-        # (for a province-wide entry, any county's: it would shadow theirs).
-        same = type(self)._default_manager.filter(name=self.name).exclude(pk=self.pk)
+        # (for a province-wide entry, any county's: it would shadow theirs). Names are compared as a clerk
+        # reads them, so "因 病" or "ＩＬＬ" cannot stand beside 因病 or ILL; a county's list is a few dozen
+        # entries, read whole.
+        others = type(self)._default_manager.exclude(pk=self.pk)
         if self.region is not None:
-            same = same.filter(Q(region__isnull=True) | Q(region=self.region))
-        if same.exists():
+            others = others.filter(Q(region__isnull=True) | Q(region=self.region))
+        key = reference_name_key(self.name)
+        same = next((name for name in others.values_list("name", flat=True) if reference_name_key(name) == key), None)
+        if same is not None:
             label = self._meta.verbose_name
-            raise ValidationError({"name": _("%(label)s名称“%(name)s”已存在") % {"label": label, "name": self.name}})
+            raise ValidationError({"name": _("%(label)s名称“%(name)s”已存在") % {"label": label, "name": same}})
 
 
 class RiskType(CountyReferenceItem):

@@ -93,12 +93,31 @@ def _default_messages(field: forms.Field) -> dict[str, Any]:
     return messages
 
 
+# Django refuses a NUL in a text or choice with "不允许是用空字符串。", a validator's message no
+# error_messages key reaches; say it as the invisible-character check does (workbooks/rules.py).
+NULL_CHARACTER_MESSAGE = "%(label)s含有不可见字符（空字符NUL U+0000），请删除后重新填写"
+# Set on a validator that refuses a NUL itself, in these words: the field then needs no second check.
+REFUSES_NULL_CHARACTERS = "refuses_null_characters"
+
+
+def _refuse_null_characters(field: forms.Field, label: str) -> None:
+    ours = validators.ProhibitNullCharactersValidator(message=NULL_CHARACTER_MESSAGE % {"label": label})
+    if isinstance(field, forms.ModelChoiceField):
+        # Django checks a chosen key for a NUL in this method, with its own validator and message.
+        field.validate_no_null_characters = ours  # type: ignore[method-assign]
+    others = [v for v in field.validators if not isinstance(v, validators.ProhibitNullCharactersValidator)]
+    if len(others) < len(field.validators) and not any(getattr(v, REFUSES_NULL_CHARACTERS, False) for v in others):
+        others.append(ours)
+    field.validators = others
+
+
 def apply_domain_messages(fields: dict[str, forms.Field]) -> None:
     """Replace Django's default messages on these fields by ones that name the field."""
     for field in fields.values():
-        if not field.label or isinstance(field.widget, forms.HiddenInput):
+        label = str(field.label or "")
+        _refuse_null_characters(field, label)
+        if not label:
             continue
-        label = str(field.label)
         defaults = _default_messages(field)
         for key, message in _messages_for(field, label).items():
             if _set_on_purpose(field, key, defaults):

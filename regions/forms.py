@@ -106,4 +106,10 @@ class OwnPasswordChangeForm(PasswordChangeForm):
         self.fields["new_password1"].label = "新密码"
         self.fields["new_password2"].label = "再次输入新密码"
         self.fields["new_password2"].help_text = ""
+        # Django's say 旧密码 and 两个密码字段, words this page does not use.
+        self.error_messages = {
+            **self.error_messages,
+            "password_incorrect": "当前密码不正确，请重新输入",
+            "password_mismatch": "两次输入的新密码不一致，请重新输入",
+        }
         bootstrap(self)

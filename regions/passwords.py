@@ -94,21 +94,56 @@ LEDGER_WORDS = frozenset(
 _LEET = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 
 
+# Symbols typed with Shift on the digit row, read back as the digits: 1qaz@WSX is 1qaz2wsx.
+_SHIFTED = str.maketrans("!@#$%^&*()", "1234567890")
+
+
 class CommonBaseValidator(CommonPasswordValidator):
-    """Refuses a common password dressed up with digits and symbols at its ends or with letters spelt as
-    digits ("Password123!", "P@ssw0rd2026", "Zhenxing#2026"): Django's own check matches whole passwords
-    only, and these pass the length and character-class rules."""
+    """Refuses a common password in the disguises leaked password lists are full of, which pass the length and
+    character-class rules: digits and symbols at its ends or letters spelt as digits ("Password123!",
+    "P@ssw0rd2026", "Zhenxing#2026"), symbols inside it ("Zhen-Xing-2026"), said twice ("Password!Password1"),
+    a keyboard walk with shifted digits ("1qaz@WSX3edc"), a short tail ("1qaz2wsx!QAZ"), or a few letters
+    before a common run of digits ("Abc@123456", "Aa123456789!"). Django's own check matches whole passwords only.
+    """
 
     MIN_CORE = 4
+    # A common password of at least this length with at most MAX_TAIL characters around it is refused.
+    MIN_WHOLE = 8
+    MAX_TAIL = 4
 
     def validate(self, password: str, user: Any = None) -> None:
-        lowered = password.lower().strip()
-        cores = {lowered.strip(_NOT_LETTERS), lowered.translate(_LEET).strip(_NOT_LETTERS)}
-        if any(len(core) >= self.MIN_CORE and (core in self.passwords or core in LEDGER_WORDS) for core in cores):
+        if any(self._is_common(candidate) for candidate in self._candidates(password)) or self._few_letters(password):
             raise ValidationError(
-                _("密码太常见：去掉首尾的数字和符号后是常见密码或常用词，请换用不易猜到的组合。"),
+                _("密码太常见：是常见密码或常用词加上数字、符号或简单变形，请换用不易猜到的组合。"),
                 code="password_too_common",
             )
+
+    def _is_common(self, candidate: str) -> bool:
+        return candidate in self.passwords or candidate in LEDGER_WORDS
+
+    def _candidates(self, password: str) -> set[str]:
+        lowered = password.lower().strip()
+        spellings = {lowered, lowered.translate(_LEET), lowered.translate(_SHIFTED)}
+        spellings |= {"".join(character for character in spelling if character.isalnum()) for spelling in spellings}
+        candidates: set[str] = set()
+        for spelling in spellings:
+            core = spelling.strip(_NOT_LETTERS)
+            if len(core) >= self.MIN_CORE:
+                candidates.add(core)
+                half = len(core) // 2
+                if len(core) % 2 == 0 and core[:half] == core[half:]:
+                    candidates.add(core[:half])
+            for cut in range(self.MAX_TAIL + 1):
+                for front in range(cut + 1):
+                    part = spelling[front : len(spelling) - (cut - front)]
+                    if len(part) >= self.MIN_WHOLE:
+                        candidates.add(part)
+        return candidates
+
+    def _few_letters(self, password: str) -> bool:
+        letters = sum(1 for character in password if character.isalpha())
+        digits = "".join(character for character in password if character.isdigit())
+        return letters < self.MIN_CORE and digits in self.passwords
 
     def get_help_text(self) -> str:
         return _("不能是常见密码加上数字或符号。")

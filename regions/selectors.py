@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -66,11 +66,24 @@ def regions_for_accounts(*, user: User) -> RegionQuerySet:
 def day_range(*, since: date | None, until: date | None) -> dict[str, Any]:
     """Lookups for a datetime between two calendar days (both included) in the site's time zone."""
     lookups: dict[str, datetime] = {}
-    if since is not None:
-        lookups["gte"] = timezone.make_aware(datetime.combine(since, time.min))
-    if until is not None:
-        lookups["lt"] = timezone.make_aware(datetime.combine(until + timedelta(days=1), time.min))
+    start = _day_start(since) if since is not None else None
+    if start is not None:
+        lookups["gte"] = start
+    end = _day_start(until + timedelta(days=1)) if until is not None and until < date.max else None
+    if end is not None:
+        lookups["lt"] = end
     return lookups
+
+
+def _day_start(day: date) -> datetime | None:
+    """Midnight of the day in the site's time zone; None on the calendar's first day, which a datetime in UTC
+    (what the database holds) cannot express: the range is then open at that end."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    try:
+        start.astimezone(UTC)
+    except OverflowError:
+        return None
+    return start
 
 
 def audit_event_list(

@@ -25,6 +25,10 @@ def validate_visible_text(value: str) -> None:
         raise ValidationError(message, code="invisible_character")
 
 
+# A NUL is among the characters it refuses: forms drop Django's own NUL check beside it (regions/form_messages.py).
+validate_visible_text.refuses_null_characters = True  # type: ignore[attr-defined]
+
+
 # Django's own wording ("确保该变量包含不超过 32 字符 (目前字符数 40)。") said the way a clerk reads a cell.
 PLAIN_MESSAGES = {
     "max_length": "不能超过{limit_value}个字（现有{show_value}个）",

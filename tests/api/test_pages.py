@@ -160,3 +160,29 @@ def test_the_admin_shows_clients_tokens_and_calls_read_only_without_the_token_ha
         assert response.status_code == 200, url
         assert token.token_hash not in response.content.decode()
     assert browser.get("/admin/api/apiclient/add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("day_from=abc", "筛选条件有误：起始日期请填写有效的日期，如 2025-03-01"),
+        ("day_from=2026-03-01&day_to=2026-02-01", "截止日期（2026-02-01）早于起始日期（2026-03-01）"),
+    ],
+)
+def test_a_hand_edited_call_log_filter_is_named_and_lists_nothing(
+    staff: Staff, tree: Tree, query: str, message: str
+) -> None:
+    _, secret = make_client(tree.county)
+    api_get(secret, "/api/v1/regions/")
+    page = login("xianadmin").get(f"/api-clients/calls/?{query}").content.decode()
+    assert message in page
+    assert "/api/v1/regions/" not in page
+
+
+def test_the_call_log_from_the_first_day_of_the_calendar_lists_every_call(staff: Staff, tree: Tree) -> None:
+    # 0001-01-01 at midnight in Asia/Shanghai is before year 1 in UTC: it was a 500 (OverflowError).
+    _, secret = make_client(tree.county)
+    api_get(secret, "/api/v1/regions/")
+    response = login("xianadmin").get("/api-clients/calls/?day_from=0001-01-01&day_to=9999-12-31")
+    assert response.status_code == 200
+    assert "/api/v1/regions/" in response.content.decode()

@@ -72,6 +72,25 @@ def test_choices_dates_and_numbers_have_messages_naming_the_field(tree: Tree, st
     assert case.errors["risk_types"] == ["请选择风险类型（1-5项）"]
 
 
+NUL = "含有不可见字符（空字符NUL U+0000），请删除后重新填写"
+
+
+def test_a_null_character_is_named_once_in_the_domains_words_on_text_and_choice_fields(
+    tree: Tree, staff: Staff
+) -> None:
+    target = household(staff.village_clerk, tree.village_a1)
+    case = MonitoringCaseForm(
+        {"category": "unstable", "identified_month": "2025-03", "risk_types": ["1\x00"], "note": "a\x00b"},
+        household=target,
+    )
+    assert not case.is_valid()
+    assert case.errors["risk_types"] == [f"风险类型（1-5项）{NUL}"]
+    assert case.errors["note"] == [NUL]  # the note's own check says it; Django's said it a second time
+    member = MemberForm({"name": "张\x00三", "id_number": id_number(), "relation": "head", "labour": "skilled"})
+    assert not member.is_valid()
+    assert member.errors["name"] == [NUL]
+
+
 def test_household_and_member_errors_are_shown_at_once_and_the_member_row_is_marked(tree: Tree, clerk: Client) -> None:
     valid = id_number()
     wrong_check = valid[:-1] + ("1" if valid[-1] == "0" else "0")
@@ -219,6 +238,14 @@ def test_a_village_bound_overrides_the_county_bound(tree: Tree, staff: Staff, cl
         ("alert_list", {"quarter": "bad"}, "季度的选项“bad”不在可选范围内，请重新选择"),
         ("entity_list", {"region": "abc"}, "注册地的选项“abc”不在可选范围内，请重新选择"),
         ("audit_list", {"since": "abc"}, "起始日期请填写有效的日期，如 2025-03-01"),
+        ("audit_list", {"tab": "abc"}, "栏目的选项“abc”不在可选范围内，请重新选择"),
+        ("household_list", {"village": "1\x00"}, f"村{NUL}"),
+        ("household_list", {"q": "张\x00"}, f"搜索{NUL}"),
+        ("household_list", {"sort": "number\x00"}, f"排序{NUL}"),
+        ("entity_list", {"region": "1\x00"}, f"注册地{NUL}"),
+        ("allocation_list", {"document_number": "\x00"}, f"文号{NUL}"),
+        ("designation_list", {"region": "abc"}, "本级区划的选项“abc”不在可选范围内，请重新选择"),
+        ("scale_plan_list", {"region": "-1"}, "本级区划的选项“-1”不在可选范围内，请重新选择"),
     ],
 )
 def test_a_hand_edited_list_filter_is_refused_in_the_domains_words(
@@ -228,4 +255,4 @@ def test_a_hand_edited_list_filter_is_refused_in_the_domains_words(
     client.force_login(staff.county_admin)
     page = client.get(reverse(url_name), params).content.decode()
     assert f"筛选条件有误：{expected}" in page
-    assert "选择一个有效的选项" not in page and "输入一个有效的" not in page
+    assert "选择一个有效的选项" not in page and "输入一个有效的" not in page and "不允许是用空字符串" not in page

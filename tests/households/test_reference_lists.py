@@ -178,6 +178,39 @@ def test_a_name_is_refused_in_chinese_naming_the_field(staff: Staff) -> None:
     assert not RiskType.objects.filter(region__isnull=False).exists()
 
 
+@pytest.mark.parametrize(
+    ("typed", "existing", "reference_list"),
+    [
+        ("因 病", "因病", RISKS),  # a space inside a province-wide name
+        ("因\u3000病", "因病", RISKS),  # an ideographic space
+        ("因\u00a0病", "因病", RISKS),  # a no-break space pasted from a document
+        ("金融帮扶(小额信贷)", "金融帮扶（小额信贷）", LISTS["measures"]),  # half-width brackets
+        ("ＩＬＬ", "ILL", RISKS),  # full-width letters against the county's own
+        ("ill", "ILL", RISKS),  # letter case
+    ],
+)
+def test_a_name_that_reads_like_an_existing_one_is_refused_naming_that_one(
+    staff: Staff, typed: str, existing: str, reference_list: Any
+) -> None:
+    add(staff.county_admin, "ILL")
+    client = client_for(staff.county_admin)
+    refused = client.post(reverse("reference_create", args=[reference_list.slug]), {"name": typed})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["name"] == [f"{reference_list.label}名称“{existing}”已存在"]
+    assert not reference_list.model.objects.filter(name=typed).exists()
+
+
+def test_a_rename_onto_a_name_that_reads_like_another_is_refused_and_spaces_are_tidied(staff: Staff) -> None:
+    own = add(staff.county_admin, "因旱")
+    with pytest.raises(ValidationError) as refused:
+        reference_lists.reference_item_rename(
+            by=staff.county_admin, item=own, reference_list=RISKS, name="因 病", expected_version=own.version
+        )
+    assert refused.value.message_dict["name"] == ["风险类型名称“因病”已存在"]
+    spaced = add(staff.county_admin, "因  冰雹\u3000灾害")
+    assert spaced.name == "因 冰雹 灾害"
+
+
 def test_a_rename_over_a_later_change_is_refused_not_overwritten(staff: Staff) -> None:
     own = add(staff.county_admin, "因旱")
     edit = reverse("reference_edit", args=["risk-types", own.pk])

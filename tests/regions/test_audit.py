@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -155,3 +156,19 @@ def test_the_audit_and_account_lists_read_in_the_same_number_of_queries_for_few_
 def test_a_reversed_date_range_says_so_instead_of_an_empty_list(staff: Staff) -> None:
     page = client_for(staff.county_admin).get(reverse("audit_list"), {"since": "2026-12-01", "until": "2026-01-01"})
     assert "截止日期（2026-01-01）早于起始日期（2026-12-01）" in page.content.decode()
+
+
+@pytest.mark.parametrize("tab", ["access", "exports", "imports"])
+@pytest.mark.parametrize(
+    "params", [{"since": "0001-01-01"}, {"until": "9999-12-31"}, {"since": "0001-01-01", "until": "9999-12-31"}]
+)
+def test_the_first_and_last_days_of_the_calendar_list_everything(
+    staff: Staff, tab: str, params: dict[str, str]
+) -> None:
+    # A hand-edited range to the ends of the calendar was a 500 (OverflowError: date value out of range).
+    AuditEvent.objects.create(kind=AuditKind.LOGIN, user=staff.village_clerk, subject="cun")
+    page = client_for(staff.county_admin).get(reverse("audit_list"), {"tab": tab, **params})
+    assert page.status_code == 200
+    assert "筛选条件有误" not in page.content.decode()
+    if tab == "access":
+        assert audit_rows(client_for(staff.county_admin), tab=tab, **params)
