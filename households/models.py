@@ -603,6 +603,30 @@ class MonitoringCase(VersionedModel):
         stored = MonitoringCase.objects.filter(pk=self.pk).values_list("identified_month", flat=True).first()
         return stored != self.identified_month
 
+    def _refuse_overlap(self) -> None:
+        """A household is monitored by one case at a time: a case's months (identification up to its
+        elimination, open-ended while open) may not overlap another case of the household, or the household
+        is counted twice for those months."""
+        if not self.identified_month or self.household_id is None or self.household.pk is None:
+            return
+        others = MonitoringCase.objects.filter(household_id=self.household_id).exclude(pk=self.pk)
+        ends_after = Q(eliminated_month__isnull=True) | Q(eliminated_month__gt=self.identified_month)
+        overlapping = others.filter(ends_after)
+        if self.eliminated_month is not None:
+            overlapping = overlapping.filter(identified_month__lt=self.eliminated_month)
+        other = overlapping.order_by("identified_month").first()
+        if other is None:
+            return
+        until = other.eliminated_month.strftime("%Y年%m月") if other.eliminated_month else "今（风险未消除）"
+        raise ValidationError(
+            {
+                "identified_month": _(
+                    "与该户另一条监测记录的时段重叠（识别于%(start)s，至%(until)s），同一时间只能有一条"
+                )
+                % {"start": other.identified_month.strftime("%Y年%m月"), "until": until}
+            }
+        )
+
     def _elimination_is_new(self) -> bool:
         if self.pk is None:
             return True
@@ -635,6 +659,7 @@ class MonitoringCase(VersionedModel):
                     % {"category": self.get_category_display(), "type": HouseholdType(expected_type).label}
                 }
             )
+        self._refuse_overlap()
         if self.eliminated_month is None:
             if self.elimination_method:
                 raise ValidationError({"eliminated_month": _("填写了消除方式，请同时填写风险消除时间")})

@@ -270,3 +270,19 @@ def test_an_eliminated_case_stays_valid_when_income_later_falls(tree: Tree, staf
     case.refresh_from_db()
     case.note = "回访：家庭收入下降，持续关注"
     case.full_clean()
+
+
+def test_a_new_case_may_not_overlap_an_earlier_one_of_the_household(tree: Tree, staff: Staff) -> None:
+    from datetime import date
+
+    target = household(staff.village_clerk, tree.village_a1)
+    earlier = _open_case(staff, target, "2025-02")
+    # Eliminated in 2025-09 (written as a record of the past: the elimination rules are not the point here).
+    MonitoringCase.objects.filter(pk=earlier.pk).update(eliminated_month=date(2025, 9, 1), elimination_method="natural")
+    with pytest.raises(ValidationError, match="识别于2025年02月，至2025年09月"):
+        _open_case(staff, target, "2025-06")
+    with pytest.raises(ValidationError, match="重叠"):
+        _open_case(staff, target, "2024-12")  # open from before the earlier case: covers its months too
+    assert MonitoringCase.objects.filter(household=target).count() == 1
+    later = _open_case(staff, target, "2025-09")  # identified again the month the risk was eliminated
+    assert later.identified_month == date(2025, 9, 1)
