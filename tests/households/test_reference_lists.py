@@ -291,8 +291,9 @@ def test_the_service_refuses_another_county_entry_and_a_newly_chosen_stopped_one
     assert stopped.value.message_dict["risk_types"] == ["风险类型“因旱”已停用，不能新选"]
 
 
-def test_a_stopped_entry_still_shows_on_the_household_page(staff: Staff, tree: Tree) -> None:
-    own = add(staff.county_admin, "因旱")
+def case_with_a_stopped_entry(staff: Staff, tree: Tree, name: str) -> Household:
+    """A household whose case chose the county's own entry `name`, which was stopped afterwards."""
+    own = add(staff.county_admin, name)
     target = lifted(staff, tree)
     monitoring_case_register(
         by=staff.village_clerk,
@@ -304,6 +305,11 @@ def test_a_stopped_entry_still_shows_on_the_household_page(staff: Staff, tree: T
     reference_lists.reference_item_set_active(
         by=staff.county_admin, item=own, reference_list=RISKS, active=False, expected_version=1
     )
+    return target
+
+
+def test_a_stopped_entry_still_shows_on_the_household_page(staff: Staff, tree: Tree) -> None:
+    target = case_with_a_stopped_entry(staff, tree, "因旱")
     page = client_for(staff.village_clerk).get(reverse("household_detail", args=[target.pk]))
     assert "因旱" in page.content.decode()
 
@@ -411,18 +417,7 @@ def test_the_import_reads_names_in_the_county_own_list(staff: Staff, tree: Tree,
 
 
 def test_an_exported_case_with_a_stopped_entry_reads_back_unchanged(staff: Staff, tree: Tree, media: None) -> None:
-    own = add(staff.county_admin, "因旱")
-    target = lifted(staff, tree)
-    monitoring_case_register(
-        by=staff.village_clerk,
-        household=target,
-        category="unstable",
-        identified_month=date(2025, 1, 1),
-        risk_types=[own],
-    )
-    reference_lists.reference_item_set_active(
-        by=staff.county_admin, item=own, reference_list=RISKS, active=False, expected_version=1
-    )
+    case_with_a_stopped_entry(staff, tree, "因旱")
     response = client_for(staff.village_clerk).get(reverse("export_download", args=["roster"]))
     content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
     assert check(staff.village_clerk, content).status == ImportStatus.UNCHANGED
