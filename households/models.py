@@ -589,6 +589,9 @@ class MonitoringCase(VersionedModel):
     # Set by an importer that validates a household's members and its case together (the members
     # are not written yet); None asks the database.
     household_has_labour: bool | None = None
+    # Set by an importer that holds the household's cases already: (id, identified_month, eliminated_month)
+    # of each; None asks the database.
+    household_cases: list[tuple[int, date, date | None]] | None = None
 
     def __str__(self) -> str:
         return f"{self.household} {self.get_category_display()}"
@@ -609,21 +612,30 @@ class MonitoringCase(VersionedModel):
         is counted twice for those months."""
         if not self.identified_month or self.household_id is None or self.household.pk is None:
             return
-        others = MonitoringCase.objects.filter(household_id=self.household_id).exclude(pk=self.pk)
-        ends_after = Q(eliminated_month__isnull=True) | Q(eliminated_month__gt=self.identified_month)
-        overlapping = others.filter(ends_after)
-        if self.eliminated_month is not None:
-            overlapping = overlapping.filter(identified_month__lt=self.eliminated_month)
-        other = overlapping.order_by("identified_month").first()
-        if other is None:
+        cases = self.household_cases
+        if cases is None:
+            cases = list(
+                MonitoringCase.objects.filter(household_id=self.household_id).values_list(
+                    "pk", "identified_month", "eliminated_month"
+                )
+            )
+        overlapping = sorted(
+            (start, end)
+            for pk, start, end in cases
+            if pk != self.pk
+            and (end is None or end > self.identified_month)
+            and (self.eliminated_month is None or start < self.eliminated_month)
+        )
+        if not overlapping:
             return
-        until = other.eliminated_month.strftime("%Y年%m月") if other.eliminated_month else "今（风险未消除）"
+        start, end = overlapping[0]
+        until = end.strftime("%Y年%m月") if end else "今（风险未消除）"
         raise ValidationError(
             {
                 "identified_month": _(
                     "与该户另一条监测记录的时段重叠（识别于%(start)s，至%(until)s），同一时间只能有一条"
                 )
-                % {"start": other.identified_month.strftime("%Y年%m月"), "until": until}
+                % {"start": start.strftime("%Y年%m月"), "until": until}
             }
         )
 

@@ -106,6 +106,10 @@ class CasePlanning:
         instance = Household(**{k: v for k, v in after_household.items() if k != "village_id"}, village=village)
         case.household = instance
         case.household_has_labour = any(m["is_active"] and m["labour"] in LABOUR_CAPABLE for m in members)
+        case.household_cases = [
+            (other["id"], other["identified_month"], other["eliminated_month"])
+            for other in (self.existing.cases_of.get(household["id"], []) if household else [])
+        ]
         try:
             case.clean()
         except ValidationError as error:

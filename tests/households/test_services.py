@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -286,3 +287,19 @@ def test_a_new_case_may_not_overlap_an_earlier_one_of_the_household(tree: Tree, 
     assert MonitoringCase.objects.filter(household=target).count() == 1
     later = _open_case(staff, target, "2025-09")  # identified again the month the risk was eliminated
     assert later.identified_month == date(2025, 9, 1)
+
+
+def test_an_importer_that_holds_the_households_cases_is_judged_without_asking_the_database(
+    tree: Tree, staff: Staff, django_assert_num_queries: Any
+) -> None:
+    from datetime import date
+
+    target = Household.objects.select_related("village").get(pk=household(staff.village_clerk, tree.village_a1).pk)
+    case = MonitoringCase(household=target, category=MonitoringCategory.UNSTABLE, identified_month=date(2025, 6, 1))
+    case.household_has_labour = True
+    case.household_cases = [(999, date(2025, 2, 1), date(2025, 9, 1))]
+    with django_assert_num_queries(0), pytest.raises(ValidationError, match="识别于2025年02月，至2025年09月"):
+        case.clean()
+    case.household_cases = [(999, date(2025, 2, 1), date(2025, 6, 1))]
+    with django_assert_num_queries(0):
+        case.clean()
