@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -47,3 +49,18 @@ def run_main(
         Path(args.result).write_text(json.dumps(result, ensure_ascii=False, default=str))
     else:
         parent_main(args)
+
+
+def write_results(output: Path, payload: dict[str, Any], *, started: float, table: str, results: Any) -> None:
+    """The run's JSON beside the others in bench/results/: what it measured with what it ran on."""
+    payload = {
+        **payload,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "total_s": round(time.perf_counter() - started, 1),
+        "table": table,
+        "results": results,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+    print(f"results written to {output.resolve().relative_to(Path(__file__).resolve().parent.parent)}")

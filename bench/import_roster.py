@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -72,7 +71,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import run_main, server_execute, verdict, with_database  # noqa: E402
+from bench.common import run_main, server_execute, verdict, with_database, write_results  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_SETTINGS = "config.settings.test"
@@ -1042,14 +1041,8 @@ def parent_main(args: argparse.Namespace) -> None:
         "stock_rows": args.stock_rows,
         "server_version": version,
         "settings": args.settings,
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "total_s": round(time.perf_counter() - started, 1),
-        "table": table,
-        "results": results,
     }
-    output.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
-    print(f"results written to {output.relative_to(ROOT)}")
+    write_results(output, payload, started=started, table=table, results=results)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -58,7 +58,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import re
 import resource
@@ -85,7 +84,7 @@ if str(ROOT) not in sys.path:
 
 from bench import assessment_province as province  # noqa: E402
 from bench import dashboard_load as dashboard  # noqa: E402
-from bench.common import load_average, run_main, server_execute, verdict, with_database  # noqa: E402
+from bench.common import load_average, run_main, server_execute, verdict, with_database, write_results  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 SETTINGS = "config.settings.prod"
@@ -1211,14 +1210,8 @@ def parent_main(args: argparse.Namespace) -> None:
         "households": args.households,
         "args": {key: value for key, value in vars(args).items() if key not in ("secret_key",)},
         "server_version": version,
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "total_s": round(time.perf_counter() - started, 1),
-        "table": table,
-        "results": results,
     }
-    output.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
-    print(f"results written to {output.relative_to(ROOT)}")
+    write_results(output, payload, started=started, table=table, results=results)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
